@@ -1,0 +1,252 @@
+"""Entities and value objects of the booking domain. Plain dataclasses: storage maps them
+imperatively, so nothing here knows about a database."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+
+class SessionStatus(str, enum.Enum):
+    HELD = "held"
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+# Sessions in these states occupy the coach's calendar (the database guards enforce the same set).
+ACTIVE_STATUSES = frozenset({SessionStatus.HELD, SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})
+
+ALLOWED_TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
+    SessionStatus.HELD: frozenset({SessionStatus.SCHEDULED, SessionStatus.CANCELLED}),
+    SessionStatus.SCHEDULED: frozenset(
+        {SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW}
+    ),
+    SessionStatus.IN_PROGRESS: frozenset({SessionStatus.COMPLETED, SessionStatus.NO_SHOW}),
+    SessionStatus.COMPLETED: frozenset(),
+    SessionStatus.CANCELLED: frozenset(),
+    SessionStatus.NO_SHOW: frozenset(),
+}
+
+
+class Actor(str, enum.Enum):
+    AUTHOR = "author"
+    COACH = "coach"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class OverrideKind(str, enum.Enum):
+    BLOCK = "block"  # time off inside the weekly hours
+    EXTRA = "extra"  # hours outside the weekly rules
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: int  # minor units
+    currency: str
+
+    def percent(self, pct: int) -> Money:
+        exact = Decimal(self.amount) * Decimal(pct) / Decimal(100)
+        return Money(int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), self.currency)
+
+    def format(self) -> str:
+        return f"{self.amount / 100:.2f} {self.currency.upper()}"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Half-open [start, end) between two aware UTC instants."""
+
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass
+class Coach:
+    name: str
+    timezone: str
+    rate: int  # minor units per hour
+    currency: str = "usd"
+    bio: str | None = None
+    specialties: list[str] = field(default_factory=list)
+    credentials: list[str] = field(default_factory=list)
+    years_experience: int | None = None
+    avatar_url: str | None = None
+    email: str | None = None
+    slack_user_id: str | None = None
+    is_active: bool = True
+    rating_total: int = 0
+    rating_count: int = 0
+    total_sessions: int = 0
+    min_notice_minutes: int = 24 * 60
+    horizon_days: int = 60
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    durations: list[int] = field(default_factory=lambda: [60])
+    slot_step_minutes: int | None = None  # None: the slot's own duration
+    id: int | None = None
+    created_at: datetime | None = None
+
+    @property
+    def rating(self) -> Decimal:
+        if not self.rating_count:
+            return Decimal("0.00")
+        return (Decimal(self.rating_total) / Decimal(self.rating_count)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+
+    def price_for(self, duration_minutes: int) -> Money:
+        exact = Decimal(self.rate) * Decimal(duration_minutes) / Decimal(60)
+        return Money(int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), self.currency)
+
+    def step_for(self, duration_minutes: int) -> int:
+        return self.slot_step_minutes or duration_minutes
+
+    @property
+    def buffer_before(self) -> timedelta:
+        return timedelta(minutes=self.buffer_before_minutes)
+
+    @property
+    def buffer_after(self) -> timedelta:
+        return timedelta(minutes=self.buffer_after_minutes)
+
+
+@dataclass
+class Author:
+    name: str
+    timezone: str
+    telegram_id: int | None = None
+    email: str | None = None
+    reminder_minutes: list[int] = field(default_factory=lambda: [24 * 60, 60])
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass
+class AvailabilityRule:
+    """A weekly window in the coach's wall-clock time; minutes from local midnight, end may be 1440."""
+
+    coach_id: int
+    weekday: int  # 0 = Monday
+    start_minute: int
+    end_minute: int
+    id: int | None = None
+
+    def overlaps(self, other: AvailabilityRule) -> bool:
+        return (
+            self.weekday == other.weekday
+            and self.start_minute < other.end_minute
+            and other.start_minute < self.end_minute
+        )
+
+
+@dataclass
+class DateOverride:
+    coach_id: int
+    kind: OverrideKind
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None = None
+    id: int | None = None
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.starts_at, self.ends_at)
+
+
+@dataclass
+class Session:
+    coach_id: int
+    author_id: int
+    starts_at: datetime
+    ends_at: datetime
+    # The span the session keeps clear on the coach's calendar, buffers included (fixed at booking).
+    blocked_from: datetime
+    blocked_until: datetime
+    duration_minutes: int
+    status: SessionStatus
+    price_amount: int
+    currency: str
+    amount_paid: int = 0
+    amount_refunded: int = 0
+    hold_expires_at: datetime | None = None
+    checkout_ref: str | None = None
+    checkout_url: str | None = None
+    payment_ref: str | None = None
+    meeting_url: str | None = None
+    focus: str | None = None
+    cancelled_by: Actor | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    coach_notes: str | None = None
+    rating: int | None = None
+    feedback: str | None = None
+    rated_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_amount, self.currency)
+
+    @property
+    def refundable(self) -> int:
+        return self.amount_paid - self.amount_refunded
+
+    @property
+    def blocked(self) -> Interval:
+        return Interval(self.blocked_from, self.blocked_until)
+
+
+@dataclass
+class StatusChange:
+    session_id: int
+    from_status: SessionStatus | None
+    to_status: SessionStatus
+    actor: Actor
+    at: datetime
+    reason: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Material:
+    session_id: int
+    uploaded_by: Actor
+    kind: str  # manuscript | notes | outline | homework
+    title: str
+    content: str | None = None
+    file_ref: str | None = None
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class OutboxMessage:
+    """Something to tell someone, written in the same transaction as the change it reports."""
+
+    kind: str
+    session_id: int | None
+    due_at: datetime
+    payload: dict = field(default_factory=dict)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    id: int | None = None

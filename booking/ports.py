@@ -1,0 +1,130 @@
+"""What the services need from the outside world, as Protocols. Adapters live in storage/ and
+integrations/; unit tests use in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from booking.model import (
+    Author,
+    AvailabilityRule,
+    Coach,
+    DateOverride,
+    Interval,
+    Material,
+    OutboxMessage,
+    Session,
+    StatusChange,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class CoachRepository(Protocol):
+    async def add(self, coach: Coach) -> Coach: ...
+    async def get(self, coach_id: int) -> Coach | None: ...
+    async def list(self, *, active_only: bool = False) -> list[Coach]: ...
+
+
+class AuthorRepository(Protocol):
+    async def add(self, author: Author) -> Author: ...
+    async def get(self, author_id: int) -> Author | None: ...
+    async def by_telegram_id(self, telegram_id: int) -> Author | None: ...
+
+
+class AvailabilityRepository(Protocol):
+    async def rules(self, coach_id: int) -> list[AvailabilityRule]: ...
+    async def add_rule(self, rule: AvailabilityRule) -> AvailabilityRule: ...
+    async def remove_rule(self, rule: AvailabilityRule) -> None: ...
+    async def overrides(self, coach_id: int, start: datetime, end: datetime) -> list[DateOverride]: ...
+    async def add_override(self, override: DateOverride) -> DateOverride: ...
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: Session) -> Session:
+        """Insert and flush; raises SlotConflict when the database guard rejects it."""
+
+    async def get(self, session_id: int) -> Session | None: ...
+
+    async def save(self, session: Session) -> None:
+        """Flush changes; raises SlotConflict when the database guard rejects them."""
+
+    async def busy(
+        self, coach_id: int, start: datetime, end: datetime, *, exclude: int | None = None
+    ) -> list[Interval]:
+        """Blocked spans of the coach's active sessions that overlap [start, end)."""
+
+    async def list(
+        self,
+        *,
+        coach_id: int | None = None,
+        author_id: int | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        statuses: frozenset | None = None,
+        limit: int = 200,
+    ) -> list[Session]: ...
+
+    async def expired_holds(self, now: datetime, *, coach_id: int | None = None) -> list[Session]: ...
+    async def log(self, change: StatusChange) -> None: ...
+    async def history(self, session_id: int) -> list[StatusChange]: ...
+    async def add_material(self, material: Material) -> Material: ...
+    async def materials(self, session_id: int) -> list[Material]: ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: OutboxMessage) -> None: ...
+    async def claim_due(self, now: datetime, *, limit: int, stale_before: datetime) -> list[OutboxMessage]: ...
+    async def get(self, message_id: int) -> OutboxMessage | None: ...
+
+
+class UnitOfWork(Protocol):
+    """A transaction. Leaving the block without `commit()` rolls everything back."""
+
+    coaches: CoachRepository
+    authors: AuthorRepository
+    availability: AvailabilityRepository
+    sessions: SessionRepository
+    outbox: OutboxRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+    async def lock_coach(self, coach_id: int) -> None:
+        """Serialise writers of one coach's calendar until the transaction ends."""
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class Checkout:
+    ref: str
+    url: str
+
+
+class PaymentGateway(Protocol):
+    @property
+    def enabled(self) -> bool: ...
+
+    async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout: ...
+
+    async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
+        """Refund `amount` minor units of the session's payment; returns the refund's reference."""
+
+
+class VideoRooms(Protocol):
+    async def create(self, session: Session) -> str:
+        """A meeting URL for the session."""
+
+    async def delete(self, url: str) -> None: ...
+
+
+class Notifier(Protocol):
+    async def deliver(self, message: OutboxMessage) -> None:
+        """Tell the people concerned; raise to have the message retried."""

@@ -1,0 +1,636 @@
+"""Use cases. Each runs in one unit of work; outbound calls (payments, video) happen outside
+the transaction that holds the coach's lock, and notifications are written to the outbox in the
+same transaction as the change they report, so nothing is lost or sent for a rolled-back change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from booking import availability, validation as v
+from booking.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    PaymentError,
+    SlotConflict,
+    SlotTaken,
+    SlotUnavailable,
+    TransientConflict,
+)
+from booking.model import (
+    ACTIVE_STATUSES,
+    ALLOWED_TRANSITIONS,
+    Actor,
+    Author,
+    AvailabilityRule,
+    Coach,
+    DateOverride,
+    Interval,
+    OutboxMessage,
+    OverrideKind,
+    Session,
+    SessionStatus,
+    StatusChange,
+)
+from booking.policy import CancellationPolicy
+from booking.ports import Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, VideoRooms
+
+log = structlog.get_logger(__name__)
+
+MAX_ATTEMPTS = 5
+ALTERNATIVES_SPAN = timedelta(days=7)
+MAX_SLOT_WINDOW = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class BookingSettings:
+    hold_minutes: int = 30
+    policy: CancellationPolicy = field(default_factory=CancellationPolicy)
+
+
+COACH_LIMITS = {
+    "min_notice_minutes": (0, 365 * 24 * 60),
+    "horizon_days": (1, 730),
+    "buffer_before_minutes": (0, 24 * 60),
+    "buffer_after_minutes": (0, 24 * 60),
+    "years_experience": (0, 100),
+}
+
+
+class BookingService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        payments: PaymentGateway,
+        video: VideoRooms,
+        settings: BookingSettings | None = None,
+    ):
+        self.uow = uow
+        self.clock = clock
+        self.payments = payments
+        self.video = video
+        self.settings = settings or BookingSettings()
+
+    # ---- coaches, authors, availability -------------------------------------------------
+
+    async def add_coach(self, **fields) -> Coach:
+        coach = _checked_coach(Coach(**_coach_defaults(fields)))
+        async with self.uow() as uow:
+            await uow.coaches.add(coach)
+            await uow.commit()
+        return coach
+
+    async def update_coach(self, coach_id: int, **changes) -> Coach:
+        async with self.uow() as uow:
+            coach = await self._coach(uow, coach_id)
+            unknown = set(changes) - set(Coach.__dataclass_fields__) - {"id"}
+            if unknown:
+                raise InvalidInput(sorted(unknown)[0], "not a coach field")
+            draft = Coach(**{**_fields_of(coach), **changes})
+            _checked_coach(draft)
+            for key in changes:
+                setattr(coach, key, getattr(draft, key))
+            await uow.commit()
+        return coach
+
+    async def coach(self, coach_id: int) -> Coach:
+        async with self.uow() as uow:
+            return await self._coach(uow, coach_id)
+
+    async def coaches(self, *, active_only: bool = False) -> list[Coach]:
+        async with self.uow() as uow:
+            return await uow.coaches.list(active_only=active_only)
+
+    async def add_author(
+        self, *, name: str, timezone: str, telegram_id: int | None = None, email: str | None = None
+    ) -> Author:
+        author = Author(
+            name=v.name("name", name),
+            timezone=v.timezone("timezone", timezone),
+            telegram_id=telegram_id,
+            email=v.text("email", email, max_len=255),
+        )
+        async with self.uow() as uow:
+            if telegram_id is not None and await uow.authors.by_telegram_id(telegram_id):
+                raise InvalidInput("telegram_id", f"an author with Telegram id {telegram_id} already exists")
+            await uow.authors.add(author)
+            await uow.commit()
+        return author
+
+    async def author(self, author_id: int) -> Author:
+        async with self.uow() as uow:
+            return await self._author(uow, author_id)
+
+    async def add_rule(self, coach_id: int, *, weekday: str, start: str, end: str) -> AvailabilityRule:
+        rule = AvailabilityRule(
+            coach_id=coach_id,
+            weekday=v.weekday("weekday", weekday),
+            start_minute=v.hhmm("start", start),
+            end_minute=v.hhmm("end", end, allow_24=True),
+        )
+        if rule.end_minute <= rule.start_minute:
+            raise InvalidInput("end", f"must be after start ({start})")
+        async with self.uow() as uow:
+            await self._coach(uow, coach_id)
+            for other in await uow.availability.rules(coach_id):
+                if other.overlaps(rule):
+                    raise InvalidInput(
+                        "start", f"overlaps the existing rule {other.id} ({_hm(other.start_minute)}-{_hm(other.end_minute)})"
+                    )
+            await uow.availability.add_rule(rule)
+            await uow.commit()
+        return rule
+
+    async def rules(self, coach_id: int) -> list[AvailabilityRule]:
+        async with self.uow() as uow:
+            await self._coach(uow, coach_id)
+            return await uow.availability.rules(coach_id)
+
+    async def remove_rule(self, coach_id: int, rule_id: int) -> None:
+        async with self.uow() as uow:
+            rule = next((r for r in await uow.availability.rules(coach_id) if r.id == rule_id), None)
+            if rule is None:
+                raise NotFound(f"availability rule of coach {coach_id}", rule_id)
+            await uow.availability.remove_rule(rule)
+            await uow.commit()
+
+    async def add_override(
+        self, coach_id: int, *, kind: OverrideKind, start: datetime, end: datetime, reason: str | None = None
+    ) -> DateOverride:
+        start, end = v.instant("start", start), v.instant("end", end)
+        if end <= start:
+            raise InvalidInput("end", "must be after start")
+        if end - start > timedelta(days=366):
+            raise InvalidInput("end", "an override may span at most a year")
+        override = DateOverride(coach_id, kind, start, end, v.text("reason", reason, max_len=500))
+        async with self.uow() as uow:
+            await self._coach(uow, coach_id)
+            await uow.availability.add_override(override)
+            await uow.commit()
+        return override
+
+    # ---- slots ---------------------------------------------------------------------------
+
+    async def slots(
+        self, coach_id: int, start: datetime, end: datetime, duration: int | None = None
+    ) -> list[Interval]:
+        start, end = v.instant("from", start), v.instant("to", end)
+        if end <= start:
+            raise InvalidInput("to", "must be after from")
+        if end - start > MAX_SLOT_WINDOW:
+            raise InvalidInput("to", "ask for at most 400 days at a time")
+        async with self.uow() as uow:
+            coach = await self._coach(uow, coach_id)
+            minutes = _duration(coach, duration)
+            return await self._slots(uow, coach, start, end, minutes)
+
+    async def _slots(
+        self,
+        uow: UnitOfWork,
+        coach: Coach,
+        start: datetime,
+        end: datetime,
+        minutes: int,
+        *,
+        exclude: int | None = None,
+        ignore_sessions: bool = False,
+    ) -> list[Interval]:
+        if not coach.is_active:
+            return []
+        reach = timedelta(minutes=minutes + coach.buffer_before_minutes + coach.buffer_after_minutes)
+        rules = await uow.availability.rules(coach.id)
+        overrides = await uow.availability.overrides(coach.id, start - reach, end + reach)
+        busy = [] if ignore_sessions else await uow.sessions.busy(coach.id, start - reach, end + reach, exclude=exclude)
+        return availability.available_slots(
+            coach, rules, overrides, busy,
+            window_start=start, window_end=end, duration_minutes=minutes, now=self.clock.now(),
+        )
+
+    async def _check_bookable(
+        self, uow: UnitOfWork, coach: Coach, start: datetime, minutes: int, *, exclude: int | None = None
+    ) -> Interval:
+        probe_end = start + timedelta(microseconds=1)
+        found = await self._slots(uow, coach, start, probe_end, minutes, exclude=exclude)
+        if found and found[0].start == start:
+            return found[0]
+        by_rules = await self._slots(uow, coach, start, probe_end, minutes, ignore_sessions=True)
+        if by_rules and by_rules[0].start == start:
+            raise SlotConflict()
+        raise SlotUnavailable(self._why_unavailable(coach, start))
+
+    def _why_unavailable(self, coach: Coach, start: datetime) -> str:
+        now = self.clock.now()
+        if not coach.is_active:
+            return f"coach {coach.name} is not taking bookings"
+        if start < now:
+            return "that time is in the past"
+        if start < now + timedelta(minutes=coach.min_notice_minutes):
+            return f"{coach.name} needs at least {_hours(coach.min_notice_minutes)} notice"
+        if start >= now + timedelta(days=coach.horizon_days):
+            return f"{coach.name} takes bookings at most {coach.horizon_days} days ahead"
+        return f"{coach.name} is not available at that time"
+
+    async def _alternatives(self, coach_id: int, start: datetime, minutes: int | None, *, exclude: int | None = None):
+        async with self.uow() as uow:
+            coach = await uow.coaches.get(coach_id)
+            if coach is None:
+                return []
+            if minutes not in coach.durations:
+                minutes = coach.durations[0]
+            found = await self._slots(uow, coach, start - ALTERNATIVES_SPAN, start + ALTERNATIVES_SPAN, minutes, exclude=exclude)
+        return [(s.start, s.end) for s in availability.nearest(found, start)]
+
+    # ---- booking lifecycle ---------------------------------------------------------------
+
+    async def book(
+        self,
+        coach_id: int,
+        author_id: int,
+        start: datetime,
+        *,
+        duration: int | None = None,
+        focus: str | None = None,
+    ) -> Session:
+        start = v.instant("start", start)
+        focus = v.text("focus", focus, max_len=1000)
+        minutes = None
+        try:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    session, minutes = await self._book_once(coach_id, author_id, start, duration, focus)
+                    break
+                except TransientConflict:
+                    continue
+            else:
+                raise SlotConflict()
+        except SlotConflict:
+            raise SlotTaken(await self._alternatives(coach_id, start, minutes or duration)) from None
+        except SlotUnavailable as exc:
+            exc.alternatives = await self._alternatives(coach_id, start, duration)
+            raise
+        return await self._after_booking(session)
+
+    async def _book_once(self, coach_id, author_id, start, duration, focus) -> tuple[Session, int]:
+        async with self.uow() as uow:
+            coach = await self._coach(uow, coach_id)
+            await self._author(uow, author_id)
+            if not coach.is_active:
+                raise NotAllowed(f"coach {coach.name} is not taking bookings")
+            minutes = _duration(coach, duration)
+            await uow.lock_coach(coach_id)
+            await self._release_expired_holds(uow, coach_id)
+            slot = await self._check_bookable(uow, coach, start, minutes)
+            now = self.clock.now()
+            price = coach.price_for(minutes)
+            held = self.payments.enabled and price.amount > 0
+            session = Session(
+                coach_id=coach_id,
+                author_id=author_id,
+                starts_at=slot.start,
+                ends_at=slot.end,
+                blocked_from=slot.start - coach.buffer_before,
+                blocked_until=slot.end + coach.buffer_after,
+                duration_minutes=minutes,
+                status=SessionStatus.HELD if held else SessionStatus.SCHEDULED,
+                price_amount=price.amount,
+                currency=price.currency,
+                hold_expires_at=now + timedelta(minutes=self.settings.hold_minutes) if held else None,
+                focus=focus,
+                created_at=now,
+                updated_at=now,
+            )
+            await uow.sessions.add(session)
+            await uow.sessions.log(StatusChange(session.id, None, session.status, Actor.AUTHOR, now, "booked"))
+            if not held:
+                await self._enqueue_confirmation(uow, session)
+            await uow.commit()
+        log.info("session.booked", session_id=session.id, coach_id=coach_id, status=session.status.value)
+        return session, minutes
+
+    async def _after_booking(self, session: Session) -> Session:
+        """Outbound work after the slot is secured: checkout link or meeting room."""
+        if session.status is SessionStatus.HELD:
+            return await self._open_checkout(session)
+        return await self._attach_meeting(session)
+
+    async def _open_checkout(self, session: Session) -> Session:
+        async with self.uow() as uow:
+            coach = await self._coach(uow, session.coach_id)
+            author = await self._author(uow, session.author_id)
+        try:
+            checkout = await self.payments.create_checkout(session, coach, author)
+        except PaymentError as exc:
+            log.warning("checkout.failed", session_id=session.id, error=str(exc))
+            return session  # stays held; the sweep releases it or the author retries
+        async with self.uow() as uow:
+            fresh = await self._session(uow, session.id)
+            fresh.checkout_ref, fresh.checkout_url = checkout.ref, checkout.url
+            await uow.sessions.save(fresh)
+            await uow.commit()
+        return fresh
+
+    async def _attach_meeting(self, session: Session) -> Session:
+        try:
+            url = await self.video.create(session)
+        except Exception as exc:  # the provider is outside our control; the scheduler retries
+            log.warning("meeting.failed", session_id=session.id, error=str(exc))
+            return session
+        async with self.uow() as uow:
+            fresh = await self._session(uow, session.id)
+            if fresh.is_active:
+                fresh.meeting_url = url
+                await uow.sessions.save(fresh)
+                await uow.commit()
+        return fresh
+
+    async def confirm_payment(self, session_id: int, *, amount: int, payment_ref: str) -> Session:
+        """Payment arrived for a held session: schedule it (issue: payments)."""
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            await uow.lock_coach(session.coach_id)
+            if session.status is not SessionStatus.HELD:
+                raise InvalidTransition(f"session {session_id} is {session.status.value}, not held")
+            session.amount_paid += amount
+            session.payment_ref = payment_ref
+            self._transition(uow, session, SessionStatus.SCHEDULED)
+            session.hold_expires_at = None
+            await self._log(uow, session, SessionStatus.HELD, Actor.SYSTEM, "paid")
+            await uow.sessions.save(session)
+            await self._enqueue_confirmation(uow, session)
+            await uow.commit()
+        return await self._attach_meeting(session)
+
+    async def cancel(self, session_id: int, *, by: Actor, reason: str | None = None) -> Session:
+        reason = v.text("reason", reason, max_len=500)
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            if session.status not in (SessionStatus.HELD, SessionStatus.SCHEDULED):
+                raise InvalidTransition(f"session {session_id} is {session.status.value} and cannot be cancelled")
+            now = self.clock.now()
+            refund = self.settings.policy.refund_on_cancel(session, by, now)
+            before = session.status
+            self._transition(uow, session, SessionStatus.CANCELLED)
+            session.cancelled_by, session.cancelled_at, session.cancel_reason = by, now, reason
+            await self._log(uow, session, before, by, reason or "cancelled")
+            await uow.sessions.save(session)
+            await uow.outbox.add(self._message("session_cancelled", session, by=by.value, refund=refund))
+            await uow.commit()
+        if refund:
+            session = await self.refund(session_id, refund, reason="cancellation")
+        if session.meeting_url:
+            await self._drop_meeting(session.meeting_url)
+        return session
+
+    async def refund(self, session_id: int, amount: int, *, reason: str) -> Session:
+        """Refund `amount` now; the refund is recorded only once the gateway accepted it."""
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+        if amount <= 0 or amount > session.refundable:
+            raise InvalidInput("amount", f"must be between 1 and {session.refundable} (what is left to refund)")
+        key = f"refund-{session_id}-{session.amount_refunded}-{amount}"
+        ref = await self.payments.refund(session, amount, key)
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            session.amount_refunded += amount
+            await uow.sessions.log(
+                StatusChange(session.id, session.status, session.status, Actor.SYSTEM, self.clock.now(),
+                             f"refunded {amount} ({reason}, {ref})")
+            )
+            await uow.sessions.save(session)
+            await uow.commit()
+        return session
+
+    async def reschedule(self, session_id: int, new_start: datetime, *, by: Actor = Actor.AUTHOR) -> Session:
+        new_start = v.instant("start", new_start)
+        try:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    session, old_url = await self._reschedule_once(session_id, new_start, by)
+                    break
+                except TransientConflict:
+                    continue
+            else:
+                raise SlotConflict()
+        except SlotConflict:
+            current = await self.session(session_id)
+            raise SlotTaken(
+                await self._alternatives(current.coach_id, new_start, current.duration_minutes, exclude=session_id)
+            ) from None
+        except SlotUnavailable as exc:
+            current = await self.session(session_id)
+            exc.alternatives = await self._alternatives(
+                current.coach_id, new_start, current.duration_minutes, exclude=session_id
+            )
+            raise
+        if old_url:
+            await self._drop_meeting(old_url)
+            session = await self._attach_meeting(session)
+        return session
+
+    async def _reschedule_once(self, session_id: int, new_start: datetime, by: Actor):
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            if session.status is not SessionStatus.SCHEDULED:
+                raise InvalidTransition(f"session {session_id} is {session.status.value}; only scheduled sessions can move")
+            self.settings.policy.check_reschedule(session, by, self.clock.now())
+            coach = await self._coach(uow, session.coach_id)
+            await uow.lock_coach(coach.id)
+            await self._release_expired_holds(uow, coach.id)
+            # Validated with this session's own span ignored, then moved in place in the same
+            # transaction: the new slot is secured before the old one is released.
+            slot = await self._check_bookable(uow, coach, new_start, session.duration_minutes, exclude=session.id)
+            old_start, old_url = session.starts_at, session.meeting_url
+            session.starts_at, session.ends_at = slot.start, slot.end
+            session.blocked_from = slot.start - coach.buffer_before
+            session.blocked_until = slot.end + coach.buffer_after
+            session.meeting_url = None
+            session.updated_at = self.clock.now()
+            await uow.sessions.save(session)
+            await self._log(uow, session, session.status, by, f"rescheduled from {old_start.isoformat()}")
+            await uow.outbox.add(self._message("session_rescheduled", session, by=by.value, previous=old_start.isoformat()))
+            await uow.commit()
+        return session, old_url
+
+    async def complete(self, session_id: int) -> Session:
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            self._require_started(session)
+            before = session.status
+            self._transition(uow, session, SessionStatus.COMPLETED)
+            coach = await self._coach(uow, session.coach_id)
+            coach.total_sessions += 1
+            await self._log(uow, session, before, Actor.ADMIN, "completed")
+            await uow.sessions.save(session)
+            await uow.outbox.add(self._message("rating_prompt", session))
+            await uow.commit()
+        return session
+
+    async def no_show(self, session_id: int, *, who: Actor = Actor.AUTHOR) -> Session:
+        if who not in (Actor.AUTHOR, Actor.COACH):
+            raise InvalidInput("who", "must be author or coach")
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            self._require_started(session)
+            before = session.status
+            self._transition(uow, session, SessionStatus.NO_SHOW)
+            refund = self.settings.policy.refund_on_no_show(session, who)
+            await self._log(uow, session, before, Actor.ADMIN, f"{who.value} did not show")
+            await uow.sessions.save(session)
+            await uow.outbox.add(self._message("session_no_show", session, who=who.value, refund=refund))
+            await uow.commit()
+        if refund:
+            session = await self.refund(session_id, refund, reason=f"{who.value} no-show")
+        return session
+
+    async def rate(self, session_id: int, *, author_id: int, stars: int, feedback: str | None = None) -> Session:
+        v.int_range("stars", stars, 1, 5)
+        feedback = v.text("feedback", feedback, max_len=2000)
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            if session.author_id != author_id:
+                raise NotAllowed("only the session's author can rate it")
+            if session.status is not SessionStatus.COMPLETED:
+                raise InvalidTransition("a session can be rated once it is completed")
+            if session.rating is not None:
+                raise InvalidTransition("this session has already been rated")
+            coach = await self._coach(uow, session.coach_id)
+            session.rating, session.feedback, session.rated_at = stars, feedback, self.clock.now()
+            coach.rating_total += stars
+            coach.rating_count += 1
+            await uow.sessions.save(session)
+            await uow.outbox.add(self._message("session_rated", session, stars=stars))
+            await uow.commit()
+        return session
+
+    async def session(self, session_id: int) -> Session:
+        async with self.uow() as uow:
+            return await self._session(uow, session_id)
+
+    async def sessions(
+        self, *, coach_id: int | None = None, author_id: int | None = None, when: str | None = None
+    ) -> list[Session]:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            if coach_id is not None:
+                await self._coach(uow, coach_id)
+            if author_id is not None:
+                await self._author(uow, author_id)
+            if when == "upcoming":
+                return await uow.sessions.list(coach_id=coach_id, author_id=author_id, after=now,
+                                               statuses=ACTIVE_STATUSES)
+            if when == "past":
+                return await uow.sessions.list(coach_id=coach_id, author_id=author_id, before=now)
+            return await uow.sessions.list(coach_id=coach_id, author_id=author_id)
+
+    async def expire_holds(self) -> int:
+        """Release every hold past its expiry (the scheduler calls this)."""
+        async with self.uow() as uow:
+            released = await self._release_expired_holds(uow, None)
+            await uow.commit()
+        return released
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    async def _release_expired_holds(self, uow: UnitOfWork, coach_id: int | None) -> int:
+        now = self.clock.now()
+        expired = await uow.sessions.expired_holds(now, coach_id=coach_id)
+        for session in expired:
+            self._transition(uow, session, SessionStatus.CANCELLED)
+            session.cancelled_by, session.cancelled_at, session.cancel_reason = Actor.SYSTEM, now, "hold expired"
+            await self._log(uow, session, SessionStatus.HELD, Actor.SYSTEM, "hold expired")
+            await uow.sessions.save(session)
+            await uow.outbox.add(self._message("hold_expired", session))
+        return len(expired)
+
+    def _transition(self, uow: UnitOfWork, session: Session, to: SessionStatus) -> None:
+        if to not in ALLOWED_TRANSITIONS[session.status]:
+            raise InvalidTransition(
+                f"session {session.id} is {session.status.value} and cannot become {to.value}"
+            )
+        session.status = to
+        session.updated_at = self.clock.now()
+
+    async def _log(self, uow: UnitOfWork, session: Session, before: SessionStatus, actor: Actor, reason: str):
+        await uow.sessions.log(StatusChange(session.id, before, session.status, actor, self.clock.now(), reason))
+
+    def _require_started(self, session: Session) -> None:
+        if self.clock.now() < session.starts_at:
+            raise InvalidTransition(f"session {session.id} has not started yet")
+
+    async def _enqueue_confirmation(self, uow: UnitOfWork, session: Session) -> None:
+        await uow.outbox.add(self._message("session_confirmed", session))
+
+    def _message(self, kind: str, session: Session, **payload) -> OutboxMessage:
+        return OutboxMessage(kind=kind, session_id=session.id, due_at=self.clock.now(), payload=payload)
+
+    async def _drop_meeting(self, url: str) -> None:
+        try:
+            await self.video.delete(url)
+        except Exception as exc:  # a room left behind expires on its own; never fail the change for it
+            log.warning("meeting.delete_failed", error=str(exc))
+
+    async def _coach(self, uow: UnitOfWork, coach_id: int) -> Coach:
+        coach = await uow.coaches.get(coach_id)
+        if coach is None:
+            raise NotFound("coach", coach_id)
+        return coach
+
+    async def _author(self, uow: UnitOfWork, author_id: int) -> Author:
+        author = await uow.authors.get(author_id)
+        if author is None:
+            raise NotFound("author", author_id)
+        return author
+
+    async def _session(self, uow: UnitOfWork, session_id: int) -> Session:
+        session = await uow.sessions.get(session_id)
+        if session is None:
+            raise NotFound("session", session_id)
+        return session
+
+
+def _duration(coach: Coach, duration: int | None) -> int:
+    if duration is None:
+        return coach.durations[0]
+    if duration not in coach.durations:
+        offered = ", ".join(str(d) for d in coach.durations)
+        raise InvalidInput("duration", f"{coach.name} offers {offered} minutes, not {duration}")
+    return duration
+
+
+def _coach_defaults(fields: dict) -> dict:
+    return {k: val for k, val in fields.items() if val is not None}
+
+
+def _fields_of(coach: Coach) -> dict:
+    return {k: getattr(coach, k) for k in Coach.__dataclass_fields__}
+
+
+def _checked_coach(coach: Coach) -> Coach:
+    coach.name = v.name("name", coach.name)
+    coach.timezone = v.timezone("timezone", coach.timezone)
+    coach.rate = v.rate("rate", coach.rate)
+    coach.currency = v.currency("currency", coach.currency)
+    coach.bio = v.text("bio", coach.bio)
+    coach.specialties = v.specialties("specialty", list(coach.specialties))
+    coach.credentials = [v.name("credentials", c) for c in coach.credentials]
+    coach.durations = v.durations("durations", list(coach.durations))
+    for key, (lo, hi) in COACH_LIMITS.items():
+        value = getattr(coach, key)
+        if value is not None:
+            v.int_range(key.removesuffix("_minutes"), value, lo, hi)
+    if coach.slot_step_minutes is not None:
+        v.int_range("slot_step", coach.slot_step_minutes, 5, 8 * 60)
+    return coach
+
+
+def _hm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"

@@ -1,0 +1,213 @@
+"""The schema as SQLAlchemy Core tables, mapped imperatively onto the domain dataclasses so
+booking/ stays free of SQLAlchemy. Alembic migrations create it; tests check they agree."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import registry
+
+from booking.model import (
+    Actor,
+    Author,
+    AvailabilityRule,
+    Coach,
+    DateOverride,
+    Material,
+    OutboxMessage,
+    OverrideKind,
+    Session,
+    SessionStatus,
+    StatusChange,
+)
+from storage.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+coaches = Table(
+    "coaches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("rate", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("bio", Text),
+    Column("specialties", JSON, nullable=False),
+    Column("credentials", JSON, nullable=False),
+    Column("years_experience", Integer),
+    Column("avatar_url", Text),
+    Column("email", String(255)),
+    Column("slack_user_id", String(64)),
+    Column("is_active", Boolean, nullable=False),
+    Column("rating_total", Integer, nullable=False),
+    Column("rating_count", Integer, nullable=False),
+    Column("total_sessions", Integer, nullable=False),
+    Column("min_notice_minutes", Integer, nullable=False),
+    Column("horizon_days", Integer, nullable=False),
+    Column("buffer_before_minutes", Integer, nullable=False),
+    Column("buffer_after_minutes", Integer, nullable=False),
+    Column("durations", JSON, nullable=False),
+    Column("slot_step_minutes", Integer),
+    Column("created_at", UTCDateTime),
+    CheckConstraint("rate >= 0", name="rate_not_negative"),
+)
+
+authors = Table(
+    "authors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("telegram_id", BigInteger, unique=True),
+    Column("email", String(255)),
+    Column("reminder_minutes", JSON, nullable=False),
+    Column("created_at", UTCDateTime),
+)
+
+availability_rules = Table(
+    "availability_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("weekday", Integer, nullable=False),
+    Column("start_minute", Integer, nullable=False),
+    Column("end_minute", Integer, nullable=False),
+    CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+    CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND end_minute > start_minute", name="minutes_order"),
+)
+
+date_overrides = Table(
+    "date_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", _enum(OverrideKind, "override_kind"), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("reason", String(500)),
+    CheckConstraint("ends_at > starts_at", name="order"),
+    Index("ix_date_overrides_coach_span", "coach_id", "starts_at"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("authors.id"), nullable=False, index=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("blocked_from", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("status", _enum(SessionStatus, "session_status"), nullable=False),
+    Column("price_amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_paid", Integer, nullable=False),
+    Column("amount_refunded", Integer, nullable=False),
+    Column("hold_expires_at", UTCDateTime),
+    Column("checkout_ref", String(255), unique=True),
+    Column("checkout_url", Text),
+    Column("payment_ref", String(255)),
+    Column("meeting_url", Text),
+    Column("focus", Text),
+    Column("cancelled_by", _enum(Actor, "actor")),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancel_reason", String(500)),
+    Column("coach_notes", Text),
+    Column("rating", Integer),
+    Column("feedback", Text),
+    Column("rated_at", UTCDateTime),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    CheckConstraint("ends_at > starts_at", name="order"),
+    CheckConstraint("blocked_from <= starts_at AND blocked_until >= ends_at", name="blocked_span"),
+    CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_paid", name="refund_bounds"),
+    CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+    Index("ix_sessions_coach_span", "coach_id", "blocked_from", "blocked_until"),
+    Index("ix_sessions_status_hold", "status", "hold_expires_at"),
+    Index("ix_sessions_starts_at", "starts_at"),
+)
+
+session_status_changes = Table(
+    "session_status_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id"), nullable=False, index=True),
+    Column("from_status", _enum(SessionStatus, "session_status")),
+    Column("to_status", _enum(SessionStatus, "session_status"), nullable=False),
+    Column("actor", _enum(Actor, "actor"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", String(500)),
+)
+
+session_materials = Table(
+    "session_materials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id"), nullable=False, index=True),
+    Column("uploaded_by", _enum(Actor, "actor"), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("title", String(255), nullable=False),
+    Column("content", Text),
+    Column("file_ref", Text),
+    Column("created_at", UTCDateTime),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(50), nullable=False),
+    Column("session_id", Integer, ForeignKey("sessions.id")),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Index("ix_outbox_due", "sent_at", "due_at"),
+)
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def start_mappers() -> None:
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(Coach, coaches)
+    mapper_registry.map_imperatively(Author, authors)
+    mapper_registry.map_imperatively(AvailabilityRule, availability_rules)
+    mapper_registry.map_imperatively(DateOverride, date_overrides)
+    mapper_registry.map_imperatively(Session, sessions)
+    mapper_registry.map_imperatively(StatusChange, session_status_changes)
+    mapper_registry.map_imperatively(Material, session_materials)
+    mapper_registry.map_imperatively(OutboxMessage, outbox)
+    _mapped = True
