@@ -38,6 +38,8 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
+            # Detach first: a rollback would expire the loaded objects the caller goes on reading.
+            self.db.expunge_all()
             await self.db.rollback()
         finally:
             await self.db.close()

@@ -1,0 +1,27 @@
+"""Composition root: builds the adapters from settings and hands out the service."""
+
+from __future__ import annotations
+
+from booking.services import BookingService
+from bot.settings import Settings
+from integrations.clock import SystemClock
+from integrations.included_payments import IncludedPayments
+from integrations.jitsi import JitsiRooms
+from integrations.log_notifier import LogNotifier
+from storage.engine import make_engine
+from storage.unit_of_work import Database
+
+
+class Container:
+    def __init__(self, settings: Settings, *, clock=None, payments=None, video=None, notifier=None):
+        settings.ensure_sqlite_dir()
+        self.settings = settings
+        self.db = Database(make_engine(settings.database_url))
+        self.clock = clock or SystemClock()
+        self.payments = payments or IncludedPayments()
+        self.video = video or JitsiRooms(settings.jitsi_domain)
+        self.notifier = notifier or LogNotifier()
+        self.service = BookingService(self.db.uow, self.clock, self.payments, self.video, settings.booking())
+
+    async def close(self) -> None:
+        await self.db.dispose()

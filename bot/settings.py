@@ -1,0 +1,58 @@
+"""All configuration, from the environment or a .env file. Every variable is documented in
+README.md and deploy/example.env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from booking.policy import CancellationPolicy
+from booking.services import BookingSettings
+
+DEFAULT_DB = "sqlite+aiosqlite:///var/coachbot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = DEFAULT_DB
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    hold_minutes: int = Field(30, ge=30, le=24 * 60)
+    cancel_cutoff_hours: int = Field(24, ge=0, le=24 * 30)
+    author_refund_percent: int = Field(100, ge=0, le=100)
+    coach_refund_percent: int = Field(100, ge=0, le=100)
+
+    video_provider: str = "jitsi"
+    jitsi_domain: str = "meet.jit.si"
+
+    scheduler_interval_seconds: int = Field(30, ge=1, le=3600)
+
+    @field_validator("video_provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value not in {"jitsi"}:
+            raise ValueError(f"unknown video provider {value!r} (supported: jitsi)")
+        return value
+
+    def booking(self) -> BookingSettings:
+        return BookingSettings(
+            hold_minutes=self.hold_minutes,
+            policy=CancellationPolicy(
+                author_cutoff_hours=self.cancel_cutoff_hours,
+                author_refund_percent=self.author_refund_percent,
+                coach_refund_percent=self.coach_refund_percent,
+            ),
+        )
+
+    def ensure_sqlite_dir(self) -> None:
+        """An SQLite file in a missing folder would fail to open; create the folder."""
+        if self.database_url.startswith("sqlite") and ":memory:" not in self.database_url:
+            path = self.database_url.split("///", 1)[-1]
+            if path:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)

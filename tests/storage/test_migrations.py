@@ -1,0 +1,34 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from storage.tables import metadata
+
+
+async def test_models_and_migrations_agree(database):
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    async with database.engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
+
+
+async def test_overlap_guard_is_installed(database):
+    async with database.engine.connect() as conn:
+        if database.dialect == "postgresql":
+            found = await conn.scalar(
+                text("SELECT count(*) FROM pg_constraint WHERE conname = 'ex_sessions_no_overlap' AND contype = 'x'")
+            )
+            assert found == 1
+        else:
+            names = (await conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))).scalars().all()
+            assert set(names) == {"sessions_no_overlap_INSERT", "sessions_no_overlap_UPDATE"}
+
+
+async def test_schema_has_every_table(database):
+    async with database.engine.connect() as conn:
+        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert set(metadata.tables) <= names

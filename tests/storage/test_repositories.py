@@ -1,0 +1,69 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from booking.model import Author, Coach, OutboxMessage
+from tests.storage.helpers import NOW, open_coach, service_for
+
+
+async def test_instants_come_back_as_the_same_utc_instant(database):
+    service = service_for(database)
+    coach = await open_coach(service, timezone="Asia/Kathmandu")
+    start = datetime(2030, 1, 8, 9, 0, tzinfo=timezone(timedelta(hours=5, minutes=45)))
+    author = await service.add_author(name="Ann", timezone="Europe/Paris")
+    session = await service.book(coach.id, author.id, start)
+
+    stored = await service.session(session.id)
+    assert stored.starts_at == start
+    assert stored.starts_at.tzinfo == UTC
+    assert stored.starts_at.isoformat() == "2030-01-08T03:15:00+00:00"
+
+
+async def test_leaving_without_commit_rolls_back(database):
+    async with database.uow() as uow:
+        await uow.coaches.add(Coach(name="Ghost", timezone="UTC", rate=1))
+    async with database.uow() as uow:
+        assert await uow.coaches.list() == []
+
+
+async def test_exception_rolls_back_everything_in_the_unit(database):
+    with pytest.raises(RuntimeError):
+        async with database.uow() as uow:
+            await uow.authors.add(Author(name="A", timezone="UTC"))
+            await uow.coaches.add(Coach(name="C", timezone="UTC", rate=1))
+            raise RuntimeError("boom")
+    async with database.uow() as uow:
+        assert await uow.coaches.list() == []
+
+
+async def test_lists_survive_the_round_trip(database):
+    service = service_for(database)
+    coach = await service.add_coach(name="C", timezone="UTC", rate=100, specialties=["Romance", "mystery"],
+                                    durations=[90, 30, 60])
+    again = await service.coach(coach.id)
+    assert again.specialties == ["romance", "mystery"]
+    assert again.durations == [30, 60, 90]
+
+
+async def test_outbox_claims_are_exclusive_and_stale_claims_return(database):
+    async with database.uow() as uow:
+        for i in range(3):
+            await uow.outbox.add(OutboxMessage(kind="k", session_id=None, due_at=NOW - timedelta(minutes=i)))
+        await uow.outbox.add(OutboxMessage(kind="later", session_id=None, due_at=NOW + timedelta(hours=1)))
+        await uow.commit()
+
+    async with database.uow() as uow:
+        first = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW - timedelta(minutes=5))
+        await uow.commit()
+    async with database.uow() as uow:
+        second = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW - timedelta(minutes=5))
+        await uow.commit()
+    assert len(first) == 3 and {m.kind for m in first} == {"k"}
+    assert second == []
+
+    later = NOW + timedelta(minutes=10)
+    async with database.uow() as uow:
+        again = await uow.outbox.claim_due(later, limit=10, stale_before=later - timedelta(minutes=5))
+        await uow.commit()
+    assert sorted(m.id for m in again) == sorted(m.id for m in first)
+    assert all(m.attempts == 2 for m in again)
