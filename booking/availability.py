@@ -59,7 +59,9 @@ def _gap_transition(naive: datetime, tz: ZoneInfo) -> datetime:
             lo = mid
         else:
             hi = mid
-    return hi.replace(microsecond=0) if hi.microsecond == 0 else hi
+    # lo < transition <= hi <= lo + 1s, and transitions fall on whole seconds, so the
+    # transition is hi truncated to the second (hi itself may carry a bisection fraction).
+    return hi.replace(microsecond=0)
 
 
 def rule_windows(

@@ -180,6 +180,8 @@ class Session:
     currency: str
     amount_paid: int = 0
     amount_refunded: int = 0
+    # Owed to the author but not yet accepted by the payment provider; settled by the scheduler.
+    refund_due: int = 0
     hold_expires_at: datetime | None = None
     checkout_ref: str | None = None
     checkout_url: str | None = None

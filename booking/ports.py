@@ -71,6 +71,10 @@ class SessionRepository(Protocol):
     ) -> list[Session]: ...
 
     async def expired_holds(self, now: datetime, *, coach_id: int | None = None) -> list[Session]: ...
+    async def holds(self, *, expired_before: datetime | None = None) -> list[Session]: ...
+    async def by_payment(self, *, checkout_ref: str | None = None, payment_ref: str | None = None) -> Session | None: ...
+    async def refunds_due(self) -> list[Session]: ...
+    async def missing_meeting(self, now: datetime) -> list[Session]: ...
     async def log(self, change: StatusChange) -> None: ...
     async def history(self, session_id: int) -> list[StatusChange]: ...
     async def add_material(self, material: Material) -> Material: ...
@@ -83,6 +87,11 @@ class OutboxRepository(Protocol):
     async def get(self, message_id: int) -> OutboxMessage | None: ...
 
 
+class PaymentEventLog(Protocol):
+    async def record(self, event_id: str, kind: str, at: datetime) -> bool:
+        """Remember a provider event; False when it was seen before (a replay)."""
+
+
 class UnitOfWork(Protocol):
     """A transaction. Leaving the block without `commit()` rolls everything back."""
 
@@ -91,6 +100,7 @@ class UnitOfWork(Protocol):
     availability: AvailabilityRepository
     sessions: SessionRepository
     outbox: OutboxRepository
+    payment_events: PaymentEventLog
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -108,11 +118,26 @@ class Checkout:
     url: str
 
 
+@dataclass(frozen=True)
+class CheckoutState:
+    ref: str
+    status: str  # open | complete | expired
+    paid: bool
+    amount: int
+    payment_ref: str | None
+
+
 class PaymentGateway(Protocol):
+    """Raises booking.errors.PaymentError when the provider refuses or cannot be reached."""
+
     @property
     def enabled(self) -> bool: ...
 
     async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout: ...
+
+    async def checkout_state(self, ref: str) -> CheckoutState: ...
+
+    async def expire_checkout(self, ref: str) -> None: ...
 
     async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
         """Refund `amount` minor units of the session's payment; returns the refund's reference."""

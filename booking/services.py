@@ -11,6 +11,7 @@ import structlog
 
 from booking import availability, validation as v
 from booking.errors import (
+    BookingError,
     InvalidInput,
     InvalidTransition,
     NotAllowed,
@@ -42,6 +43,7 @@ from booking.ports import Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, 
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
+CALENDAR_BUSY = "the coach's calendar is busy right now; please try again in a moment"
 ALTERNATIVES_SPAN = timedelta(days=7)
 MAX_SLOT_WINDOW = timedelta(days=400)
 
@@ -79,6 +81,7 @@ class BookingService:
     # ---- coaches, authors, availability -------------------------------------------------
 
     async def add_coach(self, **fields) -> Coach:
+        _only_editable(fields)
         coach = _checked_coach(Coach(**_coach_defaults(fields)))
         async with self.uow() as uow:
             await uow.coaches.add(coach)
@@ -88,9 +91,7 @@ class BookingService:
     async def update_coach(self, coach_id: int, **changes) -> Coach:
         async with self.uow() as uow:
             coach = await self._coach(uow, coach_id)
-            unknown = set(changes) - set(Coach.__dataclass_fields__) - {"id"}
-            if unknown:
-                raise InvalidInput(sorted(unknown)[0], "not a coach field")
+            _only_editable(changes)
             draft = Coach(**{**_fields_of(coach), **changes})
             _checked_coach(draft)
             for key in changes:
@@ -267,7 +268,7 @@ class BookingService:
                 except TransientConflict:
                     continue
             else:
-                raise SlotConflict()
+                raise BookingError(CALENDAR_BUSY)
         except SlotConflict:
             raise SlotTaken(await self._alternatives(coach_id, start, minutes or duration)) from None
         except SlotUnavailable as exc:
@@ -365,10 +366,15 @@ class BookingService:
             await uow.commit()
         return await self._attach_meeting(session)
 
-    async def cancel(self, session_id: int, *, by: Actor, reason: str | None = None) -> Session:
+    async def cancel(
+        self, session_id: int, *, by: Actor, reason: str | None = None, author_id: int | None = None
+    ) -> Session:
+        """Cancel and refund per policy. A refund the provider does not take now stays owed
+        (`refund_due`) and is retried by the scheduler; the cancellation stands either way."""
         reason = v.text("reason", reason, max_len=500)
         async with self.uow() as uow:
             session = await self._session(uow, session_id)
+            _check_owner(session, by, author_id)
             if session.status not in (SessionStatus.HELD, SessionStatus.SCHEDULED):
                 raise InvalidTransition(f"session {session_id} is {session.status.value} and cannot be cancelled")
             now = self.clock.now()
@@ -376,46 +382,115 @@ class BookingService:
             before = session.status
             self._transition(uow, session, SessionStatus.CANCELLED)
             session.cancelled_by, session.cancelled_at, session.cancel_reason = by, now, reason
+            session.refund_due += refund
             await self._log(uow, session, before, by, reason or "cancelled")
             await uow.sessions.save(session)
             await uow.outbox.add(self._message("session_cancelled", session, by=by.value, refund=refund))
             await uow.commit()
+        if before is SessionStatus.HELD and session.checkout_ref and self.payments.enabled:
+            await self._close_checkout(session.checkout_ref)
         if refund:
-            session = await self.refund(session_id, refund, reason="cancellation")
+            session = await self._try_settle(session_id)
         if session.meeting_url:
             await self._drop_meeting(session.meeting_url)
         return session
 
-    async def refund(self, session_id: int, amount: int, *, reason: str) -> Session:
-        """Refund `amount` now; the refund is recorded only once the gateway accepted it."""
+    async def refund(self, session_id: int, amount: int | None = None, *, reason: str) -> Session:
+        """Refund `amount` (default: all that is left) now. It is owed from this moment; if the
+        provider refuses, PaymentError is raised and the scheduler keeps retrying."""
         async with self.uow() as uow:
             session = await self._session(uow, session_id)
-        if amount <= 0 or amount > session.refundable:
-            raise InvalidInput("amount", f"must be between 1 and {session.refundable} (what is left to refund)")
-        key = f"refund-{session_id}-{session.amount_refunded}-{amount}"
-        ref = await self.payments.refund(session, amount, key)
-        async with self.uow() as uow:
-            session = await self._session(uow, session_id)
-            session.amount_refunded += amount
-            await uow.sessions.log(
-                StatusChange(session.id, session.status, session.status, Actor.SYSTEM, self.clock.now(),
-                             f"refunded {amount} ({reason}, {ref})")
-            )
+            left = session.refundable - session.refund_due
+            amount = left if amount is None else amount
+            if amount <= 0 or amount > left:
+                raise InvalidInput("amount", f"must be between 1 and {left} (what is left to refund)")
+            session.refund_due += amount
+            await uow.sessions.log(StatusChange(session.id, session.status, session.status, Actor.ADMIN,
+                                                self.clock.now(), f"refund of {amount} requested ({reason})"))
             await uow.sessions.save(session)
+            await uow.commit()
+        return await self.settle_refund(session_id)
+
+    async def settle_refund(self, session_id: int) -> Session:
+        """Pay out what the session owes. The idempotency key is fixed by the amounts, so a retry
+        after a crash between the provider's answer and our commit cannot refund twice."""
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+        due = session.refund_due
+        if due <= 0:
+            return session
+        key = f"refund-{session_id}-{session.amount_refunded}-{due}"
+        ref = await self.payments.refund(session, due, key)
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            paid_out = min(due, session.refund_due)
+            session.amount_refunded += paid_out
+            session.refund_due -= paid_out
+            await uow.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
+                                                self.clock.now(), f"refunded {paid_out} ({ref})"))
+            await uow.sessions.save(session)
+            await uow.outbox.add(self._message("refund_sent", session, amount=paid_out))
             await uow.commit()
         return session
 
-    async def reschedule(self, session_id: int, new_start: datetime, *, by: Actor = Actor.AUTHOR) -> Session:
+    async def settle_refunds(self) -> int:
+        """Retry every refund still owed (the scheduler calls this)."""
+        async with self.uow() as uow:
+            owed = await uow.sessions.refunds_due()
+        settled = 0
+        for session in owed:
+            try:
+                await self.settle_refund(session.id)
+                settled += 1
+            except PaymentError as exc:
+                log.warning("refund.retry_failed", session_id=session.id, error=str(exc))
+        return settled
+
+    async def _try_settle(self, session_id: int) -> Session:
+        try:
+            return await self.settle_refund(session_id)
+        except PaymentError as exc:
+            log.warning("refund.deferred", session_id=session_id, error=str(exc))
+            return await self.session(session_id)
+
+    async def _close_checkout(self, ref: str) -> None:
+        try:
+            await self.payments.expire_checkout(ref)
+        except PaymentError as exc:  # it expires by itself; a payment that still arrives is refunded
+            log.warning("checkout.expire_failed", ref=ref, error=str(exc))
+
+    async def retry_checkout(self, session_id: int) -> Session:
+        """Make the payment link again for a held session whose checkout could not be created."""
+        session = await self.session(session_id)
+        if session.status is not SessionStatus.HELD:
+            raise InvalidTransition(f"session {session_id} is {session.status.value}, not waiting for payment")
+        if session.checkout_url:
+            return session
+        return await self._open_checkout(session)
+
+    async def attach_missing_meetings(self) -> int:
+        """Give a meeting link to every upcoming scheduled session that lacks one (provider was down)."""
+        async with self.uow() as uow:
+            missing = await uow.sessions.missing_meeting(self.clock.now())
+        done = 0
+        for session in missing:
+            if (await self._attach_meeting(session)).meeting_url:
+                done += 1
+        return done
+
+    async def reschedule(
+        self, session_id: int, new_start: datetime, *, by: Actor = Actor.AUTHOR, author_id: int | None = None
+    ) -> Session:
         new_start = v.instant("start", new_start)
         try:
             for _ in range(MAX_ATTEMPTS):
                 try:
-                    session, old_url = await self._reschedule_once(session_id, new_start, by)
+                    session, old_url = await self._reschedule_once(session_id, new_start, by, author_id)
                     break
                 except TransientConflict:
                     continue
             else:
-                raise SlotConflict()
+                raise BookingError(CALENDAR_BUSY)
         except SlotConflict:
             current = await self.session(session_id)
             raise SlotTaken(
@@ -429,12 +504,12 @@ class BookingService:
             raise
         if old_url:
             await self._drop_meeting(old_url)
-            session = await self._attach_meeting(session)
-        return session
+        return await self._attach_meeting(session)
 
-    async def _reschedule_once(self, session_id: int, new_start: datetime, by: Actor):
+    async def _reschedule_once(self, session_id: int, new_start: datetime, by: Actor, author_id: int | None):
         async with self.uow() as uow:
             session = await self._session(uow, session_id)
+            _check_owner(session, by, author_id)
             if session.status is not SessionStatus.SCHEDULED:
                 raise InvalidTransition(f"session {session_id} is {session.status.value}; only scheduled sessions can move")
             self.settings.policy.check_reschedule(session, by, self.clock.now())
@@ -479,12 +554,13 @@ class BookingService:
             before = session.status
             self._transition(uow, session, SessionStatus.NO_SHOW)
             refund = self.settings.policy.refund_on_no_show(session, who)
+            session.refund_due += refund
             await self._log(uow, session, before, Actor.ADMIN, f"{who.value} did not show")
             await uow.sessions.save(session)
             await uow.outbox.add(self._message("session_no_show", session, who=who.value, refund=refund))
             await uow.commit()
         if refund:
-            session = await self.refund(session_id, refund, reason=f"{who.value} no-show")
+            session = await self._try_settle(session_id)
         return session
 
     async def rate(self, session_id: int, *, author_id: int, stars: int, feedback: str | None = None) -> Session:
@@ -514,6 +590,8 @@ class BookingService:
     async def sessions(
         self, *, coach_id: int | None = None, author_id: int | None = None, when: str | None = None
     ) -> list[Session]:
+        if when not in (None, "upcoming", "past"):
+            raise InvalidInput("when", f"expected upcoming or past, got {when!r}")
         now = self.clock.now()
         async with self.uow() as uow:
             if coach_id is not None:
@@ -528,10 +606,15 @@ class BookingService:
             return await uow.sessions.list(coach_id=coach_id, author_id=author_id)
 
     async def expire_holds(self) -> int:
-        """Release every hold past its expiry (the scheduler calls this)."""
+        """Release every hold past its expiry, one coach at a time under that coach's lock."""
         async with self.uow() as uow:
-            released = await self._release_expired_holds(uow, None)
-            await uow.commit()
+            coach_ids = sorted({s.coach_id for s in await uow.sessions.expired_holds(self.clock.now())})
+        released = 0
+        for coach_id in coach_ids:
+            async with self.uow() as uow:
+                await uow.lock_coach(coach_id)
+                released += await self._release_expired_holds(uow, coach_id)
+                await uow.commit()
         return released
 
     # ---- helpers -------------------------------------------------------------------------
@@ -540,12 +623,16 @@ class BookingService:
         now = self.clock.now()
         expired = await uow.sessions.expired_holds(now, coach_id=coach_id)
         for session in expired:
-            self._transition(uow, session, SessionStatus.CANCELLED)
-            session.cancelled_by, session.cancelled_at, session.cancel_reason = Actor.SYSTEM, now, "hold expired"
-            await self._log(uow, session, SessionStatus.HELD, Actor.SYSTEM, "hold expired")
-            await uow.sessions.save(session)
-            await uow.outbox.add(self._message("hold_expired", session))
+            await self._release_hold(uow, session, "hold expired")
         return len(expired)
+
+    async def _release_hold(self, uow: UnitOfWork, session: Session, reason: str) -> None:
+        self._transition(uow, session, SessionStatus.CANCELLED)
+        session.cancelled_by, session.cancelled_at, session.cancel_reason = Actor.SYSTEM, self.clock.now(), reason
+        session.hold_expires_at = None
+        await self._log(uow, session, SessionStatus.HELD, Actor.SYSTEM, reason)
+        await uow.sessions.save(session)
+        await uow.outbox.add(self._message("hold_expired", session, reason=reason))
 
     def _transition(self, uow: UnitOfWork, session: Session, to: SessionStatus) -> None:
         if to not in ALLOWED_TRANSITIONS[session.status]:
@@ -593,6 +680,11 @@ class BookingService:
         return session
 
 
+def _check_owner(session: Session, by: Actor, author_id: int | None) -> None:
+    if by is Actor.AUTHOR and author_id is not None and session.author_id != author_id:
+        raise NotAllowed("this session belongs to another author")
+
+
 def _duration(coach: Coach, duration: int | None) -> int:
     if duration is None:
         return coach.durations[0]
@@ -600,6 +692,17 @@ def _duration(coach: Coach, duration: int | None) -> int:
         offered = ", ".join(str(d) for d in coach.durations)
         raise InvalidInput("duration", f"{coach.name} offers {offered} minutes, not {duration}")
     return duration
+
+
+EDITABLE_COACH_FIELDS = frozenset(Coach.__dataclass_fields__) - {
+    "id", "created_at", "rating_total", "rating_count", "total_sessions",
+}
+
+
+def _only_editable(fields: dict) -> None:
+    unknown = set(fields) - EDITABLE_COACH_FIELDS
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "not an editable coach field")
 
 
 def _coach_defaults(fields: dict) -> dict:

@@ -13,6 +13,7 @@ MAX_RATE = 10_000_000  # 100,000.00 an hour: anything above is a typo
 MAX_TEXT = 4000
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 _ZONES: frozenset[str] | None = None
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def timezone(field: str, value: str) -> str:
@@ -45,10 +46,12 @@ def hhmm(field: str, value: str, *, allow_24: bool = False) -> int:
 
 
 def weekday(field: str, value: str) -> int:
-    key = (value or "").strip().lower()[:3]
-    if key not in WEEKDAYS:
-        raise InvalidInput(field, f"expected one of {', '.join(WEEKDAYS)}, got {value!r}")
-    return WEEKDAYS.index(key)
+    # "mon", "Mon", "mond", "Monday"; not any word that merely begins like a day ("sunny").
+    key = (value or "").strip().lower()
+    for index, day in enumerate(_DAY_NAMES):
+        if len(key) >= 3 and day.startswith(key):
+            return index
+    raise InvalidInput(field, f"expected one of {', '.join(WEEKDAYS)}, got {value!r}")
 
 
 def name(field: str, value: str, *, max_len: int = 255) -> str:

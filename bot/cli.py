@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from booking import validation as v
 from booking.availability import local_to_utc
 from booking.errors import BookingError, InvalidInput, SlotUnavailable
-from booking.model import WEEKDAYS, Actor, Coach, OverrideKind, Session
+from booking.model import WEEKDAYS, Actor, Coach, OverrideKind, Session, SessionStatus
 from bot.container import Container
 from bot.settings import Settings
 
@@ -31,10 +31,12 @@ coach_app = typer.Typer(no_args_is_help=True, help="Coaches and their booking se
 availability_app = typer.Typer(no_args_is_help=True, help="Weekly hours, time off and extra hours.")
 author_app = typer.Typer(no_args_is_help=True, help="Authors.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+payments_app = typer.Typer(no_args_is_help=True, help="Payments: reconciliation with the provider.")
 app.add_typer(coach_app, name="coach")
 app.add_typer(availability_app, name="availability")
 app.add_typer(author_app, name="author")
 app.add_typer(db_app, name="db")
+app.add_typer(payments_app, name="payments")
 
 out = Console()
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -118,7 +120,8 @@ def session_json(s: Session, tz: str) -> dict:
         "id": s.id, "status": s.status.value, "coach_id": s.coach_id, "author_id": s.author_id,
         "start": local(s.starts_at, tz), "end": local(s.ends_at, tz), "duration_minutes": s.duration_minutes,
         "price": s.price_amount, "currency": s.currency, "amount_paid": s.amount_paid,
-        "amount_refunded": s.amount_refunded, "meeting_url": s.meeting_url, "checkout_url": s.checkout_url,
+        "amount_refunded": s.amount_refunded, "refund_due": s.refund_due, "payment": _payment_state(s),
+        "meeting_url": s.meeting_url, "checkout_url": s.checkout_url,
         "hold_expires_at": local(s.hold_expires_at, tz),
         "cancelled_by": s.cancelled_by.value if s.cancelled_by else None, "cancel_reason": s.cancel_reason,
         "rating": s.rating, "feedback": s.feedback,
@@ -130,12 +133,27 @@ async def _session_out(c: Container, s: Session) -> tuple[Session, str]:
     return s, coach.timezone
 
 
+def _payment_state(s: Session) -> str:
+    if s.price_amount == 0 or (s.amount_paid == 0 and s.status is not SessionStatus.HELD and not s.checkout_ref):
+        return "included"
+    if s.status is SessionStatus.HELD:
+        return "pending" if s.checkout_url else "checkout unavailable"
+    if s.amount_refunded and s.amount_refunded >= s.amount_paid:
+        return "refunded"
+    return "paid" if s.amount_paid else "unpaid"
+
+
 def print_session(s: Session, tz: str, as_json: bool) -> None:
     if as_json:
         emit(session_json(s, tz))
         return
     typer.echo(f"session {s.id}: {s.status.value}, {human(s.starts_at, tz)} ({s.duration_minutes} min), "
-              f"price {s.price.format()}, paid {s.amount_paid / 100:.2f}, refunded {s.amount_refunded / 100:.2f}")
+              f"price {s.price.format()} ({_payment_state(s)}), paid {s.amount_paid / 100:.2f}, "
+              f"refunded {s.amount_refunded / 100:.2f}")
+    if s.refund_due:
+        typer.echo(f"refund owed, being retried: {s.refund_due / 100:.2f}")
+    if s.status is SessionStatus.HELD and not s.checkout_url:
+        typer.echo(f"the payment link could not be made; retry with: coachbot payments retry {s.id}")
     if s.meeting_url:
         typer.echo(f"meeting: {s.meeting_url}")
     if s.checkout_url:
@@ -505,6 +523,32 @@ def sessions(
         table.add_row(str(s.id), s.status.value, human(s.starts_at, tz), str(s.duration_minutes), str(s.coach_id),
                       str(s.author_id), f"{s.amount_paid / 100:.2f}", f"{s.amount_refunded / 100:.2f}")
     out.print(table)
+
+
+@app.command()
+def refund(
+    session: int,
+    amount: Annotated[Optional[int], typer.Option("--amount", help="Minor units (default: all that is left)")] = None,
+    reason: Annotated[str, typer.Option("--reason")] = "support",
+    as_json: JsonOpt = False,
+) -> None:
+    """Refund a session's payment, in full or in part (support staff)."""
+    result, tz = run(lambda c: _then(c, c.service.refund(session, amount, reason=reason)))
+    print_session(result, tz, as_json)
+
+
+@payments_app.command("reconcile")
+def payments_reconcile(as_json: JsonOpt = False) -> None:
+    """Re-check holds against the provider: confirm paid ones, release expired ones, retry refunds owed."""
+    counts = run(lambda c: c.payment_events.reconcile(include_open=True))
+    emit(counts) if as_json else typer.echo(", ".join(f"{k}: {val}" for k, val in counts.items()))
+
+
+@payments_app.command("retry")
+def payments_retry(session: int, as_json: JsonOpt = False) -> None:
+    """Make the payment link again for a held session whose checkout could not be created."""
+    result, tz = run(lambda c: _then(c, c.service.retry_checkout(session)))
+    print_session(result, tz, as_json)
 
 
 @app.command("seed-demo")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booking.payments import PaymentService
 from booking.services import BookingService
 from bot.settings import Settings
 from integrations.clock import SystemClock
@@ -18,10 +19,32 @@ class Container:
         self.settings = settings
         self.db = Database(make_engine(settings.database_url))
         self.clock = clock or SystemClock()
-        self.payments = payments or IncludedPayments()
+        self.payments = payments or _payments(settings)
         self.video = video or JitsiRooms(settings.jitsi_domain)
         self.notifier = notifier or LogNotifier()
         self.service = BookingService(self.db.uow, self.clock, self.payments, self.video, settings.booking())
+        self.payment_events = PaymentService(self.service)
+        self.webhook = _webhook(settings)
 
     async def close(self) -> None:
         await self.db.dispose()
+
+
+def _payments(settings: Settings):
+    if not settings.payments_enabled:
+        return IncludedPayments()
+    from integrations.stripe_payments import StripePayments
+
+    return StripePayments(
+        settings.stripe_secret_key.get_secret_value(),
+        public_base_url=settings.public_base_url,
+        api_base=settings.stripe_api_base,
+    )
+
+
+def _webhook(settings: Settings):
+    if not (settings.payments_enabled and settings.stripe_webhook_secret):
+        return None
+    from integrations.stripe_payments import StripeWebhook
+
+    return StripeWebhook(settings.stripe_webhook_secret.get_secret_value())

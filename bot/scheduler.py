@@ -13,13 +13,20 @@ log = structlog.get_logger(__name__)
 
 
 async def tick(container: Container) -> None:
-    try:
-        released = await container.service.expire_holds()
-        sent = await deliver_due(container.db.uow, container.notifier, container.clock)
-        if released or sent:
-            log.info("scheduler.tick", holds_released=released, notifications_sent=sent)
-    except Exception:  # one failing tick must not stop the next one
-        log.exception("scheduler.tick_failed")
+    """One round of background work; each step is guarded so one failure never starves the rest."""
+    steps = {
+        "holds": container.payment_events.reconcile,
+        "meetings": container.service.attach_missing_meetings,
+        "notifications": lambda: deliver_due(container.db.uow, container.notifier, container.clock),
+    }
+    for name, step in steps.items():
+        try:
+            result = await step()
+        except Exception:
+            log.exception("scheduler.step_failed", step=name)
+            continue
+        if result and (not isinstance(result, dict) or any(result.values())):
+            log.info("scheduler.step", step=name, result=result)
 
 
 def make_scheduler(container: Container) -> AsyncIOScheduler:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.policy import CancellationPolicy
@@ -32,6 +32,21 @@ class Settings(BaseSettings):
     jitsi_domain: str = "meet.jit.si"
 
     scheduler_interval_seconds: int = Field(30, ge=1, le=3600)
+
+    public_base_url: str = "http://127.0.0.1:8080"
+    telegram_bot_username: str | None = None
+
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None
+
+    @property
+    def payments_enabled(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_secret_key.get_secret_value())
+
+    @property
+    def bot_link(self) -> str | None:
+        return f"https://t.me/{self.telegram_bot_username}" if self.telegram_bot_username else None
 
     @field_validator("video_provider")
     @classmethod

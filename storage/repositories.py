@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.model import (
@@ -151,6 +153,34 @@ class SessionRepository:
             query = query.where(c.coach_id == coach_id)
         return list((await self.db.scalars(query.order_by(c.id))).all())
 
+    async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
+        c = t.sessions.c
+        query = select(Session).where(c.status == SessionStatus.HELD)
+        if expired_before is not None:
+            query = query.where(c.hold_expires_at <= expired_before)
+        return list((await self.db.scalars(query.order_by(c.id))).all())
+
+    async def by_payment(self, *, checkout_ref: str | None = None, payment_ref: str | None = None) -> Session | None:
+        c = t.sessions.c
+        if checkout_ref:
+            found = await self.db.scalar(select(Session).where(c.checkout_ref == checkout_ref))
+            if found is not None:
+                return found
+        if payment_ref:
+            return await self.db.scalar(select(Session).where(c.payment_ref == payment_ref))
+        return None
+
+    async def refunds_due(self) -> list[Session]:
+        c = t.sessions.c
+        return list((await self.db.scalars(select(Session).where(c.refund_due > 0).order_by(c.id))).all())
+
+    async def missing_meeting(self, now: datetime) -> list[Session]:
+        c = t.sessions.c
+        query = select(Session).where(
+            c.status == SessionStatus.SCHEDULED, c.meeting_url.is_(None), c.ends_at > now
+        )
+        return list((await self.db.scalars(query.order_by(c.starts_at).limit(100))).all())
+
     async def log(self, change: StatusChange) -> None:
         self.db.add(change)
         await self.db.flush()
@@ -168,6 +198,18 @@ class SessionRepository:
     async def materials(self, session_id: int) -> list[Material]:
         c = t.session_materials.c
         return list((await self.db.scalars(select(Material).where(c.session_id == session_id).order_by(c.id))).all())
+
+
+class PaymentEventLog:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def record(self, event_id: str, kind: str, at: datetime) -> bool:
+        dialect = self.db.bind.dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(t.payment_events).values(id=event_id, type=kind, received_at=at)
+        result = await self.db.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+        return result.rowcount == 1
 
 
 class OutboxRepository:

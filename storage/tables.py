@@ -130,6 +130,7 @@ sessions = Table(
     Column("currency", String(3), nullable=False),
     Column("amount_paid", Integer, nullable=False),
     Column("amount_refunded", Integer, nullable=False),
+    Column("refund_due", Integer, nullable=False, server_default="0"),
     Column("hold_expires_at", UTCDateTime),
     Column("checkout_ref", String(255), unique=True),
     Column("checkout_url", Text),
@@ -192,6 +193,14 @@ outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
     Index("ix_outbox_due", "sent_at", "due_at"),
+)
+
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
 )
 
 mapper_registry = registry(metadata=metadata)

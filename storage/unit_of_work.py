@@ -13,6 +13,7 @@ from storage.repositories import (
     AvailabilityRepository,
     CoachRepository,
     OutboxRepository,
+    PaymentEventLog,
     SessionRepository,
 )
 
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
         self.availability = AvailabilityRepository(self.db)
         self.sessions = SessionRepository(self.db)
         self.outbox = OutboxRepository(self.db)
+        self.payment_events = PaymentEventLog(self.db)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

@@ -1,0 +1,170 @@
+"""Payment events and reconciliation. Provider events arrive late, twice and out of order, so
+each one is recorded by id in the same transaction as its effect (a replay changes nothing),
+and every handler accepts any current state of the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from booking.errors import PaymentError
+from booking.model import Actor, Session, SessionStatus, StatusChange
+from booking.ports import UnitOfWork
+from booking.services import BookingService
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A provider event, reduced to what booking needs. kind: paid | pending | expired | failed |
+    refunded | ignored."""
+
+    id: str
+    kind: str
+    provider_type: str
+    session_id: int | None = None
+    checkout_ref: str | None = None
+    payment_ref: str | None = None
+    amount: int = 0  # paid: amount received; refunded: total refunded so far on the payment
+
+
+class PaymentService:
+    def __init__(self, booking: BookingService):
+        self.booking = booking
+        self.uow = booking.uow
+        self.clock = booking.clock
+        self.gateway = booking.payments
+
+    async def handle(self, event: PaymentEvent) -> str:
+        async with self.uow() as tx:
+            if not await tx.payment_events.record(event.id, event.provider_type, self.clock.now()):
+                return "duplicate"
+            session = await self._find(tx, event)
+            if session is None:
+                await tx.commit()  # acknowledged: not ours, or nothing to do
+                return "ignored"
+            await tx.lock_coach(session.coach_id)
+            handler = {
+                "paid": self._on_paid,
+                "expired": self._on_released,
+                "failed": self._on_released,
+                "refunded": self._on_refunded,
+            }.get(event.kind)
+            outcome = await handler(tx, session, event) if handler else "ignored"
+            await tx.commit()
+        log.info("payment.event", event_id=event.id, kind=event.kind, session_id=session.id, outcome=outcome)
+        await self._follow_up(session.id, outcome)
+        return outcome
+
+    async def _follow_up(self, session_id: int, outcome: str) -> None:
+        if outcome == "confirmed":
+            await self.booking._attach_meeting(await self.booking.session(session_id))
+        elif outcome == "refund_due":
+            await self.booking.settle_refund(session_id)
+
+    async def _find(self, tx: UnitOfWork, event: PaymentEvent) -> Session | None:
+        if event.session_id is not None:
+            session = await tx.sessions.get(event.session_id)
+            if session is not None and (not event.checkout_ref or session.checkout_ref in (None, event.checkout_ref)):
+                return session
+        if event.checkout_ref or event.payment_ref:
+            return await tx.sessions.by_payment(checkout_ref=event.checkout_ref, payment_ref=event.payment_ref)
+        return None
+
+    async def _on_paid(self, tx: UnitOfWork, session: Session, event: PaymentEvent) -> str:
+        if event.payment_ref and session.payment_ref == event.payment_ref:
+            return "already recorded"  # e.g. completed and async_payment_succeeded for one payment
+        now = self.clock.now()
+        before = session.status
+        session.amount_paid += event.amount
+        session.payment_ref = event.payment_ref
+        session.updated_at = now
+        if before is SessionStatus.HELD:
+            session.status, session.hold_expires_at = SessionStatus.SCHEDULED, None
+            await self._log(tx, session, before, "paid")
+            await tx.outbox.add(self.booking._message("session_confirmed", session))
+            return "confirmed"
+        if before is SessionStatus.CANCELLED and session.cancelled_by is Actor.SYSTEM and session.starts_at > now:
+            # Paid after the hold was released: keep the booking if nobody has taken the slot.
+            # The coach lock is held, so this check cannot race another booking.
+            taken = await tx.sessions.busy(session.coach_id, session.blocked_from, session.blocked_until, exclude=session.id)
+            if not taken:
+                session.status = SessionStatus.SCHEDULED
+                session.cancelled_by = session.cancelled_at = session.cancel_reason = None
+                session.hold_expires_at = None
+                await self._log(tx, session, before, "paid after the hold expired; slot still free")
+                await tx.outbox.add(self.booking._message("session_confirmed", session))
+                return "confirmed"
+        # Paid for a session that cannot take place: give everything back.
+        session.refund_due += event.amount
+        await self._log(tx, session, before, "payment for a released or ended session; full refund")
+        await tx.outbox.add(self.booking._message("payment_refunded", session, amount=event.amount, reason="slot_taken"))
+        return "refund_due"
+
+    async def _on_released(self, tx: UnitOfWork, session: Session, event: PaymentEvent) -> str:
+        if session.status is not SessionStatus.HELD:
+            return "ignored"  # paid already (events out of order) or released before
+        await self.booking._release_hold(tx, session, f"checkout {event.kind}")
+        return "released"
+
+    async def _on_refunded(self, tx: UnitOfWork, session: Session, event: PaymentEvent) -> str:
+        total = min(event.amount, session.amount_paid)
+        if total <= session.amount_refunded:
+            return "already recorded"
+        delta = total - session.amount_refunded
+        session.amount_refunded = total
+        session.refund_due = max(0, session.refund_due - delta)
+        await tx.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
+                                           self.clock.now(), f"refund of {delta} recorded from the provider"))
+        return "refund recorded"
+
+    async def _log(self, tx: UnitOfWork, session: Session, before: SessionStatus, reason: str) -> None:
+        await tx.sessions.log(StatusChange(session.id, before, session.status, Actor.SYSTEM, self.clock.now(), reason))
+
+    # ---- reconciliation (scheduler and `coachbot payments reconcile`) ----------------------
+
+    async def reconcile(self, *, include_open: bool = False) -> dict[str, int]:
+        """Settle holds with the provider: paid ones are confirmed (a lost webhook), expired ones
+        released (and their checkout closed). Then retry refunds still owed."""
+        counts = {"confirmed": 0, "released": 0, "refunds": 0, "unreachable": 0}
+        now = self.clock.now()
+        async with self.uow() as tx:
+            holds = await tx.sessions.holds(expired_before=None if include_open else now)
+        for hold in holds:
+            outcome = await self._reconcile_hold(hold, expired=hold.hold_expires_at <= now)
+            if outcome in counts:
+                counts[outcome] += 1
+        counts["refunds"] = await self.booking.settle_refunds()
+        return counts
+
+    async def _reconcile_hold(self, hold: Session, *, expired: bool) -> str:
+        if hold.checkout_ref and self.gateway.enabled:
+            try:
+                state = await self.gateway.checkout_state(hold.checkout_ref)
+            except PaymentError as exc:
+                log.warning("reconcile.unreachable", session_id=hold.id, error=str(exc))
+                state = None
+                if not expired:
+                    return "unreachable"
+            if state is not None and state.paid:
+                event = PaymentEvent(id=f"reconcile:{state.ref}", kind="paid", provider_type="reconcile",
+                                     session_id=hold.id, checkout_ref=state.ref, payment_ref=state.payment_ref,
+                                     amount=state.amount)
+                return await self.handle(event)
+            if state is not None and state.status == "open" and expired:
+                try:
+                    await self.gateway.expire_checkout(hold.checkout_ref)
+                except PaymentError as exc:  # it expires on its own at hold expiry; a late payment is refunded
+                    log.warning("reconcile.expire_failed", session_id=hold.id, error=str(exc))
+        if not expired:
+            return "open"
+        async with self.uow() as tx:
+            session = await tx.sessions.get(hold.id)
+            await tx.lock_coach(session.coach_id)
+            if session.status is not SessionStatus.HELD:
+                return "ignored"
+            await self.booking._release_hold(tx, session, "hold expired")
+            await tx.commit()
+        return "released"

@@ -1,0 +1,164 @@
+"""Stripe Checkout and refunds through the official SDK (StripeClient, async over httpx)."""
+
+from __future__ import annotations
+
+import stripe
+import structlog
+
+from booking.errors import PaymentError
+from booking.model import Author, Coach, Session
+from booking.payments import PaymentEvent
+from booking.ports import Checkout, CheckoutState
+
+log = structlog.get_logger(__name__)
+
+# Stripe type -> what it means for a booking.
+CHECKOUT_EVENTS = {
+    "checkout.session.completed": "paid",  # or "pending" while an async method settles
+    "checkout.session.async_payment_succeeded": "paid",
+    "checkout.session.expired": "expired",
+    "checkout.session.async_payment_failed": "failed",
+}
+
+
+class WebhookRejected(Exception):
+    """The request is not a genuine Stripe event (bad or missing signature, not JSON)."""
+
+
+class StripePayments:
+    enabled = True
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        public_base_url: str,
+        api_base: str | None = None,
+        max_network_retries: int = 2,
+    ):
+        addresses = {"api": api_base} if api_base else None
+        self.client = stripe.StripeClient(
+            secret_key,
+            base_addresses=addresses,
+            http_client=stripe.HTTPXClient(),
+            max_network_retries=max_network_retries,
+        )
+        self.public_base_url = public_base_url.rstrip("/")
+
+    async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout:
+        params = {
+            "mode": "payment",
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {
+                    "currency": session.currency,
+                    "unit_amount": session.price_amount,
+                    "product_data": {"name": f"{session.duration_minutes}-minute coaching session with {coach.name}"},
+                },
+            }],
+            "expires_at": int(session.hold_expires_at.timestamp()),
+            "metadata": {"session_id": str(session.id)},
+            "client_reference_id": str(session.id),
+            "payment_intent_data": {"metadata": {"session_id": str(session.id)}},
+            "success_url": f"{self.public_base_url}/payments/success?session={session.id}",
+            "cancel_url": f"{self.public_base_url}/payments/cancelled?session={session.id}",
+        }
+        if author.email:
+            params["customer_email"] = author.email
+        checkout = await self._call(
+            self.client.v1.checkout.sessions.create_async, params, {"idempotency_key": f"checkout-{session.id}"}
+        )
+        return Checkout(ref=checkout.id, url=checkout.url)
+
+    async def checkout_state(self, ref: str) -> CheckoutState:
+        checkout = await self._call(self.client.v1.checkout.sessions.retrieve_async, ref)
+        return _state(checkout)
+
+    async def expire_checkout(self, ref: str) -> None:
+        try:
+            await self._call(self.client.v1.checkout.sessions.expire_async, ref)
+        except PaymentError as exc:
+            if "status" in str(exc) and "expire" in str(exc):
+                return  # already complete or expired: nothing to close
+            raise
+
+    async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
+        if not session.payment_ref:
+            raise PaymentError(f"session {session.id} has no payment to refund")
+        refund = await self._call(
+            self.client.v1.refunds.create_async,
+            {"payment_intent": session.payment_ref, "amount": amount, "metadata": {"session_id": str(session.id)}},
+            {"idempotency_key": idempotency_key},
+        )
+        return refund.id
+
+    async def _call(self, method, *args):
+        try:
+            return await method(*args)
+        except stripe.StripeError as exc:
+            message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+            log.warning("stripe.error", error=type(exc).__name__, status=getattr(exc, "http_status", None))
+            raise PaymentError(f"payment provider: {message}") from exc
+
+
+def _state(checkout) -> CheckoutState:
+    payment_intent = checkout.get("payment_intent")
+    if isinstance(payment_intent, dict) or hasattr(payment_intent, "id"):
+        payment_intent = payment_intent["id"]
+    return CheckoutState(
+        ref=checkout["id"],
+        status=checkout.get("status") or "open",
+        paid=checkout.get("payment_status") in ("paid", "no_payment_required"),
+        amount=checkout.get("amount_total") or 0,
+        payment_ref=payment_intent,
+    )
+
+
+class StripeWebhook:
+    """Verifies and translates Stripe webhook deliveries."""
+
+    def __init__(self, secret: str, client: stripe.StripeClient | None = None, tolerance: int = 300):
+        self.secret = secret
+        self.client = client or stripe.StripeClient("sk_unused_for_verification")
+        self.tolerance = tolerance
+
+    def parse(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        if not signature:
+            raise WebhookRejected("missing Stripe-Signature header")
+        try:
+            event = self.client.construct_event(payload, signature, self.secret, self.tolerance)
+        except stripe.SignatureVerificationError as exc:
+            raise WebhookRejected(f"bad signature: {exc.user_message or exc}") from None
+        except ValueError as exc:
+            raise WebhookRejected(f"not a Stripe event: {exc}") from None
+        return translate(event)
+
+
+def translate(event) -> PaymentEvent:
+    obj = event["data"]["object"]
+    kind = CHECKOUT_EVENTS.get(event["type"])
+    if kind is not None:
+        state = _state(obj)
+        if kind == "paid" and not state.paid:
+            kind = "pending"  # completed, but an asynchronous method has not settled yet
+        return PaymentEvent(
+            id=event["id"], kind=kind, provider_type=event["type"],
+            session_id=_session_id(obj), checkout_ref=state.ref, payment_ref=state.payment_ref,
+            amount=state.amount,
+        )
+    if event["type"] == "charge.refunded":
+        payment_intent = obj.get("payment_intent")
+        return PaymentEvent(
+            id=event["id"], kind="refunded", provider_type=event["type"], session_id=_session_id(obj),
+            payment_ref=payment_intent, amount=obj.get("amount_refunded") or 0,
+        )
+    return PaymentEvent(id=event["id"], kind="ignored", provider_type=event["type"])
+
+
+def _session_id(obj) -> int | None:
+    metadata = obj.get("metadata") or {}
+    raw = metadata.get("session_id") or obj.get("client_reference_id")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None

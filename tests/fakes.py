@@ -1,0 +1,433 @@
+"""In-memory implementations of the booking ports, for unit tests.
+
+They mirror the semantics of storage/ (repositories.py, unit_of_work.py and the overlap guard of
+the initial migration) without a database:
+
+- `Store` holds the committed data; every `FakeUnitOfWork` works on a deep copy of it taken when
+  the block is entered, and `commit()` swaps a copy of that working set back in. Leaving the block
+  without `commit()` therefore rolls everything back, and objects handed out after a commit are
+  detached from the store (like SQLAlchemy's with expire_on_commit=False once the session closes).
+- Ids are assigned on `add`, as a flush would.
+- The database guard is mirrored: adding or saving an active session whose blocked span overlaps
+  another active session of the same coach raises SlotConflict.
+- Units of work are meant to be used one after another. If two interleave and both commit, the
+  second commit raises TransientConflict (like a serialization failure) instead of silently
+  overwriting the first one's changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from booking.errors import PaymentError, SlotConflict, TransientConflict
+from booking.model import (
+    ACTIVE_STATUSES,
+    Author,
+    AvailabilityRule,
+    Coach,
+    DateOverride,
+    Interval,
+    Material,
+    OutboxMessage,
+    Session,
+    SessionStatus,
+    StatusChange,
+)
+from booking.ports import Checkout, CheckoutState
+from booking.services import BookingService, BookingSettings
+
+# A Monday, 08:00 UTC.
+DEFAULT_NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Data:
+    coaches: dict[int, Coach] = field(default_factory=dict)
+    authors: dict[int, Author] = field(default_factory=dict)
+    rules: dict[int, AvailabilityRule] = field(default_factory=dict)
+    overrides: dict[int, DateOverride] = field(default_factory=dict)
+    sessions: dict[int, Session] = field(default_factory=dict)
+    changes: list[StatusChange] = field(default_factory=list)
+    materials: list[Material] = field(default_factory=list)
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    payment_events: dict[str, str] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+class Store:
+    """The committed state shared by every unit of work of one test."""
+
+    def __init__(self) -> None:
+        self.data = Data()
+        self.version = 0
+        self.commits = 0
+
+    def snapshot(self) -> Data:
+        """A deep copy of the committed data, for assertions."""
+        return copy.deepcopy(self.data)
+
+    # Read-only conveniences for assertions (copies: changing them changes nothing).
+    @property
+    def coaches(self) -> dict[int, Coach]:
+        return copy.deepcopy(self.data.coaches)
+
+    @property
+    def authors(self) -> dict[int, Author]:
+        return copy.deepcopy(self.data.authors)
+
+    @property
+    def rules(self) -> dict[int, AvailabilityRule]:
+        return copy.deepcopy(self.data.rules)
+
+    @property
+    def overrides(self) -> dict[int, DateOverride]:
+        return copy.deepcopy(self.data.overrides)
+
+    @property
+    def sessions(self) -> dict[int, Session]:
+        return copy.deepcopy(self.data.sessions)
+
+    @property
+    def changes(self) -> list[StatusChange]:
+        return copy.deepcopy(self.data.changes)
+
+    @property
+    def outbox(self) -> list[OutboxMessage]:
+        return copy.deepcopy(list(self.data.outbox.values()))
+
+
+class FakeCoaches:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def add(self, coach: Coach) -> Coach:
+        coach.id = self.data.new_id()
+        self.data.coaches[coach.id] = coach
+        return coach
+
+    async def get(self, coach_id: int) -> Coach | None:
+        return self.data.coaches.get(coach_id)
+
+    async def list(self, *, active_only: bool = False) -> list[Coach]:
+        found = sorted(self.data.coaches.values(), key=lambda c: c.id)
+        return [c for c in found if c.is_active or not active_only]
+
+
+class FakeAuthors:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def add(self, author: Author) -> Author:
+        author.id = self.data.new_id()
+        self.data.authors[author.id] = author
+        return author
+
+    async def get(self, author_id: int) -> Author | None:
+        return self.data.authors.get(author_id)
+
+    async def by_telegram_id(self, telegram_id: int) -> Author | None:
+        return next((a for a in self.data.authors.values() if a.telegram_id == telegram_id), None)
+
+
+class FakeAvailability:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def rules(self, coach_id: int) -> list[AvailabilityRule]:
+        found = [r for r in self.data.rules.values() if r.coach_id == coach_id]
+        return sorted(found, key=lambda r: (r.weekday, r.start_minute))
+
+    async def add_rule(self, rule: AvailabilityRule) -> AvailabilityRule:
+        rule.id = self.data.new_id()
+        self.data.rules[rule.id] = rule
+        return rule
+
+    async def remove_rule(self, rule: AvailabilityRule) -> None:
+        del self.data.rules[rule.id]
+
+    async def overrides(self, coach_id: int, start: datetime, end: datetime) -> list[DateOverride]:
+        found = [
+            o for o in self.data.overrides.values()
+            if o.coach_id == coach_id and o.starts_at < end and o.ends_at > start
+        ]
+        return sorted(found, key=lambda o: o.starts_at)
+
+    async def add_override(self, override: DateOverride) -> DateOverride:
+        override.id = self.data.new_id()
+        self.data.overrides[override.id] = override
+        return override
+
+
+class FakeSessions:
+    def __init__(self, data: Data):
+        self.data = data
+
+    def _guard(self, session: Session) -> None:
+        """The database's overlap guard (exclusion constraint / SQLite triggers)."""
+        if session.status not in ACTIVE_STATUSES:
+            return
+        for other in self.data.sessions.values():
+            if (
+                other.id != session.id
+                and other.coach_id == session.coach_id
+                and other.status in ACTIVE_STATUSES
+                and other.blocked.overlaps(session.blocked)
+            ):
+                raise SlotConflict()
+
+    async def add(self, session: Session) -> Session:
+        self._guard(session)
+        session.id = self.data.new_id()
+        self.data.sessions[session.id] = session
+        return session
+
+    async def get(self, session_id: int) -> Session | None:
+        return self.data.sessions.get(session_id)
+
+    async def save(self, session: Session) -> None:
+        assert self.data.sessions.get(session.id) is session, "save() of a session not loaded in this unit of work"
+        self._guard(session)
+
+    async def busy(
+        self, coach_id: int, start: datetime, end: datetime, *, exclude: int | None = None
+    ) -> list[Interval]:
+        found = [
+            s for s in self.data.sessions.values()
+            if s.coach_id == coach_id
+            and s.status in ACTIVE_STATUSES
+            and s.blocked_from < end
+            and s.blocked_until > start
+            and s.id != exclude
+        ]
+        return [s.blocked for s in sorted(found, key=lambda s: s.blocked_from)]
+
+    async def list(
+        self,
+        *,
+        coach_id: int | None = None,
+        author_id: int | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        statuses: frozenset | None = None,
+        limit: int = 200,
+    ) -> list[Session]:
+        found = [
+            s for s in self.data.sessions.values()
+            if (coach_id is None or s.coach_id == coach_id)
+            and (author_id is None or s.author_id == author_id)
+            and (after is None or s.ends_at > after)
+            and (before is None or s.starts_at < before)
+            and (statuses is None or s.status in statuses)
+        ]
+        found.sort(key=lambda s: s.id)
+        found.sort(key=lambda s: s.starts_at, reverse=before is not None and after is None)
+        return found[:limit]
+
+    async def expired_holds(self, now: datetime, *, coach_id: int | None = None) -> list[Session]:
+        found = [
+            s for s in self.data.sessions.values()
+            if s.status is SessionStatus.HELD
+            and s.hold_expires_at is not None
+            and s.hold_expires_at <= now
+            and (coach_id is None or s.coach_id == coach_id)
+        ]
+        return sorted(found, key=lambda s: s.id)
+
+    async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
+        found = [
+            s for s in self.data.sessions.values()
+            if s.status is SessionStatus.HELD
+            and (expired_before is None or (s.hold_expires_at is not None and s.hold_expires_at <= expired_before))
+        ]
+        return sorted(found, key=lambda s: s.id)
+
+    async def by_payment(self, *, checkout_ref: str | None = None, payment_ref: str | None = None) -> Session | None:
+        for attr, ref in (("checkout_ref", checkout_ref), ("payment_ref", payment_ref)):
+            if ref:
+                found = [s for s in self.data.sessions.values() if getattr(s, attr) == ref]
+                if found:
+                    return found[0]
+        return None
+
+    async def refunds_due(self) -> list[Session]:
+        return sorted((s for s in self.data.sessions.values() if s.refund_due > 0), key=lambda s: s.id)
+
+    async def missing_meeting(self, now: datetime) -> list[Session]:
+        found = [
+            s for s in self.data.sessions.values()
+            if s.status is SessionStatus.SCHEDULED and s.meeting_url is None and s.ends_at > now
+        ]
+        return sorted(found, key=lambda s: s.starts_at)
+
+    async def log(self, change: StatusChange) -> None:
+        change.id = self.data.new_id()
+        self.data.changes.append(change)
+
+    async def history(self, session_id: int) -> list[StatusChange]:
+        return [c for c in self.data.changes if c.session_id == session_id]
+
+    async def add_material(self, material: Material) -> Material:
+        material.id = self.data.new_id()
+        self.data.materials.append(material)
+        return material
+
+    async def materials(self, session_id: int) -> list[Material]:
+        return [m for m in self.data.materials if m.session_id == session_id]
+
+
+class FakeOutbox:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def add(self, message: OutboxMessage) -> None:
+        message.id = self.data.new_id()
+        self.data.outbox[message.id] = message
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return self.data.outbox.get(message_id)
+
+    async def claim_due(self, now: datetime, *, limit: int, stale_before: datetime) -> list[OutboxMessage]:
+        due = [
+            m for m in self.data.outbox.values()
+            if m.sent_at is None and m.due_at <= now and (m.claimed_at is None or m.claimed_at < stale_before)
+        ]
+        claimed = sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
+        for message in claimed:
+            message.claimed_at = now
+            message.attempts += 1
+        return claimed
+
+
+class FakePaymentEvents:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def record(self, event_id: str, kind: str, at: datetime) -> bool:
+        if event_id in self.data.payment_events:
+            return False
+        self.data.payment_events[event_id] = kind
+        return True
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: Store):
+        self.store = store
+        self.commits = 0  # this unit of work's commits; store.commits counts them all
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._base_version = self.store.version
+        self._data = copy.deepcopy(self.store.data)
+        self.coaches = FakeCoaches(self._data)
+        self.authors = FakeAuthors(self._data)
+        self.availability = FakeAvailability(self._data)
+        self.sessions = FakeSessions(self._data)
+        self.outbox = FakeOutbox(self._data)
+        self.payment_events = FakePaymentEvents(self._data)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._data = None  # uncommitted work is simply dropped: a rollback
+
+    async def commit(self) -> None:
+        if self.store.version != self._base_version:
+            raise TransientConflict()
+        self.store.data = copy.deepcopy(self._data)
+        self.store.version += 1
+        self._base_version = self.store.version
+        self.commits += 1
+        self.store.commits += 1
+
+    async def lock_coach(self, coach_id: int) -> None:
+        return None
+
+
+class FakeClock:
+    def __init__(self, now: datetime = DEFAULT_NOW):
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def set(self, now: datetime) -> None:
+        self.current = now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.current += timedelta(**kwargs)
+        return self.current
+
+
+class FakePayments:
+    def __init__(self, *, enabled: bool = True):
+        self.enabled = enabled
+        self.fail_checkout = False
+        self.fail_refund = False
+        self.checkouts: list[tuple[int, int]] = []  # (session id, amount)
+        self.states: dict[str, CheckoutState] = {}  # what checkout_state answers, by checkout ref
+        self.expired: list[str] = []
+        self.fail_state = False
+        self.refunds: list[tuple[int, int, str]] = []  # (session id, amount, idempotency key)
+        self._ids = itertools.count(1)
+
+    async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout:
+        if self.fail_checkout:
+            raise PaymentError("the payment provider is unavailable")
+        self.checkouts.append((session.id, session.price_amount))
+        n = next(self._ids)
+        return Checkout(ref=f"cs_{n}", url=f"https://pay.test/checkout/cs_{n}")
+
+    async def checkout_state(self, ref: str) -> CheckoutState:
+        if self.fail_state:
+            raise PaymentError("the payment provider is unavailable")
+        return self.states.get(ref, CheckoutState(ref=ref, status="open", paid=False, amount=0, payment_ref=None))
+
+    async def expire_checkout(self, ref: str) -> None:
+        if self.fail_state:
+            raise PaymentError("the payment provider is unavailable")
+        self.expired.append(ref)
+
+    async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
+        if self.fail_refund:
+            raise PaymentError("the refund was declined")
+        self.refunds.append((session.id, amount, idempotency_key))
+        return f"re_{next(self._ids)}"
+
+
+class FakeVideo:
+    def __init__(self) -> None:
+        self.fail = False
+        self.created: list[str] = []
+        self.deleted: list[str] = []
+        self._ids = itertools.count(1)
+
+    async def create(self, session: Session) -> str:
+        if self.fail:
+            raise RuntimeError("video provider down")
+        url = f"https://video.test/room-{next(self._ids)}"
+        self.created.append(url)
+        return url
+
+    async def delete(self, url: str) -> None:
+        if self.fail:
+            raise RuntimeError("video provider down")
+        self.deleted.append(url)
+
+
+def make_service(
+    *,
+    now: datetime = DEFAULT_NOW,
+    payments_enabled: bool = False,
+    settings: BookingSettings | None = None,
+) -> tuple[BookingService, Store, FakeClock, FakePayments, FakeVideo]:
+    store = Store()
+    clock = FakeClock(now)
+    payments = FakePayments(enabled=payments_enabled)
+    video = FakeVideo()
+    service = BookingService(lambda: FakeUnitOfWork(store), clock, payments, video, settings)
+    return service, store, clock, payments, video
