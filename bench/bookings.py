@@ -13,8 +13,8 @@ constraint there refuses an overlapping row.
 
 Both sides run sequentially on one connection of the same pool:
 - service: `BookingService.book(...)` of distinct consecutive 30-minute slots of a coach open
-  every day 00:00-24:00 (payments disabled, so a booking is scheduled at once and then gets a
-  meeting URL from a stub video adapter);
+  every day 00:00-24:00 (the product's default adapters: payments off, so a booking is scheduled at
+  once, and Jitsi meeting links);
 - raw: one `INSERT INTO sessions (...) VALUES (...)` per row, each its own transaction
   (autocommit), for a second coach. The same INSERT inside an explicit BEGIN/COMMIT is shown too.
 Each side runs ROUNDS times, interleaved, and the best round counts. A separate instrumented
@@ -40,6 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from booking.model import WEEKDAYS, Session
 from booking.services import BookingService
+from integrations.included_payments import IncludedPayments
+from integrations.jitsi import JitsiRooms
 from storage.engine import normalise_url
 from storage.migrate import alembic_config
 from storage.unit_of_work import EXCLUSION_VIOLATION, Database, sqlstate
@@ -57,23 +59,6 @@ class FixedClock:
     def now(self) -> datetime:
         return self._now
 
-
-class NoPayments:
-    enabled = False
-
-    async def create_checkout(self, *args, **kwargs):
-        raise AssertionError("payments are disabled in the benchmark")
-
-    async def refund(self, *args, **kwargs):
-        raise AssertionError("payments are disabled in the benchmark")
-
-
-class FixedVideo:
-    async def create(self, session: Session) -> str:
-        return "https://meet.example.invalid/bench"
-
-    async def delete(self, url: str) -> None:
-        return None
 
 
 def bench_engine(url: str, schema: str) -> AsyncEngine:
@@ -347,7 +332,7 @@ async def run(url: str | None = None, *, n: int = 300, rounds: int = 3, warmup: 
 
 async def _measure(engine: AsyncEngine, *, n: int, rounds: int, warmup: int, profile_n: int, schema: str) -> dict:
     db = Database(engine)
-    service = BookingService(db.uow, FixedClock(NOW), NoPayments(), FixedVideo())
+    service = BookingService(db.uow, FixedClock(NOW), IncludedPayments(), JitsiRooms())
     coaches = []
     for name in ("Bench Coach (service)", "Bench Coach (raw)"):
         coach = await service.add_coach(

@@ -21,6 +21,16 @@ from booking.model import (
 )
 
 
+@dataclass
+class Calendar:
+    """What the slot engine needs about one coach around a window, read in one go."""
+
+    rules: list[AvailabilityRule]
+    overrides: list[DateOverride]
+    busy: list[Interval]  # blocked spans of active sessions, expired holds left out
+    expired_holds: list[int]  # held sessions past their expiry inside the window
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -44,10 +54,20 @@ class AvailabilityRepository(Protocol):
     async def overrides(self, coach_id: int, start: datetime, end: datetime) -> list[DateOverride]: ...
     async def add_override(self, override: DateOverride) -> DateOverride: ...
 
+    async def calendar(
+        self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
+        exclude: int | None = None, sessions: bool = True,
+    ) -> Calendar:
+        """Rules, overrides overlapping [start, end) and, if `sessions`, the busy spans there."""
+
 
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> Session:
         """Insert and flush; raises SlotConflict when the database guard rejects it."""
+
+    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+        """Insert a new session with its first status change and outbox messages (ids filled in);
+        raises SlotConflict when the database guard rejects it."""
 
     async def get(self, session_id: int) -> Session | None: ...
 
@@ -108,6 +128,9 @@ class UnitOfWork(Protocol):
     async def lock_coach(self, coach_id: int) -> None:
         """Serialise writers of one coach's calendar until the transaction ends."""
 
+    async def open_booking(self, coach_id: int, author_id: int) -> tuple[Coach | None, Author | None]:
+        """Take the coach's lock and load both parties of a new booking (one round trip)."""
+
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
@@ -144,6 +167,10 @@ class PaymentGateway(Protocol):
 
 
 class VideoRooms(Protocol):
+    # True when create() is a local computation (no provider call), so the link can be made
+    # inside the booking transaction instead of in a second one.
+    creates_locally: bool
+
     async def create(self, session: Session) -> str:
         """A meeting URL for the session."""
 

@@ -38,7 +38,7 @@ from booking.model import (
     StatusChange,
 )
 from booking.policy import CancellationPolicy
-from booking.ports import Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, VideoRooms
+from booking.ports import Calendar, Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, VideoRooms
 
 log = structlog.get_logger(__name__)
 
@@ -203,23 +203,33 @@ class BookingService:
     ) -> list[Interval]:
         if not coach.is_active:
             return []
+        calendar = await self._calendar(uow, coach, start, end, minutes, exclude=exclude, sessions=not ignore_sessions)
+        return self._compute(coach, calendar, start, end, minutes)
+
+    async def _calendar(self, uow, coach, start, end, minutes, *, exclude=None, sessions=True) -> Calendar:
         reach = timedelta(minutes=minutes + coach.buffer_before_minutes + coach.buffer_after_minutes)
-        rules = await uow.availability.rules(coach.id)
-        overrides = await uow.availability.overrides(coach.id, start - reach, end + reach)
-        busy = [] if ignore_sessions else await uow.sessions.busy(coach.id, start - reach, end + reach, exclude=exclude)
+        return await uow.availability.calendar(
+            coach.id, start - reach, end + reach, now=self.clock.now(), exclude=exclude, sessions=sessions
+        )
+
+    def _compute(self, coach, calendar: Calendar, start, end, minutes, *, busy=None) -> list[Interval]:
         return availability.available_slots(
-            coach, rules, overrides, busy,
+            coach, calendar.rules, calendar.overrides, calendar.busy if busy is None else busy,
             window_start=start, window_end=end, duration_minutes=minutes, now=self.clock.now(),
         )
 
     async def _check_bookable(
         self, uow: UnitOfWork, coach: Coach, start: datetime, minutes: int, *, exclude: int | None = None
     ) -> Interval:
+        """Re-validate the slot inside the booking transaction (the coach's lock is held)."""
         probe_end = start + timedelta(microseconds=1)
-        found = await self._slots(uow, coach, start, probe_end, minutes, exclude=exclude)
+        calendar = await self._calendar(uow, coach, start, probe_end, minutes, exclude=exclude)
+        for session_id in calendar.expired_holds:  # lapsed holds give way at once, not at the next sweep
+            await self._release_hold(uow, await self._session(uow, session_id), "hold expired")
+        found = self._compute(coach, calendar, start, probe_end, minutes)
         if found and found[0].start == start:
             return found[0]
-        by_rules = await self._slots(uow, coach, start, probe_end, minutes, ignore_sessions=True)
+        by_rules = self._compute(coach, calendar, start, probe_end, minutes, busy=[])
         if by_rules and by_rules[0].start == start:
             raise SlotConflict()
         raise SlotUnavailable(self._why_unavailable(coach, start))
@@ -278,13 +288,14 @@ class BookingService:
 
     async def _book_once(self, coach_id, author_id, start, duration, focus) -> tuple[Session, int]:
         async with self.uow() as uow:
-            coach = await self._coach(uow, coach_id)
-            await self._author(uow, author_id)
+            coach, author = await uow.open_booking(coach_id, author_id)
+            if coach is None:
+                raise NotFound("coach", coach_id)
+            if author is None:
+                raise NotFound("author", author_id)
             if not coach.is_active:
                 raise NotAllowed(f"coach {coach.name} is not taking bookings")
             minutes = _duration(coach, duration)
-            await uow.lock_coach(coach_id)
-            await self._release_expired_holds(uow, coach_id)
             slot = await self._check_bookable(uow, coach, start, minutes)
             now = self.clock.now()
             price = coach.price_for(minutes)
@@ -305,10 +316,11 @@ class BookingService:
                 created_at=now,
                 updated_at=now,
             )
-            await uow.sessions.add(session)
-            await uow.sessions.log(StatusChange(session.id, None, session.status, Actor.AUTHOR, now, "booked"))
-            if not held:
-                await self._enqueue_confirmation(uow, session)
+            if not held and getattr(self.video, "creates_locally", False):
+                session.meeting_url = await self.video.create(session)
+            change = StatusChange(None, None, session.status, Actor.AUTHOR, now, "booked")
+            messages = [] if held else [self._message("session_confirmed", session)]
+            await uow.sessions.add_booking(session, change, messages)
             await uow.commit()
         log.info("session.booked", session_id=session.id, coach_id=coach_id, status=session.status.value)
         return session, minutes
@@ -317,6 +329,8 @@ class BookingService:
         """Outbound work after the slot is secured: checkout link or meeting room."""
         if session.status is SessionStatus.HELD:
             return await self._open_checkout(session)
+        if session.meeting_url:
+            return session
         return await self._attach_meeting(session)
 
     async def _open_checkout(self, session: Session) -> Session:
@@ -515,7 +529,6 @@ class BookingService:
             self.settings.policy.check_reschedule(session, by, self.clock.now())
             coach = await self._coach(uow, session.coach_id)
             await uow.lock_coach(coach.id)
-            await self._release_expired_holds(uow, coach.id)
             # Validated with this session's own span ignored, then moved in place in the same
             # transaction: the new slot is secured before the old one is released.
             slot = await self._check_bookable(uow, coach, new_start, session.duration_minutes, exclude=session.id)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+import functools
+
+from sqlalchemy import Integer, bindparam, case, cast, insert, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.model import (
     ACTIVE_STATUSES,
+    OverrideKind,
     Author,
     AvailabilityRule,
     Coach,
@@ -22,7 +25,55 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
+from booking.ports import Calendar
 from storage import tables as t
+from storage.types import UTCDateTime
+
+_KIND_BUSY, _KIND_RULE, _KIND_BLOCK, _KIND_EXTRA = 0, 1, 2, 3
+
+
+@functools.cache
+def _calendar_statement(with_sessions: bool, with_exclude: bool):
+    no_int, no_time = cast(null(), Integer), cast(null(), UTCDateTime())
+    coach_id, start, end = bindparam("coach_id"), bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+    r, o, s = t.availability_rules.c, t.date_overrides.c, t.sessions.c
+    parts = [
+        select(literal(_KIND_RULE), r.weekday, r.start_minute, r.end_minute, no_time, no_time, no_time, r.id)
+        .where(r.coach_id == coach_id),
+        select(case((o.kind == OverrideKind.BLOCK, _KIND_BLOCK), else_=_KIND_EXTRA), no_int, no_int, no_int,
+               o.starts_at, o.ends_at, no_time, o.id)
+        .where(o.coach_id == coach_id, o.starts_at < end, o.ends_at > start),
+    ]
+    if with_sessions:
+        busy = select(literal(_KIND_BUSY), no_int, no_int, no_int, s.blocked_from, s.blocked_until,
+                      s.hold_expires_at, s.id).where(
+            s.coach_id == coach_id, s.status.in_(ACTIVE_STATUSES), s.blocked_from < end, s.blocked_until > start)
+        if with_exclude:
+            busy = busy.where(s.id != bindparam("exclude"))
+        parts.append(busy)
+    return union_all(*parts)
+
+
+_SESSION_COLUMNS = [c for c in t.sessions.c if c.key != "id"]
+_CHANGE_COLUMNS = [c for c in t.session_status_changes.c if c.key not in ("id", "session_id")]
+_OUTBOX_COLUMNS = [c for c in t.outbox.c if c.key in ("kind", "due_at", "payload", "attempts")]
+_INSERT_SESSION = insert(t.sessions).returning(t.sessions.c.id)
+
+
+@functools.cache
+def _booking_statement(messages: int):
+    """PostgreSQL: the session, its first status change and its outbox rows in one statement."""
+    values = {c.key: bindparam(c.key, type_=c.type) for c in _SESSION_COLUMNS}
+    created = insert(t.sessions).values(values).returning(t.sessions.c.id).cte("new_session")
+    ctes = [_insert_for(t.session_status_changes, created, _CHANGE_COLUMNS, "log_").cte("new_change")]
+    ctes += [_insert_for(t.outbox, created, _OUTBOX_COLUMNS, f"out{i}_").cte(f"new_message_{i}") for i in range(messages)]
+    return select(created.c.id).add_cte(*ctes)
+
+
+def _insert_for(table, created, columns, prefix: str):
+    """INSERT INTO table (session_id, ...) SELECT new id, :params... FROM the session CTE."""
+    params = [bindparam(prefix + c.key, type_=c.type) for c in columns]
+    return insert(table).from_select(["session_id", *(c.key for c in columns)], select(created.c.id, *params))
 
 
 class CoachRepository:
@@ -92,6 +143,30 @@ class AvailabilityRepository:
         await self.db.flush()
         return override
 
+    async def calendar(
+        self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
+        exclude: int | None = None, sessions: bool = True,
+    ) -> Calendar:
+        # One round trip for everything the slot engine needs (booking is dominated by round
+        # trips), with the statement built once so SQLAlchemy's compiled cache is hit directly.
+        statement = _calendar_statement(sessions, exclude is not None)
+        params = {"coach_id": coach_id, "start": start, "end": end, "exclude": exclude}
+        found = Calendar(rules=[], overrides=[], busy=[], expired_holds=[])
+        for kind, weekday, first, last, t_from, t_to, hold_expires_at, row_id in await self.db.execute(statement, params):
+            if kind == _KIND_RULE:
+                found.rules.append(AvailabilityRule(coach_id, weekday, first, last, id=row_id))
+            elif kind == _KIND_BUSY:
+                if hold_expires_at is not None and hold_expires_at <= now:
+                    found.expired_holds.append(row_id)
+                else:
+                    found.busy.append(Interval(t_from, t_to))
+            else:
+                kind_ = OverrideKind.BLOCK if kind == _KIND_BLOCK else OverrideKind.EXTRA
+                found.overrides.append(DateOverride(coach_id, kind_, t_from, t_to, id=row_id))
+        found.rules.sort(key=lambda rule: (rule.weekday, rule.start_minute))
+        found.busy.sort(key=lambda iv: iv.start)
+        return found
+
 
 class SessionRepository:
     def __init__(self, db: AsyncSession):
@@ -104,6 +179,28 @@ class SessionRepository:
 
     async def save(self, session: Session) -> None:
         await self.db.flush()
+
+    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+        # Core statements built once, rather than ORM flushes, and a single statement on
+        # PostgreSQL: this is the hot path of every booking.
+        row = {c.key: getattr(session, c.key) for c in _SESSION_COLUMNS}
+        log_row = {"from_status": change.from_status, "to_status": change.to_status, "actor": change.actor,
+                   "at": change.at, "reason": change.reason}
+        out_rows = [{"kind": m.kind, "due_at": m.due_at, "payload": m.payload, "attempts": 0} for m in messages]
+        if self.db.bind.dialect.name == "postgresql":
+            params = {**row, **{f"log_{k}": v for k, v in log_row.items()}}
+            for i, out in enumerate(out_rows):
+                params.update({f"out{i}_{k}": v for k, v in out.items()})
+            session.id = (await self.db.execute(_booking_statement(len(out_rows)), params)).scalar_one()
+        else:
+            session.id = (await self.db.execute(_INSERT_SESSION, row)).scalar_one()
+            await self.db.execute(insert(t.session_status_changes), {"session_id": session.id, **log_row})
+            if out_rows:
+                await self.db.execute(insert(t.outbox), [{"session_id": session.id, **r} for r in out_rows])
+        change.session_id = session.id
+        for m in messages:
+            m.session_id = session.id
+        return session
 
     async def get(self, session_id: int) -> Session | None:
         return await self.db.get(Session, session_id)

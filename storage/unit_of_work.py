@@ -3,11 +3,15 @@ guard failures are translated here into the domain's conflict errors."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import functools
+
+from sqlalchemy import bindparam, func, select, text, true
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from booking.errors import SlotConflict, TransientConflict
+from booking.model import Author, Coach
+from storage.tables import coaches
 from storage.repositories import (
     AuthorRepository,
     AvailabilityRepository,
@@ -60,6 +64,29 @@ class SqlUnitOfWork:
             await self.db.execute(
                 text("SELECT pg_advisory_xact_lock(:ns, :coach)"), {"ns": COACH_LOCK_NAMESPACE, "coach": coach_id}
             )
+
+
+    async def open_booking(self, coach_id: int, author_id: int):
+        # The lock and the two lookups share one statement; the rows it reads may predate the
+        # lock, which is fine: the calendar read that follows is a new statement and snapshot.
+        statement = _open_booking_statement(locked=self._dialect == "postgresql")
+        row = (await self.db.execute(statement, {"coach_id": coach_id, "author_id": author_id})).first()
+        if row is None:
+            return None, await self.authors.get(author_id)
+        return row[0], row[1]
+
+
+@functools.cache
+def _open_booking_statement(*, locked: bool):
+    statement = (
+        select(Coach, Author)
+        .outerjoin(Author, Author.id == bindparam("author_id"))
+        .where(coaches.c.id == bindparam("coach_id"))
+    )
+    if locked:
+        lock = select(func.pg_advisory_xact_lock(COACH_LOCK_NAMESPACE, bindparam("coach_id")).label("locked"))
+        statement = statement.join(lock.subquery(), true())
+    return statement
 
 
 def translate(exc: DBAPIError) -> Exception | None:

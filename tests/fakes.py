@@ -36,7 +36,7 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.ports import Checkout, CheckoutState
+from booking.ports import Calendar, Checkout, CheckoutState
 from booking.services import BookingService, BookingSettings
 
 # A Monday, 08:00 UTC.
@@ -159,6 +159,23 @@ class FakeAvailability:
         ]
         return sorted(found, key=lambda o: o.starts_at)
 
+    async def calendar(
+        self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
+        exclude: int | None = None, sessions: bool = True,
+    ) -> Calendar:
+        found = Calendar(rules=await self.rules(coach_id), overrides=await self.overrides(coach_id, start, end),
+                         busy=[], expired_holds=[])
+        if sessions:
+            for s in sorted(self.data.sessions.values(), key=lambda s: s.blocked_from):
+                if (s.coach_id != coach_id or s.status not in ACTIVE_STATUSES or s.id == exclude
+                        or not (s.blocked_from < end and s.blocked_until > start)):
+                    continue
+                if s.status is SessionStatus.HELD and s.hold_expires_at is not None and s.hold_expires_at <= now:
+                    found.expired_holds.append(s.id)
+                else:
+                    found.busy.append(s.blocked)
+        return found
+
     async def add_override(self, override: DateOverride) -> DateOverride:
         override.id = self.data.new_id()
         self.data.overrides[override.id] = override
@@ -186,6 +203,16 @@ class FakeSessions:
         self._guard(session)
         session.id = self.data.new_id()
         self.data.sessions[session.id] = session
+        return session
+
+    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+        await self.add(session)
+        change.session_id = session.id
+        await self.log(change)
+        for message in messages:
+            message.session_id = session.id
+            message.id = self.data.new_id()
+            self.data.outbox[message.id] = message
         return session
 
     async def get(self, session_id: int) -> Session | None:
@@ -346,6 +373,9 @@ class FakeUnitOfWork:
 
     async def lock_coach(self, coach_id: int) -> None:
         return None
+
+    async def open_booking(self, coach_id: int, author_id: int):
+        return await self.coaches.get(coach_id), await self.authors.get(author_id)
 
 
 class FakeClock:

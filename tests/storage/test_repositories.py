@@ -67,3 +67,38 @@ async def test_outbox_claims_are_exclusive_and_stale_claims_return(database):
         await uow.commit()
     assert sorted(m.id for m in again) == sorted(m.id for m in first)
     assert all(m.attempts == 2 for m in again)
+
+
+async def test_a_booking_writes_its_history_and_confirmation_in_the_same_transaction(database):
+    service = service_for(database)
+    coach = await open_coach(service)
+    author = await service.add_author(name="A", timezone="UTC")
+    session = await service.book(coach.id, author.id, NOW.replace(hour=9) + timedelta(days=1))
+
+    async with database.uow() as uow:
+        history = await uow.sessions.history(session.id)
+        messages = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW)
+    assert [(h.from_status, h.to_status.value, h.actor.value, h.reason) for h in history] == [
+        (None, "scheduled", "author", "booked")
+    ]
+    assert [(m.kind, m.session_id, m.payload) for m in messages] == [("session_confirmed", session.id, {})]
+
+
+async def test_calendar_reads_rules_overrides_and_busy_spans_in_one_go(database):
+    from booking.model import OverrideKind
+
+    service = service_for(database)
+    coach = await open_coach(service)
+    author = await service.add_author(name="A", timezone="UTC")
+    day = NOW.replace(hour=0) + timedelta(days=1)
+    await service.add_override(coach.id, kind=OverrideKind.BLOCK, start=day + timedelta(hours=12),
+                               end=day + timedelta(hours=13), reason="lunch")
+    booked = await service.book(coach.id, author.id, day + timedelta(hours=9))
+
+    async with database.uow() as uow:
+        calendar = await uow.availability.calendar(coach.id, day, day + timedelta(days=1), now=NOW)
+        without = await uow.availability.calendar(coach.id, day, day + timedelta(days=1), now=NOW, exclude=booked.id)
+    assert [(r.weekday, r.start_minute, r.end_minute) for r in calendar.rules] == [(d, 540, 1020) for d in range(5)]
+    assert [(o.kind, o.starts_at.hour) for o in calendar.overrides] == [(OverrideKind.BLOCK, 12)]
+    assert [(b.start, b.end) for b in calendar.busy] == [(booked.blocked_from, booked.blocked_until)]
+    assert without.busy == [] and calendar.expired_holds == []
