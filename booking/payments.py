@@ -62,7 +62,9 @@ class PaymentService:
         if outcome == "confirmed":
             await self.booking._attach_meeting(await self.booking.session(session_id))
         elif outcome == "refund_due":
-            await self.booking.settle_refund(session_id)
+            # The event is committed: a provider failure here must not fail the delivery (a
+            # redelivery is a duplicate). The refund stays owed and settle_refunds retries it.
+            await self.booking._try_settle(session_id)
 
     async def _find(self, tx: UnitOfWork, event: PaymentEvent) -> Session | None:
         if event.session_id is not None:

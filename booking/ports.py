@@ -66,8 +66,8 @@ class SessionRepository(Protocol):
         """Insert and flush; raises SlotConflict when the database guard rejects it."""
 
     async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
-        """Insert a new session with its first status change and outbox messages (ids filled in);
-        raises SlotConflict when the database guard rejects it."""
+        """Insert a new session with its first status change and outbox messages (ids filled in),
+        atomically and under the coach's lock; raises SlotConflict when the database guard rejects it."""
 
     async def get(self, session_id: int) -> Session | None: ...
 
@@ -129,7 +129,13 @@ class UnitOfWork(Protocol):
         """Serialise writers of one coach's calendar until the transaction ends."""
 
     async def open_booking(self, coach_id: int, author_id: int) -> tuple[Coach | None, Author | None]:
-        """Take the coach's lock and load both parties of a new booking (one round trip)."""
+        """Both parties of a new booking, in one round trip (no lock: take `lock_coach` first
+        when not in autocommit mode)."""
+
+    async def use_autocommit(self) -> bool:
+        """Before the first statement: run each statement as its own transaction, if the engine
+        can do so safely for a booking (PostgreSQL). The only write allowed afterwards is
+        `sessions.add_booking`, which takes the coach's lock itself. False: stays one transaction."""
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -219,11 +219,14 @@ class BookingService:
         )
 
     async def _check_bookable(
-        self, uow: UnitOfWork, coach: Coach, start: datetime, minutes: int, *, exclude: int | None = None
+        self, uow: UnitOfWork, coach: Coach, start: datetime, minutes: int, *, exclude: int | None = None,
+        may_write: bool = True,
     ) -> Interval:
-        """Re-validate the slot inside the booking transaction (the coach's lock is held)."""
+        """Re-validate the slot at booking time (under the coach's lock, or before a write that takes it)."""
         probe_end = start + timedelta(microseconds=1)
         calendar = await self._calendar(uow, coach, start, probe_end, minutes, exclude=exclude)
+        if calendar.expired_holds and not may_write:
+            raise _NeedsTransaction()
         for session_id in calendar.expired_holds:  # lapsed holds give way at once, not at the next sweep
             await self._release_hold(uow, await self._session(uow, session_id), "hold expired")
         found = self._compute(coach, calendar, start, probe_end, minutes)
@@ -275,6 +278,9 @@ class BookingService:
                 try:
                     session, minutes = await self._book_once(coach_id, author_id, start, duration, focus)
                     break
+                except _NeedsTransaction:
+                    session, minutes = await self._book_once(coach_id, author_id, start, duration, focus, fast=False)
+                    break
                 except TransientConflict:
                     continue
             else:
@@ -286,8 +292,11 @@ class BookingService:
             raise
         return await self._after_booking(session)
 
-    async def _book_once(self, coach_id, author_id, start, duration, focus) -> tuple[Session, int]:
+    async def _book_once(self, coach_id, author_id, start, duration, focus, *, fast=True) -> tuple[Session, int]:
         async with self.uow() as uow:
+            autocommit = fast and await uow.use_autocommit()
+            if not autocommit:
+                await uow.lock_coach(coach_id)
             coach, author = await uow.open_booking(coach_id, author_id)
             if coach is None:
                 raise NotFound("coach", coach_id)
@@ -296,7 +305,7 @@ class BookingService:
             if not coach.is_active:
                 raise NotAllowed(f"coach {coach.name} is not taking bookings")
             minutes = _duration(coach, duration)
-            slot = await self._check_bookable(uow, coach, start, minutes)
+            slot = await self._check_bookable(uow, coach, start, minutes, may_write=not autocommit)
             now = self.clock.now()
             price = coach.price_for(minutes)
             held = self.payments.enabled and price.amount > 0
@@ -691,6 +700,10 @@ class BookingService:
         if session is None:
             raise NotFound("session", session_id)
         return session
+
+
+class _NeedsTransaction(Exception):
+    """An autocommit booking found lapsed holds to release first: redo it as one transaction."""
 
 
 def _check_owner(session: Session, by: Actor, author_id: int | None) -> None:

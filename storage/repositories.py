@@ -6,7 +6,7 @@ from datetime import datetime
 
 import functools
 
-from sqlalchemy import Integer, bindparam, case, cast, insert, literal, null, or_, select, union_all
+from sqlalchemy import Integer, bindparam, func, case, cast, insert, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,11 +29,33 @@ from booking.ports import Calendar
 from storage import tables as t
 from storage.types import UTCDateTime
 
+COACH_LOCK_NAMESPACE = 7301  # first key of pg_advisory_xact_lock(int, int): "coach calendar"
+
 _KIND_BUSY, _KIND_RULE, _KIND_BLOCK, _KIND_EXTRA = 0, 1, 2, 3
 
 
+def calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
+    found = Calendar(rules=[], overrides=[], busy=[], expired_holds=[])
+    for kind, weekday, first, last, t_from, t_to, hold_expires_at, row_id in rows:
+        if kind is None:
+            continue  # the coach has nothing on the calendar (outer join in open_booking)
+        if kind == _KIND_RULE:
+            found.rules.append(AvailabilityRule(coach_id, weekday, first, last, id=row_id))
+        elif kind == _KIND_BUSY:
+            if hold_expires_at is not None and hold_expires_at <= now:
+                found.expired_holds.append(row_id)
+            else:
+                found.busy.append(Interval(t_from, t_to))
+        else:
+            kind_ = OverrideKind.BLOCK if kind == _KIND_BLOCK else OverrideKind.EXTRA
+            found.overrides.append(DateOverride(coach_id, kind_, t_from, t_to, id=row_id))
+    found.rules.sort(key=lambda rule: (rule.weekday, rule.start_minute))
+    found.busy.sort(key=lambda iv: iv.start)
+    return found
+
+
 @functools.cache
-def _calendar_statement(with_sessions: bool, with_exclude: bool):
+def calendar_statement(with_sessions: bool, with_exclude: bool):
     no_int, no_time = cast(null(), Integer), cast(null(), UTCDateTime())
     coach_id, start, end = bindparam("coach_id"), bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     r, o, s = t.availability_rules.c, t.date_overrides.c, t.sessions.c
@@ -63,8 +85,12 @@ _INSERT_SESSION = insert(t.sessions).returning(t.sessions.c.id)
 @functools.cache
 def _booking_statement(messages: int):
     """PostgreSQL: the session, its first status change and its outbox rows in one statement."""
-    values = {c.key: bindparam(c.key, type_=c.type) for c in _SESSION_COLUMNS}
-    created = insert(t.sessions).values(values).returning(t.sessions.c.id).cte("new_session")
+    # The coach's lock comes first (the insert selects from it), so concurrent bookings of one
+    # coach reach the exclusion constraint one at a time: no deadlocks, whatever the mode.
+    lock = select(func.pg_advisory_xact_lock(COACH_LOCK_NAMESPACE, bindparam("coach_id")).label("locked")).cte("coach_lock")
+    columns = [c.key for c in _SESSION_COLUMNS]
+    values = select(*(bindparam(c.key, type_=c.type) for c in _SESSION_COLUMNS)).select_from(lock)
+    created = insert(t.sessions).from_select(columns, values).returning(t.sessions.c.id).cte("new_session")
     ctes = [_insert_for(t.session_status_changes, created, _CHANGE_COLUMNS, "log_").cte("new_change")]
     ctes += [_insert_for(t.outbox, created, _OUTBOX_COLUMNS, f"out{i}_").cte(f"new_message_{i}") for i in range(messages)]
     return select(created.c.id).add_cte(*ctes)
@@ -149,23 +175,9 @@ class AvailabilityRepository:
     ) -> Calendar:
         # One round trip for everything the slot engine needs (booking is dominated by round
         # trips), with the statement built once so SQLAlchemy's compiled cache is hit directly.
-        statement = _calendar_statement(sessions, exclude is not None)
+        statement = calendar_statement(sessions, exclude is not None)
         params = {"coach_id": coach_id, "start": start, "end": end, "exclude": exclude}
-        found = Calendar(rules=[], overrides=[], busy=[], expired_holds=[])
-        for kind, weekday, first, last, t_from, t_to, hold_expires_at, row_id in await self.db.execute(statement, params):
-            if kind == _KIND_RULE:
-                found.rules.append(AvailabilityRule(coach_id, weekday, first, last, id=row_id))
-            elif kind == _KIND_BUSY:
-                if hold_expires_at is not None and hold_expires_at <= now:
-                    found.expired_holds.append(row_id)
-                else:
-                    found.busy.append(Interval(t_from, t_to))
-            else:
-                kind_ = OverrideKind.BLOCK if kind == _KIND_BLOCK else OverrideKind.EXTRA
-                found.overrides.append(DateOverride(coach_id, kind_, t_from, t_to, id=row_id))
-        found.rules.sort(key=lambda rule: (rule.weekday, rule.start_minute))
-        found.busy.sort(key=lambda iv: iv.start)
-        return found
+        return calendar_from_rows(coach_id, await self.db.execute(statement, params), now)
 
 
 class SessionRepository:

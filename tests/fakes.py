@@ -374,6 +374,9 @@ class FakeUnitOfWork:
     async def lock_coach(self, coach_id: int) -> None:
         return None
 
+    async def use_autocommit(self) -> bool:
+        return False  # the fake is one transaction, like SQLite
+
     async def open_booking(self, coach_id: int, author_id: int):
         return await self.coaches.get(coach_id), await self.authors.get(author_id)
 
