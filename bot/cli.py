@@ -615,6 +615,8 @@ def main() -> None:
         fail(f"database error: {str(exc.orig).splitlines()[0]}")
     except (OSError, ConnectionError) as exc:
         fail(f"cannot reach a service: {exc}")
+    except ValueError as exc:  # raised while building adapters from settings
+        fail(f"configuration: {exc}")
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as exc:  # the last net: one line, never a traceback

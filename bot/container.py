@@ -7,7 +7,7 @@ from booking.services import BookingService
 from bot.settings import Settings
 from integrations.clock import SystemClock
 from integrations.included_payments import IncludedPayments
-from integrations.jitsi import JitsiRooms
+from integrations.video import make_video_rooms
 from integrations.log_notifier import LogNotifier
 from storage.engine import make_engine
 from storage.unit_of_work import Database
@@ -20,13 +20,16 @@ class Container:
         self.db = Database(make_engine(settings.database_url))
         self.clock = clock or SystemClock()
         self.payments = payments or _payments(settings)
-        self.video = video or JitsiRooms(settings.jitsi_domain)
+        self.video = video or make_video_rooms(settings.video_provider, **settings.video_settings())
         self.notifier = notifier or LogNotifier()
         self.service = BookingService(self.db.uow, self.clock, self.payments, self.video, settings.booking())
         self.payment_events = PaymentService(self.service)
         self.webhook = _webhook(settings)
 
     async def close(self) -> None:
+        close_video = getattr(self.video, "aclose", None)
+        if close_video is not None:
+            await close_video()
         await self.db.dispose()
 
 

@@ -30,6 +30,15 @@ class Settings(BaseSettings):
 
     video_provider: str = "jitsi"
     jitsi_domain: str = "meet.jit.si"
+    jitsi_app_id: str | None = None
+    jitsi_app_secret: SecretStr | None = None
+    daily_api_key: SecretStr | None = None
+    daily_api_base: str | None = None
+    zoom_account_id: str | None = None
+    zoom_client_id: str | None = None
+    zoom_client_secret: SecretStr | None = None
+    zoom_api_base: str | None = None
+    zoom_oauth_url: str | None = None
 
     scheduler_interval_seconds: int = Field(30, ge=1, le=3600)
 
@@ -51,9 +60,25 @@ class Settings(BaseSettings):
     @field_validator("video_provider")
     @classmethod
     def _known_provider(cls, value: str) -> str:
-        if value not in {"jitsi"}:
-            raise ValueError(f"unknown video provider {value!r} (supported: jitsi)")
+        from integrations.video import PROVIDERS
+
+        value = value.strip().lower()
+        if value not in PROVIDERS:
+            raise ValueError(f"unknown video provider {value!r} (supported: {', '.join(PROVIDERS)})")
         return value
+
+    def video_settings(self) -> dict:
+        """The provider's settings as make_video_rooms takes them (secrets unwrapped, unset left out)."""
+        names = ("jitsi_domain", "jitsi_app_id", "jitsi_app_secret", "daily_api_key", "daily_api_base",
+                 "zoom_account_id", "zoom_client_id", "zoom_client_secret", "zoom_api_base", "zoom_oauth_url")
+        found = {}
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value is not None:
+                found[name] = value
+        return found
 
     def booking(self) -> BookingSettings:
         return BookingSettings(
