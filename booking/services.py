@@ -31,6 +31,7 @@ from booking.model import (
     Coach,
     DateOverride,
     Interval,
+    Material,
     OutboxMessage,
     OverrideKind,
     Session,
@@ -48,9 +49,14 @@ ALTERNATIVES_SPAN = timedelta(days=7)
 MAX_SLOT_WINDOW = timedelta(days=400)
 
 
+MATERIAL_KINDS = ("manuscript", "notes", "outline", "homework", "other")
+MAX_MATERIAL_TEXT = 20_000
+
+
 @dataclass(frozen=True)
 class BookingSettings:
     hold_minutes: int = 30
+    completion_grace_minutes: int = 15  # a session counts as held this long after its end
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)
 
 
@@ -122,6 +128,58 @@ class BookingService:
             await uow.authors.add(author)
             await uow.commit()
         return author
+
+    async def author_by_telegram(self, telegram_id: int) -> Author | None:
+        async with self.uow() as uow:
+            return await uow.authors.by_telegram_id(telegram_id)
+
+    async def update_author(
+        self, author_id: int, *, name: str | None = None, timezone: str | None = None,
+        reminder_minutes: list[int] | None = None,
+    ) -> Author:
+        changes = {}
+        if name is not None:
+            changes["name"] = v.name("name", name)
+        if timezone is not None:
+            changes["timezone"] = v.timezone("timezone", timezone)
+        if reminder_minutes is not None:
+            for minutes in reminder_minutes:
+                v.int_range("reminder_minutes", minutes, 5, 7 * 24 * 60)
+            changes["reminder_minutes"] = sorted(set(reminder_minutes), reverse=True)
+        async with self.uow() as uow:
+            author = await self._author(uow, author_id)
+            for key, value in changes.items():
+                setattr(author, key, value)
+            await uow.commit()
+        return author
+
+    async def add_material(
+        self, session_id: int, *, by: Actor, actor_id: int, kind: str, title: str,
+        content: str | None = None, file_ref: str | None = None,
+    ) -> Material:
+        """Share a document or a text with the other side of a session."""
+        if kind not in MATERIAL_KINDS:
+            raise InvalidInput("kind", f"expected one of {', '.join(MATERIAL_KINDS)}, got {kind!r}")
+        title = v.name("title", title)
+        content = v.text("content", content, max_len=MAX_MATERIAL_TEXT)
+        if not content and not file_ref:
+            raise InvalidInput("content", "send a document or some text")
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            _check_party(session, by, actor_id)
+            if session.status in (SessionStatus.CANCELLED, SessionStatus.HELD):
+                raise InvalidTransition(f"session {session_id} is {session.status.value}; materials go to booked sessions")
+            material = Material(session_id, by, kind, title, content, file_ref, created_at=self.clock.now())
+            await uow.sessions.add_material(material)
+            await uow.outbox.add(self._message("material_shared", session, by=by.value, material_id=material.id))
+            await uow.commit()
+        return material
+
+    async def materials(self, session_id: int, *, by: Actor, actor_id: int) -> list[Material]:
+        async with self.uow() as uow:
+            session = await self._session(uow, session_id)
+            _check_party(session, by, actor_id)
+            return await uow.sessions.materials(session_id)
 
     async def author(self, author_id: int) -> Author:
         async with self.uow() as uow:
@@ -328,7 +386,7 @@ class BookingService:
             if not held and getattr(self.video, "creates_locally", False):
                 session.meeting_url = await self.video.create(session)
             change = StatusChange(None, None, session.status, Actor.AUTHOR, now, "booked")
-            messages = [] if held else [self._message("session_confirmed", session)]
+            messages = [] if held else self._confirmation_messages(session, author)
             await uow.sessions.add_booking(session, change, messages)
             await uow.commit()
         log.info("session.booked", session_id=session.id, coach_id=coach_id, status=session.status.value)
@@ -550,22 +608,51 @@ class BookingService:
             await uow.sessions.save(session)
             await self._log(uow, session, session.status, by, f"rescheduled from {old_start.isoformat()}")
             await uow.outbox.add(self._message("session_rescheduled", session, by=by.value, previous=old_start.isoformat()))
+            for reminder in self._reminders(session, await self._author(uow, session.author_id)):
+                await uow.outbox.add(reminder)
             await uow.commit()
         return session, old_url
 
-    async def complete(self, session_id: int) -> Session:
+    async def complete(self, session_id: int, *, by: Actor = Actor.ADMIN) -> Session:
         async with self.uow() as uow:
             session = await self._session(uow, session_id)
             self._require_started(session)
-            before = session.status
-            self._transition(uow, session, SessionStatus.COMPLETED)
-            coach = await self._coach(uow, session.coach_id)
-            coach.total_sessions += 1
-            await self._log(uow, session, before, Actor.ADMIN, "completed")
-            await uow.sessions.save(session)
-            await uow.outbox.add(self._message("rating_prompt", session))
+            await self._complete(uow, session, by)
             await uow.commit()
         return session
+
+    async def _complete(self, uow: UnitOfWork, session: Session, by: Actor) -> None:
+        before = session.status
+        self._transition(uow, session, SessionStatus.COMPLETED)
+        coach = await self._coach(uow, session.coach_id)
+        coach.total_sessions += 1
+        await self._log(uow, session, before, by, "completed")
+        await uow.sessions.save(session)
+        await uow.outbox.add(self._message("rating_prompt", session))
+
+    async def advance_statuses(self) -> int:
+        """scheduled -> in_progress at the start, -> completed after the end plus the grace
+        period (the scheduler calls this). Returns how many sessions changed."""
+        now = self.clock.now()
+        grace = timedelta(minutes=self.settings.completion_grace_minutes)
+        changed = 0
+        async with self.uow() as uow:
+            started = await uow.sessions.list(  # `before` is exclusive: include sessions starting now
+                before=now + timedelta(microseconds=1),
+                statuses=frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS}),
+            )
+            for session in started:
+                if session.ends_at + grace <= now:
+                    await self._complete(uow, session, Actor.SYSTEM)
+                elif session.status is SessionStatus.SCHEDULED:
+                    self._transition(uow, session, SessionStatus.IN_PROGRESS)
+                    await self._log(uow, session, SessionStatus.SCHEDULED, Actor.SYSTEM, "started")
+                    await uow.sessions.save(session)
+                else:
+                    continue
+                changed += 1
+            await uow.commit()
+        return changed
 
     async def no_show(self, session_id: int, *, who: Actor = Actor.AUTHOR) -> Session:
         if who not in (Actor.AUTHOR, Actor.COACH):
@@ -672,7 +759,27 @@ class BookingService:
             raise InvalidTransition(f"session {session.id} has not started yet")
 
     async def _enqueue_confirmation(self, uow: UnitOfWork, session: Session) -> None:
-        await uow.outbox.add(self._message("session_confirmed", session))
+        author = await self._author(uow, session.author_id)
+        for message in self._confirmation_messages(session, author):
+            await uow.outbox.add(message)
+
+    def _confirmation_messages(self, session: Session, author: Author) -> list[OutboxMessage]:
+        return [self._message("session_confirmed", session), *self._reminders(session, author)]
+
+    def _reminders(self, session: Session, author: Author) -> list[OutboxMessage]:
+        """Reminders before the start and a "starting now". Each carries the start it was made
+        for: one whose session has since moved or been cancelled is skipped at delivery."""
+        now, start = self.clock.now(), session.starts_at
+        found = []
+        for minutes in sorted(set(author.reminder_minutes or []), reverse=True):
+            due = start - timedelta(minutes=minutes)
+            if due > now:
+                found.append(OutboxMessage(kind="reminder", session_id=session.id, due_at=due,
+                                           payload={"minutes_before": minutes, "starts_at": start.isoformat()}))
+        if start > now:
+            found.append(OutboxMessage(kind="starting_now", session_id=session.id, due_at=start,
+                                       payload={"starts_at": start.isoformat()}))
+        return found
 
     def _message(self, kind: str, session: Session, **payload) -> OutboxMessage:
         return OutboxMessage(kind=kind, session_id=session.id, due_at=self.clock.now(), payload=payload)
@@ -704,6 +811,13 @@ class BookingService:
 
 class _NeedsTransaction(Exception):
     """An autocommit booking found lapsed holds to release first: redo it as one transaction."""
+
+
+def _check_party(session: Session, by: Actor, actor_id: int) -> None:
+    if (by is Actor.AUTHOR and session.author_id != actor_id) or (by is Actor.COACH and session.coach_id != actor_id):
+        raise NotAllowed("this session belongs to someone else")
+    if by not in (Actor.AUTHOR, Actor.COACH):
+        raise InvalidInput("by", "materials are shared by the author or the coach")
 
 
 def _check_owner(session: Session, by: Actor, author_id: int | None) -> None:

@@ -16,6 +16,7 @@ async def tick(container: Container) -> None:
     """One round of background work; each step is guarded so one failure never starves the rest."""
     steps = {
         "holds": container.payment_events.reconcile,
+        "statuses": container.service.advance_statuses,
         "meetings": container.service.attach_missing_meetings,
         "notifications": lambda: deliver_due(container.db.uow, container.notifier, container.clock),
     }

@@ -92,7 +92,11 @@ async def test_book_valid_slot_with_payments_off():
     assert s.focus == "chapter 3"
     stored = w.store.sessions[s.id]
     assert stored == s
-    assert outbox_kinds(w.store, s.id) == ["session_confirmed"]
+    assert outbox_kinds(w.store, s.id) == ["session_confirmed", "reminder", "reminder", "starting_now"]
+    due = [(m.kind, m.payload.get("minutes_before"), m.due_at) for m in w.store.outbox if m.session_id == s.id]
+    assert due[1:] == [("reminder", 1440, s.starts_at - timedelta(days=1)),
+                       ("reminder", 60, s.starts_at - timedelta(hours=1)),
+                       ("starting_now", None, s.starts_at)]
     [change] = w.store.changes
     assert (change.session_id, change.from_status, change.to_status, change.actor) == (
         s.id, None, SessionStatus.SCHEDULED, Actor.AUTHOR,
@@ -298,7 +302,11 @@ async def test_confirm_payment_schedules_the_session():
     assert stored.status is SessionStatus.SCHEDULED
     assert (stored.amount_paid, stored.payment_ref, stored.hold_expires_at) == (6000, "pi_42", None)
     assert stored.meeting_url == s.meeting_url == w.video.created[0]
-    assert outbox_kinds(w.store, s.id) == ["session_confirmed"]
+    assert outbox_kinds(w.store, s.id) == ["session_confirmed", "reminder", "reminder", "starting_now"]
+    due = [(m.kind, m.payload.get("minutes_before"), m.due_at) for m in w.store.outbox if m.session_id == s.id]
+    assert due[1:] == [("reminder", 1440, s.starts_at - timedelta(days=1)),
+                       ("reminder", 60, s.starts_at - timedelta(hours=1)),
+                       ("starting_now", None, s.starts_at)]
     last = w.store.changes[-1]
     assert (last.from_status, last.to_status, last.actor) == (SessionStatus.HELD, SessionStatus.SCHEDULED, Actor.SYSTEM)
 

@@ -1,0 +1,92 @@
+"""The scheduler's status transitions, reminders, materials and author settings."""
+
+from datetime import timedelta
+
+import pytest
+
+from booking.errors import InvalidInput, InvalidTransition, NotAllowed
+from booking.model import Actor, SessionStatus
+from tests.unit.test_services import THU_10, WED_10, world
+
+
+async def test_statuses_advance_at_the_start_and_after_the_end_plus_grace():
+    w = await world()
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    assert await w.service.advance_statuses() == 0
+
+    w.clock.set(WED_10)
+    assert await w.service.advance_statuses() == 1
+    assert w.store.sessions[s.id].status is SessionStatus.IN_PROGRESS
+
+    w.clock.set(WED_10 + timedelta(minutes=60 + 14))
+    assert await w.service.advance_statuses() == 0
+    w.clock.set(WED_10 + timedelta(minutes=60 + 15))
+    assert await w.service.advance_statuses() == 1
+    assert w.store.sessions[s.id].status is SessionStatus.COMPLETED
+    assert w.store.coaches[w.coach.id].total_sessions == 1
+    assert [m.kind for m in w.store.outbox if m.session_id == s.id][-1] == "rating_prompt"
+    assert await w.service.advance_statuses() == 0  # nothing happens twice
+
+
+async def test_a_session_found_long_after_its_end_goes_straight_to_completed():
+    w = await world()
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    w.clock.set(WED_10 + timedelta(days=1))
+    assert await w.service.advance_statuses() == 1
+    assert w.store.sessions[s.id].status is SessionStatus.COMPLETED
+
+
+async def test_rescheduling_schedules_reminders_for_the_new_time():
+    w = await world()
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    await w.service.reschedule(s.id, THU_10)
+    reminders = [m for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder"]
+    assert {m.payload["starts_at"] for m in reminders} == {WED_10.isoformat(), THU_10.isoformat()}
+    assert sorted(m.due_at for m in reminders if m.payload["starts_at"] == THU_10.isoformat()) == [
+        THU_10 - timedelta(days=1), THU_10 - timedelta(hours=1)
+    ]
+
+
+async def test_reminder_preferences_are_validated_and_used():
+    w = await world()
+    with pytest.raises(InvalidInput) as info:
+        await w.service.update_author(w.author.id, reminder_minutes=[1])
+    assert info.value.field == "reminder_minutes"
+    await w.service.update_author(w.author.id, reminder_minutes=[30], timezone="asia/tokyo")
+    assert w.store.authors[w.author.id].timezone == "Asia/Tokyo"
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    assert [m.payload["minutes_before"] for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder"] == [30]
+
+
+async def test_materials_are_shared_by_the_two_parties_only():
+    w = await world()
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    await w.service.add_material(s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="manuscript",
+                                 title="Chapter 1", file_ref="tg:file:abc")
+    await w.service.add_material(s.id, by=Actor.COACH, actor_id=w.coach.id, kind="homework",
+                                 title="Exercises", content="Rewrite the opening.")
+    with pytest.raises(NotAllowed):
+        await w.service.add_material(s.id, by=Actor.AUTHOR, actor_id=w.other.id, kind="notes", title="x", content="y")
+    with pytest.raises(NotAllowed):
+        await w.service.materials(s.id, by=Actor.AUTHOR, actor_id=w.other.id)
+    with pytest.raises(InvalidInput) as info:
+        await w.service.add_material(s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="poem", title="x", content="y")
+    assert info.value.field == "kind"
+    with pytest.raises(InvalidInput) as info:
+        await w.service.add_material(s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="notes", title="x")
+    assert info.value.field == "content"
+
+    shared = await w.service.materials(s.id, by=Actor.COACH, actor_id=w.coach.id)
+    assert [(m.uploaded_by, m.title) for m in shared] == [(Actor.AUTHOR, "Chapter 1"), (Actor.COACH, "Exercises")]
+    assert [m.kind for m in w.store.outbox if m.kind == "material_shared"] == ["material_shared"] * 2
+
+    await w.service.cancel(s.id, by=Actor.COACH)
+    with pytest.raises(InvalidTransition):
+        await w.service.add_material(s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="notes", title="x", content="y")
+
+
+async def test_author_lookup_by_telegram_id():
+    w = await world()
+    author = await w.service.add_author(name="Tg", timezone="UTC", telegram_id=4242)
+    assert (await w.service.author_by_telegram(4242)).id == author.id
+    assert await w.service.author_by_telegram(999_999) is None
