@@ -46,6 +46,7 @@ class PaymentService:
                 await tx.commit()  # acknowledged: not ours, or nothing to do
                 return "ignored"
             await tx.lock_coach(session.coach_id)
+            session = await tx.sessions.get(session.id, for_update=True)  # fresh, under the locks
             handler = {
                 "paid": self._on_paid,
                 "expired": self._on_released,
@@ -163,8 +164,8 @@ class PaymentService:
         if not expired:
             return "open"
         async with self.uow() as tx:
-            session = await tx.sessions.get(hold.id)
-            await tx.lock_coach(session.coach_id)
+            await tx.lock_coach(hold.coach_id)
+            session = await tx.sessions.get(hold.id, for_update=True)
             if session.status is not SessionStatus.HELD:
                 return "ignored"
             await self.booking._release_hold(tx, session, "hold expired")

@@ -69,7 +69,8 @@ class SessionRepository(Protocol):
         """Insert a new session with its first status change and outbox messages (ids filled in),
         atomically and under the coach's lock; raises SlotConflict when the database guard rejects it."""
 
-    async def get(self, session_id: int) -> Session | None: ...
+    async def get(self, session_id: int, *, for_update: bool = False) -> Session | None:
+        """`for_update`: lock the row until the transaction ends and re-read it."""
 
     async def save(self, session: Session) -> None:
         """Flush changes; raises SlotConflict when the database guard rejects them."""

@@ -410,7 +410,7 @@ class BookingService:
             log.warning("checkout.failed", session_id=session.id, error=str(exc))
             return session  # stays held; the sweep releases it or the author retries
         async with self.uow() as uow:
-            fresh = await self._session(uow, session.id)
+            fresh = await self._locked(uow, session.id)
             fresh.checkout_ref, fresh.checkout_url = checkout.ref, checkout.url
             await uow.sessions.save(fresh)
             await uow.commit()
@@ -423,7 +423,7 @@ class BookingService:
             log.warning("meeting.failed", session_id=session.id, error=str(exc))
             return session
         async with self.uow() as uow:
-            fresh = await self._session(uow, session.id)
+            fresh = await self._locked(uow, session.id)
             if fresh.is_active:
                 fresh.meeting_url = url
                 await uow.sessions.save(fresh)
@@ -433,7 +433,7 @@ class BookingService:
     async def confirm_payment(self, session_id: int, *, amount: int, payment_ref: str) -> Session:
         """Payment arrived for a held session: schedule it (issue: payments)."""
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             await uow.lock_coach(session.coach_id)
             if session.status is not SessionStatus.HELD:
                 raise InvalidTransition(f"session {session_id} is {session.status.value}, not held")
@@ -454,12 +454,15 @@ class BookingService:
         (`refund_due`) and is retried by the scheduler; the cancellation stands either way."""
         reason = v.text("reason", reason, max_len=500)
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             _check_owner(session, by, author_id)
             if session.status not in (SessionStatus.HELD, SessionStatus.SCHEDULED):
                 raise InvalidTransition(f"session {session_id} is {session.status.value} and cannot be cancelled")
             now = self.clock.now()
-            refund = self.settings.policy.refund_on_cancel(session, by, now)
+            if session.status is SessionStatus.HELD:
+                refund = 0  # an unpaid hold: nothing to refund, and no cut-off applies
+            else:
+                refund = self.settings.policy.refund_on_cancel(session, by, now)
             before = session.status
             self._transition(uow, session, SessionStatus.CANCELLED)
             session.cancelled_by, session.cancelled_at, session.cancel_reason = by, now, reason
@@ -480,7 +483,7 @@ class BookingService:
         """Refund `amount` (default: all that is left) now. It is owed from this moment; if the
         provider refuses, PaymentError is raised and the scheduler keeps retrying."""
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             left = session.refundable - session.refund_due
             amount = left if amount is None else amount
             if amount <= 0 or amount > left:
@@ -503,8 +506,10 @@ class BookingService:
         key = f"refund-{session_id}-{session.amount_refunded}-{due}"
         ref = await self.payments.refund(session, due, key)
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             paid_out = min(due, session.refund_due)
+            if paid_out <= 0:
+                return session  # recorded meanwhile from the provider's own refund event
             session.amount_refunded += paid_out
             session.refund_due -= paid_out
             await uow.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
@@ -589,7 +594,7 @@ class BookingService:
 
     async def _reschedule_once(self, session_id: int, new_start: datetime, by: Actor, author_id: int | None):
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             _check_owner(session, by, author_id)
             if session.status is not SessionStatus.SCHEDULED:
                 raise InvalidTransition(f"session {session_id} is {session.status.value}; only scheduled sessions can move")
@@ -615,7 +620,7 @@ class BookingService:
 
     async def complete(self, session_id: int, *, by: Actor = Actor.ADMIN) -> Session:
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             self._require_started(session)
             await self._complete(uow, session, by)
             await uow.commit()
@@ -658,7 +663,7 @@ class BookingService:
         if who not in (Actor.AUTHOR, Actor.COACH):
             raise InvalidInput("who", "must be author or coach")
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             self._require_started(session)
             before = session.status
             self._transition(uow, session, SessionStatus.NO_SHOW)
@@ -676,7 +681,7 @@ class BookingService:
         v.int_range("stars", stars, 1, 5)
         feedback = v.text("feedback", feedback, max_len=2000)
         async with self.uow() as uow:
-            session = await self._session(uow, session_id)
+            session = await self._locked(uow, session_id)
             if session.author_id != author_id:
                 raise NotAllowed("only the session's author can rate it")
             if session.status is not SessionStatus.COMPLETED:
@@ -801,6 +806,14 @@ class BookingService:
         if author is None:
             raise NotFound("author", author_id)
         return author
+
+    async def _locked(self, uow: UnitOfWork, session_id: int) -> Session:
+        """The session re-read under its coach's lock and its own row lock. Every change of a
+        session goes through here (coach lock first, always), so two changes never both act on
+        a stale read: e.g. a cancellation and a payment webhook arriving together."""
+        session = await self._session(uow, session_id)
+        await uow.lock_coach(session.coach_id)
+        return await uow.sessions.get(session_id, for_update=True)
 
     async def _session(self, uow: UnitOfWork, session_id: int) -> Session:
         session = await uow.sessions.get(session_id)

@@ -183,8 +183,10 @@ def serve(
     import uvicorn
 
     from bot.http import create_app
+    from bot.logging import configure
 
     settings = Settings()
+    configure(settings.log_level, json=settings.log_json)
     container = Container(settings)
     uvicorn.run(create_app(container), host=host or settings.http_host, port=port or settings.http_port,
                 log_level=settings.log_level.lower())
@@ -605,6 +607,8 @@ def main() -> None:
         fail(exc.message)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if not first["loc"]:  # a rule across settings, e.g. webhook mode without its secret
+            fail(f"configuration: {first['msg'].removeprefix('Value error, ')}")
         fail(f"setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}")
     except (OperationalError, ProgrammingError) as exc:
         text = str(exc.orig).lower()

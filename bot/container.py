@@ -21,10 +21,20 @@ class Container:
         self.clock = clock or SystemClock()
         self.payments = payments or _payments(settings)
         self.video = video or make_video_rooms(settings.video_provider, **settings.video_settings())
+        # Until a chat front end is running, notifications go to the log; use_telegram() swaps in
+        # the Telegram notifier unless a notifier was given explicitly (tests).
         self.notifier = notifier or LogNotifier()
+        self.notifier_injected = notifier is not None
+        self.telegram = None
         self.service = BookingService(self.db.uow, self.clock, self.payments, self.video, settings.booking())
         self.payment_events = PaymentService(self.service)
         self.webhook = _webhook(settings)
+
+    def use_telegram(self, telegram) -> None:
+        """The running bot (bot.telegram_app.TelegramBot): its notifier delivers the outbox."""
+        self.telegram = telegram
+        if not self.notifier_injected:
+            self.notifier = telegram.notifier
 
     async def close(self) -> None:
         close_video = getattr(self.video, "aclose", None)

@@ -1,26 +1,40 @@
-"""The HTTP server: health check, the Stripe webhook and the pages Checkout returns to.
-Chat webhooks and calendar feeds mount here as they land."""
+"""The HTTP server: health check, the Stripe and Telegram webhooks and the pages Checkout
+returns to. Its lifespan runs the Telegram bot (polling or webhook) and the scheduler."""
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import html
+import json
 
 import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.container import Container
 from bot.scheduler import make_scheduler
+from bot.settings import TELEGRAM_WEBHOOK_PATH
 
 log = structlog.get_logger(__name__)
 
 MAX_WEBHOOK_BYTES = 1_000_000
+TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token"
+_AUTO = object()
 
 
-def create_app(container: Container, *, run_scheduler: bool = True) -> Starlette:
+def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AUTO) -> Starlette:
+    """`telegram`: a bot.telegram_app.TelegramBot to run, None for none; by default one is built
+    from the settings when TELEGRAM_BOT_TOKEN is set."""
+    if telegram is _AUTO:
+        from bot.telegram_app import make_telegram
+
+        telegram = make_telegram(container)
+    if telegram is not None:
+        container.use_telegram(telegram)
+
     async def healthz(_: Request) -> JSONResponse:
         try:
             await container.db.ping()
@@ -50,6 +64,27 @@ def create_app(container: Container, *, run_scheduler: bool = True) -> Starlette
             return JSONResponse({"error": "temporary failure"}, status_code=500)
         return JSONResponse({"received": True, "outcome": outcome})
 
+    async def telegram_webhook(request: Request) -> Response:
+        if telegram is None or not telegram.webhook_mode:
+            return JSONResponse({"error": "the Telegram webhook is not enabled"}, status_code=404)
+        given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), telegram.webhook_secret.encode()):
+            log.warning("telegram.webhook_rejected", reason="secret token missing or wrong")
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        payload = await request.body()
+        if len(payload) > MAX_WEBHOOK_BYTES:
+            return JSONResponse({"error": "payload too large"}, status_code=413)
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return JSONResponse({"error": "not a Telegram update"}, status_code=400)
+        if not telegram.running:  # Telegram retries later; the update is not lost
+            return JSONResponse({"error": "the bot is starting"}, status_code=503)
+        await telegram.feed(data)
+        return Response(status_code=200)
+
     def page(title: str, text: str) -> HTMLResponse:
         link = container.settings.bot_link
         back = f'<p><a href="{html.escape(link)}">Back to the chat</a></p>' if link else "<p>You can close this page and return to the chat.</p>"
@@ -65,21 +100,34 @@ def create_app(container: Container, *, run_scheduler: bool = True) -> Starlette
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        scheduler = make_scheduler(container) if run_scheduler else None
-        if scheduler:
-            scheduler.start()
-        log.info("http.started", scheduler=bool(scheduler), payments=container.payments.enabled)
+        from bot.telegram_app import BOT_OFF_MESSAGE
+
+        scheduler = None
         try:
+            if telegram is not None:
+                await telegram.start()  # before the scheduler: its notifier sends through this bot
+            elif not container.settings.telegram_enabled:
+                log.warning(BOT_OFF_MESSAGE)
+            scheduler = make_scheduler(container) if run_scheduler else None
+            if scheduler:
+                scheduler.start()
+            log.info("http.started", scheduler=bool(scheduler), payments=container.payments.enabled,
+                     telegram=container.settings.telegram_mode if telegram is not None else "off")
             yield
         finally:
             if scheduler:
                 scheduler.shutdown(wait=False)
-            await container.close()
+            try:
+                if telegram is not None:
+                    await telegram.stop()
+            finally:
+                await container.close()
 
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+            Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
             Route("/payments/success", paid),
             Route("/payments/cancelled", cancelled),
         ],

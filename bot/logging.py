@@ -5,6 +5,10 @@ import structlog
 
 def configure(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs carry the bot token; APScheduler
+    # logs every run of every job.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[

@@ -3,15 +3,20 @@ README.md and deploy/example.env."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.policy import CancellationPolicy
 from booking.services import BookingSettings
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/coachbot.db"
+DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
 
 
 class Settings(BaseSettings):
@@ -44,6 +49,10 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://127.0.0.1:8080"
     telegram_bot_username: str | None = None
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_TELEGRAM_API
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
 
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
@@ -52,6 +61,43 @@ class Settings(BaseSettings):
     @property
     def payments_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_secret_key.get_secret_value())
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token and self.telegram_bot_token.get_secret_value().strip())
+
+    @property
+    def telegram_file_url(self) -> str:
+        """The Bot API's file URL next to TELEGRAM_API_URL: the last `/bot` becomes `/file/bot`."""
+        head, found, tail = self.telegram_api_url.rpartition("/bot")
+        return f"{head}/file/bot{tail}" if found else self.telegram_api_url
+
+    @property
+    def telegram_webhook_url(self) -> str:
+        return self.public_base_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH
+
+    @field_validator("telegram_mode", mode="before")
+    @classmethod
+    def _mode_lower(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL like {DEFAULT_TELEGRAM_API}, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> "Settings":
+        if self.telegram_mode == "webhook" and self.telegram_enabled:
+            secret = self.telegram_webhook_secret.get_secret_value() if self.telegram_webhook_secret else ""
+            if not secret:
+                raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook")
+            if not WEBHOOK_SECRET.match(secret):
+                raise ValueError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return self
 
     @property
     def bot_link(self) -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 import stripe
 import structlog
 
@@ -19,6 +22,27 @@ CHECKOUT_EVENTS = {
     "checkout.session.expired": "expired",
     "checkout.session.async_payment_failed": "failed",
 }
+
+
+# Stripe accepts a Checkout Session's expires_at from 30 minutes to 24 hours after it creates the
+# session, by its own clock. The margins cover network time and clock skew.
+CHECKOUT_MIN_LIFETIME = 30 * 60 + 60
+CHECKOUT_MAX_LIFETIME = 24 * 60 * 60 - 60
+
+
+def checkout_expires_at(hold_expires_at: datetime | None, now: float | None = None) -> int:
+    """The hold's expiry, moved into Stripe's window. A 30-minute hold (the default) always ends
+    a little under 30 minutes after the request reaches Stripe, and a checkout retried later ends
+    even sooner, so both would be refused. A checkout that outlives its hold is safe: a payment
+    after the hold was released is confirmed if the slot is still free and refunded otherwise,
+    and reconciliation expires the checkout of a released hold."""
+    now = time.time() if now is None else now
+    wanted = hold_expires_at.timestamp() if hold_expires_at else now + CHECKOUT_MAX_LIFETIME
+    return int(min(max(wanted, now + CHECKOUT_MIN_LIFETIME), now + CHECKOUT_MAX_LIFETIME))
+
+
+# Per attempt (the SDK's default is 80 s, times its retries): a booking must not hang on Stripe.
+STRIPE_TIMEOUT_S = 15
 
 
 class WebhookRejected(Exception):
@@ -40,7 +64,7 @@ class StripePayments:
         self.client = stripe.StripeClient(
             secret_key,
             base_addresses=addresses,
-            http_client=stripe.HTTPXClient(),
+            http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_S),
             max_network_retries=max_network_retries,
         )
         self.public_base_url = public_base_url.rstrip("/")
@@ -56,7 +80,7 @@ class StripePayments:
                     "product_data": {"name": f"{session.duration_minutes}-minute coaching session with {coach.name}"},
                 },
             }],
-            "expires_at": int(session.hold_expires_at.timestamp()),
+            "expires_at": checkout_expires_at(session.hold_expires_at),
             "metadata": {"session_id": str(session.id)},
             "client_reference_id": str(session.id),
             "payment_intent_data": {"metadata": {"session_id": str(session.id)}},
@@ -101,7 +125,13 @@ class StripePayments:
             raise PaymentError(f"payment provider: {message}") from exc
 
 
+def _plain(obj) -> dict:
+    """Plain dicts of SDK objects: current SDKs' StripeObject is not a dict and has no .get()."""
+    return obj.to_dict() if isinstance(obj, stripe.StripeObject) else obj
+
+
 def _state(checkout) -> CheckoutState:
+    checkout = _plain(checkout)
     payment_intent = checkout.get("payment_intent")
     if isinstance(payment_intent, dict) or hasattr(payment_intent, "id"):
         payment_intent = payment_intent["id"]
@@ -135,6 +165,7 @@ class StripeWebhook:
 
 
 def translate(event) -> PaymentEvent:
+    event = _plain(event)
     obj = event["data"]["object"]
     kind = CHECKOUT_EVENTS.get(event["type"])
     if kind is not None:

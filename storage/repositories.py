@@ -6,7 +6,7 @@ from datetime import datetime
 
 import functools
 
-from sqlalchemy import Integer, bindparam, func, case, cast, insert, literal, null, or_, select, union_all
+from sqlalchemy import Integer, bindparam, case, cast, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,18 +56,23 @@ def calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
 
 @functools.cache
 def calendar_statement(with_sessions: bool, with_exclude: bool):
-    no_int, no_time = cast(null(), Integer), cast(null(), UTCDateTime())
+    def no_int():
+        return cast(null(), Integer)
+
+    def no_time():  # a fresh element per column: a shared one collapses columns inside a subquery
+        return cast(null(), UTCDateTime())
+
     coach_id, start, end = bindparam("coach_id"), bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     r, o, s = t.availability_rules.c, t.date_overrides.c, t.sessions.c
     parts = [
-        select(literal(_KIND_RULE), r.weekday, r.start_minute, r.end_minute, no_time, no_time, no_time, r.id)
+        select(literal(_KIND_RULE), r.weekday, r.start_minute, r.end_minute, no_time(), no_time(), no_time(), r.id)
         .where(r.coach_id == coach_id),
-        select(case((o.kind == OverrideKind.BLOCK, _KIND_BLOCK), else_=_KIND_EXTRA), no_int, no_int, no_int,
-               o.starts_at, o.ends_at, no_time, o.id)
+        select(case((o.kind == OverrideKind.BLOCK, _KIND_BLOCK), else_=_KIND_EXTRA), no_int(), no_int(), no_int(),
+               o.starts_at, o.ends_at, no_time(), o.id)
         .where(o.coach_id == coach_id, o.starts_at < end, o.ends_at > start),
     ]
     if with_sessions:
-        busy = select(literal(_KIND_BUSY), no_int, no_int, no_int, s.blocked_from, s.blocked_until,
+        busy = select(literal(_KIND_BUSY), no_int(), no_int(), no_int(), s.blocked_from, s.blocked_until,
                       s.hold_expires_at, s.id).where(
             s.coach_id == coach_id, s.status.in_(ACTIVE_STATUSES), s.blocked_from < end, s.blocked_until > start)
         if with_exclude:
@@ -214,7 +219,9 @@ class SessionRepository:
             m.session_id = session.id
         return session
 
-    async def get(self, session_id: int) -> Session | None:
+    async def get(self, session_id: int, *, for_update: bool = False) -> Session | None:
+        if for_update:
+            return await self.db.get(Session, session_id, with_for_update=True, populate_existing=True)
         return await self.db.get(Session, session_id)
 
     async def busy(self, coach_id: int, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Interval]:
@@ -351,3 +358,32 @@ class OutboxRepository:
             message.attempts += 1
         await self.db.flush()
         return claimed
+
+
+class TelegramStateRepository:
+    """Rows of the Telegram front end's persisted state (python-telegram-bot persistence)."""
+
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def load(self, kind: str) -> dict[str, object]:
+        c = t.telegram_state.c
+        rows = await self.db.execute(select(c.key, c.data).where(c.kind == kind).order_by(c.key))
+        return {key: data for key, data in rows}
+
+    async def put(self, rows: list[tuple[str, str, object]], at: datetime) -> None:
+        """Insert or replace (kind, key) -> data, one statement for all rows."""
+        if not rows:
+            return
+        insert_ = pg_insert if self.db.bind.dialect.name == "postgresql" else sqlite_insert
+        statement = insert_(t.telegram_state)
+        statement = statement.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={"data": statement.excluded.data, "updated_at": statement.excluded.updated_at},
+        )
+        await self.db.execute(statement, [{"kind": k, "key": key, "data": d, "updated_at": at} for k, key, d in rows])
+
+    async def delete(self, keys: list[tuple[str, str]]) -> None:
+        c = t.telegram_state.c
+        for kind, key in keys:
+            await self.db.execute(delete(t.telegram_state).where(c.kind == kind, c.key == key))

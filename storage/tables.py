@@ -203,6 +203,21 @@ payment_events = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 
+# The Telegram front end's conversation state (python-telegram-bot persistence), as JSON rows:
+# user/chat data keyed by id, bot and callback data under "", conversation states keyed by
+# [handler name, *conversation key]. Survives restarts; never the system of record for bookings.
+TELEGRAM_STATE_KINDS = ("user", "chat", "bot", "conversation", "callback")
+
+telegram_state = Table(
+    "telegram_state",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind IN ('user', 'chat', 'bot', 'conversation', 'callback')", name="kind"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 

@@ -20,6 +20,7 @@ from storage.repositories import (
     OutboxRepository,
     PaymentEventLog,
     SessionRepository,
+    TelegramStateRepository,
 )
 
 SQLITE_GUARD_MESSAGE = "coachbot: slot taken"
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.sessions = SessionRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
+        self.telegram_state = TelegramStateRepository(self.db)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

@@ -215,7 +215,7 @@ class FakeSessions:
             self.data.outbox[message.id] = message
         return session
 
-    async def get(self, session_id: int) -> Session | None:
+    async def get(self, session_id: int, *, for_update: bool = False) -> Session | None:
         return self.data.sessions.get(session_id)
 
     async def save(self, session: Session) -> None:

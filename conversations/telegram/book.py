@@ -1,0 +1,185 @@
+"""Booking: month calendar → day → start time (author's zone) → length when several fit → focus
+line (or Skip) → summary with the cancellation policy → Confirm.
+
+The choice so far lives in callback data; only the draft for the summary (coach, start,
+length, focus) is kept in user_data["book"], as ints and strings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from telegram import InlineKeyboardButton as Button
+
+from booking.errors import SlotUnavailable
+from booking.model import Author, Coach, Session, SessionStatus
+from conversations.telegram import callbacks as cb
+from conversations.telegram import keyboards, pickers, texts
+from conversations.telegram.turn import Stale, Turn
+
+MAX_FOCUS = 1000
+
+
+async def on_start(turn: Turn, coach_id: int) -> None:
+    coach = await turn.active_coach(coach_id)
+    author = await turn.require_author()
+    turn.user_data["book"] = {"coach": coach.id}  # a fresh attempt: ask for the focus again
+    month, days = await pickers.first_free_month(turn.service, coach, coach.durations, author.timezone)
+    if month is None:
+        await turn.show(texts.no_free_days(coach), keyboards.markup([_to_card(coach)]))
+        return
+    await _calendar(turn, coach, author, month, days)
+
+
+async def on_month(turn: Turn, coach_id: int, month: date) -> None:
+    coach = await turn.active_coach(coach_id)
+    author = await turn.require_author()
+    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    if not first <= month <= last:
+        raise Stale()
+    days = await pickers.free_days(turn.service, coach, coach.durations, author.timezone, month)
+    await _calendar(turn, coach, author, month, days)
+
+
+async def on_day(turn: Turn, coach_id: int, day: date) -> None:
+    coach = await turn.active_coach(coach_id)
+    author = await turn.require_author()
+    await _day(turn, coach, author, day)
+
+
+async def on_slot(turn: Turn, coach_id: int, start: datetime, duration: int | None) -> None:
+    coach = await turn.active_coach(coach_id)
+    author = await turn.require_author()
+    if duration is not None and duration not in coach.durations:
+        raise Stale()
+    options = await pickers.fitting(turn.service, coach, [duration] if duration else coach.durations, start)
+    if not options:
+        turn.note = texts.SLOT_GONE
+        await _day(turn, coach, author, _local_day(start, author))
+        return
+    if duration is None and len(options) > 1:
+        back_row = [Button(texts.BACK, callback_data=cb.book_day(coach.id, _local_day(start, author)))]
+        await turn.show(texts.pick_duration(coach, start, author.timezone),
+                        keyboards.durations(coach, start, options, turn.payments, back_row))
+        return
+    previous = turn.user_data.get("book") or {}
+    keep = previous.get("coach") == coach.id and previous.get("asked")
+    draft = {"coach": coach.id, "start": cb.epoch(start), "duration": options[0],
+             "focus": previous.get("focus") if keep else None, "asked": bool(keep)}
+    turn.user_data["book"] = draft
+    if keep:
+        await _summary(turn, coach, author, draft, edit=True)
+        return
+    turn.user_data["await"] = {"kind": "focus"}
+    await turn.show(texts.ASK_FOCUS, keyboards.skip(cb.BOOK_SKIP))
+
+
+async def on_focus_text(turn: Turn, text: str) -> None:
+    draft = _draft(turn)
+    if len(text.strip()) > MAX_FOCUS:
+        turn.user_data["await"] = {"kind": "focus"}
+        await turn.send(texts.TOO_LONG_FOCUS)
+        return
+    draft.update(focus=text.strip() or None, asked=True)
+    coach = await turn.active_coach(draft["coach"])
+    await _summary(turn, coach, await turn.require_author(), draft, edit=False)
+
+
+async def on_skip(turn: Turn) -> None:
+    draft = _draft(turn)
+    draft.update(focus=None, asked=True)
+    coach = await turn.active_coach(draft["coach"])
+    await _summary(turn, coach, await turn.require_author(), draft, edit=True)
+
+
+async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) -> None:
+    coach = await turn.active_coach(coach_id)
+    author = await turn.require_author()
+    draft = turn.user_data.get("book") or {}
+    same = (draft.get("coach"), draft.get("start"), draft.get("duration")) == (coach.id, cb.epoch(start), duration)
+    try:
+        session = await turn.service.book(coach.id, author.id, start, duration=duration,
+                                          focus=draft.get("focus") if same else None)
+    except SlotUnavailable as exc:
+        mine = await _already_mine(turn, author, coach, start)
+        if mine is not None:  # a second tap on Confirm: show the booking, not "taken"
+            await show_result(turn, mine, coach, author)
+            return
+        await _alternatives(turn, coach, author, start, duration, exc)
+        return
+    turn.user_data.pop("book", None)
+    await show_result(turn, session, coach, author)
+
+
+async def on_abort(turn: Turn) -> None:
+    turn.user_data.pop("book", None)
+    await turn.show(texts.BOOKING_ABANDONED)
+
+
+async def show_result(turn: Turn, session: Session, coach: Coach, author: Author) -> None:
+    if session.status is SessionStatus.HELD:
+        await turn.show(texts.held(session, coach, author.timezone), keyboards.pay(session))
+    else:
+        await turn.show(texts.booked(session, coach, author.timezone), keyboards.session_actions(session))
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+def _draft(turn: Turn) -> dict:
+    draft = turn.user_data.get("book")
+    if not isinstance(draft, dict) or not {"coach", "start", "duration"} <= draft.keys():
+        raise Stale()
+    return draft
+
+
+def _local_day(start: datetime, author: Author) -> date:
+    return texts.local(start, author.timezone).date()
+
+
+def _to_card(coach: Coach) -> list[Button]:
+    return [Button(texts.BACK, callback_data=cb.card(coach.id))]
+
+
+async def _calendar(turn: Turn, coach: Coach, author: Author, month: date, days: set[date]) -> None:
+    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    markup = keyboards.calendar(
+        month, days, first_month=first, last_month=last,
+        month_data=lambda m: cb.book_month(coach.id, m), day_data=lambda d: cb.book_day(coach.id, d),
+        back_row=_to_card(coach),
+    )
+    await turn.show(texts.calendar(coach, month, author.timezone), markup)
+
+
+async def _day(turn: Turn, coach: Coach, author: Author, day: date) -> None:
+    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    if not first <= day.replace(day=1) <= last:
+        raise Stale()
+    starts = await pickers.day_starts(turn.service, coach, coach.durations, author.timezone, day)
+    if not starts:
+        turn.note = turn.note or texts.DAY_FULL
+        days = await pickers.free_days(turn.service, coach, coach.durations, author.timezone, day.replace(day=1))
+        await _calendar(turn, coach, author, day.replace(day=1), days)
+        return
+    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.book_month(coach.id, day.replace(day=1)))]
+    markup = keyboards.slots(starts, author.timezone, lambda s: cb.book_slot(coach.id, s), back_row)
+    await turn.show(texts.day_slots(coach, day, author.timezone), markup)
+
+
+async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict, *, edit: bool) -> None:
+    start = datetime.fromtimestamp(draft["start"], UTC)
+    text = texts.summary(coach, start, draft["duration"], draft.get("focus"), author.timezone,
+                         turn.service.settings.policy, turn.payments)
+    markup = keyboards.booking_summary(coach, start, draft["duration"], _local_day(start, author))
+    await (turn.show(text, markup) if edit else turn.send(text, markup))
+
+
+async def _alternatives(turn: Turn, coach: Coach, author: Author, start: datetime, duration: int,
+                        exc: SlotUnavailable) -> None:
+    options = [s for s, _ in exc.alternatives]
+    back_row = [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach.id, _local_day(start, author)))]
+    markup = keyboards.alternatives(options, author.timezone, lambda s: cb.book_slot(coach.id, s, duration), back_row)
+    await turn.show(texts.unavailable(exc.message, bool(options)), markup)
+
+
+async def _already_mine(turn: Turn, author: Author, coach: Coach, start: datetime) -> Session | None:
+    upcoming = await turn.service.sessions(author_id=author.id, when="upcoming")
+    return next((s for s in upcoming if s.coach_id == coach.id and s.starts_at == start), None)

@@ -1,0 +1,81 @@
+"""/coaches (and /book): a paginated list of active coaches with a specialty filter, and each
+coach's card (with their photo when they have one)."""
+
+from __future__ import annotations
+
+import structlog
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from booking.model import Coach
+from conversations.telegram import callbacks as cb
+from conversations.telegram import keyboards, texts
+from conversations.telegram.turn import Stale, Turn
+
+log = structlog.get_logger(__name__)
+PAGE_SIZE = 5
+
+
+async def cmd_coaches(turn: Turn) -> None:
+    text, markup = await _list(turn, 0, "")
+    await turn.send(text, markup)
+
+
+async def on_list(turn: Turn, page: int, specialty_hash: str) -> None:
+    text, markup = await _list(turn, page, specialty_hash)
+    await turn.show(text, markup)
+
+
+async def on_filters(turn: Turn) -> None:
+    names = _specialties(await turn.service.coaches(active_only=True))
+    if not names:
+        raise Stale()
+    await turn.show(texts.PICK_SPECIALTY, keyboards.specialties(names))
+
+
+async def on_card(turn: Turn, coach_id: int) -> None:
+    coach = await turn.active_coach(coach_id)
+    text, markup = texts.coach_card(coach, turn.payments), keyboards.coach_card(coach)
+    if coach.avatar_url and await _send_photo(turn, coach, text, markup):
+        return
+    await turn.show(text, markup)
+
+
+async def _list(turn: Turn, page: int, specialty_hash: str):
+    coaches = await turn.service.coaches(active_only=True)
+    if not coaches:
+        return texts.NO_COACHES, None
+    specialty = None
+    if specialty_hash:
+        specialty = next((s for s in _specialties(coaches) if cb.specialty_key(s) == specialty_hash), None)
+        if specialty is None:
+            raise Stale()
+        coaches = [c for c in coaches if specialty in c.specialties]
+    pages = -(-len(coaches) // PAGE_SIZE)
+    page = min(page, pages - 1)  # the list may have shrunk since the button was drawn
+    shown = coaches[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    text = texts.coach_list(shown, page, pages, specialty, turn.payments)
+    has_specialties = bool(_specialties(coaches))
+    return text, keyboards.coach_list(shown, page, pages, specialty_hash, has_specialties)
+
+
+def _specialties(coaches: list[Coach]) -> list[str]:
+    return sorted({s for c in coaches for s in c.specialties})
+
+
+async def _send_photo(turn: Turn, coach: Coach, text: str, markup) -> bool:
+    """The card as a photo with caption; a long card goes as a separate message under the
+    photo. False when Telegram cannot use the picture (the caller sends text only)."""
+    chat_id = turn.update.effective_chat.id
+    fits = len(text) <= texts.MAX_CAPTION
+    try:
+        await turn.context.bot.send_photo(
+            chat_id, coach.avatar_url, caption=text if fits else f"<b>{texts.esc(coach.name)}</b>",
+            parse_mode=ParseMode.HTML, reply_markup=markup if fits else None,
+        )
+    except BadRequest as exc:
+        log.warning("telegram.coach_photo_failed", coach_id=coach.id, error=str(exc))
+        return False
+    if not fits:
+        await turn.send(text, markup)
+    return True

@@ -1,0 +1,248 @@
+"""Callback data: short strings (Telegram allows at most 64 bytes) that carry everything a button
+needs, so a press never depends on server-side state. `parse` is strict; anything it does not
+recognise is stale or forged and gets "no longer available".
+
+Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, months YYYYMM):
+  n                       no-op (calendar headers and empty cells)
+  l:<page>:<filter>       coach list page; filter is "" or a 6-hex hash of a specialty
+  f                       specialty filter menu
+  c:<coach>               coach card
+  b:c:<coach>             book: open the calendar
+  b:m:<coach>:<month>     book: calendar month
+  b:d:<coach>:<day>       book: free times on a day (the author's local day)
+  b:s:<coach>:<t>[:<min>] book: time picked (duration picked too when given)
+  b:k                     book: skip the focus line
+  b:ok:<coach>:<t>:<min>  book: confirm
+  b:x                     book: abandon the draft
+  s:u | s:p               upcoming | past sessions
+  s:v:<session>           one session and its actions
+  s:pay:<session>         make the payment link again
+  k:<session>             cancel: explain policy and refund
+  k:y:<session>           cancel: confirmed
+  x:c:<session>           reschedule: open the calendar
+  x:m:<session>:<month>   x:d:<session>:<day>   x:s:<session>:<t>   x:y:<session>:<t> (confirm)
+  m:<session>             materials of a session
+  m:a:<session>           add a material
+  r:<session>:<stars>     rate 1-5 (also sent by the notifier's rating prompt)
+  r:k:<session>           rate: no feedback text
+  z:a                     ask for the time zone again
+  z:n:<IANA name>         use this time zone
+  t:<minutes>             settings: toggle a reminder
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+MAX_BYTES = 64
+REMINDER_CHOICES = (24 * 60, 60)
+
+_ID = r"([1-9][0-9]{0,11})"
+_T = r"([1-9][0-9]{8,10})"
+_DAY = r"([0-9]{8})"
+_MONTH = r"([0-9]{6})"
+
+
+@dataclass(frozen=True)
+class Callback:
+    kind: str
+    args: tuple = ()
+
+
+def _epoch(text: str) -> datetime:
+    return datetime.fromtimestamp(int(text), UTC)
+
+
+def _day(text: str) -> date:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+
+
+def _month(text: str) -> date:
+    return date(int(text[:4]), int(text[4:]), 1)
+
+
+def _opt_int(text: str | None) -> int | None:
+    return None if text is None else int(text)
+
+
+def _reminder(text: str) -> int:
+    minutes = int(text)
+    if minutes not in REMINDER_CHOICES:
+        raise ValueError(minutes)
+    return minutes
+
+
+_GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
+    ("noop", r"n", ()),
+    ("list", r"l:(0|[1-9][0-9]{0,2}):([0-9a-f]{6})?", (int, lambda s: s or "")),
+    ("filters", r"f", ()),
+    ("card", rf"c:{_ID}", (int,)),
+    ("book.start", rf"b:c:{_ID}", (int,)),
+    ("book.month", rf"b:m:{_ID}:{_MONTH}", (int, _month)),
+    ("book.day", rf"b:d:{_ID}:{_DAY}", (int, _day)),
+    ("book.slot", rf"b:s:{_ID}:{_T}(?::([1-9][0-9]{{0,2}}))?", (int, _epoch, _opt_int)),
+    ("book.skip", r"b:k", ()),
+    ("book.confirm", rf"b:ok:{_ID}:{_T}:([1-9][0-9]{{0,2}})", (int, _epoch, int)),
+    ("book.abort", r"b:x", ()),
+    ("sessions", r"s:(u|p)", (str,)),
+    ("session", rf"s:v:{_ID}", (int,)),
+    ("pay", rf"s:pay:{_ID}", (int,)),
+    ("cancel.ask", rf"k:{_ID}", (int,)),
+    ("cancel.yes", rf"k:y:{_ID}", (int,)),
+    ("move.start", rf"x:c:{_ID}", (int,)),
+    ("move.month", rf"x:m:{_ID}:{_MONTH}", (int, _month)),
+    ("move.day", rf"x:d:{_ID}:{_DAY}", (int, _day)),
+    ("move.slot", rf"x:s:{_ID}:{_T}", (int, _epoch)),
+    ("move.confirm", rf"x:y:{_ID}:{_T}", (int, _epoch)),
+    ("materials", rf"m:{_ID}", (int,)),
+    ("materials.add", rf"m:a:{_ID}", (int,)),
+    ("rate", rf"r:{_ID}:([1-5])", (int, int)),
+    ("rate.skip", rf"r:k:{_ID}", (int,)),
+    ("zone.ask", r"z:a", ()),
+    ("zone", r"z:n:([A-Za-z][A-Za-z0-9_+\-/]{0,59})", (str,)),
+    ("reminder", r"t:([0-9]{1,5})", (_reminder,)),
+]
+_COMPILED = [(kind, re.compile(pattern, re.ASCII), conv) for kind, pattern, conv in _GRAMMAR]
+
+
+def parse(data: object) -> Callback | None:
+    """The callback a button stands for, or None when the data is not one of ours."""
+    if not isinstance(data, str) or len(data.encode()) > MAX_BYTES:
+        return None
+    for kind, pattern, converters in _COMPILED:
+        match = pattern.fullmatch(data)
+        if match:
+            try:
+                args = tuple(conv(value) for conv, value in zip(converters, match.groups()))
+            except (ValueError, OverflowError, OSError):
+                return None
+            return Callback(kind, args)
+    return None
+
+
+def _build(*parts: object) -> str:
+    data = ":".join(str(p) for p in parts)
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data longer than {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def epoch(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def day_key(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def month_key(month: date) -> str:
+    return month.strftime("%Y%m")
+
+
+def specialty_key(specialty: str) -> str:
+    return hashlib.sha1(specialty.encode()).hexdigest()[:6]
+
+
+NOOP = "n"
+FILTERS = "f"
+BOOK_SKIP = "b:k"
+BOOK_ABORT = "b:x"
+ZONE_ASK = "z:a"
+
+
+def coach_list(page: int = 0, specialty_hash: str = "") -> str:
+    return _build("l", page, specialty_hash)
+
+
+def card(coach_id: int) -> str:
+    return _build("c", coach_id)
+
+
+def book_start(coach_id: int) -> str:
+    return _build("b:c", coach_id)
+
+
+def book_month(coach_id: int, month: date) -> str:
+    return _build("b:m", coach_id, month_key(month))
+
+
+def book_day(coach_id: int, day: date) -> str:
+    return _build("b:d", coach_id, day_key(day))
+
+
+def book_slot(coach_id: int, start: datetime, duration: int | None = None) -> str:
+    if duration is None:
+        return _build("b:s", coach_id, epoch(start))
+    return _build("b:s", coach_id, epoch(start), duration)
+
+
+def book_confirm(coach_id: int, start: datetime, duration: int) -> str:
+    return _build("b:ok", coach_id, epoch(start), duration)
+
+
+def sessions(which: str) -> str:
+    return _build("s", which)
+
+
+def session(session_id: int) -> str:
+    return _build("s:v", session_id)
+
+
+def pay(session_id: int) -> str:
+    return _build("s:pay", session_id)
+
+
+def cancel_ask(session_id: int) -> str:
+    return _build("k", session_id)
+
+
+def cancel_yes(session_id: int) -> str:
+    return _build("k:y", session_id)
+
+
+def move_start(session_id: int) -> str:
+    return _build("x:c", session_id)
+
+
+def move_month(session_id: int, month: date) -> str:
+    return _build("x:m", session_id, month_key(month))
+
+
+def move_day(session_id: int, day: date) -> str:
+    return _build("x:d", session_id, day_key(day))
+
+
+def move_slot(session_id: int, start: datetime) -> str:
+    return _build("x:s", session_id, epoch(start))
+
+
+def move_confirm(session_id: int, start: datetime) -> str:
+    return _build("x:y", session_id, epoch(start))
+
+
+def materials(session_id: int) -> str:
+    return _build("m", session_id)
+
+
+def materials_add(session_id: int) -> str:
+    return _build("m:a", session_id)
+
+
+def rate(session_id: int, stars: int) -> str:
+    return _build("r", session_id, stars)
+
+
+def rate_skip(session_id: int) -> str:
+    return _build("r:k", session_id)
+
+
+def zone(name: str) -> str:
+    return _build("z:n", name)
+
+
+def reminder(minutes: int) -> str:
+    return _build("t", minutes)

@@ -1,0 +1,206 @@
+"""Wiring: commands, one callback router, the typed-input router and the error handler.
+
+Every update goes through `_run`, which guarantees an answer: a callback query is always
+answered (with a toast when there is something to say), a stale or forged button gets "no longer
+available", and an author without a time zone is asked for one.
+
+Conversation state is deliberately not a ConversationHandler: each button carries its whole
+context in its callback data, and the only thing remembered between updates is what typed
+input we wait for (user_data["await"]) plus the booking draft (user_data["book"]); both are
+plain JSON values, so any persistence keeps them across restarts. The newest prompt wins:
+any command or button ends an earlier wait, so text is never captured by a flow the author
+has left."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from booking.errors import BookingError
+from booking.services import BookingService
+from conversations.telegram import book, browse, cancel, errors, materials, rate, reschedule, sessions, start, texts
+from conversations.telegram import callbacks as cb
+from conversations.telegram.turn import Deps, NeedsZone, Stale, Turn
+
+log = structlog.get_logger(__name__)
+
+COMMANDS = [
+    BotCommand("coaches", "Browse writing coaches"),
+    BotCommand("book", "Book a session"),
+    BotCommand("sessions", "Your sessions"),
+    BotCommand("settings", "Time zone and reminders"),
+    BotCommand("help", "What I can do"),
+    BotCommand("cancel", "Stop what we are doing"),
+]
+
+
+async def _noop(turn: Turn) -> None:
+    return None
+
+
+ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
+    "noop": _noop,
+    "list": browse.on_list,
+    "filters": browse.on_filters,
+    "card": browse.on_card,
+    "book.start": book.on_start,
+    "book.month": book.on_month,
+    "book.day": book.on_day,
+    "book.slot": book.on_slot,
+    "book.skip": book.on_skip,
+    "book.confirm": book.on_confirm,
+    "book.abort": book.on_abort,
+    "sessions": sessions.on_list,
+    "session": sessions.on_view,
+    "pay": sessions.on_pay,
+    "cancel.ask": cancel.on_ask,
+    "cancel.yes": cancel.on_yes,
+    "move.start": reschedule.on_start,
+    "move.month": reschedule.on_month,
+    "move.day": reschedule.on_day,
+    "move.slot": reschedule.on_slot,
+    "move.confirm": reschedule.on_confirm,
+    "materials": materials.on_list,
+    "materials.add": materials.on_add,
+    "rate": rate.on_stars,
+    "rate.skip": rate.on_skip,
+    "zone.ask": start.on_zone_ask,
+    "zone": start.on_zone_button,
+    "reminder": start.on_reminder,
+}
+
+
+def register(application: Application, service: BookingService, *, payments_enabled: bool) -> None:
+    deps = Deps(service, payments_enabled)
+    message = filters.UpdateType.MESSAGE
+
+    def entry(work: Callable[[Turn], Awaitable[None]]):
+        async def handle(update: Update, context) -> None:
+            await _run(Turn(update, context, deps), work)
+        return handle
+
+    commands = {
+        "start": _ending_wait(start.cmd_start),
+        "settings": _ending_wait(start.cmd_settings),
+        "coaches": _ending_wait(browse.cmd_coaches),
+        "book": _ending_wait(browse.cmd_coaches),
+        "sessions": _ending_wait(sessions.cmd_sessions),
+        "help": _ending_wait(_help),
+        "cancel": _ending_wait(_stop),
+    }
+    for name, work in commands.items():
+        application.add_handler(CommandHandler(name, entry(work), filters=message))
+    application.add_handler(CallbackQueryHandler(entry(_on_callback)))
+    application.add_handler(MessageHandler(message & filters.LOCATION, entry(_ending_wait(start.on_location))))
+    application.add_handler(MessageHandler(message & filters.Document.ALL, entry(_on_document)))
+    application.add_handler(MessageHandler(message & filters.TEXT & ~filters.COMMAND, entry(_on_text)))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entry(_on_edited)))
+    application.add_handler(MessageHandler(message, entry(_on_other)))
+    application.add_error_handler(errors.on_error)
+
+
+async def _run(turn: Turn, work: Callable[[Turn], Awaitable[None]]) -> None:
+    query = turn.query
+    try:
+        await work(turn)
+    except Stale as exc:
+        turn.note = str(exc) or texts.STALE
+        if query is None:
+            await turn.send(turn.note)
+    except NeedsZone:
+        await turn.send(texts.NEEDS_ZONE)
+        await start.ask_zone(turn)
+    finally:
+        if query is not None:
+            try:
+                await query.answer(texts.clip(turn.note, texts.MAX_ANSWER) if turn.note else None)
+            except TelegramError as exc:  # e.g. the query expired while we worked
+                log.warning("telegram.answer_failed", error=str(exc), update_id=turn.update.update_id)
+
+
+async def _on_callback(turn: Turn) -> None:
+    parsed = cb.parse(turn.query.data)
+    if parsed is None:
+        raise Stale()
+    if parsed.kind != "noop":
+        await end_wait(turn)
+    await ROUTES[parsed.kind](turn, *parsed.args)
+
+
+# ---- waiting for typed input --------------------------------------------------------------
+
+def _take_wait(turn: Turn) -> dict:
+    pending = turn.user_data.pop("await", None)
+    return pending if isinstance(pending, dict) else {}
+
+
+async def end_wait(turn: Turn, pending: dict | None = None) -> None:
+    """Stop waiting for typed input. Stars waiting for their feedback are saved without it."""
+    pending = _take_wait(turn) if pending is None else pending
+    if pending.get("kind") == "feedback":
+        try:
+            await rate.submit(turn, pending, None)
+        except BookingError as exc:
+            log.info("telegram.pending_rating_dropped", error=exc.message, session_id=pending.get("session"))
+
+
+def _ending_wait(work: Callable[[Turn], Awaitable[None]]):
+    async def run(turn: Turn) -> None:
+        await end_wait(turn)
+        await work(turn)
+    return run
+
+
+async def _on_text(turn: Turn) -> None:
+    text = turn.update.effective_message.text
+    pending = _take_wait(turn)
+    kind = pending.get("kind")
+    if kind == "zone":
+        await start.on_zone_text(turn, text)
+    elif kind == "focus":
+        await book.on_focus_text(turn, text)
+    elif kind == "material":
+        await materials.on_text(turn, pending["session"], text)
+    elif kind == "feedback":
+        await rate.on_feedback(turn, pending, text)
+    else:
+        await _help(turn)
+
+
+async def _on_document(turn: Turn) -> None:
+    pending = _take_wait(turn)
+    if pending.get("kind") == "material":
+        await materials.on_document(turn, pending["session"])
+        return
+    await end_wait(turn, pending)
+    await turn.send(texts.NOT_A_FILE)
+
+
+async def _on_other(turn: Turn) -> None:
+    pending = _take_wait(turn)
+    if pending.get("kind") == "material" and turn.update.effective_message.photo:
+        turn.user_data["await"] = pending  # still waiting for the file
+        await turn.send(texts.NOT_A_FILE)
+        return
+    await end_wait(turn, pending)
+    await _help(turn)
+
+
+async def _on_edited(turn: Turn) -> None:
+    await turn.send(texts.EDITED)
+
+
+async def _help(turn: Turn) -> None:
+    if await turn.author() is None:
+        await start.cmd_start(turn)
+        return
+    await turn.send(texts.HELP)
+
+
+async def _stop(turn: Turn) -> None:
+    turn.user_data.pop("book", None)
+    await turn.send(texts.STOPPED)

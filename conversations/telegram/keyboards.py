@@ -1,0 +1,220 @@
+"""Inline keyboards. Builders take plain values and callback-data factories, so the same calendar
+and slot pickers serve booking and rescheduling."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from booking.model import Coach, Session, SessionStatus
+from conversations.telegram import callbacks as cb
+from conversations.telegram import texts
+
+MAX_SLOT_BUTTONS = 60
+WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+
+
+def markup(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(row) for row in rows if row])
+
+
+def chunk(items: Sequence[Button], size: int) -> list[list[Button]]:
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def back(label: str, data: str) -> list[Button]:
+    return [Button(label, callback_data=data)]
+
+
+# ---- coaches ---------------------------------------------------------------------------
+
+def coach_list(coaches: list[Coach], page: int, pages: int, specialty_hash: str, has_specialties: bool):
+    rows = [[Button(texts.coach_button(c), callback_data=cb.card(c.id))] for c in coaches]
+    nav = []
+    if page > 0:
+        nav.append(Button(texts.PREV, callback_data=cb.coach_list(page - 1, specialty_hash)))
+    if page + 1 < pages:
+        nav.append(Button(texts.NEXT, callback_data=cb.coach_list(page + 1, specialty_hash)))
+    rows.append(nav)
+    if specialty_hash:
+        rows.append(back(texts.ALL_COACHES, cb.coach_list()))
+    elif has_specialties:
+        rows.append(back(texts.FILTER, cb.FILTERS))
+    return markup(rows)
+
+
+def specialties(names: list[str]):
+    buttons = [Button(name, callback_data=cb.coach_list(0, cb.specialty_key(name))) for name in names]
+    return markup([*chunk(buttons, 2), back(texts.ALL_COACHES, cb.coach_list())])
+
+
+def coach_card(coach: Coach):
+    return markup([back(texts.BOOK, cb.book_start(coach.id)), back(texts.BACK_TO_COACHES, cb.coach_list())])
+
+
+# ---- pickers ---------------------------------------------------------------------------
+
+def calendar(
+    month: date,
+    free: set[date],
+    *,
+    first_month: date,
+    last_month: date,
+    month_data: Callable[[date], str],
+    day_data: Callable[[date], str],
+    back_row: list[Button],
+):
+    """A month grid; days in `free` are buttons, the rest inert."""
+    prev_month = _shift(month, -1)
+    next_month = _shift(month, 1)
+    header = [
+        Button("‹", callback_data=month_data(prev_month)) if prev_month >= first_month else _inert(" "),
+        _inert(texts.month_title(month)),
+        Button("›", callback_data=month_data(next_month)) if next_month <= last_month else _inert(" "),
+    ]
+    rows = [header, [_inert(d) for d in WEEKDAYS]]
+    for week in _calendar.Calendar().monthdatescalendar(month.year, month.month):
+        row = []
+        for day in week:
+            if day.month != month.month:
+                row.append(_inert(" "))
+            elif day in free:
+                row.append(Button(f"•{day.day}", callback_data=day_data(day)))
+            else:
+                row.append(_inert(str(day.day)))
+        rows.append(row)
+    rows.append(back_row)
+    return markup(rows)
+
+
+def slots(starts: list[datetime], zone: str, slot_data: Callable[[datetime], str], back_row: list[Button]):
+    buttons = [Button(texts.clock(s, zone), callback_data=slot_data(s)) for s in starts[:MAX_SLOT_BUTTONS]]
+    return markup([*chunk(buttons, 4), back_row])
+
+
+def alternatives(options: list[datetime], zone: str, slot_data: Callable[[datetime], str], back_row: list[Button]):
+    rows = [[Button(texts.short_when(s, zone), callback_data=slot_data(s))] for s in options]
+    return markup([*rows, back_row])
+
+
+def durations(coach: Coach, start: datetime, minutes: list[int], payments: bool, back_row: list[Button]):
+    rows = [
+        [Button(texts.duration_button(m, coach, payments), callback_data=cb.book_slot(coach.id, start, m))]
+        for m in minutes
+    ]
+    return markup([*rows, back_row])
+
+
+def skip(data: str):
+    return markup([back(texts.SKIP, data)])
+
+
+def booking_summary(coach: Coach, start: datetime, minutes: int, day: date):
+    return markup([
+        back(texts.CONFIRM, cb.book_confirm(coach.id, start, minutes)),
+        [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach.id, day)),
+         Button(texts.ABANDON, callback_data=cb.BOOK_ABORT)],
+    ])
+
+
+def pay(session: Session):
+    if session.checkout_url:
+        return markup([[Button(texts.pay_button(session), url=session.checkout_url)],
+                       back(texts.BACK, cb.session(session.id))])
+    return markup([back(texts.GET_PAYMENT_LINK, cb.pay(session.id)), back(texts.BACK, cb.session(session.id))])
+
+
+# ---- sessions --------------------------------------------------------------------------
+
+def session_list(which: str, items: list[tuple[Session, str]], zone: str):
+    rows = [[Button(texts.session_button(s, name, zone), callback_data=cb.session(s.id))] for s, name in items]
+    other = ("p", texts.PAST) if which == "u" else ("u", texts.UPCOMING)
+    rows.append(back(other[1], cb.sessions(other[0])))
+    return markup(rows)
+
+
+def session_actions(session: Session):
+    sid, status = session.id, session.status
+    rows: list[list[Button]] = []
+    if status is SessionStatus.HELD:
+        if session.checkout_url:
+            rows.append([Button(texts.pay_button(session), url=session.checkout_url)])
+        else:
+            rows.append(back(texts.GET_PAYMENT_LINK, cb.pay(sid)))
+    if status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS) and session.meeting_url:
+        rows.append([Button(texts.JOIN, url=session.meeting_url)])
+    if status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED):
+        rows.append(back(texts.MATERIALS, cb.materials(sid)))
+    if status is SessionStatus.SCHEDULED:
+        rows.append([Button(texts.RESCHEDULE, callback_data=cb.move_start(sid)),
+                     Button(texts.CANCEL, callback_data=cb.cancel_ask(sid))])
+    if status is SessionStatus.HELD:
+        rows.append(back(texts.CANCEL, cb.cancel_ask(sid)))
+    if status is SessionStatus.COMPLETED and session.rating is None:
+        rows.append(rating_row(sid))
+    upcoming = status in (SessionStatus.HELD, SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+    rows.append(back(texts.BACK, cb.sessions("u" if upcoming else "p")))
+    return markup(rows)
+
+
+def cancel_confirm(session_id: int):
+    return markup([[Button(texts.YES_CANCEL, callback_data=cb.cancel_yes(session_id)),
+                    Button(texts.KEEP, callback_data=cb.session(session_id))]])
+
+
+def move_confirm(session_id: int, start: datetime, day: date):
+    return markup([
+        back(texts.CONFIRM, cb.move_confirm(session_id, start)),
+        [Button(texts.OTHER_TIME, callback_data=cb.move_day(session_id, day)),
+         Button(texts.KEEP, callback_data=cb.session(session_id))],
+    ])
+
+
+def materials(session: Session, can_add: bool):
+    rows = [back(texts.ADD_MATERIAL, cb.materials_add(session.id))] if can_add else []
+    return markup([*rows, back(texts.BACK, cb.session(session.id))])
+
+
+def to_session(session_id: int):
+    return markup([back(texts.BACK, cb.session(session_id))])
+
+
+# ---- rating and settings -----------------------------------------------------------------
+
+def rating_row(session_id: int) -> list[Button]:
+    return [Button(texts.star_button(n), callback_data=cb.rate(session_id, n)) for n in range(1, 6)]
+
+
+def rating(session_id: int):
+    """The 1-5 star buttons; the notifier's rating prompt uses this too."""
+    return markup([rating_row(session_id)])
+
+
+def settings(reminders: list[int]):
+    rows = [back(texts.reminder_button(m, m in reminders), cb.reminder(m)) for m in cb.REMINDER_CHOICES]
+    rows.append(back("🌍 Change time zone", cb.ZONE_ASK))
+    return markup(rows)
+
+
+def zone_choices(names: list[str]):
+    return markup([back(name, cb.zone(name)) for name in names])
+
+
+def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:
+    rows = [[KeyboardButton(texts.SHARE_LOCATION, request_location=True)]]
+    rows += [[KeyboardButton(n) for n in pair] for pair in (common[i:i + 2] for i in range(0, len(common), 2))]
+    return ReplyKeyboardMarkup(rows, one_time_keyboard=True, resize_keyboard=True,
+                               input_field_placeholder=texts.ZONE_PLACEHOLDER)
+
+
+def _inert(label: str) -> Button:
+    return Button(label, callback_data=cb.NOOP)
+
+
+def _shift(month: date, delta: int) -> date:
+    index = month.year * 12 + month.month - 1 + delta
+    return date(index // 12, index % 12 + 1, 1)

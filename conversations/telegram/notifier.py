@@ -1,0 +1,339 @@
+"""Outbox messages for authors, sent through the Telegram bot (booking.ports.Notifier).
+
+Each message is rendered from the session as it is now (service.session / service.author), in
+the author's time zone with the zone named. Raising makes the outbox retry later, so only
+transient failures raise (network, timeouts, 429 beyond the rate limiter's retries); a user who
+blocked the bot, an unknown chat or a request Telegram refuses as malformed is logged and
+acknowledged, since sending again would not help. Kinds meant for coaches only are acknowledged
+without sending here (Slack delivers them)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import structlog
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from booking.errors import NotFound
+from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
+from booking.services import BookingService
+from conversations.calendar_invite import session_ics
+
+log = structlog.get_logger(__name__)
+
+RATING_CALLBACK = "r:{session_id}:{stars}"
+COACH_ONLY = frozenset({"session_rated"})
+MAX_TEXT = 3500  # Telegram's limit is 4096 characters after entities; keep a margin
+MAX_CAPTION = 1024
+LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+
+
+@dataclass
+class Outgoing:
+    """One Bot API call: a text message, or a document with a caption."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    document: bytes | str | None = None  # bytes to upload, or a Telegram file_id
+    filename: str | None = None
+
+
+@dataclass
+class Context:
+    message: OutboxMessage
+    session: Session
+    author: Author
+    coach: Coach
+
+    def when(self, instant: datetime | None = None) -> str:
+        return local_time(instant or self.session.starts_at, self.author.timezone)
+
+    @property
+    def coach_name(self) -> str:
+        return html.escape(self.coach.name)
+
+    def money(self, amount: int) -> str:
+        return Money(amount, self.session.currency).format()
+
+
+class TelegramNotifier:
+    def __init__(self, bot: Bot, service: BookingService, *, now: Callable[[], datetime] | None = None):
+        self.bot = bot
+        self.service = service
+        self.now = now or (lambda: datetime.now(UTC))
+        self.renderers: dict[str, Callable[[Context], Awaitable[Outgoing | None]]] = {
+            "session_confirmed": self._confirmed,
+            "reminder": self._reminder,
+            "starting_now": self._starting_now,
+            "session_cancelled": self._cancelled,
+            "session_rescheduled": self._rescheduled,
+            "hold_expired": self._hold_expired,
+            "payment_refunded": self._payment_refunded,
+            "refund_sent": self._refund_sent,
+            "rating_prompt": self._rating_prompt,
+            "session_no_show": self._no_show,
+            "material_shared": self._material_shared,
+        }
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        fields = {"message_id": message.id, "kind": message.kind, "session_id": message.session_id}
+        if message.kind in COACH_ONLY:
+            log.debug("telegram.notify_skipped", reason="for coaches", **fields)
+            return
+        render = self.renderers.get(message.kind)
+        if render is None:
+            log.warning("telegram.notify_skipped", reason="unknown kind", **fields)
+            return
+        if message.session_id is None:
+            log.warning("telegram.notify_skipped", reason="no session", **fields)
+            return
+        try:
+            session = await self.service.session(message.session_id)
+            author = await self.service.author(session.author_id)
+            coach = await self.service.coach(session.coach_id)
+        except NotFound as exc:
+            log.warning("telegram.notify_skipped", reason=str(exc), **fields)
+            return
+        if author.telegram_id is None:
+            log.info("telegram.notify_skipped", reason="author has no Telegram id", author_id=author.id, **fields)
+            return
+        outgoing = await render(Context(message, session, author, coach))
+        if outgoing is None:
+            log.info("telegram.notify_skipped", reason="no longer relevant", **fields)
+            return
+        try:
+            await self._send(author.telegram_id, outgoing)
+        except Forbidden as exc:  # the author blocked the bot or deleted the chat
+            log.warning("telegram.notify_undeliverable", error=str(exc), author_id=author.id, **fields)
+            return
+        except BadRequest as exc:  # malformed or chat not found: a retry would fail the same way
+            log.error("telegram.notify_rejected", error=str(exc), author_id=author.id, **fields)
+            return
+        log.info("telegram.notified", author_id=author.id, **fields)
+
+    async def _send(self, chat_id: int, out: Outgoing) -> None:
+        if out.document is None:
+            await self.bot.send_message(chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.keyboard,
+                                        link_preview_options=None)
+            return
+        await self.bot.send_document(chat_id, out.document, caption=_caption(out.text), parse_mode=ParseMode.HTML,
+                                     reply_markup=out.keyboard, filename=out.filename)
+
+    # ---- one renderer per kind; None = nothing to send any more ---------------------------------
+
+    async def _confirmed(self, c: Context) -> Outgoing | None:
+        s = c.session
+        if s.status not in LIVE:
+            return None
+        lines = [
+            "✅ <b>Your session is booked</b>",
+            f"With {c.coach_name}, {c.when()} ({s.duration_minutes} min).",
+        ]
+        if s.price_amount and s.amount_paid:
+            lines.append(f"Paid: {c.money(s.amount_paid)}.")
+        lines.append(_join_line(s))
+        lines.append("Add it to your calendar with the attached file.")
+        return Outgoing("\n".join(lines), keyboard=_join_button(s), document=self._ics(c),
+                        filename=f"coaching-session-{s.id}.ics")
+
+    async def _reminder(self, c: Context) -> Outgoing | None:
+        s, payload = c.session, c.message.payload
+        if s.status is not SessionStatus.SCHEDULED or not _same_start(s, payload.get("starts_at")):
+            return None
+        minutes = int(payload.get("minutes_before") or 0)
+        lines = [
+            f"⏰ <b>Reminder:</b> your session with {c.coach_name} starts in {span(minutes)}",
+            f"{c.when()} ({s.duration_minutes} min).",
+            _join_line(s),
+        ]
+        return Outgoing("\n".join(lines), keyboard=_join_button(s))
+
+    async def _starting_now(self, c: Context) -> Outgoing | None:
+        s = c.session
+        if s.status not in LIVE or not _same_start(s, c.message.payload.get("starts_at")):
+            return None
+        if not s.meeting_url:
+            # The link is the whole point of this message: retry until the scheduler has made it.
+            raise RuntimeError(f"session {s.id} has no meeting link yet")
+        text = (f"🎬 <b>Your session with {c.coach_name} is starting now.</b>\n"
+                f"Join: {html.escape(s.meeting_url)}")
+        return Outgoing(text, keyboard=_join_button(s))
+
+    async def _cancelled(self, c: Context) -> Outgoing | None:
+        s, payload = c.session, c.message.payload
+        by = payload.get("by")
+        refund = int(payload.get("refund") or 0)
+        was_hold = s.amount_paid == 0 and s.price_amount > 0 and s.checkout_ref is not None
+        lines = [f"❌ <b>Session cancelled</b>\nYour session with {c.coach_name} on {c.when()} "
+                 f"was cancelled by {_who(by)}."]
+        if s.cancel_reason and by != Actor.AUTHOR.value:
+            lines.append(f"Reason: {html.escape(s.cancel_reason)}")
+        if refund:
+            lines.append(f"Refund: {c.money(refund)} goes back to your card "
+                         "(it can take 5-10 days to show).")
+        elif was_hold:
+            lines.append("Nothing was charged.")
+        elif s.amount_paid:
+            lines.append("No refund applies: it was cancelled too close to the start.")
+        if by != Actor.AUTHOR.value:
+            lines.append("You can book another time with /start.")
+        return Outgoing("\n".join(lines))
+
+    async def _rescheduled(self, c: Context) -> Outgoing | None:
+        s, payload = c.session, c.message.payload
+        if s.status not in LIVE:
+            return None
+        previous = _parse_instant(payload.get("previous"))
+        moved_from = f" from {c.when(previous)}" if previous else ""
+        lines = [
+            "🔁 <b>Session moved</b>",
+            f"Your session with {c.coach_name} was moved by {_who(payload.get('by'))}{moved_from}",
+            f"to <b>{c.when()}</b> ({s.duration_minutes} min).",
+            _join_line(s),
+            "The attached file updates your calendar entry.",
+        ]
+        return Outgoing("\n".join(lines), keyboard=_join_button(s), document=self._ics(c),
+                        filename=f"coaching-session-{s.id}.ics")
+
+    async def _hold_expired(self, c: Context) -> Outgoing | None:
+        text = (f"⌛ <b>Hold released</b>\nWe held {c.when()} with {c.coach_name} for you, but the payment "
+                "did not arrive in time, so the slot is free again. Nothing was charged.\n"
+                "You can pick a time again with /start.")
+        return Outgoing(text)
+
+    async def _payment_refunded(self, c: Context) -> Outgoing | None:
+        amount = int(c.message.payload.get("amount") or 0)
+        text = (f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} arrived after "
+                f"the hold had run out, and someone else had booked that time by then. We refunded the full "
+                f"{c.money(amount)}; it can take 5-10 days to show.\nPlease pick another time with /start.")
+        return Outgoing(text)
+
+    async def _refund_sent(self, c: Context) -> Outgoing | None:
+        amount = int(c.message.payload.get("amount") or 0)
+        text = (f"💸 <b>Refund sent</b>\n{c.money(amount)} for your session with {c.coach_name} on "
+                f"{c.when()} is on its way back to your card; it can take 5-10 days to show.")
+        return Outgoing(text)
+
+    async def _rating_prompt(self, c: Context) -> Outgoing | None:
+        s = c.session
+        if s.status is not SessionStatus.COMPLETED or s.rating is not None:
+            return None
+        buttons = [
+            InlineKeyboardButton(f"{stars} ⭐", callback_data=RATING_CALLBACK.format(session_id=s.id, stars=stars))
+            for stars in range(1, 6)
+        ]
+        text = (f"⭐ <b>How was your session with {c.coach_name}?</b>\n"
+                f"{c.when()}. Tap a rating from 1 (poor) to 5 (excellent).")
+        return Outgoing(text, keyboard=InlineKeyboardMarkup([buttons]))
+
+    async def _no_show(self, c: Context) -> Outgoing | None:
+        payload = c.message.payload
+        refund = int(payload.get("refund") or 0)
+        if payload.get("who") == Actor.COACH.value:
+            lines = [f"😔 <b>Your coach missed the session</b>\n{c.coach_name} did not join your session on "
+                     f"{c.when()}. We are sorry."]
+        else:
+            lines = [f"📋 <b>Session missed</b>\nYour session with {c.coach_name} on {c.when()} was marked "
+                     "as missed because you did not join."]
+        if refund:
+            lines.append(f"Refund: {c.money(refund)} goes back to your card.")
+        elif c.session.amount_paid:
+            lines.append("No refund applies.")
+        lines.append("Book another time with /start.")
+        return Outgoing("\n".join(lines))
+
+    async def _material_shared(self, c: Context) -> Outgoing | None:
+        payload = c.message.payload
+        if payload.get("by") != Actor.COACH.value:
+            return None  # the author shared it: for the coach (Slack)
+        materials = await self.service.materials(c.session.id, by=Actor.AUTHOR, actor_id=c.author.id)
+        material = next((m for m in materials if m.id == payload.get("material_id")), None)
+        if material is None:
+            return None
+        head = (f"📎 <b>{c.coach_name} shared {html.escape(material.kind)}: {html.escape(material.title)}</b>\n"
+                f"For your session on {c.when()}.")
+        ref = material.file_ref or ""
+        if ref.startswith("tg:"):
+            return Outgoing(head, document=ref[3:])
+        body = material.content or ""
+        if ref.startswith(("http://", "https://")):
+            body = (body + "\n" if body else "") + ref
+        if not body:
+            body = "(a file we cannot show here; ask your coach to send it as a document)"
+        if len(body) > MAX_TEXT:
+            return Outgoing(head, document=body.encode("utf-8"), filename=_filename(material.title) + ".txt")
+        return Outgoing(f"{head}\n\n{html.escape(body)}")
+
+    def _ics(self, c: Context) -> bytes:
+        return session_ics(c.session, c.coach, stamp=self.now())
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def local_time(instant: datetime, zone: str) -> str:
+    """'Tue 1 Dec 2026, 09:00 EST (America/New_York)': the author's wall clock, zone named."""
+    moment = instant.astimezone(ZoneInfo(zone))
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} {moment.tzname()} ({zone})"
+
+
+def span(minutes: int) -> str:
+    if minutes >= 2 * 1440 and minutes % 1440 == 0:
+        return f"{minutes // 1440} days"
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if rest or not hours:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
+def _who(by: str | None) -> str:
+    return {
+        Actor.AUTHOR.value: "you",
+        Actor.COACH.value: "your coach",
+        Actor.ADMIN.value: "our support team",
+    }.get(by or "", "us")
+
+
+def _join_line(s: Session) -> str:
+    if s.meeting_url:
+        return f"Join: {html.escape(s.meeting_url)}"
+    return "Your meeting link comes with your reminder before the session."
+
+
+def _join_button(s: Session) -> InlineKeyboardMarkup | None:
+    if s.meeting_url and s.meeting_url.startswith("https://"):
+        return InlineKeyboardMarkup([[InlineKeyboardButton("Join the session", url=s.meeting_url)]])
+    return None
+
+
+def _parse_instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _same_start(s: Session, starts_at: str | None) -> bool:
+    """A reminder made for another start (the session has moved since) is stale."""
+    planned = _parse_instant(starts_at)
+    return planned is not None and planned == s.starts_at
+
+
+def _caption(text: str) -> str:
+    return text if len(text) <= MAX_CAPTION else text[: MAX_CAPTION - 1] + "…"
+
+
+def _filename(title: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_ " else "_" for ch in title).strip()
+    return (cleaned or "material")[:60]

@@ -1,0 +1,120 @@
+"""Rescheduling a confirmed session: the booking calendar and time pickers, for the session's
+coach and length, then a confirmation. The policy's cut-off is checked before anything is shown."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from telegram import InlineKeyboardButton as Button
+
+from booking.errors import PolicyViolation, SlotUnavailable
+from booking.model import Actor, Author, Coach, Session, SessionStatus
+from conversations.telegram import callbacks as cb
+from conversations.telegram import keyboards, pickers, texts
+from conversations.telegram.turn import Stale, Turn
+
+
+async def on_start(turn: Turn, session_id: int) -> None:
+    found = await _movable(turn, session_id)
+    if found is None:
+        return
+    author, session, coach = found
+    month, days = await pickers.first_free_month(turn.service, coach, [session.duration_minutes], author.timezone)
+    if month is None:
+        await turn.show(texts.no_free_days(coach), keyboards.to_session(session.id))
+        return
+    await _calendar(turn, session, coach, author, month, days)
+
+
+async def on_month(turn: Turn, session_id: int, month: date) -> None:
+    found = await _movable(turn, session_id)
+    if found is None:
+        return
+    author, session, coach = found
+    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    if not first <= month <= last:
+        raise Stale()
+    days = await pickers.free_days(turn.service, coach, [session.duration_minutes], author.timezone, month)
+    await _calendar(turn, session, coach, author, month, days)
+
+
+async def on_day(turn: Turn, session_id: int, day: date) -> None:
+    found = await _movable(turn, session_id)
+    if found is None:
+        return
+    author, session, coach = found
+    await _day(turn, session, coach, author, day)
+
+
+async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
+    found = await _movable(turn, session_id)
+    if found is None:
+        return
+    author, session, coach = found
+    if not await pickers.fitting(turn.service, coach, [session.duration_minutes], start):
+        turn.note = texts.SLOT_GONE
+        await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
+        return
+    day = texts.local(start, author.timezone).date()
+    await turn.show(texts.move_question(session, start, coach, author.timezone),
+                    keyboards.move_confirm(session.id, start, day))
+
+
+async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
+    found = await _movable(turn, session_id)
+    if found is None:
+        return
+    author, session, coach = found
+    try:
+        moved = await turn.service.reschedule(session.id, start, by=Actor.AUTHOR, author_id=author.id)
+    except PolicyViolation as exc:
+        await turn.show(texts.cancel_refused(exc.message, turn.service.settings.policy), keyboards.to_session(session_id))
+        return
+    except SlotUnavailable as exc:
+        options = [s for s, _ in exc.alternatives]
+        day = texts.local(start, author.timezone).date()
+        back_row = [Button(texts.OTHER_TIME, callback_data=cb.move_day(session.id, day))]
+        markup = keyboards.alternatives(options, author.timezone, lambda s: cb.move_slot(session.id, s), back_row)
+        await turn.show(texts.unavailable(exc.message, bool(options)), markup)
+        return
+    await turn.show(texts.moved(moved, author.timezone), keyboards.session_actions(moved))
+
+
+async def _movable(turn: Turn, session_id: int) -> tuple[Author, Session, Coach] | None:
+    """The author's session if it may move now; None when the refusal has been shown."""
+    author, session = await turn.own_session(session_id)
+    if session.status is not SessionStatus.SCHEDULED:
+        raise Stale(texts.NOT_MOVABLE)
+    policy = turn.service.settings.policy
+    try:
+        policy.check_reschedule(session, Actor.AUTHOR, turn.now())
+    except PolicyViolation as exc:
+        await turn.show(texts.cancel_refused(exc.message, policy), keyboards.to_session(session.id))
+        return None
+    return author, session, await turn.service.coach(session.coach_id)
+
+
+async def _calendar(turn: Turn, session: Session, coach: Coach, author: Author, month: date, days: set[date]) -> None:
+    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    markup = keyboards.calendar(
+        month, days, first_month=first, last_month=last,
+        month_data=lambda m: cb.move_month(session.id, m), day_data=lambda d: cb.move_day(session.id, d),
+        back_row=[Button(texts.BACK, callback_data=cb.session(session.id))],
+    )
+    await turn.show(texts.calendar(coach, month, author.timezone, moving=True), markup)
+
+
+async def _day(turn: Turn, session: Session, coach: Coach, author: Author, day: date) -> None:
+    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    if not first <= day.replace(day=1) <= last:
+        raise Stale()
+    starts = await pickers.day_starts(turn.service, coach, [session.duration_minutes], author.timezone, day)
+    if not starts:
+        turn.note = turn.note or texts.DAY_FULL
+        month = day.replace(day=1)
+        days = await pickers.free_days(turn.service, coach, [session.duration_minutes], author.timezone, month)
+        await _calendar(turn, session, coach, author, month, days)
+        return
+    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.move_month(session.id, day.replace(day=1)))]
+    markup = keyboards.slots(starts, author.timezone, lambda s: cb.move_slot(session.id, s), back_row)
+    await turn.show(texts.day_slots(coach, day, author.timezone), markup)

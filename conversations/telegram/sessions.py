@@ -1,0 +1,49 @@
+"""/sessions: upcoming and past sessions, and one session with the actions its state allows
+(pay, join, materials, reschedule, cancel, rate)."""
+
+from __future__ import annotations
+
+from booking.errors import InvalidTransition
+from booking.model import SessionStatus
+from conversations.telegram import keyboards, texts
+from conversations.telegram.turn import Stale, Turn
+
+SHOWN = 10
+
+
+async def cmd_sessions(turn: Turn) -> None:
+    text, markup = await _list(turn, "u")
+    await turn.send(text, markup)
+
+
+async def on_list(turn: Turn, which: str) -> None:
+    text, markup = await _list(turn, which)
+    await turn.show(text, markup)
+
+
+async def on_view(turn: Turn, session_id: int) -> None:
+    author, session = await turn.own_session(session_id)
+    coach = await turn.service.coach(session.coach_id)
+    await turn.show(texts.session_detail(session, coach, author.timezone), keyboards.session_actions(session))
+
+
+async def on_pay(turn: Turn, session_id: int) -> None:
+    author, session = await turn.own_session(session_id)
+    if session.status is not SessionStatus.HELD:
+        raise Stale()
+    try:
+        session = await turn.service.retry_checkout(session.id)
+    except InvalidTransition:
+        raise Stale() from None
+    if not session.checkout_url:
+        turn.note = texts.PAYMENT_LINK_FAILED
+    coach = await turn.service.coach(session.coach_id)
+    await turn.show(texts.held(session, coach, author.timezone), keyboards.pay(session))
+
+
+async def _list(turn: Turn, which: str):
+    author = await turn.require_author()
+    found = await turn.service.sessions(author_id=author.id, when="upcoming" if which == "u" else "past")
+    names = {c.id: c.name for c in await turn.service.coaches()}
+    items = [(s, names.get(s.coach_id, "?")) for s in found[:SHOWN]]
+    return texts.session_list(which, items, author.timezone), keyboards.session_list(which, items, author.timezone)

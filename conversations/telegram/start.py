@@ -1,0 +1,105 @@
+"""/start and /settings: the author's time zone (location, a common zone, or a typed city) and
+reminder preferences. The Author record is created once the zone is known."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import ReplyKeyboardRemove
+
+from booking.errors import InvalidInput
+from conversations.telegram import keyboards, texts, zones
+from conversations.telegram.turn import Stale, Turn
+
+WAIT_ZONE = {"kind": "zone"}
+
+
+async def cmd_start(turn: Turn) -> None:
+    author = await turn.author()
+    if author is not None:
+        await turn.send(texts.welcome_back(author, turn.now()))
+        return
+    await turn.send(texts.welcome(turn.first_name))
+    await ask_zone(turn)
+
+
+async def ask_zone(turn: Turn) -> None:
+    turn.user_data["await"] = dict(WAIT_ZONE)
+    await turn.send(texts.ASK_ZONE, keyboards.zone_request(zones.COMMON))
+
+
+async def on_zone_ask(turn: Turn) -> None:
+    await ask_zone(turn)
+
+
+async def on_zone_text(turn: Turn, text: str) -> None:
+    guess = zones.guess(text)
+    if guess.zone:
+        await save_zone(turn, guess.zone)
+        return
+    turn.user_data["await"] = dict(WAIT_ZONE)  # still waiting: let them try again
+    if guess.suggestions:
+        await turn.send(texts.DID_YOU_MEAN, keyboards.zone_choices(guess.suggestions))
+    else:
+        await turn.send(texts.ZONE_UNKNOWN)
+
+
+async def on_zone_button(turn: Turn, name: str) -> None:
+    guess = zones.guess(name)
+    if guess.zone is None:
+        raise Stale()
+    await save_zone(turn, guess.zone)
+
+
+async def on_location(turn: Turn) -> None:
+    location = turn.update.effective_message.location
+    zone = await zones.zone_at(location.latitude, location.longitude)
+    if zone is None:
+        turn.user_data["await"] = dict(WAIT_ZONE)
+        await turn.send(texts.ZONE_NOT_FOUND_AT_LOCATION)
+        return
+    await save_zone(turn, zone)
+
+
+async def save_zone(turn: Turn, zone: str) -> None:
+    turn.user_data.pop("await", None)
+    author = await turn.author()
+    new = author is None
+    if new:
+        try:
+            author = await turn.service.add_author(name=_name(turn), timezone=zone, telegram_id=turn.telegram_id)
+        except InvalidInput as exc:
+            if exc.field != "telegram_id":
+                raise
+            # Created meanwhile by a concurrent update: update that record instead.
+            author, new = await turn.service.author_by_telegram(turn.telegram_id), False
+    if not new:
+        author = await turn.service.update_author(author.id, timezone=zone)
+    turn.remember(author)
+    await turn.send(texts.zone_saved(zone, turn.now(), new=new), ReplyKeyboardRemove())
+
+
+def _name(turn: Turn) -> str:
+    user = turn.update.effective_user
+    name = re.sub(r"[\x00-\x1f\x7f]", "", user.full_name or "").strip()[:255]
+    return name or f"Author {user.id}"
+
+
+# ---- settings ---------------------------------------------------------------------------
+
+async def cmd_settings(turn: Turn) -> None:
+    author = await turn.require_author()
+    await turn.send(texts.settings(author, turn.now()), keyboards.settings(author.reminder_minutes))
+
+
+async def on_reminder(turn: Turn, minutes: int) -> None:
+    author = await turn.require_author()
+    chosen = set(author.reminder_minutes)
+    chosen ^= {minutes}
+    author = await turn.service.update_author(author.id, reminder_minutes=sorted(chosen))
+    turn.note = f"Reminder {hours_state(minutes, minutes in author.reminder_minutes)}"
+    await turn.show(texts.settings(author, turn.now()), keyboards.settings(author.reminder_minutes))
+
+
+def hours_state(minutes: int, on: bool) -> str:
+    return f"{texts.hours(minutes)} before: {'on' if on else 'off'}"

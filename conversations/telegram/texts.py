@@ -1,0 +1,433 @@
+"""Every sentence the bot says to an author (HTML parse mode: anything that comes from people or
+the database goes through `esc`). Times are shown in the author's zone with the zone named."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from booking.model import Author, Coach, Material, Money, Session, SessionStatus
+from booking.policy import CancellationPolicy
+
+MAX_MESSAGE = 4096
+MAX_CAPTION = 1024
+MAX_ANSWER = 200  # answerCallbackQuery text
+
+
+def esc(value: object) -> str:
+    return escape(str(value), quote=False)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# ---- time ------------------------------------------------------------------------------
+
+def local(instant: datetime, zone: str) -> datetime:
+    return instant.astimezone(ZoneInfo(zone))
+
+
+def when(instant: datetime, zone: str) -> str:
+    """'Tue 8 Jan 2030, 14:00 (Europe/Berlin)'"""
+    at = local(instant, zone)
+    return f"{at:%a} {at.day} {at:%b %Y, %H:%M} ({zone})"
+
+
+def short_when(instant: datetime, zone: str) -> str:
+    at = local(instant, zone)
+    return f"{at:%a} {at.day} {at:%b %H:%M}"
+
+
+def clock(instant: datetime, zone: str) -> str:
+    return f"{local(instant, zone):%H:%M}"
+
+
+def day_title(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def month_title(month: date) -> str:
+    return f"{month:%B %Y}"
+
+
+def hours(minutes: int) -> str:
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} min"
+
+
+# ---- general ---------------------------------------------------------------------------
+
+STALE = "This is no longer available."
+APOLOGY = "Sorry, something went wrong on our side. We have logged it; please try again in a moment."
+NEEDS_ZONE = "First, let me know your time zone so I can show times in it."
+EDITED = "I only read new messages. Please send it again as a new message."
+STOPPED = "OK, stopped. To cancel a booked session, open /sessions."
+NOT_A_FILE = "Please send it as a file (📎 → File), or open /sessions → Materials to share something."
+
+HELP = (
+    "Here is what I can do:\n"
+    "/coaches — browse writing coaches\n"
+    "/book — book a session\n"
+    "/sessions — your sessions: join, materials, reschedule, cancel\n"
+    "/settings — time zone and reminders\n"
+    "/cancel — stop what we are doing"
+)
+
+
+def error(message: str) -> str:
+    return f"⚠️ {esc(message[:1].upper() + message[1:])}"
+
+
+# ---- start and settings -------------------------------------------------------------------
+
+def welcome(first_name: str) -> str:
+    return (
+        f"Hi {esc(first_name)}! I book one-on-one video sessions with writing coaches.\n\n"
+        "To show you times that make sense, I need your time zone."
+    )
+
+
+def welcome_back(author: Author, now: datetime) -> str:
+    return f"Welcome back, {esc(author.name)}! Your time zone is {zone_line(author.timezone, now)}.\n\n{HELP}"
+
+
+ASK_ZONE = (
+    "Share your location (📍 button below; only the time zone is kept), pick a zone, "
+    "or type your city, e.g. <i>Berlin</i> or <i>New York</i>."
+)
+ZONE_PLACEHOLDER = "Your city, e.g. Berlin"
+SHARE_LOCATION = "📍 Share my location"
+ZONE_UNKNOWN = (
+    "I couldn't match that to a time zone. Try the largest city near you (e.g. <i>Chicago</i>), "
+    "an IANA name such as <i>Europe/Berlin</i>, or share your location."
+)
+ZONE_NOT_FOUND_AT_LOCATION = "I couldn't tell the time zone of that place. Please type your city instead."
+DID_YOU_MEAN = "Did you mean one of these?"
+
+
+def zone_line(zone: str, now: datetime) -> str:
+    return f"<b>{esc(zone)}</b> (it is {clock(now, zone)} there now)"
+
+
+def zone_saved(zone: str, now: datetime, *, new: bool) -> str:
+    text = f"Your time zone is {zone_line(zone, now)}."
+    if new:
+        text += "\n\nNext: browse coaches with /coaches, or see everything with /help."
+    return text
+
+
+def settings(author: Author, now: datetime) -> str:
+    return (
+        f"<b>Settings</b>\nTime zone: {zone_line(author.timezone, now)}\n"
+        "Reminders before each session: tap to switch on or off."
+    )
+
+
+def reminder_button(minutes: int, on: bool) -> str:
+    return f"{'✅' if on else '◻️'} {hours(minutes)} before"
+
+
+# ---- browse ------------------------------------------------------------------------------
+
+NO_COACHES = "No coaches are taking bookings right now. Please check back soon."
+PICK_SPECIALTY = "Filter coaches by specialty:"
+ALL_COACHES = "All coaches"
+FILTER = "🔎 Filter by specialty"
+PREV, NEXT = "‹ Prev", "Next ›"
+BACK_TO_COACHES = "‹ Coaches"
+BOOK = "📅 Book a session"
+
+
+def rating(coach: Coach) -> str:
+    if not coach.rating_count:
+        return "no ratings yet"
+    noun = "rating" if coach.rating_count == 1 else "ratings"
+    return f"★ {coach.rating} ({coach.rating_count} {noun})"
+
+
+def coach_list(coaches: list[Coach], page: int, pages: int, specialty: str | None, payments: bool) -> str:
+    title = "<b>Coaches</b>" + (f" — {esc(specialty)}" if specialty else "")
+    if pages > 1:
+        title += f" (page {page + 1} of {pages})"
+    lines = [title, ""]
+    for coach in coaches:
+        bits = [rating(coach)]
+        if coach.specialties:
+            bits.append(", ".join(coach.specialties[:4]))
+        if payments:
+            bits.append(f"from {coach.price_for(min(coach.durations)).format()}")
+        lines.append(f"• <b>{esc(coach.name)}</b> — {esc('; '.join(bits))}")
+    lines += ["", "Tap a coach to see their profile."]
+    return "\n".join(lines)
+
+
+def coach_button(coach: Coach) -> str:
+    return f"{coach.name} · ★ {coach.rating}" if coach.rating_count else coach.name
+
+
+def coach_card(coach: Coach, payments: bool) -> str:
+    lines = [f"<b>{esc(coach.name)}</b>"]
+    if coach.years_experience:
+        lines.append(f"{coach.years_experience} years of coaching")
+    lines.append(f"{rating(coach)} · {coach.total_sessions} sessions held")
+    if coach.specialties:
+        lines.append(f"Specialties: {esc(', '.join(coach.specialties))}")
+    if coach.credentials:
+        lines.append(f"Credentials: {esc('; '.join(coach.credentials))}")
+    if coach.bio:
+        lines += ["", esc(clip(coach.bio, 1500))]
+    lines += ["", "<b>Sessions</b>"]
+    for minutes in coach.durations:
+        price = coach.price_for(minutes).format() if payments else "included"
+        lines.append(f"• {minutes} min — {price}")
+    lines.append(f"Coach's time zone: {esc(coach.timezone)}")
+    return "\n".join(lines)
+
+
+# ---- booking -----------------------------------------------------------------------------
+
+PICK_DAY_HINT = "Days with free times are marked •."
+BACK_TO_CALENDAR = "‹ Calendar"
+BACK = "‹ Back"
+SKIP = "Skip"
+CONFIRM = "✅ Confirm"
+OTHER_TIME = "Pick another time"
+ABANDON = "✖ Cancel"
+BOOKING_ABANDONED = "OK, nothing was booked."
+DAY_FULL = "No free times left that day."
+SLOT_GONE = "That time is no longer free."
+TOO_LONG_FOCUS = "That is a bit long: please keep the focus to 1000 characters."
+
+
+def calendar(coach: Coach, month: date, zone: str, *, moving: bool = False) -> str:
+    head = "Pick a new day" if moving else "Pick a day"
+    return f"<b>{esc(coach.name)}</b> — {month_title(month)}\n{head}; times are in your zone ({esc(zone)}).\n{PICK_DAY_HINT}"
+
+
+def no_free_days(coach: Coach) -> str:
+    return f"{esc(coach.name)} has no free times in the next {coach.horizon_days} days. Please check back later."
+
+
+def day_slots(coach: Coach, day: date, zone: str) -> str:
+    return f"<b>{esc(coach.name)}</b> — {day_title(day)}\nFree start times in your zone ({esc(zone)}):"
+
+
+def pick_duration(coach: Coach, start: datetime, zone: str) -> str:
+    return f"{when(start, zone)} with {esc(coach.name)}.\nHow long should the session be?"
+
+
+def duration_button(minutes: int, coach: Coach, payments: bool) -> str:
+    return f"{minutes} min · {coach.price_for(minutes).format()}" if payments else f"{minutes} min"
+
+
+ASK_FOCUS = (
+    "What would you like to focus on? Type one line (e.g. <i>pacing in chapter 3</i>), or press Skip."
+)
+
+
+def policy(rules: CancellationPolicy) -> str:
+    refund = "a full refund" if rules.author_refund_percent == 100 else f"a {rules.author_refund_percent}% refund"
+    return (
+        f"You can cancel or reschedule up to {rules.author_cutoff_hours} hours before the start "
+        f"({refund}); after that the session can no longer be changed."
+    )
+
+
+def summary(coach: Coach, start: datetime, minutes: int, focus: str | None, zone: str,
+            rules: CancellationPolicy, payments: bool) -> str:
+    price = coach.price_for(minutes)
+    lines = [
+        "<b>Please check your booking</b>",
+        f"Coach: {esc(coach.name)}",
+        f"When: {when(start, zone)}",
+        f"Coach's time: {when(start, coach.timezone)}",
+        f"Length: {minutes} min",
+        f"Price: {price.format()}" if payments and price.amount else "Price: included",
+    ]
+    if focus:
+        lines.append(f"Focus: {esc(focus)}")
+    lines += ["", esc(policy(rules))]
+    return "\n".join(lines)
+
+
+def booked(session: Session, coach: Coach, zone: str) -> str:
+    text = f"✅ Booked: {esc(coach.name)}, {when(session.starts_at, zone)}, {session.duration_minutes} min."
+    return text + "\n" + meeting(session)
+
+
+def meeting(session: Session) -> str:
+    if session.meeting_url:
+        return f"Meeting link: {esc(session.meeting_url)}"
+    return "The meeting link will follow shortly."
+
+
+def held(session: Session, coach: Coach, zone: str) -> str:
+    text = (
+        f"⏳ {esc(coach.name)}, {when(session.starts_at, zone)} is held for you"
+        + (f" until {clock(session.hold_expires_at, zone)}" if session.hold_expires_at else "")
+        + f".\nPay {session.price.format()} to confirm. The confirmation and meeting link arrive here "
+        "after the payment."
+    )
+    if not session.checkout_url:
+        text += "\n\nThe payment page could not be opened just now. Tap “Get payment link” to try again."
+    return text
+
+
+def pay_button(session: Session) -> str:
+    return f"💳 Pay {session.price.format()}"
+
+
+GET_PAYMENT_LINK = "Get payment link"
+PAYMENT_LINK_FAILED = "The payment page is still unavailable. Please try again in a few minutes."
+
+
+def unavailable(message: str, has_alternatives: bool) -> str:
+    text = error(message) + "."
+    return text + ("\nThese times are free nearby:" if has_alternatives else "\nPlease pick another day.")
+
+
+# ---- sessions ----------------------------------------------------------------------------
+
+UPCOMING, PAST = "Upcoming", "Past"
+STATUS = {
+    SessionStatus.HELD: "awaiting payment",
+    SessionStatus.SCHEDULED: "confirmed",
+    SessionStatus.IN_PROGRESS: "in progress",
+    SessionStatus.COMPLETED: "completed",
+    SessionStatus.CANCELLED: "cancelled",
+    SessionStatus.NO_SHOW: "missed",
+}
+JOIN, MATERIALS, RESCHEDULE, CANCEL, RATE = "🎥 Join", "📎 Materials", "🕑 Reschedule", "✖ Cancel", "Rate"
+
+
+def session_list(which: str, items: list[tuple[Session, str]], zone: str) -> str:
+    if not items:
+        return "You have no upcoming sessions. Book one with /coaches." if which == "u" else "No past sessions yet."
+    title = "<b>Your upcoming sessions</b>" if which == "u" else "<b>Your past sessions</b>"
+    lines = [title, f"Times in {esc(zone)}.", ""]
+    for session, coach_name in items:
+        lines.append(
+            f"• {short_when(session.starts_at, zone)} — {esc(coach_name)}, {session.duration_minutes} min"
+            f" ({STATUS[session.status]})"
+        )
+    return "\n".join(lines)
+
+
+def session_button(session: Session, coach_name: str, zone: str) -> str:
+    return f"{short_when(session.starts_at, zone)} · {coach_name}"
+
+
+def session_detail(session: Session, coach: Coach, zone: str) -> str:
+    lines = [
+        f"<b>Session with {esc(coach.name)}</b>",
+        f"When: {when(session.starts_at, zone)}",
+        f"Coach's time: {when(session.starts_at, coach.timezone)}",
+        f"Length: {session.duration_minutes} min",
+        f"Status: {STATUS[session.status]}",
+    ]
+    if session.focus:
+        lines.append(f"Focus: {esc(session.focus)}")
+    if session.status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS):
+        lines.append(meeting(session))
+    if session.rating:
+        lines.append(f"Your rating: {'★' * session.rating}")
+    return "\n".join(lines)
+
+
+# ---- cancel and reschedule ---------------------------------------------------------------
+
+KEEP = "Keep it"
+YES_CANCEL = "Yes, cancel"
+NOT_CANCELLABLE = "This session can no longer be cancelled."
+NOT_MOVABLE = "Only confirmed sessions can be rescheduled."
+
+
+def cancel_question(session: Session, zone: str, refund: Money, paid: bool) -> str:
+    text = f"Cancel your session on {when(session.starts_at, zone)}?\n"
+    if refund.amount:
+        text += f"You will get <b>{refund.format()}</b> back."
+    elif paid:
+        text += "Under the cancellation policy there is no refund for this session."
+    else:
+        text += "Nothing has been charged, so there is nothing to refund."
+    return text
+
+
+def cancel_refused(message: str, rules: CancellationPolicy) -> str:
+    return f"{error(message)}.\n\n{esc(policy(rules))}"
+
+
+def cancelled(session: Session, zone: str, refund: Money) -> str:
+    text = f"Cancelled: your session on {when(session.starts_at, zone)}."
+    if refund.amount:
+        text += f"\nA refund of {refund.format()} is on its way."
+    return text
+
+
+def move_question(session: Session, new_start: datetime, coach: Coach, zone: str) -> str:
+    return (
+        f"Move your session with {esc(coach.name)}\nfrom {when(session.starts_at, zone)}\n"
+        f"to <b>{when(new_start, zone)}</b>?\nCoach's time: {when(new_start, coach.timezone)}"
+    )
+
+
+def moved(session: Session, zone: str) -> str:
+    return f"✅ Moved to {when(session.starts_at, zone)}.\n{meeting(session)}"
+
+
+# ---- materials ---------------------------------------------------------------------------
+
+ADD_MATERIAL = "➕ Add material"
+ASK_MATERIAL = "Send a document (up to 20 MB) or type a note, and I'll share it with your coach."
+FILE_TOO_BIG = "That file is larger than 20 MB. Please send a smaller file or a link."
+NO_MATERIALS_HERE = "Materials can be shared once the session is confirmed."
+SENT_BELOW = "Files from your coach are below."
+
+
+def materials(items: list[Material], session: Session, zone: str, budget: int = 3500) -> str:
+    lines = [f"<b>Materials</b> — session on {when(session.starts_at, zone)}"]
+    if not items:
+        lines.append("Nothing shared yet.")
+    used = len(lines[0])
+    for index, item in enumerate(items):
+        line = _material_line(item)
+        if used + len(line) > budget:
+            lines.append(f"…and {len(items) - index} more.")
+            break
+        lines.append(line)
+        used += len(line)
+    return "\n".join(lines)
+
+
+def _material_line(item: Material) -> str:
+    who = "You" if item.uploaded_by.value == "author" else "Coach"
+    line = f"• {who} — {esc(item.kind)}: <b>{esc(clip(item.title, 120))}</b>"
+    if item.file_ref and item.file_ref.startswith(("http://", "https://")):
+        line += f" ({esc(item.file_ref)})"
+    elif item.file_ref:
+        line += " (file)"
+    if item.content:
+        line += "\n  " + esc(clip(item.content, 300))
+    return line
+
+
+def material_added(title: str) -> str:
+    return f"Shared with your coach: <b>{esc(clip(title, 120))}</b>."
+
+
+# ---- rating ------------------------------------------------------------------------------
+
+NOT_RATABLE = "You can rate a session once it has taken place."
+ALREADY_RATED = "You have already rated this session."
+RATING_SAVED = "Thanks! Your rating is saved."
+
+
+def ask_feedback(stars: int) -> str:
+    return f"You gave {'★' * stars}. Add a few words for your coach? Type them, or press Skip."
+
+
+def star_button(stars: int) -> str:
+    return f"{stars} ★"

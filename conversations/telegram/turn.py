@@ -1,0 +1,124 @@
+"""What every handler needs for one update: the service, the author, and ways to answer.
+
+Handlers never trust a button: `own_session` and `active_coach` re-read the current state
+through the service and raise `Stale` for anything missing, foreign or withdrawn, which the
+dispatcher turns into "this is no longer available"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from booking.errors import NotFound
+from booking.model import Author, Coach, Session
+from booking.services import BookingService
+from conversations.telegram import texts
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Stale(Exception):
+    """The button or input refers to something that is gone, changed, or not the author's.
+    The message, when given, replaces the generic "no longer available"."""
+
+
+class NeedsZone(Exception):
+    """The author has not told us their time zone yet (no Author record)."""
+
+
+@dataclass(frozen=True)
+class Deps:
+    service: BookingService
+    payments_enabled: bool
+
+
+class Turn:
+    def __init__(self, update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Deps):
+        self.update = update
+        self.context = context
+        self.service = deps.service
+        self.payments = deps.payments_enabled
+        self.note: str | None = None  # toast text for the callback answer
+        self._author: Author | None = None
+
+    # ---- who and when ---------------------------------------------------------------------
+
+    @property
+    def user_data(self) -> dict:
+        data = self.context.user_data
+        return data if data is not None else {}
+
+    @property
+    def telegram_id(self) -> int:
+        return self.update.effective_user.id
+
+    @property
+    def first_name(self) -> str:
+        return self.update.effective_user.first_name or "there"
+
+    @property
+    def query(self):
+        return self.update.callback_query
+
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
+    async def author(self) -> Author | None:
+        if self._author is None and self.update.effective_user is not None:
+            self._author = await self.service.author_by_telegram(self.telegram_id)
+        return self._author
+
+    async def require_author(self) -> Author:
+        author = await self.author()
+        if author is None:
+            raise NeedsZone()
+        return author
+
+    def remember(self, author: Author) -> None:
+        self._author = author
+
+    async def own_session(self, session_id: int) -> tuple[Author, Session]:
+        author = await self.require_author()
+        try:
+            session = await self.service.session(session_id)
+        except NotFound:
+            raise Stale() from None
+        if session.author_id != author.id:
+            raise Stale()
+        return author, session
+
+    async def active_coach(self, coach_id: int) -> Coach:
+        try:
+            coach = await self.service.coach(coach_id)
+        except NotFound:
+            raise Stale() from None
+        if not coach.is_active:
+            raise Stale()
+        return coach
+
+    # ---- answering ------------------------------------------------------------------------
+
+    async def send(self, text: str, markup=None) -> Message:
+        return await self.context.bot.send_message(
+            self.update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+            link_preview_options=NO_PREVIEW,
+        )
+
+    async def show(self, text: str, markup=None) -> None:
+        """Replace the message whose button was pressed, or send a new one (after a typed
+        message, or when the pressed message cannot be edited: a photo, or too old)."""
+        message = self.query.message if self.query else None
+        if isinstance(message, Message) and message.text is not None:
+            try:
+                await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                        link_preview_options=NO_PREVIEW)
+                return
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return
+        await self.send(text, markup)
