@@ -330,27 +330,32 @@ class BookingService:
     ) -> Session:
         start = v.instant("start", start)
         focus = v.text("focus", focus, max_len=1000)
-        minutes = None
+
+        async def attempt() -> Session:
+            try:
+                return await self._book_once(coach_id, author_id, start, duration, focus)
+            except _NeedsTransaction:
+                return await self._book_once(coach_id, author_id, start, duration, focus, fast=False)
+
         try:
-            for _ in range(MAX_ATTEMPTS):
-                try:
-                    session, minutes = await self._book_once(coach_id, author_id, start, duration, focus)
-                    break
-                except _NeedsTransaction:
-                    session, minutes = await self._book_once(coach_id, author_id, start, duration, focus, fast=False)
-                    break
-                except TransientConflict:
-                    continue
-            else:
-                raise BookingError(CALENDAR_BUSY)
+            session = await self._retrying(attempt)
         except SlotConflict:
-            raise SlotTaken(await self._alternatives(coach_id, start, minutes or duration)) from None
+            raise SlotTaken(await self._alternatives(coach_id, start, duration)) from None
         except SlotUnavailable as exc:
             exc.alternatives = await self._alternatives(coach_id, start, duration)
             raise
         return await self._after_booking(session)
 
-    async def _book_once(self, coach_id, author_id, start, duration, focus, *, fast=True) -> tuple[Session, int]:
+    async def _retrying(self, attempt):
+        """Run `attempt` again after a deadlock or serialization failure, a few times."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return await attempt()
+            except TransientConflict:
+                continue
+        raise BookingError(CALENDAR_BUSY)
+
+    async def _book_once(self, coach_id, author_id, start, duration, focus, *, fast=True) -> Session:
         async with self.uow() as uow:
             autocommit = fast and await uow.use_autocommit()
             if not autocommit:
@@ -390,7 +395,7 @@ class BookingService:
             await uow.sessions.add_booking(session, change, messages)
             await uow.commit()
         log.info("session.booked", session_id=session.id, coach_id=coach_id, status=session.status.value)
-        return session, minutes
+        return session
 
     async def _after_booking(self, session: Session) -> Session:
         """Outbound work after the slot is secured: checkout link or meeting room."""
@@ -569,14 +574,7 @@ class BookingService:
     ) -> Session:
         new_start = v.instant("start", new_start)
         try:
-            for _ in range(MAX_ATTEMPTS):
-                try:
-                    session, old_url = await self._reschedule_once(session_id, new_start, by, author_id)
-                    break
-                except TransientConflict:
-                    continue
-            else:
-                raise BookingError(CALENDAR_BUSY)
+            session, old_url = await self._retrying(lambda: self._reschedule_once(session_id, new_start, by, author_id))
         except SlotConflict:
             current = await self.session(session_id)
             raise SlotTaken(
