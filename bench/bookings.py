@@ -375,7 +375,7 @@ async def _measure(engine: AsyncEngine, *, n: int, rounds: int, warmup: int, pro
             ))).all()
         )
         meetings = await conn.scalar(text("SELECT count(*) FROM sessions WHERE meeting_url IS NOT NULL"))
-        outbox = await conn.scalar(text("SELECT count(*) FROM outbox"))
+        outbox = await conn.scalar(text("SELECT count(*) FROM outbox WHERE kind = 'session_confirmed'"))
         server = await conn.scalar(text("SELECT current_setting('synchronous_commit') || ', fsync=' || current_setting('fsync')"))
         schema_seen = await conn.scalar(text("SELECT current_schema()"))
     expected_service = warmup + rounds * n + profile_n
