@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import structlog
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot.container import Container
@@ -86,6 +86,7 @@ class TelegramBot:
         self.poll_timeout = poll_timeout
         self.retry_delay = retry_delay
         self.token_rejected = False
+        self.start_error: str | None = None
         self._retry: asyncio.Task | None = None
 
     @property
@@ -107,9 +108,19 @@ class TelegramBot:
         except InvalidToken:  # its message contains the token: never log it
             self.token_rejected = True
             log.error(TOKEN_REJECTED_MESSAGE)
+        except BadRequest as exc:  # a NetworkError to PTB, but a retry would be refused the same way
+            self._failed(exc)
         except NetworkError as exc:
             log.warning("telegram.unreachable", error=str(exc), retry_in=self.retry_delay)
             self._retry = asyncio.create_task(self._keep_trying())
+        except TelegramError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: TelegramError) -> None:
+        """Telegram refused to start the bot as configured (e.g. setWebhook without HTTPS)."""
+        self.start_error = str(exc)
+        log.error("telegram.start_failed", error=str(exc), mode=self.settings.telegram_mode,
+                  hint="the bot stays off; fix the settings and restart")
 
     async def _keep_trying(self) -> None:
         delay = self.retry_delay
@@ -122,15 +133,19 @@ class TelegramBot:
                 self.token_rejected = True
                 log.error(TOKEN_REJECTED_MESSAGE)
                 return
+            except BadRequest as exc:
+                self._failed(exc)
+                return
             except NetworkError as exc:
                 delay = min(delay * 2, START_RETRY_MAX)
                 log.warning("telegram.unreachable", error=str(exc), retry_in=delay)
+            except TelegramError as exc:
+                self._failed(exc)
+                return
 
     async def _start_once(self) -> None:
         app = self.application
         await app.initialize()  # getMe; idempotent once it succeeded
-        if not app.running:
-            await app.start()
         if self.webhook_mode:
             await app.bot.set_webhook(
                 url=self.settings.telegram_webhook_url, secret_token=self.webhook_secret,
@@ -140,6 +155,8 @@ class TelegramBot:
             await app.updater.start_polling(
                 timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES, bootstrap_retries=3,
             )
+        if not app.running:  # last: the bot counts as running only once Telegram has accepted it
+            await app.start()
         log.info("telegram.started", mode=self.settings.telegram_mode, username=app.bot.username)
 
     async def feed(self, data: dict) -> None:

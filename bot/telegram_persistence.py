@@ -140,6 +140,8 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
 
     async def _write(self, kind: str, key: str, data: Any, where: str) -> None:
         row = (kind, key)
+        if isinstance(data, dict) and not data:
+            data = _DELETE  # empty is what a missing row reads as: keep no row for it
         if data is _DELETE:
             if row not in self._written and row not in self._pending:
                 return

@@ -21,7 +21,7 @@ async def on_ask(turn: Turn, session_id: int) -> None:
     try:
         refund = policy.refund_on_cancel(session, Actor.AUTHOR, turn.now())
     except PolicyViolation as exc:
-        await turn.show(texts.cancel_refused(exc.message, policy), keyboards.to_session(session.id))
+        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
         return
     text = texts.cancel_question(session, author.timezone, Money(refund, session.currency), session.amount_paid > 0)
     await turn.show(text, keyboards.cancel_confirm(session.id))
@@ -37,7 +37,7 @@ async def on_yes(turn: Turn, session_id: int) -> None:
         after = await turn.service.cancel(session.id, by=Actor.AUTHOR, author_id=author.id)
     except PolicyViolation as exc:
         policy = turn.service.settings.policy
-        await turn.show(texts.cancel_refused(exc.message, policy), keyboards.to_session(session.id))
+        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
         return
     await turn.show(texts.cancelled(after, author.timezone, _refunded(session, after)), keyboards.to_session(after.id))
 

@@ -22,9 +22,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from booking.errors import BookingError
 from booking.services import BookingService
-from conversations.telegram import book, browse, cancel, errors, materials, rate, reschedule, sessions, start, texts
+from conversations.telegram import (
+    book, browse, cancel, errors, materials, rate, reschedule, sessions, start, texts, zones,
+)
 from conversations.telegram import callbacks as cb
-from conversations.telegram.turn import Deps, NeedsZone, Stale, Turn
+from conversations.telegram.turn import Deps, Handled, NeedsZone, Stale, Turn
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +70,7 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
     "materials.add": materials.on_add,
     "rate": rate.on_stars,
     "rate.skip": rate.on_skip,
-    "zone.ask": start.on_zone_ask,
+    "zone.ask": start.ask_zone,
     "zone": start.on_zone_button,
     "reminder": start.on_reminder,
 }
@@ -105,12 +107,17 @@ def register(application: Application, service: BookingService, *, payments_enab
 
 async def _run(turn: Turn, work: Callable[[Turn], Awaitable[None]]) -> None:
     query = turn.query
+    if turn.update.effective_user is None:  # e.g. an anonymous group admin: nobody to serve
+        await turn.send(texts.PRIVATE_ONLY)
+        return
     try:
         await work(turn)
     except Stale as exc:
         turn.note = str(exc) or texts.STALE
         if query is None:
             await turn.send(turn.note)
+    except Handled:
+        pass
     except NeedsZone:
         await turn.send(texts.NEEDS_ZONE)
         await start.ask_zone(turn)
@@ -126,9 +133,17 @@ async def _on_callback(turn: Turn) -> None:
     parsed = cb.parse(turn.query.data)
     if parsed is None:
         raise Stale()
-    if parsed.kind != "noop":
+    if parsed.kind != "noop" and not _changes_stars(turn, parsed):
         await end_wait(turn)
     await ROUTES[parsed.kind](turn, *parsed.args)
+
+
+def _changes_stars(turn: Turn, parsed: cb.Callback) -> bool:
+    """Another star button of the session whose feedback we wait for: a change of mind, not a
+    move elsewhere (the new stars replace the pending ones)."""
+    pending = turn.user_data.get("await")
+    return (parsed.kind == "rate" and isinstance(pending, dict) and pending.get("kind") == "feedback"
+            and pending.get("session") == parsed.args[0])
 
 
 # ---- waiting for typed input --------------------------------------------------------------
@@ -167,6 +182,8 @@ async def _on_text(turn: Turn) -> None:
         await materials.on_text(turn, pending["session"], text)
     elif kind == "feedback":
         await rate.on_feedback(turn, pending, text)
+    elif text in zones.COMMON:  # a tap on the zone keyboard after the question was left
+        await start.save_zone(turn, text)
     else:
         await _help(turn)
 
@@ -177,7 +194,7 @@ async def _on_document(turn: Turn) -> None:
         await materials.on_document(turn, pending["session"])
         return
     await end_wait(turn, pending)
-    await turn.send(texts.NOT_A_FILE)
+    await turn.send(texts.DOCUMENT_HOW)
 
 
 async def _on_other(turn: Turn) -> None:

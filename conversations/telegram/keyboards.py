@@ -15,6 +15,7 @@ from conversations.telegram import callbacks as cb
 from conversations.telegram import texts
 
 MAX_SLOT_BUTTONS = 60
+MAX_SPECIALTY_BUTTONS = 40  # Telegram refuses keyboards of more than 100 buttons
 WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
@@ -48,7 +49,8 @@ def coach_list(coaches: list[Coach], page: int, pages: int, specialty_hash: str,
 
 
 def specialties(names: list[str]):
-    buttons = [Button(name, callback_data=cb.coach_list(0, cb.specialty_key(name))) for name in names]
+    buttons = [Button(name, callback_data=cb.coach_list(0, cb.specialty_key(name)))
+               for name in names[:MAX_SPECIALTY_BUTTONS]]
     return markup([*chunk(buttons, 2), back(texts.ALL_COACHES, cb.coach_list())])
 
 

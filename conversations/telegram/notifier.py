@@ -119,8 +119,7 @@ class TelegramNotifier:
 
     async def _send(self, chat_id: int, out: Outgoing) -> None:
         if out.document is None:
-            await self.bot.send_message(chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.keyboard,
-                                        link_preview_options=None)
+            await self.bot.send_message(chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.keyboard)
             return
         await self.bot.send_document(chat_id, out.document, caption=_caption(out.text), parse_mode=ParseMode.HTML,
                                      reply_markup=out.keyboard, filename=out.filename)

@@ -29,7 +29,9 @@ def month_range(coach: Coach, zone: str, now: datetime) -> tuple[date, date]:
     return first, last
 
 
-async def _starts(service: BookingService, coach: Coach, durations: list[int], start: datetime, end: datetime) -> list[datetime]:
+async def _starts(
+    service: BookingService, coach: Coach, durations: list[int], start: datetime, end: datetime
+) -> list[datetime]:
     now = service.clock.now()
     start, end = max(start, now), min(end, now + timedelta(days=coach.horizon_days))
     if end <= start:
@@ -40,13 +42,17 @@ async def _starts(service: BookingService, coach: Coach, durations: list[int], s
     return sorted(found)
 
 
-async def free_days(service: BookingService, coach: Coach, durations: list[int], zone: str, month: date) -> set[date]:
+async def free_days(
+    service: BookingService, coach: Coach, durations: list[int], zone: str, month: date
+) -> set[date]:
     starts = await _starts(service, coach, durations, _midnight(month, zone), _midnight(_next_month(month), zone))
     tz = ZoneInfo(zone)
     return {s.astimezone(tz).date() for s in starts}
 
 
-async def day_starts(service: BookingService, coach: Coach, durations: list[int], zone: str, day: date) -> list[datetime]:
+async def day_starts(
+    service: BookingService, coach: Coach, durations: list[int], zone: str, day: date
+) -> list[datetime]:
     return await _starts(service, coach, durations, _midnight(day, zone), _midnight(day + timedelta(days=1), zone))
 
 
@@ -60,7 +66,10 @@ async def fitting(service: BookingService, coach: Coach, durations: list[int], s
     return found
 
 
-async def first_free_month(service: BookingService, coach: Coach, durations: list[int], zone: str) -> tuple[date | None, set[date]]:
+async def first_free_month(
+    service: BookingService, coach: Coach, durations: list[int], zone: str
+) -> tuple[date | None, set[date]]:
+    """The first month with a free day (and its free days), or (None, empty)."""
     first, last = month_range(coach, zone, service.clock.now())
     month = first
     while month <= last:

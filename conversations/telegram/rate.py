@@ -11,7 +11,7 @@ from conversations.telegram import keyboards, texts
 from conversations.telegram import callbacks as cb
 from conversations.telegram.turn import Stale, Turn
 
-MAX_FEEDBACK = 2000
+MAX_FEEDBACK = 2000  # what the service accepts
 
 
 async def on_stars(turn: Turn, session_id: int, stars: int) -> None:
@@ -35,7 +35,7 @@ async def on_skip(turn: Turn, session_id: int) -> None:
 async def on_feedback(turn: Turn, pending: dict, text: str) -> None:
     if len(text.strip()) > MAX_FEEDBACK:
         turn.user_data["await"] = pending
-        await turn.send(f"Please keep it under {MAX_FEEDBACK} characters.")
+        await turn.send(texts.TOO_LONG_FEEDBACK)
         return
     await submit(turn, pending, text)
     await turn.send(texts.RATING_SAVED)

@@ -11,14 +11,11 @@ from booking.errors import PolicyViolation, SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.telegram import callbacks as cb
 from conversations.telegram import keyboards, pickers, texts
-from conversations.telegram.turn import Stale, Turn
+from conversations.telegram.turn import Handled, Stale, Turn
 
 
 async def on_start(turn: Turn, session_id: int) -> None:
-    found = await _movable(turn, session_id)
-    if found is None:
-        return
-    author, session, coach = found
+    author, session, coach = await _movable(turn, session_id)
     month, days = await pickers.first_free_month(turn.service, coach, [session.duration_minutes], author.timezone)
     if month is None:
         await turn.show(texts.no_free_days(coach), keyboards.to_session(session.id))
@@ -27,10 +24,7 @@ async def on_start(turn: Turn, session_id: int) -> None:
 
 
 async def on_month(turn: Turn, session_id: int, month: date) -> None:
-    found = await _movable(turn, session_id)
-    if found is None:
-        return
-    author, session, coach = found
+    author, session, coach = await _movable(turn, session_id)
     first, last = pickers.month_range(coach, author.timezone, turn.now())
     if not first <= month <= last:
         raise Stale()
@@ -39,18 +33,12 @@ async def on_month(turn: Turn, session_id: int, month: date) -> None:
 
 
 async def on_day(turn: Turn, session_id: int, day: date) -> None:
-    found = await _movable(turn, session_id)
-    if found is None:
-        return
-    author, session, coach = found
+    author, session, coach = await _movable(turn, session_id)
     await _day(turn, session, coach, author, day)
 
 
 async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
-    found = await _movable(turn, session_id)
-    if found is None:
-        return
-    author, session, coach = found
+    author, session, coach = await _movable(turn, session_id)
     if not await pickers.fitting(turn.service, coach, [session.duration_minutes], start):
         turn.note = texts.SLOT_GONE
         await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
@@ -61,14 +49,12 @@ async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
 
 
 async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
-    found = await _movable(turn, session_id)
-    if found is None:
-        return
-    author, session, coach = found
+    author, session, coach = await _movable(turn, session_id)
     try:
         moved = await turn.service.reschedule(session.id, start, by=Actor.AUTHOR, author_id=author.id)
     except PolicyViolation as exc:
-        await turn.show(texts.cancel_refused(exc.message, turn.service.settings.policy), keyboards.to_session(session_id))
+        policy = turn.service.settings.policy
+        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
         return
     except SlotUnavailable as exc:
         options = [s for s, _ in exc.alternatives]
@@ -80,8 +66,8 @@ async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
     await turn.show(texts.moved(moved, author.timezone), keyboards.session_actions(moved))
 
 
-async def _movable(turn: Turn, session_id: int) -> tuple[Author, Session, Coach] | None:
-    """The author's session if it may move now; None when the refusal has been shown."""
+async def _movable(turn: Turn, session_id: int) -> tuple[Author, Session, Coach]:
+    """The author's session, if it may move now; otherwise the refusal is shown."""
     author, session = await turn.own_session(session_id)
     if session.status is not SessionStatus.SCHEDULED:
         raise Stale(texts.NOT_MOVABLE)
@@ -89,8 +75,8 @@ async def _movable(turn: Turn, session_id: int) -> tuple[Author, Session, Coach]
     try:
         policy.check_reschedule(session, Actor.AUTHOR, turn.now())
     except PolicyViolation as exc:
-        await turn.show(texts.cancel_refused(exc.message, policy), keyboards.to_session(session.id))
-        return None
+        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
+        raise Handled() from None
     return author, session, await turn.service.coach(session.coach_id)
 
 

@@ -28,10 +28,6 @@ async def ask_zone(turn: Turn) -> None:
     await turn.send(texts.ASK_ZONE, keyboards.zone_request(zones.COMMON))
 
 
-async def on_zone_ask(turn: Turn) -> None:
-    await ask_zone(turn)
-
-
 async def on_zone_text(turn: Turn, text: str) -> None:
     guess = zones.guess(text)
     if guess.zone:
@@ -97,9 +93,5 @@ async def on_reminder(turn: Turn, minutes: int) -> None:
     chosen = set(author.reminder_minutes)
     chosen ^= {minutes}
     author = await turn.service.update_author(author.id, reminder_minutes=sorted(chosen))
-    turn.note = f"Reminder {hours_state(minutes, minutes in author.reminder_minutes)}"
+    turn.note = texts.reminder_toast(minutes, minutes in author.reminder_minutes)
     await turn.show(texts.settings(author, turn.now()), keyboards.settings(author.reminder_minutes))
-
-
-def hours_state(minutes: int, on: bool) -> str:
-    return f"{texts.hours(minutes)} before: {'on' if on else 'off'}"

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
 
-MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
 MAX_ANSWER = 200  # answerCallbackQuery text
 
@@ -63,9 +62,11 @@ def hours(minutes: int) -> str:
 STALE = "This is no longer available."
 APOLOGY = "Sorry, something went wrong on our side. We have logged it; please try again in a moment."
 NEEDS_ZONE = "First, let me know your time zone so I can show times in it."
+PRIVATE_ONLY = "Please write to me in a private chat."
 EDITED = "I only read new messages. Please send it again as a new message."
 STOPPED = "OK, stopped. To cancel a booked session, open /sessions."
-NOT_A_FILE = "Please send it as a file (📎 → File), or open /sessions → Materials to share something."
+NOT_A_FILE = "Please send it as a file (📎 → File) so your coach gets the original."
+DOCUMENT_HOW = "To share a file with your coach, open /sessions, pick the session, then Materials → Add material."
 
 HELP = (
     "Here is what I can do:\n"
@@ -126,6 +127,10 @@ def settings(author: Author, now: datetime) -> str:
     )
 
 
+def reminder_toast(minutes: int, on: bool) -> str:
+    return f"Reminder {hours(minutes)} before: {'on' if on else 'off'}"
+
+
 def reminder_button(minutes: int, on: bool) -> str:
     return f"{'✅' if on else '◻️'} {hours(minutes)} before"
 
@@ -172,11 +177,12 @@ def coach_card(coach: Coach, payments: bool) -> str:
     lines = [f"<b>{esc(coach.name)}</b>"]
     if coach.years_experience:
         lines.append(f"{coach.years_experience} years of coaching")
-    lines.append(f"{rating(coach)} · {coach.total_sessions} sessions held")
+    score = rating(coach)
+    lines.append(f"{score[:1].upper()}{score[1:]} · {coach.total_sessions} sessions held")
     if coach.specialties:
-        lines.append(f"Specialties: {esc(', '.join(coach.specialties))}")
+        lines.append(f"Specialties: {esc(clip(', '.join(coach.specialties), 500))}")
     if coach.credentials:
-        lines.append(f"Credentials: {esc('; '.join(coach.credentials))}")
+        lines.append(f"Credentials: {esc(clip('; '.join(coach.credentials), 800))}")
     if coach.bio:
         lines += ["", esc(clip(coach.bio, 1500))]
     lines += ["", "<b>Sessions</b>"]
@@ -204,7 +210,10 @@ TOO_LONG_FOCUS = "That is a bit long: please keep the focus to 1000 characters."
 
 def calendar(coach: Coach, month: date, zone: str, *, moving: bool = False) -> str:
     head = "Pick a new day" if moving else "Pick a day"
-    return f"<b>{esc(coach.name)}</b> — {month_title(month)}\n{head}; times are in your zone ({esc(zone)}).\n{PICK_DAY_HINT}"
+    return (
+        f"<b>{esc(coach.name)}</b> — {month_title(month)}\n"
+        f"{head}; times are in your zone ({esc(zone)}).\n{PICK_DAY_HINT}"
+    )
 
 
 def no_free_days(coach: Coach) -> str:
@@ -228,11 +237,12 @@ ASK_FOCUS = (
 )
 
 
-def policy(rules: CancellationPolicy) -> str:
+def policy(rules: CancellationPolicy, payments: bool) -> str:
     refund = "a full refund" if rules.author_refund_percent == 100 else f"a {rules.author_refund_percent}% refund"
+    cancel = f"cancel (with {refund})" if payments else "cancel"
     return (
-        f"You can cancel or reschedule up to {rules.author_cutoff_hours} hours before the start "
-        f"({refund}); after that the session can no longer be changed."
+        f"You can {cancel} or reschedule up to {rules.author_cutoff_hours} hours before the start; "
+        "after that the session can no longer be changed."
     )
 
 
@@ -249,7 +259,7 @@ def summary(coach: Coach, start: datetime, minutes: int, focus: str | None, zone
     ]
     if focus:
         lines.append(f"Focus: {esc(focus)}")
-    lines += ["", esc(policy(rules))]
+    lines += ["", esc(policy(rules, payments))]
     return "\n".join(lines)
 
 
@@ -267,7 +277,7 @@ def meeting(session: Session) -> str:
 def held(session: Session, coach: Coach, zone: str) -> str:
     text = (
         f"⏳ {esc(coach.name)}, {when(session.starts_at, zone)} is held for you"
-        + (f" until {clock(session.hold_expires_at, zone)}" if session.hold_expires_at else "")
+        + (f" until {clock(session.hold_expires_at, zone)} ({esc(zone)})" if session.hold_expires_at else "")
         + f".\nPay {session.price.format()} to confirm. The confirmation and meeting link arrive here "
         "after the payment."
     )
@@ -300,7 +310,7 @@ STATUS = {
     SessionStatus.CANCELLED: "cancelled",
     SessionStatus.NO_SHOW: "missed",
 }
-JOIN, MATERIALS, RESCHEDULE, CANCEL, RATE = "🎥 Join", "📎 Materials", "🕑 Reschedule", "✖ Cancel", "Rate"
+JOIN, MATERIALS, RESCHEDULE, CANCEL = "🎥 Join", "📎 Materials", "🕑 Reschedule", "✖ Cancel"
 
 
 def session_list(which: str, items: list[tuple[Session, str]], zone: str) -> str:
@@ -356,8 +366,8 @@ def cancel_question(session: Session, zone: str, refund: Money, paid: bool) -> s
     return text
 
 
-def cancel_refused(message: str, rules: CancellationPolicy) -> str:
-    return f"{error(message)}.\n\n{esc(policy(rules))}"
+def refused(message: str, rules: CancellationPolicy, payments: bool) -> str:
+    return f"{error(message)}.\n\n{esc(policy(rules, payments))}"
 
 
 def cancelled(session: Session, zone: str, refund: Money) -> str:
@@ -423,6 +433,7 @@ def material_added(title: str) -> str:
 NOT_RATABLE = "You can rate a session once it has taken place."
 ALREADY_RATED = "You have already rated this session."
 RATING_SAVED = "Thanks! Your rating is saved."
+TOO_LONG_FEEDBACK = "That is a bit long: please keep it under 2000 characters."
 
 
 def ask_feedback(stars: int) -> str:

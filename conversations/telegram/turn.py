@@ -17,7 +17,6 @@ from telegram.ext import ContextTypes
 from booking.errors import NotFound
 from booking.model import Author, Coach, Session
 from booking.services import BookingService
-from conversations.telegram import texts
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -25,6 +24,10 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 class Stale(Exception):
     """The button or input refers to something that is gone, changed, or not the author's.
     The message, when given, replaces the generic "no longer available"."""
+
+
+class Handled(Exception):
+    """The answer (a refusal) has been shown: stop here."""
 
 
 class NeedsZone(Exception):
@@ -104,8 +107,9 @@ class Turn:
     # ---- answering ------------------------------------------------------------------------
 
     async def send(self, text: str, markup=None) -> Message:
+        chat = self.update.effective_chat
         return await self.context.bot.send_message(
-            self.update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+            chat.id if chat else self.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
             link_preview_options=NO_PREVIEW,
         )
 

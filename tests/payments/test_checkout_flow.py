@@ -234,7 +234,8 @@ async def test_payment_after_the_slot_was_taken_is_refunded_in_full(payments_app
     env, standin = payments_app, payments_app.standin
     first = await env.book()
     env.clock.advance(minutes=31)
-    second = await env.book(author_id=env.other_author_id)  # releases the expired hold, takes the slot
+    # Booking the same slot releases the expired hold and takes the slot.
+    second = await env.service.book(env.coach_id, env.other_author_id, first.starts_at)
     assert second.status is HELD and second.starts_at == first.starts_at
 
     answer = await env.deliver(standin.pay(first.checkout_ref))

@@ -102,6 +102,10 @@ class BotApiStandIn:
         self.token = token
         self.base_url = ""  # http://127.0.0.1:<port>, set when the server runs
         self._lock = threading.Lock()
+        # Update ids only grow, as Telegram's do, also across reset(): an id handed out again
+        # would be taken for one already confirmed.
+        self.next_update_id = 1000
+        self.generation = 0
         self.reset()
 
     @property
@@ -115,7 +119,7 @@ class BotApiStandIn:
             self.violations: list[str] = []
             self.script: dict[str, list[Scripted]] = {}
             self.updates: list[dict] = []
-            self.next_update_id = 1000
+            self.generation += 1  # long polls still open from the previous test stop touching state
             self.message_ids = itertools.count(1)
             self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
             self.webhook: dict = {"url": "", "secret_token": None}
@@ -310,8 +314,11 @@ async def get_updates(state: BotApiStandIn, call: Call) -> Response:
     limit = call.params.get("limit") or 100
     wait = min(float(call.params.get("timeout") or 0), 2.0)
     deadline = time.monotonic() + wait
+    generation = state.generation
     while True:
         with state._lock:
+            if state.generation != generation:
+                return ok([])
             if offset:
                 state.updates = [u for u in state.updates if u["update_id"] >= offset]
             pending = list(state.updates[:limit])
