@@ -167,8 +167,8 @@ class BookingService:
         async with self.uow() as uow:
             session = await self._session(uow, session_id)
             _check_party(session, by, actor_id)
-            if session.status in (SessionStatus.CANCELLED, SessionStatus.HELD):
-                raise InvalidTransition(f"session {session_id} is {session.status.value}; materials go to booked sessions")
+            if session.status is SessionStatus.CANCELLED:
+                raise InvalidTransition(f"session {session_id} is cancelled; materials go to booked sessions")
             material = Material(session_id, by, kind, title, content, file_ref, created_at=self.clock.now())
             await uow.sessions.add_material(material)
             await uow.outbox.add(self._message("material_shared", session, by=by.value, material_id=material.id))
@@ -236,8 +236,9 @@ class BookingService:
     # ---- slots ---------------------------------------------------------------------------
 
     async def slots(
-        self, coach_id: int, start: datetime, end: datetime, duration: int | None = None
+        self, coach_id: int, start: datetime, end: datetime, duration: int | None = None, *, exclude: int | None = None
     ) -> list[Interval]:
+        """Free slots; `exclude`: a session whose own time counts as free (for rescheduling it)."""
         start, end = v.instant("from", start), v.instant("to", end)
         if end <= start:
             raise InvalidInput("to", "must be after from")
@@ -246,7 +247,7 @@ class BookingService:
         async with self.uow() as uow:
             coach = await self._coach(uow, coach_id)
             minutes = _duration(coach, duration)
-            return await self._slots(uow, coach, start, end, minutes)
+            return await self._slots(uow, coach, start, end, minutes, exclude=exclude)
 
     async def _slots(
         self,

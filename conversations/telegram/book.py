@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 from telegram import InlineKeyboardButton as Button
 
 from booking.errors import SlotUnavailable
-from booking.model import Author, Coach, Session, SessionStatus
+from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.telegram import callbacks as cb
-from conversations.telegram import keyboards, pickers, texts
+from conversations.telegram import keyboards, materials, pickers, texts
 from conversations.telegram.turn import Stale, Turn
 
 MAX_FOCUS = 1000
@@ -65,6 +65,8 @@ async def on_slot(turn: Turn, coach_id: int, start: datetime, duration: int | No
     keep = previous.get("coach") == coach.id and previous.get("asked")
     draft = {"coach": coach.id, "start": cb.epoch(start), "duration": options[0],
              "focus": previous.get("focus") if keep else None, "asked": bool(keep)}
+    if keep and previous.get("manuscript"):
+        draft["manuscript"] = previous["manuscript"]
     turn.user_data["book"] = draft
     if keep:
         await _summary(turn, coach, author, draft, edit=True)
@@ -80,6 +82,23 @@ async def on_focus_text(turn: Turn, text: str) -> None:
         await turn.send(texts.TOO_LONG_FOCUS)
         return
     draft.update(focus=text.strip() or None, asked=True)
+    coach = await turn.active_coach(draft["coach"])
+    await _summary(turn, coach, await turn.require_author(), draft, edit=False)
+
+
+async def on_manuscript(turn: Turn) -> None:
+    """A document at the focus step: the manuscript, attached once the booking is made; its
+    caption, if any, is the focus line."""
+    draft = _draft(turn)
+    document = turn.update.effective_message.document
+    if document.file_size and document.file_size > materials.MAX_FILE_BYTES:
+        turn.user_data["await"] = {"kind": "focus"}
+        await turn.send(texts.FILE_TOO_BIG)
+        return
+    caption = (turn.update.effective_message.caption or "").strip()
+    draft.update(manuscript={"file": materials.TG + document.file_id,
+                             "title": materials.clean_title(document.file_name) or "Manuscript"},
+                 focus=caption[:MAX_FOCUS] or draft.get("focus"), asked=True)
     coach = await turn.active_coach(draft["coach"])
     await _summary(turn, coach, await turn.require_author(), draft, edit=False)
 
@@ -107,6 +126,10 @@ async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) 
         await _alternatives(turn, coach, author, start, duration, exc)
         return
     turn.user_data.pop("book", None)
+    manuscript = draft.get("manuscript") if same else None
+    if isinstance(manuscript, dict):
+        await turn.service.add_material(session.id, by=Actor.AUTHOR, actor_id=author.id, kind="manuscript",
+                                        title=manuscript["title"], file_ref=manuscript["file"])
     await show_result(turn, session, coach, author)
 
 
@@ -166,8 +189,9 @@ async def _day(turn: Turn, coach: Coach, author: Author, day: date) -> None:
 
 async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict, *, edit: bool) -> None:
     start = datetime.fromtimestamp(draft["start"], UTC)
+    manuscript = draft.get("manuscript") or {}
     text = texts.summary(coach, start, draft["duration"], draft.get("focus"), author.timezone,
-                         turn.service.settings.policy, turn.payments)
+                         turn.service.settings.policy, turn.payments, manuscript=manuscript.get("title"))
     markup = keyboards.booking_summary(coach, start, draft["duration"], _local_day(start, author))
     await (turn.show(text, markup) if edit else turn.send(text, markup))
 

@@ -193,6 +193,9 @@ async def _on_document(turn: Turn) -> None:
     if pending.get("kind") == "material":
         await materials.on_document(turn, pending["session"])
         return
+    if pending.get("kind") == "focus":
+        await book.on_manuscript(turn)
+        return
     await end_wait(turn, pending)
     await turn.send(texts.DOCUMENT_HOW)
 

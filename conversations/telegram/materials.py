@@ -48,13 +48,13 @@ async def on_document(turn: Turn, session_id: int) -> None:
         turn.user_data["await"] = {"kind": "material", "session": session_id}
         await turn.send(texts.FILE_TOO_BIG)
         return
-    title = _clean(document.file_name) or "Document"
+    title = clean_title(document.file_name) or "Document"
     caption = turn.update.effective_message.caption
     await _add(turn, session_id, kind="manuscript", title=title, content=caption, file_ref=TG + document.file_id)
 
 
 async def on_text(turn: Turn, session_id: int, text: str) -> None:
-    title = _clean(text.strip().splitlines()[0] if text.strip() else "") or "Note"
+    title = clean_title(text.strip().splitlines()[0] if text.strip() else "") or "Note"
     await _add(turn, session_id, kind="notes", title=texts.clip(title, 80), content=text)
 
 
@@ -64,5 +64,5 @@ async def _add(turn: Turn, session_id: int, **material) -> None:
     await turn.send(texts.material_added(material["title"]), keyboards.materials(session, True))
 
 
-def _clean(text: str | None) -> str:
+def clean_title(text: str | None) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", " ", text or "").strip()[:255]

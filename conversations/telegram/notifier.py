@@ -24,6 +24,7 @@ from booking.errors import NotFound
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
 from booking.services import BookingService
 from conversations.calendar_invite import session_ics
+from conversations.telegram import keyboards
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +139,7 @@ class TelegramNotifier:
             lines.append(f"Paid: {c.money(s.amount_paid)}.")
         lines.append(_join_line(s))
         lines.append("Add it to your calendar with the attached file.")
-        return Outgoing("\n".join(lines), keyboard=_join_button(s), document=self._ics(c),
+        return Outgoing("\n".join(lines), keyboard=keyboards.session_actions(s), document=self._ics(c),
                         filename=f"coaching-session-{s.id}.ics")
 
     async def _reminder(self, c: Context) -> Outgoing | None:
@@ -197,7 +198,7 @@ class TelegramNotifier:
             _join_line(s),
             "The attached file updates your calendar entry.",
         ]
-        return Outgoing("\n".join(lines), keyboard=_join_button(s), document=self._ics(c),
+        return Outgoing("\n".join(lines), keyboard=keyboards.session_actions(s), document=self._ics(c),
                         filename=f"coaching-session-{s.id}.ics")
 
     async def _hold_expired(self, c: Context) -> Outgoing | None:

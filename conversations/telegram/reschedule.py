@@ -16,7 +16,9 @@ from conversations.telegram.turn import Handled, Stale, Turn
 
 async def on_start(turn: Turn, session_id: int) -> None:
     author, session, coach = await _movable(turn, session_id)
-    month, days = await pickers.first_free_month(turn.service, coach, [session.duration_minutes], author.timezone)
+    month, days = await pickers.first_free_month(
+        turn.service, coach, [session.duration_minutes], author.timezone, session.id
+    )
     if month is None:
         await turn.show(texts.no_free_days(coach), keyboards.to_session(session.id))
         return
@@ -28,7 +30,9 @@ async def on_month(turn: Turn, session_id: int, month: date) -> None:
     first, last = pickers.month_range(coach, author.timezone, turn.now())
     if not first <= month <= last:
         raise Stale()
-    days = await pickers.free_days(turn.service, coach, [session.duration_minutes], author.timezone, month)
+    days = await pickers.free_days(
+        turn.service, coach, [session.duration_minutes], author.timezone, month, session.id
+    )
     await _calendar(turn, session, coach, author, month, days)
 
 
@@ -39,7 +43,7 @@ async def on_day(turn: Turn, session_id: int, day: date) -> None:
 
 async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
     author, session, coach = await _movable(turn, session_id)
-    if not await pickers.fitting(turn.service, coach, [session.duration_minutes], start):
+    if not await pickers.fitting(turn.service, coach, [session.duration_minutes], start, session.id):
         turn.note = texts.SLOT_GONE
         await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
         return
@@ -94,11 +98,11 @@ async def _day(turn: Turn, session: Session, coach: Coach, author: Author, day: 
     first, last = pickers.month_range(coach, author.timezone, turn.now())
     if not first <= day.replace(day=1) <= last:
         raise Stale()
-    starts = await pickers.day_starts(turn.service, coach, [session.duration_minutes], author.timezone, day)
+    starts = await pickers.day_starts(turn.service, coach, [session.duration_minutes], author.timezone, day, session.id)
     if not starts:
         turn.note = turn.note or texts.DAY_FULL
         month = day.replace(day=1)
-        days = await pickers.free_days(turn.service, coach, [session.duration_minutes], author.timezone, month)
+        days = await pickers.free_days(turn.service, coach, [session.duration_minutes], author.timezone, month, session.id)
         await _calendar(turn, session, coach, author, month, days)
         return
     back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.move_month(session.id, day.replace(day=1)))]

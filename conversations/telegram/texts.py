@@ -233,7 +233,8 @@ def duration_button(minutes: int, coach: Coach, payments: bool) -> str:
 
 
 ASK_FOCUS = (
-    "What would you like to focus on? Type one line (e.g. <i>pacing in chapter 3</i>), or press Skip."
+    "What would you like to focus on? Type one line (e.g. <i>pacing in chapter 3</i>), send your "
+    "manuscript as a document (its caption can be the focus), or press Skip."
 )
 
 
@@ -247,7 +248,7 @@ def policy(rules: CancellationPolicy, payments: bool) -> str:
 
 
 def summary(coach: Coach, start: datetime, minutes: int, focus: str | None, zone: str,
-            rules: CancellationPolicy, payments: bool) -> str:
+            rules: CancellationPolicy, payments: bool, *, manuscript: str | None = None) -> str:
     price = coach.price_for(minutes)
     lines = [
         "<b>Please check your booking</b>",
@@ -259,6 +260,8 @@ def summary(coach: Coach, start: datetime, minutes: int, focus: str | None, zone
     ]
     if focus:
         lines.append(f"Focus: {esc(focus)}")
+    if manuscript:
+        lines.append(f"Manuscript: {esc(manuscript)} (shared with your coach once booked)")
     lines += ["", esc(policy(rules, payments))]
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, DictPersistence
+from telegram.ext import Application, ApplicationBuilder, BasePersistence, DictPersistence
 
 from booking.errors import BookingError
 from booking.model import Coach
@@ -77,7 +77,7 @@ def assert_plain_json(value, path="user_data") -> None:
 
 
 class Harness:
-    def __init__(self, world: World, *, payments_enabled: bool = False, persistence: DictPersistence | None = None):
+    def __init__(self, world: World, *, payments_enabled: bool = False, persistence: BasePersistence | None = None):
         self.world = world
         self.service = world.service
         self.api = OfflineBotAPI()
@@ -114,7 +114,7 @@ class Harness:
         payload = {"update_id": next(self._update_ids), **payload}
         await self.app.process_update(Update.de_json(payload, self.app.bot))
         await self.app.update_persistence()
-        for data in self.persistence.user_data.values():
+        for data in self.app.user_data.values():
             assert_plain_json(data)  # what the platform's database persistence accepts
         calls = self.api.calls[before:]
         query = payload.get("callback_query")

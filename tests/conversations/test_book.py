@@ -1,6 +1,6 @@
 from telegram.ext import DictPersistence
 
-from booking.model import SessionStatus
+from booking.model import Actor, SessionStatus
 from tests.conversations.conftest import author_for
 from tests.conversations.harness import later
 
@@ -167,3 +167,21 @@ async def test_a_draft_survives_a_restart(make_bot):
     mary_again = second.user(mary.id, "Mary")
     await mary_again.say("character arcs")
     assert "Focus: character arcs" in mary_again.text() and "10:00 (Europe/Berlin)" in mary_again.text()
+
+
+async def test_a_manuscript_sent_at_the_focus_step_is_shared_once_booked(make_bot):
+    bot = await make_bot()
+    mary = bot.user()
+    await author_for(bot, mary)
+    await open_day(bot, mary)
+    await mary.press("10:00")
+    await mary.press("60 min")
+    await mary.send_document("MS-1", file_name="novel.docx", caption="the middle sags")
+    assert "Manuscript: novel.docx" in mary.text() and "Focus: the middle sags" in mary.text()
+
+    await mary.press("✅ Confirm")
+    author = await bot.world.service.author_by_telegram(mary.id)
+    [session] = await bot.world.service.sessions(author_id=author.id)
+    shared = await bot.world.service.materials(session.id, by=Actor.AUTHOR, actor_id=author.id)
+    assert [(m.kind, m.title, m.file_ref) for m in shared] == [("manuscript", "novel.docx", "tg:MS-1")]
+    assert session.focus == "the middle sags"

@@ -90,3 +90,15 @@ async def test_author_lookup_by_telegram_id():
     author = await w.service.add_author(name="Tg", timezone="UTC", telegram_id=4242)
     assert (await w.service.author_by_telegram(4242)).id == author.id
     assert await w.service.author_by_telegram(999_999) is None
+
+
+async def test_slots_can_treat_a_session_s_own_time_as_free_for_rescheduling():
+    w = await world(slot_step_minutes=30)
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    day = (WED_10.replace(hour=0), WED_10.replace(hour=23))
+    taken = {x.start for x in await w.service.slots(w.coach.id, *day)}
+    freed = {x.start for x in await w.service.slots(w.coach.id, *day, exclude=s.id)}
+    half_past = WED_10 + timedelta(minutes=30)
+    assert WED_10 not in taken and half_past not in taken
+    assert {WED_10, half_past} <= freed
+    assert (await w.service.reschedule(s.id, half_past)).starts_at == half_past
