@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 
+from tests.local_server import serving
 from tests.integrations.helpers import make_session
 from tests.integrations.standin import StandIn, build_app
 
@@ -18,24 +15,9 @@ from tests.integrations.standin import StandIn, build_app
 @pytest.fixture(scope="session")
 def _server():
     state = StandIn()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    config = uvicorn.Config(build_app(state), log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the stand-in server did not start")
-        time.sleep(0.01)
-    state.base_url = f"http://{host}:{port}"
-    yield state
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    with serving(build_app(state), "video provider stand-in") as base_url:
+        state.base_url = base_url
+        yield state
 
 
 @pytest.fixture

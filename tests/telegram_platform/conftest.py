@@ -7,16 +7,13 @@ stand-in registration so these tests never depend on the flows being written."""
 from __future__ import annotations
 
 import importlib.util
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.settings import Settings
+from tests.local_server import serving
 from tests.telegram_platform.botapi_standin import TOKEN, BotApiStandIn, build_app
 
 HAVE_HANDLERS = importlib.util.find_spec("conversations.telegram.handlers") is not None
@@ -27,23 +24,9 @@ PUBLIC_BASE_URL = "https://coachbot.example.test"
 @pytest.fixture(scope="session")
 def _botapi_server():
     state = BotApiStandIn()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    server = uvicorn.Server(uvicorn.Config(build_app(state), log_level="warning", access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the Bot API stand-in did not start")
-        time.sleep(0.01)
-    state.base_url = f"http://{host}:{port}"
-    yield state
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(build_app(state), "Bot API stand-in") as base_url:
+        state.base_url = base_url
+        yield state
 
 
 @pytest.fixture
