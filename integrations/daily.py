@@ -82,7 +82,10 @@ class DailyRooms:
             if exc.status != 400 or "already exists" not in exc.message:
                 raise
             response = await self._call("GET", f"/rooms/{quote(name, safe='')}")
-        return self._field(response, "url")
+        # The room is private, so the stored link (the one authors get) carries the author's own
+        # meeting token; the coach's owner link is made with join_url(..., is_owner=True).
+        return await self.join_url(self._field(response, "url"), user_name="Author", is_owner=False,
+                                   exp=session.ends_at + self.close_after)
 
     async def token(self, room_name: str, *, user_name: str, is_owner: bool, exp: datetime | int) -> str:
         """A meeting token admitting one person to one private room until `exp`."""

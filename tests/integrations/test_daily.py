@@ -35,7 +35,13 @@ async def test_create_posts_a_private_room_open_only_around_the_session(daily, s
             "eject_at_room_exp": True,
         },
     }
-    assert url == f"https://{DAILY_DOMAIN}.daily.co/{name}"
+    # The stored link is the author's: the private room plus the author's own (non-owner) token.
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"https://{DAILY_DOMAIN}.daily.co/{name}"
+    assert parse_qs(parts.query)["t"][0].startswith("eyJ.")
+    [token_call] = standin.calls("POST", "/daily/v1/meeting-tokens")
+    assert token_call.json == {"properties": {"room_name": name, "user_name": "Author", "is_owner": False,
+                                              "exp": int((session.ends_at + timedelta(hours=1)).timestamp())}}
     assert standin.rooms[name]["privacy"] == "private"
 
 
@@ -45,8 +51,9 @@ async def test_room_names_differ_between_sessions(daily, session):
 
 
 async def test_token_and_join_url_admit_one_named_person(daily, standin, session):
-    url = await daily.create(session)
+    url = bare(await daily.create(session))
     name = url.rsplit("/", 1)[1]
+    standin.seen.clear()  # only the token calls below
     exp = session.ends_at + timedelta(minutes=30)
 
     token = await daily.token(name, user_name="Ada", is_owner=False, exp=exp)
@@ -107,7 +114,7 @@ async def test_a_retried_create_that_had_landed_returns_the_existing_room(daily,
     assert first.json["name"] == second.json["name"]
     name = first.json["name"]
     assert [c.path for c in standin.calls("GET", f"{ROOMS}/{name}")] == [f"{ROOMS}/{name}"]
-    assert url == f"https://{DAILY_DOMAIN}.daily.co/{name}"
+    assert bare(url) == f"https://{DAILY_DOMAIN}.daily.co/{name}"
     assert list(standin.rooms) == [name]
 
 
@@ -121,8 +128,8 @@ async def test_a_wrong_key_is_an_error_without_retries(standin, http, session):
 
 
 async def test_delete_removes_the_room_and_tolerates_it_being_gone(daily, standin, session):
-    url = await daily.create(session)
-    name = url.rsplit("/", 1)[1]
+    url = await daily.create(session)  # the author's link, token included
+    name = bare(url).rsplit("/", 1)[1]
     await daily.delete(url)
     assert name not in standin.rooms
     await daily.delete(url)  # 404 now: already gone, fine
@@ -162,3 +169,8 @@ async def test_a_client_it_made_itself_is_closed_by_aclose(standin, session):
     finally:
         await daily.aclose()
     assert daily.http.is_closed
+
+
+def bare(url: str) -> str:
+    """The room URL without the author's token."""
+    return url.split("?", 1)[0]
