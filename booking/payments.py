@@ -69,8 +69,10 @@ class PaymentService:
 
     async def _find(self, tx: UnitOfWork, event: PaymentEvent) -> Session | None:
         if event.session_id is not None:
+            # The metadata is ours and the event is signed: trust it even for an older checkout
+            # of the same session (a retried link), so that payment is not ignored and kept.
             session = await tx.sessions.get(event.session_id)
-            if session is not None and (not event.checkout_ref or session.checkout_ref in (None, event.checkout_ref)):
+            if session is not None:
                 return session
         if event.checkout_ref or event.payment_ref:
             return await tx.sessions.by_payment(checkout_ref=event.checkout_ref, payment_ref=event.payment_ref)
@@ -87,7 +89,7 @@ class PaymentService:
         if before is SessionStatus.HELD:
             session.status, session.hold_expires_at = SessionStatus.SCHEDULED, None
             await self._log(tx, session, before, "paid")
-            await tx.outbox.add(self.booking._message("session_confirmed", session))
+            await self.booking._enqueue_confirmation(tx, session)  # confirmation and reminders
             return "confirmed"
         if before is SessionStatus.CANCELLED and session.cancelled_by is Actor.SYSTEM and session.starts_at > now:
             # Paid after the hold was released: keep the booking if nobody has taken the slot.
@@ -98,12 +100,18 @@ class PaymentService:
                 session.cancelled_by = session.cancelled_at = session.cancel_reason = None
                 session.hold_expires_at = None
                 await self._log(tx, session, before, "paid after the hold expired; slot still free")
-                await tx.outbox.add(self.booking._message("session_confirmed", session))
+                await self.booking._enqueue_confirmation(tx, session)  # confirmation and reminders
                 return "confirmed"
-        # Paid for a session that cannot take place: give everything back.
+        # Paid for a session that cannot take place (or paid twice): give everything back.
+        if before is not SessionStatus.CANCELLED:
+            reason = "duplicate"
+        elif session.cancelled_by is Actor.SYSTEM:
+            reason = "slot_taken"
+        else:
+            reason = "cancelled"
         session.refund_due += event.amount
-        await self._log(tx, session, before, "payment for a released or ended session; full refund")
-        await tx.outbox.add(self.booking._message("payment_refunded", session, amount=event.amount, reason="slot_taken"))
+        await self._log(tx, session, before, f"payment refunded in full ({reason})")
+        await tx.outbox.add(self.booking._message("payment_refunded", session, amount=event.amount, reason=reason))
         return "refund_due"
 
     async def _on_released(self, tx: UnitOfWork, session: Session, event: PaymentEvent) -> str:

@@ -107,6 +107,9 @@ class OutboxRepository(Protocol):
     async def claim_due(self, now: datetime, *, limit: int, stale_before: datetime) -> list[OutboxMessage]: ...
     async def get(self, message_id: int) -> OutboxMessage | None: ...
 
+    async def supersede(self, session_id: int, kinds: tuple[str, ...], at: datetime) -> None:
+        """Mark a session's unsent messages of these kinds as done (they no longer apply)."""
+
 
 class PaymentEventLog(Protocol):
     async def record(self, event_id: str, kind: str, at: datetime) -> bool:

@@ -44,6 +44,7 @@ from booking.ports import Calendar, Clock, PaymentGateway, UnitOfWork, UnitOfWor
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
+TIMED_MESSAGES = ("reminder", "starting_now")  # due at times tied to the session's start
 CALENDAR_BUSY = "the coach's calendar is busy right now; please try again in a moment"
 ALTERNATIVES_SPAN = timedelta(days=7)
 MAX_SLOT_WINDOW = timedelta(days=400)
@@ -473,6 +474,7 @@ class BookingService:
             self._transition(uow, session, SessionStatus.CANCELLED)
             session.cancelled_by, session.cancelled_at, session.cancel_reason = by, now, reason
             session.refund_due += refund
+            await uow.outbox.supersede(session.id, TIMED_MESSAGES, now)
             await self._log(uow, session, before, by, reason or "cancelled")
             await uow.sessions.save(session)
             await uow.outbox.add(self._message("session_cancelled", session, by=by.value, refund=refund))
@@ -612,6 +614,7 @@ class BookingService:
             await uow.sessions.save(session)
             await self._log(uow, session, session.status, by, f"rescheduled from {old_start.isoformat()}")
             await uow.outbox.add(self._message("session_rescheduled", session, by=by.value, previous=old_start.isoformat()))
+            await uow.outbox.supersede(session.id, TIMED_MESSAGES, self.clock.now())
             for reminder in self._reminders(session, await self._author(uow, session.author_id)):
                 await uow.outbox.add(reminder)
             await uow.commit()
@@ -640,12 +643,17 @@ class BookingService:
         now = self.clock.now()
         grace = timedelta(minutes=self.settings.completion_grace_minutes)
         changed = 0
+        live = frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})
         async with self.uow() as uow:
             started = await uow.sessions.list(  # `before` is exclusive: include sessions starting now
-                before=now + timedelta(microseconds=1),
-                statuses=frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS}),
+                before=now + timedelta(microseconds=1), statuses=live,
             )
-            for session in started:
+        for candidate in started:
+            # Each under the locks, re-read: another instance or a cancellation may have won.
+            async with self.uow() as uow:
+                session = await self._locked(uow, candidate.id)
+                if session.status not in live:
+                    continue
                 if session.ends_at + grace <= now:
                     await self._complete(uow, session, Actor.SYSTEM)
                 elif session.status is SessionStatus.SCHEDULED:
@@ -654,8 +662,8 @@ class BookingService:
                     await uow.sessions.save(session)
                 else:
                     continue
-                changed += 1
-            await uow.commit()
+                await uow.commit()
+            changed += 1
         return changed
 
     async def no_show(self, session_id: int, *, who: Actor = Actor.AUTHOR) -> Session:

@@ -70,6 +70,7 @@ class StripePayments:
         self.public_base_url = public_base_url.rstrip("/")
 
     async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout:
+        expires_at = checkout_expires_at(session.hold_expires_at)
         params = {
             "mode": "payment",
             "line_items": [{
@@ -80,7 +81,7 @@ class StripePayments:
                     "product_data": {"name": f"{session.duration_minutes}-minute coaching session with {coach.name}"},
                 },
             }],
-            "expires_at": checkout_expires_at(session.hold_expires_at),
+            "expires_at": expires_at,
             "metadata": {"session_id": str(session.id)},
             "client_reference_id": str(session.id),
             "payment_intent_data": {"metadata": {"session_id": str(session.id)}},
@@ -90,7 +91,10 @@ class StripePayments:
         if author.email:
             params["customer_email"] = author.email
         checkout = await self._call(
-            self.client.v1.checkout.sessions.create_async, params, {"idempotency_key": f"checkout-{session.id}"}
+            # The key covers expires_at, which depends on the time: a later retry is a new request,
+            # not a conflicting replay that Stripe would refuse for 24 hours.
+            self.client.v1.checkout.sessions.create_async, params,
+            {"idempotency_key": f"checkout-{session.id}-{expires_at}"},
         )
         return Checkout(ref=checkout.id, url=checkout.url)
 
@@ -114,6 +118,8 @@ class StripePayments:
             {"payment_intent": session.payment_ref, "amount": amount, "metadata": {"session_id": str(session.id)}},
             {"idempotency_key": idempotency_key},
         )
+        if refund.status in ("failed", "canceled"):
+            raise PaymentError(f"payment provider: the refund was {refund.status}")  # stays owed, retried
         return refund.id
 
     async def _call(self, method, *args):

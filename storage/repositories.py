@@ -6,7 +6,7 @@ from datetime import datetime
 
 import functools
 
-from sqlalchemy import Integer, bindparam, case, cast, delete, func, insert, literal, null, or_, select, union_all
+from sqlalchemy import Integer, bindparam, case, cast, delete, func, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -338,6 +338,15 @@ class OutboxRepository:
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.db.get(OutboxMessage, message_id)
+
+    async def supersede(self, session_id: int, kinds: tuple[str, ...], at: datetime) -> None:
+        c = t.outbox.c
+        await self.db.execute(
+            update(t.outbox)
+            .where(c.session_id == session_id, c.kind.in_(kinds), c.sent_at.is_(None))
+            .values(sent_at=at, last_error="superseded")
+            .execution_options(synchronize_session=False)
+        )
 
     async def claim_due(self, now: datetime, *, limit: int, stale_before: datetime) -> list[OutboxMessage]:
         c = t.outbox.c

@@ -317,6 +317,11 @@ class FakeOutbox:
         message.id = self.data.new_id()
         self.data.outbox[message.id] = message
 
+    async def supersede(self, session_id: int, kinds: tuple[str, ...], at: datetime) -> None:
+        for m in self.data.outbox.values():
+            if m.session_id == session_id and m.kind in kinds and m.sent_at is None:
+                m.sent_at, m.last_error = at, "superseded"
+
     async def get(self, message_id: int) -> OutboxMessage | None:
         return self.data.outbox.get(message_id)
 

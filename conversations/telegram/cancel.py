@@ -19,7 +19,8 @@ async def on_ask(turn: Turn, session_id: int) -> None:
         return
     policy = turn.service.settings.policy
     try:
-        refund = policy.refund_on_cancel(session, Actor.AUTHOR, turn.now())
+        # An unpaid hold can be dropped at any time (the service allows it too).
+        refund = 0 if session.status is SessionStatus.HELD else policy.refund_on_cancel(session, Actor.AUTHOR, turn.now())
     except PolicyViolation as exc:
         await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
         return

@@ -202,6 +202,8 @@ class TelegramNotifier:
                         filename=f"coaching-session-{s.id}.ics")
 
     async def _hold_expired(self, c: Context) -> Outgoing | None:
+        if c.session.status is not SessionStatus.CANCELLED or c.session.amount_paid:
+            return None  # paid after all (a late payment re-confirmed it, or it is being refunded)
         text = (f"⌛ <b>Hold released</b>\nWe held {c.when()} with {c.coach_name} for you, but the payment "
                 "did not arrive in time, so the slot is free again. Nothing was charged.\n"
                 "You can pick a time again with /start.")
@@ -209,9 +211,14 @@ class TelegramNotifier:
 
     async def _payment_refunded(self, c: Context) -> Outgoing | None:
         amount = int(c.message.payload.get("amount") or 0)
-        text = (f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} arrived after "
-                f"the hold had run out, and someone else had booked that time by then. We refunded the full "
-                f"{c.money(amount)}; it can take 5-10 days to show.\nPlease pick another time with /start.")
+        why = {
+            "duplicate": "was a second payment for a session that is already paid",
+            "cancelled": "arrived for a session that had been cancelled",
+        }.get(c.message.payload.get("reason"),
+              "arrived after the hold had run out, and someone else had booked that time by then")
+        text = (f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} {why}. "
+                f"We refunded the full {c.money(amount)}; it can take 5-10 days to show.\n"
+                "You can pick a time with /book.")
         return Outgoing(text)
 
     async def _refund_sent(self, c: Context) -> Outgoing | None:

@@ -18,6 +18,9 @@ from tests.payments.stripe_standin import send, sign
 
 HELD, SCHEDULED, CANCELLED = SessionStatus.HELD, SessionStatus.SCHEDULED, SessionStatus.CANCELLED
 
+# A confirmed session is told so and gets its reminders and "starting now".
+CONFIRMED = ["session_confirmed", "reminder", "reminder", "starting_now"]
+
 
 def snapshot(session) -> dict:
     return {k: v for k, v in vars(session).items() if not k.startswith("_")}
@@ -33,7 +36,7 @@ async def test_booking_holds_the_slot_and_opens_a_checkout(payments_app):
     assert held.status is HELD and held.hold_expires_at == env.clock.now() + timedelta(minutes=30)
     checkout = standin.checkouts[held.checkout_ref]
     assert held.checkout_url == checkout["url"] and held.checkout_url.startswith(standin.base_url)
-    assert standin.checkout_keys == [f"checkout-{held.id}"]
+    assert [k.rsplit("-", 1)[0] for k in standin.checkout_keys] == [f"checkout-{held.id}"]
     assert checkout["amount_total"] == PRICE and checkout["currency"] == "usd" and checkout["status"] == "open"
     assert checkout["metadata"] == {"session_id": str(held.id)} and checkout["client_reference_id"] == str(held.id)
     assert checkout["customer_email"] == "ann@example.com"
@@ -61,7 +64,7 @@ async def test_paid_checkout_confirms_the_session(payments_app):
     assert session.amount_paid == PRICE and session.amount_refunded == 0 and session.refund_due == 0
     assert session.payment_ref == intent_id and standin.payment_intent(intent_id)["status"] == "succeeded"
     assert session.meeting_url == env.video.created[0]
-    assert await env.kinds(held.id) == ["session_confirmed"]
+    assert await env.kinds(held.id) == CONFIRMED
 
 
 async def test_the_same_event_twice_changes_nothing_the_second_time(payments_app):
@@ -75,7 +78,7 @@ async def test_the_same_event_twice_changes_nothing_the_second_time(payments_app
 
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
     assert snapshot(await env.service.session(held.id)) == before
-    assert await env.kinds(held.id) == ["session_confirmed"] and len(env.video.created) == 1
+    assert await env.kinds(held.id) == CONFIRMED and len(env.video.created) == 1
 
 
 async def test_a_checkout_expired_at_stripe_releases_the_hold(payments_app):
@@ -122,7 +125,7 @@ async def test_completed_arriving_after_expired_still_confirms(payments_app):
     assert session.status is SCHEDULED and session.amount_paid == PRICE and session.refund_due == 0
     assert session.cancelled_by is None and session.meeting_url
     assert standin.refunds(session.payment_ref) == []
-    assert await env.kinds(held.id) == ["hold_expired", "session_confirmed"]
+    assert await env.kinds(held.id) == ["hold_expired", *CONFIRMED]
 
 
 async def test_expired_arriving_after_completed_is_ignored(payments_app):
@@ -227,7 +230,7 @@ async def test_payment_after_the_hold_was_released_confirms_when_the_slot_is_fre
     assert session.status is SCHEDULED and session.amount_paid == PRICE and session.meeting_url
     assert session.cancelled_by is None and session.cancel_reason is None
     assert standin.refunds(session.payment_ref) == [] and standin.refund_keys == []
-    assert await env.kinds(held.id) == ["hold_expired", "session_confirmed"]
+    assert await env.kinds(held.id) == ["hold_expired", *CONFIRMED]
 
 
 async def test_payment_after_the_slot_was_taken_is_refunded_in_full(payments_app):
@@ -407,7 +410,7 @@ async def test_booking_while_stripe_is_unreachable_keeps_the_hold_and_the_link_c
     retried = await env.service.retry_checkout(held.id)
 
     assert retried.status is HELD and retried.checkout_url == standin.checkouts[retried.checkout_ref]["url"]
-    assert standin.checkout_keys == [f"checkout-{held.id}"]
+    assert [k.rsplit("-", 1)[0] for k in standin.checkout_keys] == [f"checkout-{held.id}"]
     assert (await env.deliver(standin.pay(retried.checkout_ref))).json()["outcome"] == "confirmed"
 
 
@@ -452,7 +455,7 @@ async def test_reconcile_confirms_a_paid_hold_whose_webhook_was_lost_and_release
     assert released.status is CANCELLED and released.cancelled_by is Actor.SYSTEM
     assert standin.checkouts[unpaid.checkout_ref]["status"] == "expired"
     assert len(standin.calls("POST", f"/v1/checkout/sessions/{unpaid.checkout_ref}/expire")) == 1
-    assert await env.kinds(paid.id) == ["session_confirmed"] and await env.kinds(unpaid.id) == ["hold_expired"]
+    assert await env.kinds(paid.id) == CONFIRMED and await env.kinds(unpaid.id) == ["hold_expired"]
 
     # The webhook turns up after all: recognised, nothing changes.
     before = snapshot(confirmed)

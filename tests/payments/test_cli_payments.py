@@ -46,7 +46,7 @@ async def test_book_pay_refund_cancel_and_reconcile_through_the_cli(database_url
         assert booked["status"] == "held" and booked["payment"] == "pending" and booked["price"] == PRICE
         checkout_ref = next(iter(standin.checkouts))
         assert booked["checkout_url"] == standin.checkouts[checkout_ref]["url"]
-        assert standin.checkout_keys == [f"checkout-{booked['id']}"]
+        assert [k.rsplit("-", 1)[0] for k in standin.checkout_keys] == [f"checkout-{booked['id']}"]
 
         answer = await app.deliver(standin.pay(checkout_ref))
         assert answer.status_code == 200 and answer.json()["outcome"] == "confirmed"

@@ -102,3 +102,20 @@ async def test_slots_can_treat_a_session_s_own_time_as_free_for_rescheduling():
     assert WED_10 not in taken and half_past not in taken
     assert {WED_10, half_past} <= freed
     assert (await w.service.reschedule(s.id, half_past)).starts_at == half_past
+
+
+async def test_moving_a_session_away_and_back_leaves_one_set_of_reminders():
+    w = await world()
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    await w.service.reschedule(s.id, THU_10)
+    await w.service.reschedule(s.id, WED_10)
+    pending = [(m.kind, m.payload.get("minutes_before")) for m in w.store.outbox
+               if m.session_id == s.id and m.kind in ("reminder", "starting_now") and m.sent_at is None]
+    assert sorted(pending, key=str) == sorted([("reminder", 1440), ("reminder", 60), ("starting_now", None)], key=str)
+
+
+async def test_cancelling_drops_the_pending_reminders():
+    w = await world()
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    await w.service.cancel(s.id, by=Actor.COACH)
+    assert not [m for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder" and m.sent_at is None]
