@@ -124,3 +124,19 @@ async def test_late_reschedule_is_refused(bot):
     assert "rescheduled up to 24 hours" in mary.text()
     await mary.press_data(f"x:y:{session.id}:{int(later(days=2, hours=1).timestamp())}")
     assert bot.world.store.sessions[session.id].starts_at == later(days=1, hours=1)
+
+
+async def test_an_unpaid_hold_can_be_dropped_inside_the_cut_off(paid_bot):
+    bot = paid_bot
+    mary = bot.user()
+    author = await author_for(bot, mary)
+    session = await booked(bot, author, days=1, hours=1)  # held, waiting for payment
+    assert session.status is SessionStatus.HELD
+    bot.world.clock.set(later(hours=10))  # it starts in 23 hours: inside the cut-off
+    await mary.say("/sessions")
+    await mary.press("Tue 8 Jan")
+    await mary.press("Cancel")
+    assert "Yes, cancel" in mary.labels()
+    await mary.press("Yes, cancel")
+    assert bot.world.store.sessions[session.id].status is SessionStatus.CANCELLED
+    assert bot.world.payments.refunds == []

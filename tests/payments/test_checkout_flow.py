@@ -461,3 +461,21 @@ async def test_reconcile_confirms_a_paid_hold_whose_webhook_was_lost_and_release
     before = snapshot(confirmed)
     assert (await env.deliver(lost_event)).json()["outcome"] == "already recorded"
     assert snapshot(await env.service.session(paid.id)) == before
+
+
+async def test_a_remade_payment_link_works_and_paying_the_first_link_still_counts(payments_app):
+    env, standin = payments_app, payments_app.standin
+    held = await env.book()
+    first_ref = held.checkout_ref
+    async with env.container.db.uow() as uow:  # as if the first answer had been lost on the way
+        row = await uow.sessions.get(held.id)
+        row.checkout_url = row.checkout_ref = None
+        await uow.commit()
+    time.sleep(1.1)  # the checkout's expires_at follows the clock, so this is a new request
+
+    remade = await env.service.retry_checkout(held.id)
+    assert remade.checkout_url and remade.checkout_ref not in (None, first_ref)
+
+    answer = await env.deliver(standin.pay(first_ref))
+    assert answer.status_code == 200 and answer.json()["outcome"] == "confirmed"
+    assert (await env.service.session(held.id)).status is SessionStatus.SCHEDULED
