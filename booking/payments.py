@@ -5,6 +5,7 @@ and every handler accepts any current state of the session."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 
@@ -14,6 +15,9 @@ from booking.ports import UnitOfWork
 from booking.services import BookingService
 
 log = structlog.get_logger(__name__)
+
+# Checkouts live at most 24 h, so a released hold's checkout is watched a little longer than that.
+RELEASED_CHECKOUT_WATCH = timedelta(hours=25)
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,35 @@ class PaymentService:
             outcome = await self._reconcile_hold(hold, expired=hold.hold_expires_at <= now)
             if outcome in counts:
                 counts[outcome] += 1
+        if self.gateway.enabled:
+            async with self.uow() as tx:
+                released = await tx.sessions.released_checkouts(since=now - RELEASED_CHECKOUT_WATCH)
+            for session in released:
+                outcome = await self._reconcile_released(session)
+                if outcome in counts:
+                    counts[outcome] += 1
         counts["refunds"] = await self.booking.settle_refunds()
         return counts
+
+    async def _reconcile_released(self, session: Session) -> str:
+        """A hold released without asking the provider (lazily, by another booking) may have been
+        paid just before, or its checkout may still be open: settle it, then stop watching it."""
+        try:
+            state = await self.gateway.checkout_state(session.checkout_ref)
+            if state.paid:
+                return await self.handle(PaymentEvent(
+                    id=f"reconcile:{state.ref}", kind="paid", provider_type="reconcile", session_id=session.id,
+                    checkout_ref=state.ref, payment_ref=state.payment_ref, amount=state.amount))
+            if state.status == "open":
+                await self.gateway.expire_checkout(session.checkout_ref)
+        except PaymentError as exc:
+            log.warning("reconcile.unreachable", session_id=session.id, error=str(exc))
+            return "unreachable"
+        async with self.uow() as tx:
+            row = await tx.sessions.get(session.id, for_update=True)
+            row.checkout_url = None  # closed at the provider: no longer watched
+            await tx.commit()
+        return "closed"
 
     async def _reconcile_hold(self, hold: Session, *, expired: bool) -> str:
         if hold.checkout_ref and self.gateway.enabled:
@@ -177,5 +208,7 @@ class PaymentService:
             if session.status is not SessionStatus.HELD:
                 return "ignored"
             await self.booking._release_hold(tx, session, "hold expired")
+            if state is not None and state.status != "open":
+                session.checkout_url = None  # settled at the provider: nothing to watch later
             await tx.commit()
         return "released"

@@ -673,6 +673,14 @@ class BookingService:
             session = await self._locked(uow, session_id)
             self._require_started(session)
             before = session.status
+            if before is SessionStatus.COMPLETED:
+                # The scheduler completes sessions on its own after the end; an admin may still
+                # record a no-show then, as long as the author has not rated the session.
+                if session.rating is not None:
+                    raise InvalidTransition(f"session {session_id} was rated; it cannot become a no-show")
+                session.status = SessionStatus.SCHEDULED
+                coach = await self._coach(uow, session.coach_id)
+                coach.total_sessions -= 1
             self._transition(uow, session, SessionStatus.NO_SHOW)
             refund = self.settings.policy.refund_on_no_show(session, who)
             session.refund_due += refund

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.model import (
     ACTIVE_STATUSES,
+    Actor,
     OverrideKind,
     Author,
     AvailabilityRule,
@@ -285,6 +286,14 @@ class SessionRepository:
         if payment_ref:
             return await self.db.scalar(select(Session).where(c.payment_ref == payment_ref))
         return None
+
+    async def released_checkouts(self, *, since: datetime) -> list[Session]:
+        c = t.sessions.c
+        query = select(Session).where(
+            c.status == SessionStatus.CANCELLED, c.cancelled_by == Actor.SYSTEM, c.checkout_url.is_not(None),
+            c.amount_paid == 0, c.cancelled_at >= since,
+        )
+        return list((await self.db.scalars(query.order_by(c.id).limit(100))).all())
 
     async def refunds_due(self) -> list[Session]:
         c = t.sessions.c

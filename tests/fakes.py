@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from booking.errors import PaymentError, SlotConflict, TransientConflict
 from booking.model import (
     ACTIVE_STATUSES,
+    Actor,
     Author,
     AvailabilityRule,
     Coach,
@@ -282,6 +283,12 @@ class FakeSessions:
                 if found:
                     return found[0]
         return None
+
+    async def released_checkouts(self, *, since: datetime) -> list[Session]:
+        found = [s for s in self.data.sessions.values()
+                 if s.status is SessionStatus.CANCELLED and s.cancelled_by is Actor.SYSTEM and s.checkout_url
+                 and s.amount_paid == 0 and s.cancelled_at is not None and s.cancelled_at >= since]
+        return sorted(found, key=lambda s: s.id)
 
     async def refunds_due(self) -> list[Session]:
         return sorted((s for s in self.data.sessions.values() if s.refund_due > 0), key=lambda s: s.id)

@@ -479,3 +479,30 @@ async def test_a_remade_payment_link_works_and_paying_the_first_link_still_count
     answer = await env.deliver(standin.pay(first_ref))
     assert answer.status_code == 200 and answer.json()["outcome"] == "confirmed"
     assert (await env.service.session(held.id)).status is SessionStatus.SCHEDULED
+
+
+async def test_reconcile_refunds_a_payment_on_a_hold_another_booking_released(payments_app):
+    env, standin = payments_app, payments_app.standin
+    first = await env.book()
+    env.clock.advance(minutes=31)
+    # Another author books the same time: the lapsed hold is released on the spot, without Stripe.
+    await env.service.book(env.coach_id, env.other_author_id, first.starts_at)
+    standin.pay(first.checkout_ref)  # paid just before, and the webhook never arrives
+
+    await env.payments.reconcile()
+
+    session = await env.service.session(first.id)
+    assert (session.amount_paid, session.amount_refunded, session.refund_due) == (PRICE, PRICE, 0)
+    assert [r["amount"] for r in standin.refunds(session.payment_ref)] == [PRICE]
+
+
+async def test_reconcile_closes_the_open_checkout_of_a_released_hold_once(payments_app):
+    env, standin = payments_app, payments_app.standin
+    first = await env.book()
+    env.clock.advance(minutes=31)
+    await env.service.book(env.coach_id, env.other_author_id, first.starts_at)
+
+    await env.payments.reconcile()
+    assert standin.checkouts[first.checkout_ref]["status"] == "expired"
+    assert (await env.service.session(first.id)).checkout_url is None  # no longer watched
+    await env.payments.reconcile()  # nothing more to do, and no error

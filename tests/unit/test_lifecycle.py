@@ -119,3 +119,26 @@ async def test_cancelling_drops_the_pending_reminders():
     s = await w.service.book(w.coach.id, w.author.id, WED_10)
     await w.service.cancel(s.id, by=Actor.COACH)
     assert not [m for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder" and m.sent_at is None]
+
+
+async def test_a_coach_no_show_can_be_recorded_after_the_scheduler_completed_the_session():
+    w = await world(payments=True)
+    held = await w.service.book(w.coach.id, w.author.id, WED_10)
+    await w.service.confirm_payment(held.id, amount=held.price_amount, payment_ref="pi_1")
+    w.clock.set(WED_10 + timedelta(hours=3))
+    await w.service.advance_statuses()
+    assert w.store.sessions[held.id].status is SessionStatus.COMPLETED
+
+    out = await w.service.no_show(held.id, who=Actor.COACH)
+    assert out.status is SessionStatus.NO_SHOW and out.amount_refunded == held.price_amount
+    assert w.store.coaches[w.coach.id].total_sessions == 0
+
+
+async def test_a_rated_session_cannot_become_a_no_show():
+    w = await world()
+    s = await w.service.book(w.coach.id, w.author.id, WED_10)
+    w.clock.set(WED_10 + timedelta(hours=3))
+    await w.service.advance_statuses()
+    await w.service.rate(s.id, author_id=w.author.id, stars=4)
+    with pytest.raises(InvalidTransition):
+        await w.service.no_show(s.id, who=Actor.COACH)
