@@ -182,6 +182,7 @@ class Session:
     amount_refunded: int = 0
     # Owed to the author but not yet accepted by the payment provider; settled by the scheduler.
     refund_due: int = 0
+    refund_attempt: int = 0  # bumped when a refund fails at the provider: the retry needs a new key
     hold_expires_at: datetime | None = None
     checkout_ref: str | None = None
     checkout_url: str | None = None

@@ -56,6 +56,7 @@ class PaymentService:
                 "expired": self._on_released,
                 "failed": self._on_released,
                 "refunded": self._on_refunded,
+                "refund_failed": self._on_refund_failed,
             }.get(event.kind)
             outcome = await handler(tx, session, event) if handler else "ignored"
             await tx.commit()
@@ -134,6 +135,20 @@ class PaymentService:
         await tx.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
                                            self.clock.now(), f"refund of {delta} recorded from the provider"))
         return "refund recorded"
+
+    async def _on_refund_failed(self, tx: UnitOfWork, session: Session, event: PaymentEvent) -> str:
+        """A refund the provider accepted failed later (e.g. a closed card): it is owed again and
+        retried (with a new key), and the failure is logged for an operator to look at."""
+        amount = min(event.amount, session.amount_refunded)
+        if amount <= 0:
+            return "ignored"
+        session.amount_refunded -= amount
+        session.refund_due += amount
+        session.refund_attempt += 1
+        await tx.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
+                                           self.clock.now(), f"refund of {amount} failed at the provider; owed again"))
+        log.error("refund.failed_at_provider", session_id=session.id, amount=amount, event_id=event.id)
+        return "refund_due"
 
     async def _log(self, tx: UnitOfWork, session: Session, before: SessionStatus, reason: str) -> None:
         await tx.sessions.log(StatusChange(session.id, before, session.status, Actor.SYSTEM, self.clock.now(), reason))

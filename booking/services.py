@@ -511,7 +511,7 @@ class BookingService:
         due = session.refund_due
         if due <= 0:
             return session
-        key = f"refund-{session_id}-{session.amount_refunded}-{due}"
+        key = f"refund-{session_id}-{session.amount_refunded}-{due}-{session.refund_attempt}"
         ref = await self.payments.refund(session, due, key)
         async with self.uow() as uow:
             session = await self._locked(uow, session_id)

@@ -183,6 +183,13 @@ def translate(event) -> PaymentEvent:
             session_id=_session_id(obj), checkout_ref=state.ref, payment_ref=state.payment_ref,
             amount=state.amount,
         )
+    failed_refund = event["type"] == "refund.failed" or (
+        event["type"] == "charge.refund.updated" and obj.get("status") in ("failed", "canceled"))
+    if failed_refund:
+        return PaymentEvent(
+            id=event["id"], kind="refund_failed", provider_type=event["type"], session_id=_session_id(obj),
+            payment_ref=obj.get("payment_intent"), amount=obj.get("amount") or 0,
+        )
     if event["type"] == "charge.refunded":
         payment_intent = obj.get("payment_intent")
         return PaymentEvent(

@@ -131,6 +131,7 @@ sessions = Table(
     Column("amount_paid", Integer, nullable=False),
     Column("amount_refunded", Integer, nullable=False),
     Column("refund_due", Integer, nullable=False, server_default="0"),
+    Column("refund_attempt", Integer, nullable=False, server_default="0"),
     Column("hold_expires_at", UTCDateTime),
     Column("checkout_ref", String(255), unique=True),
     Column("checkout_url", Text),

@@ -14,7 +14,7 @@ from booking.errors import PolicyViolation
 from booking.model import Actor, SessionStatus
 from integrations.stripe_payments import checkout_expires_at
 from tests.payments.conftest import PRICE, PUBLIC_BASE_URL, WEBHOOK_SECRET, payment_settings, running_app
-from tests.payments.stripe_standin import send, sign
+from tests.payments.stripe_standin import make_event, send, sign
 
 HELD, SCHEDULED, CANCELLED = SessionStatus.HELD, SessionStatus.SCHEDULED, SessionStatus.CANCELLED
 
@@ -250,7 +250,7 @@ async def test_payment_after_the_slot_was_taken_is_refunded_in_full(payments_app
     assert session.amount_paid == PRICE and session.amount_refunded == PRICE and session.refund_due == 0
     refunds = standin.refunds(intent_id)
     assert [(r["amount"], r["status"]) for r in refunds] == [(PRICE, "succeeded")]
-    assert standin.refund_keys == [f"refund-{first.id}-0-{PRICE}"]
+    assert standin.refund_keys == [f"refund-{first.id}-0-{PRICE}-0"]
     messages = dict(await env.outbox(first.id))
     assert messages["payment_refunded"] == {"amount": PRICE, "reason": "slot_taken"}
     assert messages["refund_sent"] == {"amount": PRICE}
@@ -280,7 +280,7 @@ async def test_payment_for_a_hold_cancelled_meanwhile_is_refunded_even_when_stri
     settled = await env.service.session(held.id)
     assert settled.refund_due == 0 and settled.amount_refunded == PRICE and settled.status is CANCELLED
     assert [r["amount"] for r in standin.refunds(owed.payment_ref)] == [PRICE]
-    assert standin.refund_keys == [f"refund-{held.id}-0-{PRICE}"]
+    assert standin.refund_keys == [f"refund-{held.id}-0-{PRICE}-0"]
 
 
 # ---- cancellations and refunds ------------------------------------------------------------------
@@ -294,7 +294,7 @@ async def test_author_cancelling_a_day_ahead_gets_everything_back(payments_app):
 
     assert cancelled.status is CANCELLED and cancelled.amount_refunded == PRICE and cancelled.refund_due == 0
     assert [r["amount"] for r in standin.refunds(intent_id)] == [PRICE]
-    assert standin.refund_keys == [f"refund-{session.id}-0-{PRICE}"]
+    assert standin.refund_keys == [f"refund-{session.id}-0-{PRICE}-0"]
     assert env.video.deleted == [session.meeting_url]
 
 
@@ -345,7 +345,7 @@ async def test_partial_refunds_are_exact_and_each_has_its_own_idempotency_key(pa
 
     assert rest.amount_refunded == PRICE and rest.refund_due == 0
     assert sorted(r["amount"] for r in standin.refunds(intent_id)) == sorted([1234, PRICE - 1234])
-    assert standin.refund_keys == [f"refund-{session.id}-0-1234", f"refund-{session.id}-1234-{PRICE - 1234}"]
+    assert standin.refund_keys == [f"refund-{session.id}-0-1234-0", f"refund-{session.id}-1234-{PRICE - 1234}-0"]
     assert standin.payment_intent(intent_id)["latest_charge"]["amount_refunded"] == PRICE
 
 
@@ -431,7 +431,7 @@ async def test_refund_while_stripe_is_unreachable_is_owed_and_paid_later(payment
     settled = await env.service.session(session.id)
     assert settled.refund_due == 0 and settled.amount_refunded == PRICE and settled.status is CANCELLED
     assert [r["amount"] for r in standin.refunds(intent_id)] == [PRICE]
-    assert standin.refund_keys == [f"refund-{session.id}-0-{PRICE}"]
+    assert standin.refund_keys == [f"refund-{session.id}-0-{PRICE}-0"]
     assert await env.service.settle_refunds() == 0
 
 
@@ -506,3 +506,26 @@ async def test_reconcile_closes_the_open_checkout_of_a_released_hold_once(paymen
     assert standin.checkouts[first.checkout_ref]["status"] == "expired"
     assert (await env.service.session(first.id)).checkout_url is None  # no longer watched
     await env.payments.reconcile()  # nothing more to do, and no error
+
+
+async def test_a_refund_that_fails_later_at_stripe_is_owed_again_and_retried(payments_app):
+    env, standin = payments_app, payments_app.standin
+    session, intent = await env.book_and_pay()
+    await env.service.cancel(session.id, by=Actor.COACH)
+    [refund] = standin.refunds(intent)
+    assert (await env.service.session(session.id)).amount_refunded == PRICE
+
+    failed = make_event("refund.failed", {**refund, "status": "failed", "failure_reason": "expired_or_canceled_card"})
+    answer = await env.deliver(failed)
+
+    assert answer.status_code == 200 and answer.json()["outcome"] == "refund_due"
+    again = await env.service.session(session.id)
+    # Owed again; the retry went out at once under a new key. (localstripe still counts the first
+    # refund, so it refuses the retry here and the amount stays owed for the next attempt.)
+    assert (again.amount_refunded, again.refund_due) == (0, PRICE)
+    assert len(set(standin.refund_keys)) == 2
+    assert (await env.deliver(failed)).json()["outcome"] == "duplicate"
+    assert (await env.service.session(session.id)).refund_due == PRICE  # a replay changes nothing
+    # The one refusal is the simulated state (localstripe cannot fail a refund), nothing else.
+    assert [v for v in standin.violations if "greater than unrefunded" in v] == standin.violations != []
+    standin.violations.clear()

@@ -63,7 +63,7 @@ async def test_book_pay_refund_cancel_and_reconcile_through_the_cli(database_url
         assert cancelled["refund_due"] == 0 and cancelled["payment"] == "refunded"
         intent_id = standin.intent_of(checkout_ref)
         assert sorted(r["amount"] for r in standin.refunds(intent_id)) == [1000, PRICE - 1000]
-        assert standin.refund_keys == [f"refund-{booked['id']}-0-1000", f"refund-{booked['id']}-1000-{PRICE - 1000}"]
+        assert standin.refund_keys == [f"refund-{booked['id']}-0-1000-0", f"refund-{booked['id']}-1000-{PRICE - 1000}-0"]
 
         # Paid at Stripe, webhook lost: `payments reconcile` confirms it.
         lost = await app.book(72, author_id=author.id)

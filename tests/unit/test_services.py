@@ -451,7 +451,7 @@ async def test_refund_is_recorded_only_when_the_gateway_accepts_it():
     stored = w.store.sessions[s.id]
     assert (stored.amount_refunded, stored.refund_due) == (6000, 0)
     # a retry of the same refund carries the same idempotency key
-    assert w.payments.refunds[0][2] == f"refund-{s.id}-0-6000"
+    assert w.payments.refunds[0][2] == f"refund-{s.id}-0-6000-0"
 
 
 async def test_refund_amount_is_bounded_by_what_is_left():
