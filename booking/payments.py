@@ -197,6 +197,7 @@ class PaymentService:
         return "closed"
 
     async def _reconcile_hold(self, hold: Session, *, expired: bool) -> str:
+        state = None  # stays None when there is no checkout to ask about (it was never made)
         if hold.checkout_ref and self.gateway.enabled:
             try:
                 state = await self.gateway.checkout_state(hold.checkout_ref)
