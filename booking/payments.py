@@ -10,7 +10,7 @@ from datetime import timedelta
 import structlog
 
 from booking.errors import PaymentError
-from booking.model import Actor, Session, SessionStatus, StatusChange
+from booking.model import Actor, Session, SessionStatus
 from booking.ports import UnitOfWork
 from booking.services import BookingService
 
@@ -49,8 +49,7 @@ class PaymentService:
             if session is None:
                 await tx.commit()  # acknowledged: not ours, or nothing to do
                 return "ignored"
-            await tx.lock_coach(session.coach_id)
-            session = await tx.sessions.get(session.id, for_update=True)  # fresh, under the locks
+            session = await self.booking._locked(tx, session.id)  # fresh, under the locks
             handler = {
                 "paid": self._on_paid,
                 "expired": self._on_released,
@@ -86,16 +85,14 @@ class PaymentService:
     async def _on_paid(self, tx: UnitOfWork, session: Session, event: PaymentEvent) -> str:
         if event.payment_ref and session.payment_ref == event.payment_ref:
             return "already recorded"  # e.g. completed and async_payment_succeeded for one payment
-        now = self.clock.now()
         before = session.status
+        if before is SessionStatus.HELD:
+            await self.booking._mark_paid(tx, session, amount=event.amount, payment_ref=event.payment_ref)
+            return "confirmed"
+        now = self.clock.now()
         session.amount_paid += event.amount
         session.payment_ref = event.payment_ref
         session.updated_at = now
-        if before is SessionStatus.HELD:
-            session.status, session.hold_expires_at = SessionStatus.SCHEDULED, None
-            await self._log(tx, session, before, "paid")
-            await self.booking._enqueue_confirmation(tx, session)  # confirmation and reminders
-            return "confirmed"
         if before is SessionStatus.CANCELLED and session.cancelled_by is Actor.SYSTEM and session.starts_at > now:
             # Paid after the hold was released: keep the booking if nobody has taken the slot.
             # The coach lock is held, so this check cannot race another booking.
@@ -104,7 +101,7 @@ class PaymentService:
                 session.status = SessionStatus.SCHEDULED
                 session.cancelled_by = session.cancelled_at = session.cancel_reason = None
                 session.hold_expires_at = None
-                await self._log(tx, session, before, "paid after the hold expired; slot still free")
+                await self.booking._log(tx, session, before, Actor.SYSTEM, "paid after the hold expired; slot still free")
                 await self.booking._enqueue_confirmation(tx, session)  # confirmation and reminders
                 return "confirmed"
         # Paid for a session that cannot take place (or paid twice): give everything back.
@@ -115,7 +112,7 @@ class PaymentService:
         else:
             reason = "cancelled"
         session.refund_due += event.amount
-        await self._log(tx, session, before, f"payment refunded in full ({reason})")
+        await self.booking._log(tx, session, before, Actor.SYSTEM, f"payment refunded in full ({reason})")
         await tx.outbox.add(self.booking._message("payment_refunded", session, amount=event.amount, reason=reason))
         return "refund_due"
 
@@ -132,8 +129,7 @@ class PaymentService:
         delta = total - session.amount_refunded
         session.amount_refunded = total
         session.refund_due = max(0, session.refund_due - delta)
-        await tx.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
-                                           self.clock.now(), f"refund of {delta} recorded from the provider"))
+        await self.booking._note(tx, session, Actor.SYSTEM, f"refund of {delta} recorded from the provider")
         return "refund recorded"
 
     async def _on_refund_failed(self, tx: UnitOfWork, session: Session, event: PaymentEvent) -> str:
@@ -145,13 +141,9 @@ class PaymentService:
         session.amount_refunded -= amount
         session.refund_due += amount
         session.refund_attempt += 1
-        await tx.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
-                                           self.clock.now(), f"refund of {amount} failed at the provider; owed again"))
+        await self.booking._note(tx, session, Actor.SYSTEM, f"refund of {amount} failed at the provider; owed again")
         log.error("refund.failed_at_provider", session_id=session.id, amount=amount, event_id=event.id)
         return "refund_due"
-
-    async def _log(self, tx: UnitOfWork, session: Session, before: SessionStatus, reason: str) -> None:
-        await tx.sessions.log(StatusChange(session.id, before, session.status, Actor.SYSTEM, self.clock.now(), reason))
 
     # ---- reconciliation (scheduler and `coachbot payments reconcile`) ----------------------
 
@@ -218,13 +210,6 @@ class PaymentService:
                     log.warning("reconcile.expire_failed", session_id=hold.id, error=str(exc))
         if not expired:
             return "open"
-        async with self.uow() as tx:
-            await tx.lock_coach(hold.coach_id)
-            session = await tx.sessions.get(hold.id, for_update=True)
-            if session.status is not SessionStatus.HELD:
-                return "ignored"
-            await self.booking._release_hold(tx, session, "hold expired")
-            if state is not None and state.status != "open":
-                session.checkout_url = None  # settled at the provider: nothing to watch later
-            await tx.commit()
-        return "released"
+        closed = state is not None and state.status != "open"  # settled there: nothing to watch later
+        released = await self.booking.release_expired_hold(hold.id, checkout_closed=closed)
+        return "released" if released else "ignored"

@@ -441,18 +441,21 @@ class BookingService:
         """Payment arrived for a held session: schedule it (issue: payments)."""
         async with self.uow() as uow:
             session = await self._locked(uow, session_id)
-            await uow.lock_coach(session.coach_id)
             if session.status is not SessionStatus.HELD:
                 raise InvalidTransition(f"session {session_id} is {session.status.value}, not held")
-            session.amount_paid += amount
-            session.payment_ref = payment_ref
-            self._transition(uow, session, SessionStatus.SCHEDULED)
-            session.hold_expires_at = None
-            await self._log(uow, session, SessionStatus.HELD, Actor.SYSTEM, "paid")
-            await uow.sessions.save(session)
-            await self._enqueue_confirmation(uow, session)
+            await self._mark_paid(uow, session, amount=amount, payment_ref=payment_ref)
             await uow.commit()
         return await self._attach_meeting(session)
+
+    async def _mark_paid(self, uow: UnitOfWork, session: Session, *, amount: int, payment_ref: str | None) -> None:
+        """A held session's payment arrived: schedule it and queue the confirmation and reminders."""
+        session.amount_paid += amount
+        session.payment_ref = payment_ref
+        self._transition(session, SessionStatus.SCHEDULED)
+        session.hold_expires_at = None
+        await self._log(uow, session, SessionStatus.HELD, Actor.SYSTEM, "paid")
+        await uow.sessions.save(session)
+        await self._enqueue_confirmation(uow, session)
 
     async def cancel(
         self, session_id: int, *, by: Actor, reason: str | None = None, author_id: int | None = None
@@ -471,7 +474,7 @@ class BookingService:
             else:
                 refund = self.settings.policy.refund_on_cancel(session, by, now)
             before = session.status
-            self._transition(uow, session, SessionStatus.CANCELLED)
+            self._transition(session, SessionStatus.CANCELLED)
             session.cancelled_by, session.cancelled_at, session.cancel_reason = by, now, reason
             session.refund_due += refund
             await uow.outbox.supersede(session.id, TIMED_MESSAGES, now)
@@ -497,8 +500,7 @@ class BookingService:
             if amount <= 0 or amount > left:
                 raise InvalidInput("amount", f"must be between 1 and {left} (what is left to refund)")
             session.refund_due += amount
-            await uow.sessions.log(StatusChange(session.id, session.status, session.status, Actor.ADMIN,
-                                                self.clock.now(), f"refund of {amount} requested ({reason})"))
+            await self._note(uow, session, Actor.ADMIN, f"refund of {amount} requested ({reason})")
             await uow.sessions.save(session)
             await uow.commit()
         return await self.settle_refund(session_id)
@@ -520,8 +522,7 @@ class BookingService:
                 return session  # recorded meanwhile from the provider's own refund event
             session.amount_refunded += paid_out
             session.refund_due -= paid_out
-            await uow.sessions.log(StatusChange(session.id, session.status, session.status, Actor.SYSTEM,
-                                                self.clock.now(), f"refunded {paid_out} ({ref})"))
+            await self._note(uow, session, Actor.SYSTEM, f"refunded {paid_out} ({ref})")
             await uow.sessions.save(session)
             await uow.outbox.add(self._message("refund_sent", session, amount=paid_out))
             await uow.commit()
@@ -601,7 +602,6 @@ class BookingService:
                 raise InvalidTransition(f"session {session_id} is {session.status.value}; only scheduled sessions can move")
             self.settings.policy.check_reschedule(session, by, self.clock.now())
             coach = await self._coach(uow, session.coach_id)
-            await uow.lock_coach(coach.id)
             # Validated with this session's own span ignored, then moved in place in the same
             # transaction: the new slot is secured before the old one is released.
             slot = await self._check_bookable(uow, coach, new_start, session.duration_minutes, exclude=session.id)
@@ -630,7 +630,7 @@ class BookingService:
 
     async def _complete(self, uow: UnitOfWork, session: Session, by: Actor) -> None:
         before = session.status
-        self._transition(uow, session, SessionStatus.COMPLETED)
+        self._transition(session, SessionStatus.COMPLETED)
         coach = await self._coach(uow, session.coach_id)
         coach.total_sessions += 1
         await self._log(uow, session, before, by, "completed")
@@ -657,7 +657,7 @@ class BookingService:
                 if session.ends_at + grace <= now:
                     await self._complete(uow, session, Actor.SYSTEM)
                 elif session.status is SessionStatus.SCHEDULED:
-                    self._transition(uow, session, SessionStatus.IN_PROGRESS)
+                    self._transition(session, SessionStatus.IN_PROGRESS)
                     await self._log(uow, session, SessionStatus.SCHEDULED, Actor.SYSTEM, "started")
                     await uow.sessions.save(session)
                 else:
@@ -681,7 +681,7 @@ class BookingService:
                 session.status = SessionStatus.SCHEDULED
                 coach = await self._coach(uow, session.coach_id)
                 coach.total_sessions -= 1
-            self._transition(uow, session, SessionStatus.NO_SHOW)
+            self._transition(session, SessionStatus.NO_SHOW)
             refund = self.settings.policy.refund_on_no_show(session, who)
             session.refund_due += refund
             await self._log(uow, session, before, Actor.ADMIN, f"{who.value} did not show")
@@ -735,35 +735,39 @@ class BookingService:
             return await uow.sessions.list(coach_id=coach_id, author_id=author_id)
 
     async def expire_holds(self) -> int:
-        """Release every hold past its expiry, one coach at a time under that coach's lock."""
+        """Release every hold past its expiry, without asking the payment provider (reconcile
+        asks it first; this is for when there is none to ask)."""
         async with self.uow() as uow:
-            coach_ids = sorted({s.coach_id for s in await uow.sessions.expired_holds(self.clock.now())})
+            expired = await uow.sessions.holds(expired_before=self.clock.now())
         released = 0
-        for coach_id in coach_ids:
-            async with self.uow() as uow:
-                await uow.lock_coach(coach_id)
-                released += await self._release_expired_holds(uow, coach_id)
-                await uow.commit()
+        for hold in expired:
+            released += await self.release_expired_hold(hold.id)
         return released
+
+    async def release_expired_hold(self, session_id: int, *, checkout_closed: bool = False) -> bool:
+        """Release a hold that has run out, re-read under the locks; False if it was paid or
+        released meanwhile. `checkout_closed`: its checkout is settled, so forget the link."""
+        async with self.uow() as uow:
+            session = await self._locked(uow, session_id)
+            if session.status is not SessionStatus.HELD:
+                return False
+            await self._release_hold(uow, session, "hold expired")
+            if checkout_closed:
+                session.checkout_url = None
+            await uow.commit()
+        return True
 
     # ---- helpers -------------------------------------------------------------------------
 
-    async def _release_expired_holds(self, uow: UnitOfWork, coach_id: int | None) -> int:
-        now = self.clock.now()
-        expired = await uow.sessions.expired_holds(now, coach_id=coach_id)
-        for session in expired:
-            await self._release_hold(uow, session, "hold expired")
-        return len(expired)
-
     async def _release_hold(self, uow: UnitOfWork, session: Session, reason: str) -> None:
-        self._transition(uow, session, SessionStatus.CANCELLED)
+        self._transition(session, SessionStatus.CANCELLED)
         session.cancelled_by, session.cancelled_at, session.cancel_reason = Actor.SYSTEM, self.clock.now(), reason
         session.hold_expires_at = None
         await self._log(uow, session, SessionStatus.HELD, Actor.SYSTEM, reason)
         await uow.sessions.save(session)
         await uow.outbox.add(self._message("hold_expired", session, reason=reason))
 
-    def _transition(self, uow: UnitOfWork, session: Session, to: SessionStatus) -> None:
+    def _transition(self, session: Session, to: SessionStatus) -> None:
         if to not in ALLOWED_TRANSITIONS[session.status]:
             raise InvalidTransition(
                 f"session {session.id} is {session.status.value} and cannot become {to.value}"
@@ -773,6 +777,10 @@ class BookingService:
 
     async def _log(self, uow: UnitOfWork, session: Session, before: SessionStatus, actor: Actor, reason: str):
         await uow.sessions.log(StatusChange(session.id, before, session.status, actor, self.clock.now(), reason))
+
+    async def _note(self, uow: UnitOfWork, session: Session, actor: Actor, text: str) -> None:
+        """An entry in the session's log that changes no status (refunds and the like)."""
+        await self._log(uow, session, session.status, actor, text)
 
     def _require_started(self, session: Session) -> None:
         if self.clock.now() < session.starts_at:

@@ -128,11 +128,6 @@ def session_json(s: Session, tz: str) -> dict:
     }
 
 
-async def _session_out(c: Container, s: Session) -> tuple[Session, str]:
-    coach = await c.service.coach(s.coach_id)
-    return s, coach.timezone
-
-
 def _payment_state(s: Session) -> str:
     if s.price_amount == 0 or (s.amount_paid == 0 and s.status is not SessionStatus.HELD and not s.checkout_ref):
         return "included"
@@ -581,7 +576,9 @@ def seed_demo() -> None:
 
 
 async def _then(c: Container, pending: Awaitable[Session]) -> tuple[Session, str]:
-    return await _session_out(c, await pending)
+    """The session a command produced, with its coach's zone to show its times in."""
+    session = await pending
+    return session, (await c.service.coach(session.coach_id)).timezone
 
 
 # ---- entry point ----------------------------------------------------------------------------

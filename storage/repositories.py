@@ -6,7 +6,9 @@ from datetime import datetime
 
 import functools
 
-from sqlalchemy import Integer, bindparam, case, cast, delete, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import (
+    Integer, bindparam, case, cast, delete, func, insert, literal, null, or_, select, tuple_, union_all, update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,11 +37,9 @@ COACH_LOCK_NAMESPACE = 7301  # first key of pg_advisory_xact_lock(int, int): "co
 _KIND_BUSY, _KIND_RULE, _KIND_BLOCK, _KIND_EXTRA = 0, 1, 2, 3
 
 
-def calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
+def _calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
     found = Calendar(rules=[], overrides=[], busy=[], expired_holds=[])
     for kind, weekday, first, last, t_from, t_to, hold_expires_at, row_id in rows:
-        if kind is None:
-            continue  # the coach has nothing on the calendar (outer join in open_booking)
         if kind == _KIND_RULE:
             found.rules.append(AvailabilityRule(coach_id, weekday, first, last, id=row_id))
         elif kind == _KIND_BUSY:
@@ -56,11 +56,11 @@ def calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
 
 
 @functools.cache
-def calendar_statement(with_sessions: bool, with_exclude: bool):
+def _calendar_statement(with_sessions: bool, with_exclude: bool):
     def no_int():
         return cast(null(), Integer)
 
-    def no_time():  # a fresh element per column: a shared one collapses columns inside a subquery
+    def no_time():  # a fresh element per column (a shared one collapses columns inside a subquery)
         return cast(null(), UTCDateTime())
 
     coach_id, start, end = bindparam("coach_id"), bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
@@ -100,6 +100,11 @@ def _booking_statement(messages: int):
     ctes = [_insert_for(t.session_status_changes, created, _CHANGE_COLUMNS, "log_").cte("new_change")]
     ctes += [_insert_for(t.outbox, created, _OUTBOX_COLUMNS, f"out{i}_").cte(f"new_message_{i}") for i in range(messages)]
     return select(created.c.id).add_cte(*ctes)
+
+
+def _upsertable_insert(db: AsyncSession, table):
+    """INSERT with the dialect's ON CONFLICT support (PostgreSQL or SQLite)."""
+    return (pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def _insert_for(table, created, columns, prefix: str):
@@ -161,15 +166,6 @@ class AvailabilityRepository:
         await self.db.delete(rule)
         await self.db.flush()
 
-    async def overrides(self, coach_id: int, start: datetime, end: datetime) -> list[DateOverride]:
-        c = t.date_overrides.c
-        query = (
-            select(DateOverride)
-            .where(c.coach_id == coach_id, c.starts_at < end, c.ends_at > start)
-            .order_by(c.starts_at)
-        )
-        return list((await self.db.scalars(query)).all())
-
     async def add_override(self, override: DateOverride) -> DateOverride:
         self.db.add(override)
         await self.db.flush()
@@ -181,9 +177,9 @@ class AvailabilityRepository:
     ) -> Calendar:
         # One round trip for everything the slot engine needs (booking is dominated by round
         # trips), with the statement built once so SQLAlchemy's compiled cache is hit directly.
-        statement = calendar_statement(sessions, exclude is not None)
+        statement = _calendar_statement(sessions, exclude is not None)
         params = {"coach_id": coach_id, "start": start, "end": end, "exclude": exclude}
-        return calendar_from_rows(coach_id, await self.db.execute(statement, params), now)
+        return _calendar_from_rows(coach_id, await self.db.execute(statement, params), now)
 
 
 class SessionRepository:
@@ -263,13 +259,6 @@ class SessionRepository:
         order = c.starts_at.desc() if before is not None and after is None else c.starts_at
         return list((await self.db.scalars(query.order_by(order, c.id).limit(limit))).all())
 
-    async def expired_holds(self, now: datetime, *, coach_id: int | None = None) -> list[Session]:
-        c = t.sessions.c
-        query = select(Session).where(c.status == SessionStatus.HELD, c.hold_expires_at <= now)
-        if coach_id is not None:
-            query = query.where(c.coach_id == coach_id)
-        return list((await self.db.scalars(query.order_by(c.id))).all())
-
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
         c = t.sessions.c
         query = select(Session).where(c.status == SessionStatus.HELD)
@@ -330,9 +319,7 @@ class PaymentEventLog:
         self.db = db
 
     async def record(self, event_id: str, kind: str, at: datetime) -> bool:
-        dialect = self.db.bind.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(t.payment_events).values(id=event_id, type=kind, received_at=at)
+        statement = _upsertable_insert(self.db, t.payment_events).values(id=event_id, type=kind, received_at=at)
         result = await self.db.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
         return result.rowcount == 1
 
@@ -393,8 +380,7 @@ class TelegramStateRepository:
         """Insert or replace (kind, key) -> data, one statement for all rows."""
         if not rows:
             return
-        insert_ = pg_insert if self.db.bind.dialect.name == "postgresql" else sqlite_insert
-        statement = insert_(t.telegram_state)
+        statement = _upsertable_insert(self.db, t.telegram_state)
         statement = statement.on_conflict_do_update(
             index_elements=["kind", "key"],
             set_={"data": statement.excluded.data, "updated_at": statement.excluded.updated_at},
@@ -402,6 +388,7 @@ class TelegramStateRepository:
         await self.db.execute(statement, [{"kind": k, "key": key, "data": d, "updated_at": at} for k, key, d in rows])
 
     async def delete(self, keys: list[tuple[str, str]]) -> None:
+        if not keys:
+            return
         c = t.telegram_state.c
-        for kind, key in keys:
-            await self.db.execute(delete(t.telegram_state).where(c.kind == kind, c.key == key))
+        await self.db.execute(delete(t.telegram_state).where(tuple_(c.kind, c.key).in_(keys)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import bindparam, select, text, true
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -32,7 +32,6 @@ class SqlUnitOfWork:
     def __init__(self, sessions: async_sessionmaker, dialect: str):
         self._sessions = sessions
         self._dialect = dialect
-        self.autocommit = False
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self.db = self._sessions()
@@ -58,14 +57,13 @@ class SqlUnitOfWork:
                 raise translated from exc
 
     async def use_autocommit(self) -> bool:
-        # A booking then costs two round trips (read, then one statement that locks, inserts and
-        # commits) instead of five. Safe because the write takes the coach's lock before its
+        # A booking then costs three round trips (parties, calendar, then one statement that locks,
+        # inserts and commits) instead of five. Safe because the write takes the coach's lock before its
         # inserts and the exclusion constraint judges them: a stale read can only end in
         # SlotConflict, never in a double booking. SQLite keeps BEGIN IMMEDIATE.
         if self._dialect != "postgresql":
             return False
         await self.db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        self.autocommit = True
         return True
 
     async def commit(self) -> None:
@@ -79,12 +77,9 @@ class SqlUnitOfWork:
                 text("SELECT pg_advisory_xact_lock(:ns, :coach)"), {"ns": COACH_LOCK_NAMESPACE, "coach": coach_id}
             )
 
-
     async def open_booking(self, coach_id: int, author_id: int):
         row = (await self.db.execute(_open_booking_statement(), {"coach_id": coach_id, "author_id": author_id})).first()
-        if row is None:
-            return None, await self.authors.get(author_id)
-        return row[0], row[1]
+        return (row[0], row[1]) if row is not None else (None, None)  # no coach: the author is moot
 
 
 @functools.cache

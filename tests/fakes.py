@@ -153,7 +153,7 @@ class FakeAvailability:
     async def remove_rule(self, rule: AvailabilityRule) -> None:
         del self.data.rules[rule.id]
 
-    async def overrides(self, coach_id: int, start: datetime, end: datetime) -> list[DateOverride]:
+    async def _overrides(self, coach_id: int, start: datetime, end: datetime) -> list[DateOverride]:
         found = [
             o for o in self.data.overrides.values()
             if o.coach_id == coach_id and o.starts_at < end and o.ends_at > start
@@ -164,7 +164,7 @@ class FakeAvailability:
         self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
         exclude: int | None = None, sessions: bool = True,
     ) -> Calendar:
-        found = Calendar(rules=await self.rules(coach_id), overrides=await self.overrides(coach_id, start, end),
+        found = Calendar(rules=await self.rules(coach_id), overrides=await self._overrides(coach_id, start, end),
                          busy=[], expired_holds=[])
         if sessions:
             for s in sorted(self.data.sessions.values(), key=lambda s: s.blocked_from):
@@ -257,16 +257,6 @@ class FakeSessions:
         found.sort(key=lambda s: s.id)
         found.sort(key=lambda s: s.starts_at, reverse=before is not None and after is None)
         return found[:limit]
-
-    async def expired_holds(self, now: datetime, *, coach_id: int | None = None) -> list[Session]:
-        found = [
-            s for s in self.data.sessions.values()
-            if s.status is SessionStatus.HELD
-            and s.hold_expires_at is not None
-            and s.hold_expires_at <= now
-            and (coach_id is None or s.coach_id == coach_id)
-        ]
-        return sorted(found, key=lambda s: s.id)
 
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
         found = [

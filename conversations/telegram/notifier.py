@@ -13,7 +13,6 @@ import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import structlog
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -24,7 +23,7 @@ from booking.errors import NotFound
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
 from booking.services import BookingService
 from conversations.calendar_invite import session_ics
-from conversations.telegram import keyboards
+from conversations.telegram import keyboards, texts
 
 log = structlog.get_logger(__name__)
 
@@ -286,8 +285,7 @@ class TelegramNotifier:
 
 def local_time(instant: datetime, zone: str) -> str:
     """'Tue 1 Dec 2026, 09:00 EST (America/New_York)': the author's wall clock, zone named."""
-    moment = instant.astimezone(ZoneInfo(zone))
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} {moment.tzname()} ({zone})"
+    return texts.when(instant, zone, abbreviation=True)
 
 
 def span(minutes: int) -> str:

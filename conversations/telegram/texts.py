@@ -28,10 +28,11 @@ def local(instant: datetime, zone: str) -> datetime:
     return instant.astimezone(ZoneInfo(zone))
 
 
-def when(instant: datetime, zone: str) -> str:
-    """'Tue 8 Jan 2030, 14:00 (Europe/Berlin)'"""
+def when(instant: datetime, zone: str, *, abbreviation: bool = False) -> str:
+    """'Tue 8 Jan 2030, 14:00 (Europe/Berlin)', or with the abbreviation '... 14:00 CET (Europe/Berlin)'."""
     at = local(instant, zone)
-    return f"{at:%a} {at.day} {at:%b %Y, %H:%M} ({zone})"
+    abbr = f" {at.tzname()}" if abbreviation else ""
+    return f"{at:%a} {at.day} {at:%b %Y, %H:%M}{abbr} ({zone})"
 
 
 def short_when(instant: datetime, zone: str) -> str:
