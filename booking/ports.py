@@ -31,6 +31,19 @@ class Calendar:
     expired_holds: list[int]  # held sessions past their expiry inside the window
 
 
+@dataclass(frozen=True)
+class BookingSnapshot:
+    """What a booking needs to know about its coach and author, possibly from a cache: shared,
+    never to be changed. `versions` are the rows' versions when read; `sessions.add_booking`
+    given the snapshot inserts only if they still hold."""
+
+    coach: Coach
+    author: Author
+    rules: list[AvailabilityRule]
+    overrides: list[DateOverride]  # every date override not yet over when read
+    versions: tuple[int, int] | None = None
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -64,9 +77,14 @@ class SessionRepository(Protocol):
     async def add(self, session: Session) -> Session:
         """Insert and flush; raises SlotConflict when the database guard rejects it."""
 
-    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+    async def add_booking(
+        self, session: Session, change: StatusChange, messages: list[OutboxMessage], *,
+        snapshot: BookingSnapshot | None = None,
+    ) -> Session:
         """Insert a new session with its first status change and outbox messages (ids filled in),
-        atomically and under the coach's lock; raises SlotConflict when the database guard rejects it."""
+        atomically and under the coach's lock; raises SlotConflict when the database guard rejects it.
+        With a `snapshot`: raises StaleSnapshot, having written nothing, if its coach or author
+        changed since it was read (and drops the cached copies)."""
 
     async def get(self, session_id: int, *, for_update: bool = False) -> Session | None:
         """`for_update`: lock the row until the transaction ends and re-read it."""
@@ -133,8 +151,11 @@ class UnitOfWork(Protocol):
         """Serialise writers of one coach's calendar until the transaction ends."""
 
     async def open_booking(self, coach_id: int, author_id: int) -> tuple[Coach | None, Author | None]:
-        """Both parties of a new booking, in one round trip (no lock: take `lock_coach` first
-        when not in autocommit mode)."""
+        """Both parties of a new booking, in one round trip (take `lock_coach` first)."""
+
+    async def booking_snapshot(self, coach_id: int, author_id: int, *, now: datetime) -> BookingSnapshot | None:
+        """The coach, its weekly rules and date overrides, and the author, usually without a round
+        trip (from a cache kept honest by `add_booking`'s version check); None if either is unknown."""
 
     async def use_autocommit(self) -> bool:
         """Before the first statement: run each statement as its own transaction, if the engine

@@ -20,6 +20,7 @@ from booking.errors import (
     SlotConflict,
     SlotTaken,
     SlotUnavailable,
+    StaleSnapshot,
     TransientConflict,
 )
 from booking.model import (
@@ -48,6 +49,7 @@ TIMED_MESSAGES = ("reminder", "starting_now")  # due at times tied to the sessio
 CALENDAR_BUSY = "the coach's calendar is busy right now; please try again in a moment"
 ALTERNATIVES_SPAN = timedelta(days=7)
 MAX_SLOT_WINDOW = timedelta(days=400)
+PROBE = timedelta(microseconds=1)  # a window holding just one start: "is this exact slot bookable?"
 
 
 MATERIAL_KINDS = ("manuscript", "notes", "outline", "homework", "other")
@@ -280,22 +282,21 @@ class BookingService:
 
     async def _check_bookable(
         self, uow: UnitOfWork, coach: Coach, start: datetime, minutes: int, *, exclude: int | None = None,
-        may_write: bool = True,
     ) -> Interval:
-        """Re-validate the slot at booking time (under the coach's lock, or before a write that takes it)."""
-        probe_end = start + timedelta(microseconds=1)
-        calendar = await self._calendar(uow, coach, start, probe_end, minutes, exclude=exclude)
-        if calendar.expired_holds and not may_write:
-            raise _NeedsTransaction()
+        """Re-validate the slot at booking time, under the coach's lock."""
+        calendar = await self._calendar(uow, coach, start, start + PROBE, minutes, exclude=exclude)
         for session_id in calendar.expired_holds:  # lapsed holds give way at once, not at the next sweep
             await self._release_hold(uow, await self._session(uow, session_id), "hold expired")
-        found = self._compute(coach, calendar, start, probe_end, minutes)
-        if found and found[0].start == start:
-            return found[0]
-        by_rules = self._compute(coach, calendar, start, probe_end, minutes, busy=[])
-        if by_rules and by_rules[0].start == start:
+        slot = self._slot_at(coach, calendar, start, minutes)
+        if slot is not None:
+            return slot
+        if self._slot_at(coach, calendar, start, minutes, busy=[]) is not None:
             raise SlotConflict()
         raise SlotUnavailable(self._why_unavailable(coach, start))
+
+    def _slot_at(self, coach: Coach, calendar: Calendar, start: datetime, minutes: int, *, busy=None) -> Interval | None:
+        found = self._compute(coach, calendar, start, start + PROBE, minutes, busy=busy)
+        return found[0] if found and found[0].start == start else None
 
     def _why_unavailable(self, coach: Coach, start: datetime) -> str:
         now = self.clock.now()
@@ -334,10 +335,8 @@ class BookingService:
         focus = v.text("focus", focus, max_len=1000)
 
         async def attempt() -> Session:
-            try:
-                return await self._book_once(coach_id, author_id, start, duration, focus)
-            except _NeedsTransaction:
-                return await self._book_once(coach_id, author_id, start, duration, focus, fast=False)
+            booked = await self._book_from_snapshot(coach_id, author_id, start, duration, focus)
+            return booked or await self._book_locked(coach_id, author_id, start, duration, focus)
 
         try:
             session = await self._retrying(attempt)
@@ -346,6 +345,7 @@ class BookingService:
         except SlotUnavailable as exc:
             exc.alternatives = await self._alternatives(coach_id, start, duration)
             raise
+        log.info("session.booked", session_id=session.id, coach_id=coach_id, status=session.status.value)
         return await self._after_booking(session)
 
     async def _retrying(self, attempt):
@@ -357,11 +357,38 @@ class BookingService:
                 continue
         raise BookingError(CALENDAR_BUSY)
 
-    async def _book_once(self, coach_id, author_id, start, duration, focus, *, fast=True) -> Session:
+    async def _book_from_snapshot(self, coach_id, author_id, start, duration, focus) -> Session | None:
+        """The common case without reading the database first: the slot is checked against a
+        snapshot of the coach's terms and calendar (usually cached), and the insert is accepted
+        only if that snapshot is still current and the slot's blocked span overlaps no active
+        session, which is the slot engine's own busy test, made by the database guard. Anything
+        else (a refusal, a stale snapshot, a taken slot, an expired hold in the way) returns None
+        for the locked path to decide and explain. External busy intervals, once calendar sync
+        brings them, must be checked here too."""
+        try:
+            async with self.uow() as uow:
+                await uow.use_autocommit()
+                snapshot = await uow.booking_snapshot(coach_id, author_id, now=self.clock.now())
+                if snapshot is None or not snapshot.coach.is_active:
+                    return None
+                coach = snapshot.coach
+                if duration is not None and duration not in coach.durations:
+                    return None
+                minutes = _duration(coach, duration)
+                calendar = Calendar(snapshot.rules, snapshot.overrides, busy=[], expired_holds=[])
+                slot = self._slot_at(coach, calendar, start, minutes)
+                if slot is None:
+                    return None
+                session, change, messages = await self._new_booking(coach, snapshot.author, slot, minutes, focus)
+                await uow.sessions.add_booking(session, change, messages, snapshot=snapshot)
+                await uow.commit()
+        except (SlotConflict, StaleSnapshot):
+            return None
+        return session
+
+    async def _book_locked(self, coach_id, author_id, start, duration, focus) -> Session:
         async with self.uow() as uow:
-            autocommit = fast and await uow.use_autocommit()
-            if not autocommit:
-                await uow.lock_coach(coach_id)
+            await uow.lock_coach(coach_id)
             coach, author = await uow.open_booking(coach_id, author_id)
             if coach is None:
                 raise NotFound("coach", coach_id)
@@ -370,34 +397,38 @@ class BookingService:
             if not coach.is_active:
                 raise NotAllowed(f"coach {coach.name} is not taking bookings")
             minutes = _duration(coach, duration)
-            slot = await self._check_bookable(uow, coach, start, minutes, may_write=not autocommit)
-            now = self.clock.now()
-            price = coach.price_for(minutes)
-            held = self.payments.enabled and price.amount > 0
-            session = Session(
-                coach_id=coach_id,
-                author_id=author_id,
-                starts_at=slot.start,
-                ends_at=slot.end,
-                blocked_from=slot.start - coach.buffer_before,
-                blocked_until=slot.end + coach.buffer_after,
-                duration_minutes=minutes,
-                status=SessionStatus.HELD if held else SessionStatus.SCHEDULED,
-                price_amount=price.amount,
-                currency=price.currency,
-                hold_expires_at=now + timedelta(minutes=self.settings.hold_minutes) if held else None,
-                focus=focus,
-                created_at=now,
-                updated_at=now,
-            )
-            if not held and getattr(self.video, "creates_locally", False):
-                session.meeting_url = await self.video.create(session)
-            change = StatusChange(None, None, session.status, Actor.AUTHOR, now, "booked")
-            messages = [] if held else self._confirmation_messages(session, author)
+            slot = await self._check_bookable(uow, coach, start, minutes)
+            session, change, messages = await self._new_booking(coach, author, slot, minutes, focus)
             await uow.sessions.add_booking(session, change, messages)
             await uow.commit()
-        log.info("session.booked", session_id=session.id, coach_id=coach_id, status=session.status.value)
         return session
+
+    async def _new_booking(self, coach: Coach, author: Author, slot: Interval, minutes: int, focus: str | None):
+        """The session for a validated slot, its first status change and its outbox messages."""
+        now = self.clock.now()
+        price = coach.price_for(minutes)
+        held = self.payments.enabled and price.amount > 0
+        session = Session(
+            coach_id=coach.id,
+            author_id=author.id,
+            starts_at=slot.start,
+            ends_at=slot.end,
+            blocked_from=slot.start - coach.buffer_before,
+            blocked_until=slot.end + coach.buffer_after,
+            duration_minutes=minutes,
+            status=SessionStatus.HELD if held else SessionStatus.SCHEDULED,
+            price_amount=price.amount,
+            currency=price.currency,
+            hold_expires_at=now + timedelta(minutes=self.settings.hold_minutes) if held else None,
+            focus=focus,
+            created_at=now,
+            updated_at=now,
+        )
+        if not held and getattr(self.video, "creates_locally", False):
+            session.meeting_url = await self.video.create(session)
+        change = StatusChange(None, None, session.status, Actor.AUTHOR, now, "booked")
+        messages = [] if held else self._confirmation_messages(session, author)
+        return session, change, messages
 
     async def _after_booking(self, session: Session) -> Session:
         """Outbound work after the slot is secured: checkout link or meeting room."""
@@ -843,10 +874,6 @@ class BookingService:
         if session is None:
             raise NotFound("session", session_id)
         return session
-
-
-class _NeedsTransaction(Exception):
-    """An autocommit booking found lapsed holds to release first: redo it as one transaction."""
 
 
 def _check_party(session: Session, by: Actor, actor_id: int) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import functools
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    Integer, bindparam, case, cast, delete, func, insert, literal, null, or_, select, tuple_, union_all, update,
+    Integer, bindparam, case, cast, delete, exists, func, insert, literal, null, or_, select, tuple_, union_all, update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,9 +29,13 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.ports import Calendar
+from booking.errors import StaleSnapshot
+from booking.ports import BookingSnapshot, Calendar
 from storage import tables as t
 from storage.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from storage.snapshots import BookingSnapshots
 
 COACH_LOCK_NAMESPACE = 7301  # first key of pg_advisory_xact_lock(int, int): "coach calendar"
 
@@ -85,18 +90,38 @@ def _calendar_statement(with_sessions: bool, with_exclude: bool):
 _SESSION_COLUMNS = [c for c in t.sessions.c if c.key != "id"]
 _CHANGE_COLUMNS = [c for c in t.session_status_changes.c if c.key not in ("id", "session_id")]
 _OUTBOX_COLUMNS = [c for c in t.outbox.c if c.key in ("kind", "due_at", "payload", "attempts")]
-_INSERT_SESSION = insert(t.sessions).returning(t.sessions.c.id)
+
+
+def _session_values(checked: bool):
+    """SELECT :coach_id, :author_id, ... (every session column as a parameter); `checked`: no row
+    unless the coach and the author still have the versions a booking snapshot was read at."""
+    values = select(*(bindparam(c.key, type_=c.type) for c in _SESSION_COLUMNS))
+    if checked:
+        coaches, authors = t.coaches.c, t.authors.c
+        values = values.where(
+            exists().where(coaches.id == bindparam("coach_id"), coaches.version == bindparam("coach_version")),
+            exists().where(authors.id == bindparam("author_id"), authors.version == bindparam("author_version")),
+        )
+    return values
+
+
+def _insert_session(values):
+    return insert(t.sessions).from_select([c.key for c in _SESSION_COLUMNS], values).returning(t.sessions.c.id)
 
 
 @functools.cache
-def _booking_statement(messages: int):
+def _session_statement(checked: bool):
+    """SQLite: the session alone (its status change and outbox rows follow in the transaction)."""
+    return _insert_session(_session_values(checked))
+
+
+@functools.cache
+def _booking_statement(messages: int, checked: bool):
     """PostgreSQL: the session, its first status change and its outbox rows in one statement."""
     # The coach's lock comes first (the insert selects from it), so concurrent bookings of one
     # coach reach the exclusion constraint one at a time: no deadlocks, whatever the mode.
     lock = select(func.pg_advisory_xact_lock(COACH_LOCK_NAMESPACE, bindparam("coach_id")).label("locked")).cte("coach_lock")
-    columns = [c.key for c in _SESSION_COLUMNS]
-    values = select(*(bindparam(c.key, type_=c.type) for c in _SESSION_COLUMNS)).select_from(lock)
-    created = insert(t.sessions).from_select(columns, values).returning(t.sessions.c.id).cte("new_session")
+    created = _insert_session(_session_values(checked).select_from(lock)).cte("new_session")
     ctes = [_insert_for(t.session_status_changes, created, _CHANGE_COLUMNS, "log_").cte("new_change")]
     ctes += [_insert_for(t.outbox, created, _OUTBOX_COLUMNS, f"out{i}_").cte(f"new_message_{i}") for i in range(messages)]
     return select(created.c.id).add_cte(*ctes)
@@ -175,16 +200,24 @@ class AvailabilityRepository:
         self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
         exclude: int | None = None, sessions: bool = True,
     ) -> Calendar:
-        # One round trip for everything the slot engine needs (booking is dominated by round
-        # trips), with the statement built once so SQLAlchemy's compiled cache is hit directly.
-        statement = _calendar_statement(sessions, exclude is not None)
-        params = {"coach_id": coach_id, "start": start, "end": end, "exclude": exclude}
-        return _calendar_from_rows(coach_id, await self.db.execute(statement, params), now)
+        return await read_calendar(self.db, coach_id, start, end, now=now, exclude=exclude, sessions=sessions)
+
+
+async def read_calendar(
+    db: AsyncSession, coach_id: int, start: datetime, end: datetime, *, now: datetime,
+    exclude: int | None = None, sessions: bool = True,
+) -> Calendar:
+    # One round trip for everything the slot engine needs (booking is dominated by round
+    # trips), with the statement built once so SQLAlchemy's compiled cache is hit directly.
+    statement = _calendar_statement(sessions, exclude is not None)
+    params = {"coach_id": coach_id, "start": start, "end": end, "exclude": exclude}
+    return _calendar_from_rows(coach_id, await db.execute(statement, params), now)
 
 
 class SessionRepository:
-    def __init__(self, db: AsyncSession):
+    def __init__(self, db: AsyncSession, snapshots: BookingSnapshots | None = None):
         self.db = db
+        self._snapshots = snapshots
 
     async def add(self, session: Session) -> Session:
         self.db.add(session)
@@ -194,10 +227,16 @@ class SessionRepository:
     async def save(self, session: Session) -> None:
         await self.db.flush()
 
-    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+    async def add_booking(
+        self, session: Session, change: StatusChange, messages: list[OutboxMessage], *,
+        snapshot: BookingSnapshot | None = None,
+    ) -> Session:
         # Core statements built once, rather than ORM flushes, and a single statement on
         # PostgreSQL: this is the hot path of every booking.
+        checked = snapshot is not None and snapshot.versions is not None
         row = {c.key: getattr(session, c.key) for c in _SESSION_COLUMNS}
+        if checked:
+            row["coach_version"], row["author_version"] = snapshot.versions
         log_row = {"from_status": change.from_status, "to_status": change.to_status, "actor": change.actor,
                    "at": change.at, "reason": change.reason}
         out_rows = [{"kind": m.kind, "due_at": m.due_at, "payload": m.payload, "attempts": 0} for m in messages]
@@ -205,15 +244,20 @@ class SessionRepository:
             params = {**row, **{f"log_{k}": v for k, v in log_row.items()}}
             for i, out in enumerate(out_rows):
                 params.update({f"out{i}_{k}": v for k, v in out.items()})
-            session.id = (await self.db.execute(_booking_statement(len(out_rows)), params)).scalar_one()
+            session_id = (await self.db.execute(_booking_statement(len(out_rows), checked), params)).scalar()
         else:
-            session.id = (await self.db.execute(_INSERT_SESSION, row)).scalar_one()
-            await self.db.execute(insert(t.session_status_changes), {"session_id": session.id, **log_row})
-            if out_rows:
-                await self.db.execute(insert(t.outbox), [{"session_id": session.id, **r} for r in out_rows])
-        change.session_id = session.id
+            session_id = (await self.db.execute(_session_statement(checked), row)).scalar()
+            if session_id is not None:
+                await self.db.execute(insert(t.session_status_changes), {"session_id": session_id, **log_row})
+                if out_rows:
+                    await self.db.execute(insert(t.outbox), [{"session_id": session_id, **r} for r in out_rows])
+        if session_id is None:  # only a checked insert selects no row
+            if self._snapshots is not None:
+                self._snapshots.forget(snapshot)
+            raise StaleSnapshot()
+        session.id = change.session_id = session_id
         for m in messages:
-            m.session_id = session.id
+            m.session_id = session_id
         return session
 
     async def get(self, session_id: int, *, for_update: bool = False) -> Session | None:

@@ -48,6 +48,11 @@ def _enum(cls, name):
     return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
+def _version_column() -> Column:
+    """Raised by database triggers on every change (migration 0005); the ORM never writes it."""
+    return Column("version", Integer, nullable=False, server_default="1")
+
+
 coaches = Table(
     "coaches",
     metadata,
@@ -74,6 +79,7 @@ coaches = Table(
     Column("durations", JSON, nullable=False),
     Column("slot_step_minutes", Integer),
     Column("created_at", UTCDateTime),
+    _version_column(),
     CheckConstraint("rate >= 0", name="rate_not_negative"),
 )
 
@@ -87,6 +93,7 @@ authors = Table(
     Column("email", String(255)),
     Column("reminder_minutes", JSON, nullable=False),
     Column("created_at", UTCDateTime),
+    _version_column(),
 )
 
 availability_rules = Table(
@@ -227,8 +234,8 @@ def start_mappers() -> None:
     global _mapped
     if _mapped:
         return
-    mapper_registry.map_imperatively(Coach, coaches)
-    mapper_registry.map_imperatively(Author, authors)
+    mapper_registry.map_imperatively(Coach, coaches, exclude_properties=["version"])
+    mapper_registry.map_imperatively(Author, authors, exclude_properties=["version"])
     mapper_registry.map_imperatively(AvailabilityRule, availability_rules)
     mapper_registry.map_imperatively(DateOverride, date_overrides)
     mapper_registry.map_imperatively(Session, sessions)

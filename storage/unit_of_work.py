@@ -4,6 +4,7 @@ guard failures are translated here into the domain's conflict errors."""
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from booking.errors import SlotConflict, TransientConflict
 from booking.model import Author, Coach
+from booking.ports import BookingSnapshot
+from storage.snapshots import BookingSnapshots
 from storage.tables import coaches
 from storage.repositories import (
     COACH_LOCK_NAMESPACE,
@@ -29,16 +32,17 @@ RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker, dialect: str):
+    def __init__(self, sessions: async_sessionmaker, dialect: str, snapshots: BookingSnapshots):
         self._sessions = sessions
         self._dialect = dialect
+        self._snapshots = snapshots
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self.db = self._sessions()
         self.coaches = CoachRepository(self.db)
         self.authors = AuthorRepository(self.db)
         self.availability = AvailabilityRepository(self.db)
-        self.sessions = SessionRepository(self.db)
+        self.sessions = SessionRepository(self.db, self._snapshots)
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
         self.telegram_state = TelegramStateRepository(self.db)
@@ -57,10 +61,10 @@ class SqlUnitOfWork:
                 raise translated from exc
 
     async def use_autocommit(self) -> bool:
-        # A booking then costs three round trips (parties, calendar, then one statement that locks,
-        # inserts and commits) instead of five. Safe because the write takes the coach's lock before its
-        # inserts and the exclusion constraint judges them: a stale read can only end in
-        # SlotConflict, never in a double booking. SQLite keeps BEGIN IMMEDIATE.
+        # A booking against a cached snapshot is then one statement that locks, inserts and
+        # commits. Safe because the write takes the coach's lock before its inserts and the exclusion
+        # constraint judges them: a stale read can only end in SlotConflict, never in a double
+        # booking. SQLite keeps BEGIN IMMEDIATE.
         if self._dialect != "postgresql":
             return False
         await self.db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -76,6 +80,9 @@ class SqlUnitOfWork:
             await self.db.execute(
                 text("SELECT pg_advisory_xact_lock(:ns, :coach)"), {"ns": COACH_LOCK_NAMESPACE, "coach": coach_id}
             )
+
+    async def booking_snapshot(self, coach_id: int, author_id: int, *, now: datetime) -> BookingSnapshot | None:
+        return await self._snapshots.get(self.db, coach_id, author_id, now=now)
 
     async def open_booking(self, coach_id: int, author_id: int):
         row = (await self.db.execute(_open_booking_statement(), {"coach_id": coach_id, "author_id": author_id})).first()
@@ -120,9 +127,10 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._sessions = session_factory(engine)
+        self.snapshots = BookingSnapshots()
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, self.dialect)
+        return SqlUnitOfWork(self._sessions, self.dialect, self.snapshots)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

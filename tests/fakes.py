@@ -10,6 +10,8 @@ the initial migration) without a database:
 - Ids are assigned on `add`, as a flush would.
 - The database guard is mirrored: adding or saving an active session whose blocked span overlaps
   another active session of the same coach raises SlotConflict.
+- `booking_snapshot` reads the unit of work's own copy, so it is never stale (no versions); the
+  commit check below stands in for the version check of a cached snapshot.
 - Units of work are meant to be used one after another. If two interleave and both commit, the
   second commit raises TransientConflict (like a serialization failure) instead of silently
   overwriting the first one's changes.
@@ -37,7 +39,7 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.ports import Calendar, Checkout, CheckoutState
+from booking.ports import BookingSnapshot, Calendar, Checkout, CheckoutState
 from booking.services import BookingService, BookingSettings
 
 # A Monday, 08:00 UTC.
@@ -206,7 +208,9 @@ class FakeSessions:
         self.data.sessions[session.id] = session
         return session
 
-    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+    async def add_booking(
+        self, session: Session, change: StatusChange, messages: list[OutboxMessage], *, snapshot=None,
+    ) -> Session:
         await self.add(session)
         change.session_id = session.id
         await self.log(change)
@@ -381,6 +385,13 @@ class FakeUnitOfWork:
 
     async def open_booking(self, coach_id: int, author_id: int):
         return await self.coaches.get(coach_id), await self.authors.get(author_id)
+
+    async def booking_snapshot(self, coach_id: int, author_id: int, *, now: datetime) -> BookingSnapshot | None:
+        coach, author = await self.open_booking(coach_id, author_id)
+        if coach is None or author is None:
+            return None
+        overrides = [o for o in self._data.overrides.values() if o.coach_id == coach_id and o.ends_at > now]
+        return BookingSnapshot(coach, author, await self.availability.rules(coach_id), overrides)
 
 
 class FakeClock:
