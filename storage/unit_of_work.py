@@ -39,6 +39,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self.db = self._sessions()
+        self._autocommit = False
         self.coaches = CoachRepository(self.db)
         self.authors = AuthorRepository(self.db)
         self.availability = AvailabilityRepository(self.db)
@@ -52,7 +53,8 @@ class SqlUnitOfWork:
         try:
             # Detach first: a rollback would expire the loaded objects the caller goes on reading.
             self.db.expunge_all()
-            await self.db.rollback()
+            if not self._autocommit:
+                await self.db.rollback()
         finally:
             await self.db.close()
         if isinstance(exc, DBAPIError):
@@ -68,10 +70,12 @@ class SqlUnitOfWork:
         if self._dialect != "postgresql":
             return False
         await self.db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        self._autocommit = True
         return True
 
     async def commit(self) -> None:
-        await self.db.commit()
+        if not self._autocommit:  # every statement has committed itself
+            await self.db.commit()
 
     async def lock_coach(self, coach_id: int) -> None:
         # Serialising a coach's writers before the exclusion constraint is checked removes the
