@@ -45,7 +45,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as sa_asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from booking.model import WEEKDAYS, Session
+from booking.model import WEEKDAYS
 from booking.services import BookingService
 from integrations.included_payments import IncludedPayments
 from integrations.jitsi import JitsiRooms

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import functools
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    Integer, bindparam, case, cast, delete, exists, func, insert, literal, null, or_, select, tuple_, union_all, update,
+    Integer,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.errors import StaleSnapshot
 from booking.model import (
     ACTIVE_STATUSES,
     Actor,
-    OverrideKind,
     Author,
     AvailabilityRule,
     Coach,
@@ -25,11 +38,11 @@ from booking.model import (
     Interval,
     Material,
     OutboxMessage,
+    OverrideKind,
     Session,
     SessionStatus,
     StatusChange,
 )
-from booking.errors import StaleSnapshot
 from booking.ports import BookingSnapshot, Calendar
 from storage import tables as t
 from storage.types import UTCDateTime

@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from booking.errors import SlotConflict, TransientConflict
 from booking.model import Author, Coach
 from booking.ports import BookingSnapshot
-from storage.snapshots import BookingSnapshots
-from storage.tables import coaches
 from storage.repositories import (
     COACH_LOCK_NAMESPACE,
     AuthorRepository,
@@ -25,6 +23,8 @@ from storage.repositories import (
     SessionRepository,
     TelegramStateRepository,
 )
+from storage.snapshots import BookingSnapshots
+from storage.tables import coaches
 
 SQLITE_GUARD_MESSAGE = "coachbot: slot taken"
 EXCLUSION_VIOLATION = "23P01"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from booking.errors import NotAllowed, SlotUnavailable, StaleSnapshot
-from booking.model import OverrideKind, SessionStatus, StatusChange, Actor, Session
+from booking.model import Actor, OverrideKind, Session, SessionStatus, StatusChange
 from storage.engine import make_engine
 from storage.unit_of_work import Database
 from tests.fakes import FakeClock, FakePayments
