@@ -157,6 +157,9 @@ class UnitOfWork(Protocol):
         """The coach, its weekly rules and date overrides, and the author, usually without a round
         trip (from a cache kept honest by `add_booking`'s version check); None if either is unknown."""
 
+    def forget_snapshot(self, snapshot: BookingSnapshot) -> None:
+        """Drop any cached copies of the snapshot's coach and author."""
+
     async def use_autocommit(self) -> bool:
         """Before the first statement: run each statement as its own transaction, if the engine
         can do so safely for a booking (PostgreSQL). The only write allowed afterwards is

@@ -40,7 +40,7 @@ from booking.model import (
     StatusChange,
 )
 from booking.policy import CancellationPolicy
-from booking.ports import Calendar, Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, VideoRooms
+from booking.ports import BookingSnapshot, Calendar, Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, VideoRooms
 
 log = structlog.get_logger(__name__)
 
@@ -369,22 +369,27 @@ class BookingService:
             async with self.uow() as uow:
                 await uow.use_autocommit()
                 snapshot = await uow.booking_snapshot(coach_id, author_id, now=self.clock.now())
-                if snapshot is None or not snapshot.coach.is_active:
+                if snapshot is None:
+                    return None
+                slot = self._slot_by_snapshot(snapshot, start, duration)
+                if slot is None:  # refused: read afresh next time, in case the copy is what refused
+                    uow.forget_snapshot(snapshot)
                     return None
                 coach = snapshot.coach
-                if duration is not None and duration not in coach.durations:
-                    return None
                 minutes = _duration(coach, duration)
-                calendar = Calendar(snapshot.rules, snapshot.overrides, busy=[], expired_holds=[])
-                slot = self._slot_at(coach, calendar, start, minutes)
-                if slot is None:
-                    return None
                 session, change, messages = await self._new_booking(coach, snapshot.author, slot, minutes, focus)
                 await uow.sessions.add_booking(session, change, messages, snapshot=snapshot)
                 await uow.commit()
         except (SlotConflict, StaleSnapshot):
             return None
         return session
+
+    def _slot_by_snapshot(self, snapshot: BookingSnapshot, start: datetime, duration: int | None) -> Interval | None:
+        coach = snapshot.coach
+        if not coach.is_active or (duration is not None and duration not in coach.durations):
+            return None
+        calendar = Calendar(snapshot.rules, snapshot.overrides, busy=[], expired_holds=[])
+        return self._slot_at(coach, calendar, start, _duration(coach, duration))
 
     async def _book_locked(self, coach_id, author_id, start, duration, focus) -> Session:
         async with self.uow() as uow:

@@ -12,13 +12,13 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    exists,
     func,
     insert,
     literal,
     null,
     or_,
     select,
+    true,
     tuple_,
     union_all,
     update,
@@ -105,17 +105,28 @@ _CHANGE_COLUMNS = [c for c in t.session_status_changes.c if c.key not in ("id", 
 _OUTBOX_COLUMNS = [c for c in t.outbox.c if c.key in ("kind", "due_at", "payload", "attempts")]
 
 
-def _session_values(checked: bool):
-    """SELECT :coach_id, :author_id, ... (every session column as a parameter); `checked`: no row
-    unless the coach and the author still have the versions a booking snapshot was read at."""
+def _session_values(checked: bool, after=None):
+    """SELECT :coach_id, :author_id, ... (every session column as a parameter) [FROM after];
+    `checked`: no row unless the coach and the author still have the versions a booking snapshot
+    was read at."""
     values = select(*(bindparam(c.key, type_=c.type) for c in _SESSION_COLUMNS))
-    if checked:
-        coaches, authors = t.coaches.c, t.authors.c
-        values = values.where(
-            exists().where(coaches.id == bindparam("coach_id"), coaches.version == bindparam("coach_version")),
-            exists().where(authors.id == bindparam("author_id"), authors.version == bindparam("author_version")),
-        )
-    return values
+    if not checked:
+        return values if after is None else values.select_from(after)
+    coaches, authors = t.coaches, t.authors
+    parties = coaches.join(authors, authors.c.id == bindparam("author_id"))
+    if after is not None:
+        parties = after.join(parties, true())
+    # Locking the rows (after the coach lock, when there is one) makes PostgreSQL check the
+    # versions against the rows as they are then, not as the statement's snapshot saw them before
+    # it waited for the lock. SHARE, not KEY SHARE: a KEY SHARE lock ignores updates that leave
+    # the key alone, which is every update here. No deadlock: whoever updates a coach or an author
+    # either never takes the coach lock or takes it first, as this statement does.
+    return (
+        values.select_from(parties)
+        .where(coaches.c.id == bindparam("coach_id"), coaches.c.version == bindparam("coach_version"),
+               authors.c.version == bindparam("author_version"))
+        .with_for_update(read=True, of=[coaches, authors])
+    )
 
 
 def _insert_session(values):
@@ -134,7 +145,7 @@ def _booking_statement(messages: int, checked: bool):
     # The coach's lock comes first (the insert selects from it), so concurrent bookings of one
     # coach reach the exclusion constraint one at a time: no deadlocks, whatever the mode.
     lock = select(func.pg_advisory_xact_lock(COACH_LOCK_NAMESPACE, bindparam("coach_id")).label("locked")).cte("coach_lock")
-    created = _insert_session(_session_values(checked).select_from(lock)).cte("new_session")
+    created = _insert_session(_session_values(checked, after=lock)).cte("new_session")
     ctes = [_insert_for(t.session_status_changes, created, _CHANGE_COLUMNS, "log_").cte("new_change")]
     ctes += [_insert_for(t.outbox, created, _OUTBOX_COLUMNS, f"out{i}_").cte(f"new_message_{i}") for i in range(messages)]
     return select(created.c.id).add_cte(*ctes)
@@ -253,17 +264,18 @@ class SessionRepository:
         log_row = {"from_status": change.from_status, "to_status": change.to_status, "actor": change.actor,
                    "at": change.at, "reason": change.reason}
         out_rows = [{"kind": m.kind, "due_at": m.due_at, "payload": m.payload, "attempts": 0} for m in messages]
+        conn = await self.db.connection()  # Core statements: the ORM session's execute adds nothing here
         if self.db.bind.dialect.name == "postgresql":
             params = {**row, **{f"log_{k}": v for k, v in log_row.items()}}
             for i, out in enumerate(out_rows):
                 params.update({f"out{i}_{k}": v for k, v in out.items()})
-            session_id = (await self.db.execute(_booking_statement(len(out_rows), checked), params)).scalar()
+            session_id = (await conn.execute(_booking_statement(len(out_rows), checked), params)).scalar()
         else:
-            session_id = (await self.db.execute(_session_statement(checked), row)).scalar()
+            session_id = (await conn.execute(_session_statement(checked), row)).scalar()
             if session_id is not None:
-                await self.db.execute(insert(t.session_status_changes), {"session_id": session_id, **log_row})
+                await conn.execute(insert(t.session_status_changes), {"session_id": session_id, **log_row})
                 if out_rows:
-                    await self.db.execute(insert(t.outbox), [{"session_id": session_id, **r} for r in out_rows])
+                    await conn.execute(insert(t.outbox), [{"session_id": session_id, **r} for r in out_rows])
         if session_id is None:  # only a checked insert selects no row
             if self._snapshots is not None:
                 self._snapshots.forget(snapshot)

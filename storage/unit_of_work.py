@@ -88,6 +88,9 @@ class SqlUnitOfWork:
     async def booking_snapshot(self, coach_id: int, author_id: int, *, now: datetime) -> BookingSnapshot | None:
         return await self._snapshots.get(self.db, coach_id, author_id, now=now)
 
+    def forget_snapshot(self, snapshot: BookingSnapshot) -> None:
+        self._snapshots.forget(snapshot)
+
     async def open_booking(self, coach_id: int, author_id: int):
         row = (await self.db.execute(_open_booking_statement(), {"coach_id": coach_id, "author_id": author_id})).first()
         return (row[0], row[1]) if row is not None else (None, None)  # no coach: the author is moot

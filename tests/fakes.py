@@ -393,6 +393,9 @@ class FakeUnitOfWork:
         overrides = [o for o in self._data.overrides.values() if o.coach_id == coach_id and o.ends_at > now]
         return BookingSnapshot(coach, author, await self.availability.rules(coach_id), overrides)
 
+    def forget_snapshot(self, snapshot: BookingSnapshot) -> None:
+        return None  # nothing is cached
+
 
 class FakeClock:
     def __init__(self, now: datetime = DEFAULT_NOW):

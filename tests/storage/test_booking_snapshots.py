@@ -3,14 +3,16 @@
 A second Database on the same URL plays another process: its changes never pass through the first
 one's cache, so only the row versions kept by the triggers of migration 0005 can tell it."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from booking.errors import NotAllowed, SlotUnavailable, StaleSnapshot
 from booking.model import Actor, OverrideKind, Session, SessionStatus, StatusChange
 from storage.engine import make_engine
+from storage.repositories import COACH_LOCK_NAMESPACE
 from storage.unit_of_work import Database
 from tests.fakes import FakeClock, FakePayments
 from tests.storage.helpers import NOW, open_coach, service_for
@@ -34,46 +36,65 @@ async def versions(database, coach_id, author_id):
     return coach, author
 
 
-async def test_every_change_a_booking_reads_raises_a_version(database):
+async def test_every_change_a_booking_reads_gives_a_new_version(database):
     service = service_for(database)
     coach = await open_coach(service)
     author = await service.add_author(name="Ann", timezone="UTC")
-    seen = [await versions(database, coach.id, author.id)]
-
-    async def changed(step):
-        await step
-        seen.append(await versions(database, coach.id, author.id))
-        return seen[-2], seen[-1]
-
-    before, after = await changed(service.update_coach(coach.id, buffer_after_minutes=15))
-    assert after == (before[0] + 1, before[1])
     rule = await service.add_rule(coach.id, weekday="sat", start="09:00", end="12:00")
-    seen.append(await versions(database, coach.id, author.id))
-    assert seen[-1][0] > seen[-2][0]
-    before, after = await changed(service.remove_rule(coach.id, rule.id))
-    assert after[0] > before[0]
-    before, after = await changed(service.add_override(
-        coach.id, kind=OverrideKind.BLOCK, start=TUESDAY_10, end=TUESDAY_10 + timedelta(hours=1)))
-    assert after[0] > before[0]
-    before, after = await changed(service.update_author(author.id, reminder_minutes=[30]))
-    assert after == (before[0], before[1] + 1)
-    # A booking changes neither: it depends on them, it is not part of them.
-    before, after = await changed(service.book(coach.id, author.id, MONDAY_10))
-    assert after == before
+    changes = {
+        "coach": service.update_coach(coach.id, buffer_after_minutes=15),
+        "rule added": service.add_rule(coach.id, weekday="sun", start="09:00", end="12:00"),
+        "rule removed": service.remove_rule(coach.id, rule.id),
+        "override added": service.add_override(
+            coach.id, kind=OverrideKind.BLOCK, start=TUESDAY_10, end=TUESDAY_10 + timedelta(hours=1)),
+        "author": service.update_author(author.id, reminder_minutes=[30]),
+        "booking": service.book(coach.id, author.id, MONDAY_10),
+    }
+    moved = {}
+    for name, change in changes.items():
+        before = await versions(database, coach.id, author.id)
+        await change
+        after = await versions(database, coach.id, author.id)
+        moved[name] = (after[0] > before[0], after[1] > before[1])
+    assert moved == {
+        "coach": (True, False), "rule added": (True, False), "rule removed": (True, False),
+        "override added": (True, False), "author": (False, True),
+        "booking": (False, False),  # a booking depends on them, it is not part of them
+    }
 
 
-async def test_an_operators_sql_raises_the_version_too(database):
+async def test_an_operators_sql_gives_new_versions_too(database):
     service = service_for(database)
     coach = await open_coach(service)
     author = await service.add_author(name="Ann", timezone="UTC")
-    before = await versions(database, coach.id, author.id)
+    await service.add_override(coach.id, kind=OverrideKind.BLOCK, start=TUESDAY_10, end=TUESDAY_10 + timedelta(hours=1))
+    statements = [
+        "UPDATE availability_rules SET end_minute = 600 WHERE coach_id = :coach",
+        "DELETE FROM availability_rules WHERE coach_id = :coach AND weekday = 4",
+        "UPDATE date_overrides SET reason = 'dentist' WHERE coach_id = :coach",
+        "DELETE FROM date_overrides WHERE coach_id = :coach",
+        "UPDATE authors SET name = 'Anne' WHERE id = :author",
+    ]
+    for statement in statements:
+        before = await versions(database, coach.id, author.id)
+        async with database.engine.begin() as conn:
+            assert (await conn.execute(text(statement), {"coach": coach.id, "author": author.id})).rowcount >= 1
+        after = await versions(database, coach.id, author.id)
+        assert after != before, statement
+
+
+async def test_a_row_made_again_under_an_old_id_gets_a_version_never_used(database):
+    service = service_for(database)
+    author = await service.add_author(name="Ann", timezone="UTC")
+    for name in ("Anne", "Annie"):
+        await service.update_author(author.id, name=name)
+    old = (await versions(database, 0, author.id))[1]
     async with database.engine.begin() as conn:
-        await conn.execute(text("UPDATE availability_rules SET end_minute = 600 WHERE coach_id = :id"), {"id": coach.id})
-        await conn.execute(text("DELETE FROM date_overrides WHERE coach_id = :id"), {"id": coach.id})
-        await conn.execute(text("UPDATE authors SET name = 'Anne' WHERE id = :id"), {"id": author.id})
-    after = await versions(database, coach.id, author.id)
-    assert after[0] >= before[0] + 5  # one per rule updated (Mon-Fri)
-    assert after[1] == before[1] + 1
+        await conn.execute(text("DELETE FROM authors WHERE id = :id"), {"id": author.id})
+        await conn.execute(text(
+            "INSERT INTO authors (id, name, timezone, reminder_minutes) VALUES (:id, 'Bob', 'UTC', '[60]')"
+        ), {"id": author.id})
+    assert (await versions(database, 0, author.id))[1] > old
 
 
 async def test_a_stale_snapshot_writes_nothing_and_is_dropped(database, elsewhere):
@@ -101,6 +122,84 @@ async def test_a_stale_snapshot_writes_nothing_and_is_dropped(database, elsewher
         fresh = await uow.booking_snapshot(coach.id, author.id, now=NOW)
     assert fresh.coach.min_notice_minutes == 48 * 60
     assert fresh.versions[0] > snapshot.versions[0]
+
+
+class Statements:
+    """What a booking sends to the database, from the engine's own events."""
+
+    def __init__(self, database):
+        self.seen: list[str] = []
+        self._engine = database.engine.sync_engine
+
+    def _record(self, conn, cursor, statement, *args):
+        self.seen.append(statement.lstrip().split(None, 1)[0].upper())
+
+    def __enter__(self):
+        event.listen(self._engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self._engine, "before_cursor_execute", self._record)
+
+    @property
+    def reads_before_the_insert(self) -> int:
+        """SELECTs before the booking's insert (afterwards the meeting link is added)."""
+        first = next(i for i, verb in enumerate(self.seen) if verb in ("WITH", "INSERT"))
+        return self.seen[:first].count("SELECT")
+
+
+async def test_a_warm_booking_reads_nothing_first(database):
+    service = service_for(database)
+    coach = await open_coach(service)
+    author = await service.add_author(name="Ann", timezone="UTC")
+    await service.book(coach.id, author.id, MONDAY_10)
+
+    with Statements(database) as sent:
+        booked = await service.book(coach.id, author.id, TUESDAY_10)
+    assert booked.status is SessionStatus.SCHEDULED
+    assert sent.reads_before_the_insert == 0, sent.seen
+
+
+async def test_a_copy_that_refused_is_read_afresh(database, elsewhere):
+    service = service_for(database)
+    coach = await open_coach(service)
+    author = await service.add_author(name="Ann", timezone="UTC")
+    await service.book(coach.id, author.id, MONDAY_10)
+    await service_for(elsewhere).add_override(
+        coach.id, kind=OverrideKind.EXTRA, start=SATURDAY_10, end=SATURDAY_10 + timedelta(hours=3))
+
+    await service.book(coach.id, author.id, SATURDAY_10)  # the copy refuses; the locked path books
+    await service.book(coach.id, author.id, SATURDAY_10 + timedelta(hours=1))  # a fresh copy is read
+    with Statements(database) as sent:
+        await service.book(coach.id, author.id, SATURDAY_10 + timedelta(hours=2))
+    assert sent.reads_before_the_insert == 0, sent.seen
+
+
+@pytest.mark.parametrize("change", ["deactivate the coach", "remove Tuesday"])
+async def test_a_change_committed_while_the_booking_waits_is_honoured(database, change):
+    """The booking's statement starts, then waits for the coach's calendar (PostgreSQL: the coach
+    lock; SQLite: the write lock) while the change commits: it must see the change."""
+    service = service_for(database)
+    coach = await open_coach(service)
+    author = await service.add_author(name="Ann", timezone="UTC")
+    await service.book(coach.id, author.id, MONDAY_10)
+    sql = {"deactivate the coach": "UPDATE coaches SET is_active = false WHERE id = :coach",
+           "remove Tuesday": "DELETE FROM availability_rules WHERE coach_id = :coach AND weekday = 1"}[change]
+
+    async with database.engine.connect() as holder:
+        await holder.begin()  # SQLite: BEGIN IMMEDIATE, the write lock
+        if database.dialect == "postgresql":
+            await holder.execute(text("SELECT pg_advisory_xact_lock(:ns, :coach)"),
+                                 {"ns": COACH_LOCK_NAMESPACE, "coach": coach.id})
+        await holder.execute(text(sql), {"coach": coach.id})
+        booking = asyncio.create_task(service.book(coach.id, author.id, TUESDAY_10))
+        await asyncio.sleep(0.5)
+        assert not booking.done()
+        await holder.commit()
+
+    with pytest.raises((NotAllowed, SlotUnavailable)):
+        await booking
+    assert [s.starts_at for s in await service.sessions(coach_id=coach.id)] == [MONDAY_10]
 
 
 async def test_rules_removed_elsewhere_are_honoured(database, elsewhere):

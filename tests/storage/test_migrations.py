@@ -2,12 +2,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from storage.tables import metadata
+from storage.tables import include_name, metadata
 
 
 async def test_models_and_migrations_agree(database):
     def diff(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         return compare_metadata(context, metadata)
 
     async with database.engine.connect() as conn:
