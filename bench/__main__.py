@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("slots", "bookings"))
     parser.add_argument("-n", type=int, default=300, help="bookings / INSERTs per round (default 300)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds per side; the best counts (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per side; the medians count (default 5)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
