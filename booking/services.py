@@ -371,25 +371,27 @@ class BookingService:
                 snapshot = await uow.booking_snapshot(coach_id, author_id, now=self.clock.now())
                 if snapshot is None:
                     return None
-                slot = self._slot_by_snapshot(snapshot, start, duration)
-                if slot is None:  # refused: read afresh next time, in case the copy is what refused
+                found = self._slot_by_snapshot(snapshot, start, duration)
+                if found is None:  # refused: read afresh next time, in case the copy is what refused
                     uow.forget_snapshot(snapshot)
                     return None
-                coach = snapshot.coach
-                minutes = _duration(coach, duration)
-                session, change, messages = await self._new_booking(coach, snapshot.author, slot, minutes, focus)
+                slot, minutes = found
+                session, change, messages = await self._new_booking(snapshot.coach, snapshot.author, slot, minutes, focus)
                 await uow.sessions.add_booking(session, change, messages, snapshot=snapshot)
                 await uow.commit()
         except (SlotConflict, StaleSnapshot):
             return None
         return session
 
-    def _slot_by_snapshot(self, snapshot: BookingSnapshot, start: datetime, duration: int | None) -> Interval | None:
+    def _slot_by_snapshot(self, snapshot: BookingSnapshot, start: datetime, duration: int | None):
+        """(slot, minutes) if the snapshot's rules allow the booking, else None."""
         coach = snapshot.coach
         if not coach.is_active or (duration is not None and duration not in coach.durations):
             return None
+        minutes = _duration(coach, duration)
         calendar = Calendar(snapshot.rules, snapshot.overrides, busy=[], expired_holds=[])
-        return self._slot_at(coach, calendar, start, _duration(coach, duration))
+        slot = self._slot_at(coach, calendar, start, minutes)
+        return None if slot is None else (slot, minutes)
 
     async def _book_locked(self, coach_id, author_id, start, duration, focus) -> Session:
         async with self.uow() as uow:
