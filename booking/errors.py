@@ -49,11 +49,6 @@ class SlotConflict(Exception):
     Internal: services turn it into SlotTaken with alternatives."""
 
 
-class StaleSnapshot(Exception):
-    """Raised by storage when a booking made against a cached copy of its coach or author finds
-    either changed since. Internal: services then book the locked way."""
-
-
 class TransientConflict(Exception):
     """Raised by storage for a deadlock or serialization failure that is worth retrying."""
 

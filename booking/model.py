@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from booking.errors import InvalidTransition
+
 
 class SessionStatus(str, enum.Enum):
     HELD = "held"
@@ -216,6 +218,97 @@ class Session:
     def blocked(self) -> Interval:
         return Interval(self.blocked_from, self.blocked_until)
 
+    # ---- state changes: each checks the transition it makes -------------------------------
+
+    def _become(self, to: SessionStatus, now: datetime) -> None:
+        if to not in ALLOWED_TRANSITIONS[self.status]:
+            raise InvalidTransition(f"session {self.id} is {self.status.value} and cannot become {to.value}")
+        self.status = to
+        self.updated_at = now
+
+    def pay(self, amount: int, payment_ref: str | None, now: datetime) -> None:
+        """The held session's payment arrived: it is scheduled."""
+        self.amount_paid += amount
+        self.payment_ref = payment_ref
+        self._become(SessionStatus.SCHEDULED, now)
+        self.hold_expires_at = None
+
+    def release_hold(self, reason: str, now: datetime) -> None:
+        self._become(SessionStatus.CANCELLED, now)
+        self.cancelled_by, self.cancelled_at, self.cancel_reason = Actor.SYSTEM, now, reason
+        self.hold_expires_at = None
+
+    def cancel(self, by: Actor, reason: str | None, refund: int, now: datetime) -> None:
+        if self.status not in (SessionStatus.HELD, SessionStatus.SCHEDULED):
+            raise InvalidTransition(f"session {self.id} is {self.status.value} and cannot be cancelled")
+        self._become(SessionStatus.CANCELLED, now)
+        self.cancelled_by, self.cancelled_at, self.cancel_reason = by, now, reason
+        self.owe_refund(refund)
+
+    def reinstate(self, now: datetime) -> None:
+        """A released hold paid late while its slot is still free: it is scheduled after all."""
+        self.status = SessionStatus.SCHEDULED
+        self.updated_at = now
+        self.cancelled_by = self.cancelled_at = self.cancel_reason = None
+        self.hold_expires_at = None
+
+    def check_movable(self) -> None:
+        if self.status is not SessionStatus.SCHEDULED:
+            raise InvalidTransition(f"session {self.id} is {self.status.value}; only scheduled sessions can move")
+
+    def move(self, slot: Interval, buffer_before: timedelta, buffer_after: timedelta, now: datetime) -> None:
+        self.check_movable()
+        self.starts_at, self.ends_at = slot.start, slot.end
+        self.blocked_from, self.blocked_until = slot.start - buffer_before, slot.end + buffer_after
+        self.meeting_url = None
+        self.updated_at = now
+
+    def start(self, now: datetime) -> None:
+        self._become(SessionStatus.IN_PROGRESS, now)
+
+    def complete(self, now: datetime) -> None:
+        self._become(SessionStatus.COMPLETED, now)
+
+    def require_started(self, now: datetime) -> None:
+        if now < self.starts_at:
+            raise InvalidTransition(f"session {self.id} has not started yet")
+
+    def mark_no_show(self, refund: int, now: datetime) -> bool:
+        """Returns True when this undoes a completion (the coach's session count goes back)."""
+        undone = False
+        if self.status is SessionStatus.COMPLETED:
+            # The scheduler completes sessions on its own after the end; a no-show may still be
+            # recorded then, as long as the author has not rated the session.
+            if self.rating is not None:
+                raise InvalidTransition(f"session {self.id} was rated; it cannot become a no-show")
+            self.status, undone = SessionStatus.SCHEDULED, True
+        self._become(SessionStatus.NO_SHOW, now)
+        self.owe_refund(refund)
+        return undone
+
+    def rate(self, stars: int, feedback: str | None, now: datetime) -> None:
+        if self.status is not SessionStatus.COMPLETED:
+            raise InvalidTransition("a session can be rated once it is completed")
+        if self.rating is not None:
+            raise InvalidTransition("this session has already been rated")
+        self.rating, self.feedback, self.rated_at = stars, feedback, now
+
+    # ---- money ----------------------------------------------------------------------------
+
+    def owe_refund(self, amount: int) -> None:
+        self.refund_due += amount
+
+    def refunded(self, amount: int) -> None:
+        """The provider took a refund of `amount` that was owed."""
+        self.amount_refunded += amount
+        self.refund_due -= amount
+
+    def refund_failed(self, amount: int) -> None:
+        """A refund the provider accepted failed later: owed again, retried under a new key."""
+        self.amount_refunded -= amount
+        self.refund_due += amount
+        self.refund_attempt += 1
+
 
 @dataclass
 class StatusChange:
@@ -248,6 +341,7 @@ class OutboxMessage:
     session_id: int | None
     due_at: datetime
     payload: dict = field(default_factory=dict)
+    recipient: str = "author"  # booking.events.Recipient: whose channel delivers it
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     attempts: int = 0

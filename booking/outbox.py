@@ -1,6 +1,7 @@
 """Delivering outbox messages: claim due rows, hand them to the notifier, mark them sent.
 A claim is its own committed transaction, so two workers never send the same row; a worker that
-dies after claiming leaves the row to be re-claimed once the claim is stale."""
+dies after claiming leaves the row to be re-claimed once the claim is stale. Only messages for
+recipients the notifier reaches are claimed: the rest wait for their channel."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ MAX_BACKOFF = timedelta(hours=1)
 async def deliver_due(uow: UnitOfWorkFactory, notifier: Notifier, clock: Clock, *, limit: int = 50) -> int:
     now = clock.now()
     async with uow() as tx:
-        claimed = await tx.outbox.claim_due(now, limit=limit, stale_before=now - STALE_CLAIM)
+        claimed = await tx.outbox.claim_due(
+            now, limit=limit, stale_before=now - STALE_CLAIM, recipients=frozenset(notifier.recipients)
+        )
         await tx.commit()
     sent = 0
     for message in claimed:

@@ -17,6 +17,7 @@ from booking.model import (
     Material,
     OutboxMessage,
     Session,
+    SessionStatus,
     StatusChange,
 )
 
@@ -31,19 +32,6 @@ class Calendar:
     expired_holds: list[int]  # held sessions past their expiry inside the window
 
 
-@dataclass(frozen=True)
-class BookingSnapshot:
-    """What a booking needs to know about its coach and author, possibly from a cache: shared,
-    never to be changed. `versions` are the rows' versions when read; `sessions.add_booking`
-    given the snapshot inserts only if they still hold."""
-
-    coach: Coach
-    author: Author
-    rules: list[AvailabilityRule]
-    overrides: list[DateOverride]  # every date override not yet over when read
-    versions: tuple[int, int] | None = None
-
-
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -51,7 +39,7 @@ class Clock(Protocol):
 class CoachRepository(Protocol):
     async def add(self, coach: Coach) -> Coach: ...
     async def get(self, coach_id: int) -> Coach | None: ...
-    async def list(self, *, active_only: bool = False) -> list[Coach]: ...
+    async def all(self, *, active_only: bool = False) -> list[Coach]: ...
 
 
 class AuthorRepository(Protocol):
@@ -67,24 +55,18 @@ class AvailabilityRepository(Protocol):
     async def add_override(self, override: DateOverride) -> DateOverride: ...
 
     async def calendar(
-        self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
-        exclude: int | None = None, sessions: bool = True,
+        self, coach_id: int, start: datetime, end: datetime, *, now: datetime, exclude: int | None = None,
     ) -> Calendar:
-        """Rules, overrides overlapping [start, end) and, if `sessions`, the busy spans there."""
+        """Rules, and the overrides and busy spans overlapping [start, end)."""
 
 
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> Session:
         """Insert and flush; raises SlotConflict when the database guard rejects it."""
 
-    async def add_booking(
-        self, session: Session, change: StatusChange, messages: list[OutboxMessage], *,
-        snapshot: BookingSnapshot | None = None,
-    ) -> Session:
-        """Insert a new session with its first status change and outbox messages (ids filled in),
-        atomically and under the coach's lock; raises SlotConflict when the database guard rejects it.
-        With a `snapshot`: raises StaleSnapshot, having written nothing, if its coach or author
-        changed since it was read (and drops the cached copies)."""
+    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+        """Insert a new session with its first status change and outbox messages (ids filled in);
+        raises SlotConflict when the database guard rejects it."""
 
     async def get(self, session_id: int, *, for_update: bool = False) -> Session | None:
         """`for_update`: lock the row until the transaction ends and re-read it."""
@@ -97,14 +79,14 @@ class SessionRepository(Protocol):
     ) -> list[Interval]:
         """Blocked spans of the coach's active sessions that overlap [start, end)."""
 
-    async def list(
+    async def find(
         self,
         *,
         coach_id: int | None = None,
         author_id: int | None = None,
         after: datetime | None = None,
         before: datetime | None = None,
-        statuses: frozenset | None = None,
+        statuses: frozenset[SessionStatus] | None = None,
         limit: int = 200,
     ) -> list[Session]: ...
 
@@ -122,7 +104,10 @@ class SessionRepository(Protocol):
 
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
-    async def claim_due(self, now: datetime, *, limit: int, stale_before: datetime) -> list[OutboxMessage]: ...
+    async def claim_due(
+        self, now: datetime, *, limit: int, stale_before: datetime, recipients: frozenset[str]
+    ) -> list[OutboxMessage]:
+        """Due, unsent messages for these recipients, claimed (no other worker gets them)."""
     async def get(self, message_id: int) -> OutboxMessage | None: ...
 
     async def supersede(self, session_id: int, kinds: tuple[str, ...], at: datetime) -> None:
@@ -152,18 +137,6 @@ class UnitOfWork(Protocol):
 
     async def open_booking(self, coach_id: int, author_id: int) -> tuple[Coach | None, Author | None]:
         """Both parties of a new booking, in one round trip (take `lock_coach` first)."""
-
-    async def booking_snapshot(self, coach_id: int, author_id: int, *, now: datetime) -> BookingSnapshot | None:
-        """The coach, its weekly rules and date overrides, and the author, usually without a round
-        trip (from a cache kept honest by `add_booking`'s version check); None if either is unknown."""
-
-    def forget_snapshot(self, snapshot: BookingSnapshot) -> None:
-        """Drop any cached copies of the snapshot's coach and author."""
-
-    async def use_autocommit(self) -> bool:
-        """Before the first statement: run each statement as its own transaction, if the engine
-        can do so safely for a booking (PostgreSQL). The only write allowed afterwards is
-        `sessions.add_booking`, which takes the coach's lock itself. False: stays one transaction."""
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -212,5 +185,9 @@ class VideoRooms(Protocol):
 
 
 class Notifier(Protocol):
+    # Recipients (booking.events.Recipient values) whose channel is running: messages for anyone
+    # else stay in the outbox until a notifier that reaches them runs.
+    recipients: frozenset[str]
+
     async def deliver(self, message: OutboxMessage) -> None:
         """Tell the people concerned; raise to have the message retried."""

@@ -1,9 +1,8 @@
-"""Composition root: builds the adapters from settings and hands out the service."""
+"""Composition root: builds the adapters from settings and hands out the use cases' context."""
 
 from __future__ import annotations
 
-from booking.payments import PaymentService
-from booking.services import BookingService
+from booking.context import Context
 from bot.settings import Settings
 from integrations.clock import SystemClock
 from integrations.included_payments import IncludedPayments
@@ -26,8 +25,7 @@ class Container:
         self.notifier = notifier or LogNotifier()
         self.notifier_injected = notifier is not None
         self.telegram = None
-        self.service = BookingService(self.db.uow, self.clock, self.payments, self.video, settings.booking())
-        self.payment_events = PaymentService(self.service)
+        self.ctx = Context(self.db.uow, self.clock, self.payments, self.video, settings.booking())
         self.webhook = _webhook(settings)
 
     def use_telegram(self, telegram) -> None:

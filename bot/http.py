@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from booking import payments
 from bot.container import Container
 from bot.scheduler import make_scheduler
 from bot.settings import TELEGRAM_WEBHOOK_PATH
@@ -57,12 +58,12 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             log.warning("stripe.webhook_rejected", reason=str(exc))
             return JSONResponse({"error": str(exc)}, status_code=400)
         try:
-            outcome = await container.payment_events.handle(event)
+            outcome = await payments.handle(container.ctx, event)
         except Exception:
             # Not acknowledged: Stripe retries, and the event id is not recorded (rolled back).
             log.exception("stripe.webhook_failed", event_id=event.id, type=event.provider_type)
             return JSONResponse({"error": "temporary failure"}, status_code=500)
-        return JSONResponse({"received": True, "outcome": outcome})
+        return JSONResponse({"received": True, "outcome": outcome.value})
 
     async def telegram_webhook(request: Request) -> Response:
         if telegram is None or not telegram.webhook_mode:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from booking import lifecycle, meetings, payments
 from booking.outbox import deliver_due
 from bot.container import Container
 
@@ -15,9 +16,9 @@ log = structlog.get_logger(__name__)
 async def tick(container: Container) -> None:
     """One round of background work; each step is guarded so one failure never starves the rest."""
     steps = {
-        "holds": container.payment_events.reconcile,
-        "statuses": container.service.advance_statuses,
-        "meetings": container.service.attach_missing_meetings,
+        "holds": lambda: payments.reconcile(container.ctx),
+        "statuses": lambda: lifecycle.advance_statuses(container.ctx),
+        "meetings": lambda: meetings.attach_missing_meetings(container.ctx),
         "notifications": lambda: deliver_due(container.db.uow, container.notifier, container.clock),
     }
     for name, step in steps.items():

@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.policy import CancellationPolicy
-from booking.services import BookingSettings
+from booking.context import BookingSettings
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/coachbot.db"
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"

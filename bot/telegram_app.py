@@ -30,7 +30,7 @@ from conversations.telegram.notifier import TelegramNotifier
 
 log = structlog.get_logger(__name__)
 
-Register = Callable[..., None]  # (application, service, *, payments_enabled) -> None
+Register = Callable[..., None]  # (application, ctx, *, payments_enabled) -> None
 
 RATE_LIMIT_RETRIES = 3
 POLL_TIMEOUT = timedelta(seconds=10)
@@ -64,7 +64,7 @@ def build_application(container: Container, *, register: Register | None = None)
     application = builder.build()
     if register is None:
         from conversations.telegram import register
-    register(application, container.service, payments_enabled=container.payments.enabled)
+    register(application, container.ctx, payments_enabled=container.payments.enabled)
     if not application.error_handlers:
         application.add_error_handler(_log_error)
     return application
@@ -82,7 +82,7 @@ class TelegramBot:
                  poll_timeout: timedelta = POLL_TIMEOUT, retry_delay: float = 5.0):
         self.settings = container.settings
         self.application = build_application(container, register=register)
-        self.notifier = TelegramNotifier(self.application.bot, container.service, now=container.clock.now)
+        self.notifier = TelegramNotifier(self.application.bot, container.ctx, now=container.clock.now)
         self.poll_timeout = poll_timeout
         self.retry_delay = retry_delay
         self.token_rejected = False

@@ -10,17 +10,17 @@ import structlog
 
 from booking.errors import PaymentError
 from booking.model import Author, Coach, Session
-from booking.payments import PaymentEvent
+from booking.payments import PaymentEvent, PaymentKind
 from booking.ports import Checkout, CheckoutState
 
 log = structlog.get_logger(__name__)
 
 # Stripe type -> what it means for a booking.
 CHECKOUT_EVENTS = {
-    "checkout.session.completed": "paid",  # or "pending" while an async method settles
-    "checkout.session.async_payment_succeeded": "paid",
-    "checkout.session.expired": "expired",
-    "checkout.session.async_payment_failed": "failed",
+    "checkout.session.completed": PaymentKind.PAID,  # or PENDING while an async method settles
+    "checkout.session.async_payment_succeeded": PaymentKind.PAID,
+    "checkout.session.expired": PaymentKind.EXPIRED,
+    "checkout.session.async_payment_failed": PaymentKind.FAILED,
 }
 
 
@@ -176,8 +176,8 @@ def translate(event) -> PaymentEvent:
     kind = CHECKOUT_EVENTS.get(event["type"])
     if kind is not None:
         state = _state(obj)
-        if kind == "paid" and not state.paid:
-            kind = "pending"  # completed, but an asynchronous method has not settled yet
+        if kind is PaymentKind.PAID and not state.paid:
+            kind = PaymentKind.PENDING  # completed, but an asynchronous method has not settled yet
         return PaymentEvent(
             id=event["id"], kind=kind, provider_type=event["type"],
             session_id=_session_id(obj), checkout_ref=state.ref, payment_ref=state.payment_ref,
@@ -187,16 +187,16 @@ def translate(event) -> PaymentEvent:
         event["type"] == "charge.refund.updated" and obj.get("status") in ("failed", "canceled"))
     if failed_refund:
         return PaymentEvent(
-            id=event["id"], kind="refund_failed", provider_type=event["type"], session_id=_session_id(obj),
+            id=event["id"], kind=PaymentKind.REFUND_FAILED, provider_type=event["type"], session_id=_session_id(obj),
             payment_ref=obj.get("payment_intent"), amount=obj.get("amount") or 0,
         )
     if event["type"] == "charge.refunded":
         payment_intent = obj.get("payment_intent")
         return PaymentEvent(
-            id=event["id"], kind="refunded", provider_type=event["type"], session_id=_session_id(obj),
+            id=event["id"], kind=PaymentKind.REFUNDED, provider_type=event["type"], session_id=_session_id(obj),
             payment_ref=payment_intent, amount=obj.get("amount_refunded") or 0,
         )
-    return PaymentEvent(id=event["id"], kind="ignored", provider_type=event["type"])
+    return PaymentEvent(id=event["id"], kind=PaymentKind.IGNORED, provider_type=event["type"])
 
 
 def _session_id(obj) -> int | None:

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 from sqlalchemy import (
     Integer,
     bindparam,
     case,
     cast,
     delete,
-    func,
     insert,
     literal,
     null,
     or_,
     select,
-    true,
     tuple_,
     union_all,
     update,
@@ -27,7 +23,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.errors import StaleSnapshot
 from booking.model import (
     ACTIVE_STATUSES,
     Actor,
@@ -43,12 +38,9 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.ports import BookingSnapshot, Calendar
+from booking.ports import Calendar
 from storage import tables as t
 from storage.types import UTCDateTime
-
-if TYPE_CHECKING:
-    from storage.snapshots import BookingSnapshots
 
 COACH_LOCK_NAMESPACE = 7301  # first key of pg_advisory_xact_lock(int, int): "coach calendar"
 
@@ -74,7 +66,7 @@ def _calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
 
 
 @functools.cache
-def _calendar_statement(with_sessions: bool, with_exclude: bool):
+def _calendar_statement(with_exclude: bool):
     def no_int():
         return cast(null(), Integer)
 
@@ -90,76 +82,22 @@ def _calendar_statement(with_sessions: bool, with_exclude: bool):
                o.starts_at, o.ends_at, no_time(), o.id)
         .where(o.coach_id == coach_id, o.starts_at < end, o.ends_at > start),
     ]
-    if with_sessions:
-        busy = select(literal(_KIND_BUSY), no_int(), no_int(), no_int(), s.blocked_from, s.blocked_until,
-                      s.hold_expires_at, s.id).where(
-            s.coach_id == coach_id, s.status.in_(ACTIVE_STATUSES), s.blocked_from < end, s.blocked_until > start)
-        if with_exclude:
-            busy = busy.where(s.id != bindparam("exclude"))
-        parts.append(busy)
+    busy = select(literal(_KIND_BUSY), no_int(), no_int(), no_int(), s.blocked_from, s.blocked_until,
+                  s.hold_expires_at, s.id).where(
+        s.coach_id == coach_id, s.status.in_(ACTIVE_STATUSES), s.blocked_from < end, s.blocked_until > start)
+    if with_exclude:
+        busy = busy.where(s.id != bindparam("exclude"))
+    parts.append(busy)
     return union_all(*parts)
 
 
 _SESSION_COLUMNS = [c for c in t.sessions.c if c.key != "id"]
-_CHANGE_COLUMNS = [c for c in t.session_status_changes.c if c.key not in ("id", "session_id")]
-_OUTBOX_COLUMNS = [c for c in t.outbox.c if c.key in ("kind", "due_at", "payload", "attempts")]
-
-
-def _session_values(checked: bool, after=None):
-    """SELECT :coach_id, :author_id, ... (every session column as a parameter) [FROM after];
-    `checked`: no row unless the coach and the author still have the versions a booking snapshot
-    was read at."""
-    values = select(*(bindparam(c.key, type_=c.type) for c in _SESSION_COLUMNS))
-    if not checked:
-        return values if after is None else values.select_from(after)
-    coaches, authors = t.coaches, t.authors
-    parties = coaches.join(authors, authors.c.id == bindparam("author_id"))
-    if after is not None:
-        parties = after.join(parties, true())
-    # Locking the rows (after the coach lock, when there is one) makes PostgreSQL check the
-    # versions against the rows as they are then, not as the statement's snapshot saw them before
-    # it waited for the lock. SHARE, not KEY SHARE: a KEY SHARE lock ignores updates that leave
-    # the key alone, which is every update here. No deadlock: whoever updates a coach or an author
-    # either never takes the coach lock or takes it first, as this statement does.
-    return (
-        values.select_from(parties)
-        .where(coaches.c.id == bindparam("coach_id"), coaches.c.version == bindparam("coach_version"),
-               authors.c.version == bindparam("author_version"))
-        .with_for_update(read=True, of=[coaches, authors])
-    )
-
-
-def _insert_session(values):
-    return insert(t.sessions).from_select([c.key for c in _SESSION_COLUMNS], values).returning(t.sessions.c.id)
-
-
-@functools.cache
-def _session_statement(checked: bool):
-    """SQLite: the session alone (its status change and outbox rows follow in the transaction)."""
-    return _insert_session(_session_values(checked))
-
-
-@functools.cache
-def _booking_statement(messages: int, checked: bool):
-    """PostgreSQL: the session, its first status change and its outbox rows in one statement."""
-    # The coach's lock comes first (the insert selects from it), so concurrent bookings of one
-    # coach reach the exclusion constraint one at a time: no deadlocks, whatever the mode.
-    lock = select(func.pg_advisory_xact_lock(COACH_LOCK_NAMESPACE, bindparam("coach_id")).label("locked")).cte("coach_lock")
-    created = _insert_session(_session_values(checked, after=lock)).cte("new_session")
-    ctes = [_insert_for(t.session_status_changes, created, _CHANGE_COLUMNS, "log_").cte("new_change")]
-    ctes += [_insert_for(t.outbox, created, _OUTBOX_COLUMNS, f"out{i}_").cte(f"new_message_{i}") for i in range(messages)]
-    return select(created.c.id).add_cte(*ctes)
+_INSERT_SESSION = insert(t.sessions).returning(t.sessions.c.id)
 
 
 def _upsertable_insert(db: AsyncSession, table):
     """INSERT with the dialect's ON CONFLICT support (PostgreSQL or SQLite)."""
     return (pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert)(table)
-
-
-def _insert_for(table, created, columns, prefix: str):
-    """INSERT INTO table (session_id, ...) SELECT new id, :params... FROM the session CTE."""
-    params = [bindparam(prefix + c.key, type_=c.type) for c in columns]
-    return insert(table).from_select(["session_id", *(c.key for c in columns)], select(created.c.id, *params))
 
 
 class CoachRepository:
@@ -174,7 +112,7 @@ class CoachRepository:
     async def get(self, coach_id: int) -> Coach | None:
         return await self.db.get(Coach, coach_id)
 
-    async def list(self, *, active_only: bool = False) -> list[Coach]:
+    async def all(self, *, active_only: bool = False) -> list[Coach]:
         query = select(Coach).order_by(t.coaches.c.id)
         if active_only:
             query = query.where(t.coaches.c.is_active.is_(True))
@@ -221,27 +159,18 @@ class AvailabilityRepository:
         return override
 
     async def calendar(
-        self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
-        exclude: int | None = None, sessions: bool = True,
+        self, coach_id: int, start: datetime, end: datetime, *, now: datetime, exclude: int | None = None,
     ) -> Calendar:
-        return await read_calendar(self.db, coach_id, start, end, now=now, exclude=exclude, sessions=sessions)
-
-
-async def read_calendar(
-    db: AsyncSession, coach_id: int, start: datetime, end: datetime, *, now: datetime,
-    exclude: int | None = None, sessions: bool = True,
-) -> Calendar:
-    # One round trip for everything the slot engine needs (booking is dominated by round
-    # trips), with the statement built once so SQLAlchemy's compiled cache is hit directly.
-    statement = _calendar_statement(sessions, exclude is not None)
-    params = {"coach_id": coach_id, "start": start, "end": end, "exclude": exclude}
-    return _calendar_from_rows(coach_id, await db.execute(statement, params), now)
+        # One round trip for everything the slot engine needs, with the statement built once so
+        # SQLAlchemy's compiled cache is hit directly.
+        statement = _calendar_statement(exclude is not None)
+        params = {"coach_id": coach_id, "start": start, "end": end, "exclude": exclude}
+        return _calendar_from_rows(coach_id, await self.db.execute(statement, params), now)
 
 
 class SessionRepository:
-    def __init__(self, db: AsyncSession, snapshots: BookingSnapshots | None = None):
+    def __init__(self, db: AsyncSession):
         self.db = db
-        self._snapshots = snapshots
 
     async def add(self, session: Session) -> Session:
         self.db.add(session)
@@ -251,35 +180,21 @@ class SessionRepository:
     async def save(self, session: Session) -> None:
         await self.db.flush()
 
-    async def add_booking(
-        self, session: Session, change: StatusChange, messages: list[OutboxMessage], *,
-        snapshot: BookingSnapshot | None = None,
-    ) -> Session:
-        # Core statements built once, rather than ORM flushes, and a single statement on
-        # PostgreSQL: this is the hot path of every booking.
-        checked = snapshot is not None and snapshot.versions is not None
+    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
+        # Core statements, rather than ORM flushes of three kinds of object: this runs on every booking.
+        conn = await self.db.connection()
         row = {c.key: getattr(session, c.key) for c in _SESSION_COLUMNS}
-        if checked:
-            row["coach_version"], row["author_version"] = snapshot.versions
-        log_row = {"from_status": change.from_status, "to_status": change.to_status, "actor": change.actor,
-                   "at": change.at, "reason": change.reason}
-        out_rows = [{"kind": m.kind, "due_at": m.due_at, "payload": m.payload, "attempts": 0} for m in messages]
-        conn = await self.db.connection()  # Core statements: the ORM session's execute adds nothing here
-        if self.db.bind.dialect.name == "postgresql":
-            params = {**row, **{f"log_{k}": v for k, v in log_row.items()}}
-            for i, out in enumerate(out_rows):
-                params.update({f"out{i}_{k}": v for k, v in out.items()})
-            session_id = (await conn.execute(_booking_statement(len(out_rows), checked), params)).scalar()
-        else:
-            session_id = (await conn.execute(_session_statement(checked), row)).scalar()
-            if session_id is not None:
-                await conn.execute(insert(t.session_status_changes), {"session_id": session_id, **log_row})
-                if out_rows:
-                    await conn.execute(insert(t.outbox), [{"session_id": session_id, **r} for r in out_rows])
-        if session_id is None:  # only a checked insert selects no row
-            if self._snapshots is not None:
-                self._snapshots.forget(snapshot)
-            raise StaleSnapshot()
+        session_id = (await conn.execute(_INSERT_SESSION, row)).scalar_one()
+        await conn.execute(insert(t.session_status_changes), {
+            "session_id": session_id, "from_status": change.from_status, "to_status": change.to_status,
+            "actor": change.actor, "at": change.at, "reason": change.reason,
+        })
+        if messages:
+            await conn.execute(insert(t.outbox), [
+                {"session_id": session_id, "kind": m.kind, "due_at": m.due_at, "payload": m.payload,
+                 "recipient": m.recipient, "attempts": 0}
+                for m in messages
+            ])
         session.id = change.session_id = session_id
         for m in messages:
             m.session_id = session_id
@@ -303,14 +218,14 @@ class SessionRepository:
         rows = await self.db.execute(query.order_by(c.blocked_from))
         return [Interval(a, b) for a, b in rows]
 
-    async def list(
+    async def find(
         self,
         *,
         coach_id: int | None = None,
         author_id: int | None = None,
         after: datetime | None = None,
         before: datetime | None = None,
-        statuses: frozenset | None = None,
+        statuses: frozenset[SessionStatus] | None = None,
         limit: int = 200,
     ) -> list[Session]:
         c = t.sessions.c
@@ -413,12 +328,15 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def claim_due(self, now: datetime, *, limit: int, stale_before: datetime) -> list[OutboxMessage]:
+    async def claim_due(
+        self, now: datetime, *, limit: int, stale_before: datetime, recipients: frozenset[str]
+    ) -> list[OutboxMessage]:
         c = t.outbox.c
         query = (
             select(OutboxMessage)
             .where(
                 c.sent_at.is_(None),
+                c.recipient.in_(sorted(recipients)),
                 c.due_at <= now,
                 or_(c.claimed_at.is_(None), c.claimed_at < stale_before),
             )

@@ -48,20 +48,6 @@ def _enum(cls, name):
     return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
-# Tables only database triggers use (migration 0005's SQLite version counter): not in the
-# metadata, so autogenerate and the models-versus-migrations test must leave them alone.
-TRIGGER_TABLES = frozenset({"row_versions"})
-
-
-def include_name(name, type_, parent_names) -> bool:
-    return not (type_ == "table" and name in TRIGGER_TABLES)
-
-
-def _version_column() -> Column:
-    """Raised by database triggers on every change (migration 0005); the ORM never writes it."""
-    return Column("version", Integer, nullable=False, server_default="1")
-
-
 coaches = Table(
     "coaches",
     metadata,
@@ -88,7 +74,6 @@ coaches = Table(
     Column("durations", JSON, nullable=False),
     Column("slot_step_minutes", Integer),
     Column("created_at", UTCDateTime),
-    _version_column(),
     CheckConstraint("rate >= 0", name="rate_not_negative"),
 )
 
@@ -102,7 +87,6 @@ authors = Table(
     Column("email", String(255)),
     Column("reminder_minutes", JSON, nullable=False),
     Column("created_at", UTCDateTime),
-    _version_column(),
 )
 
 availability_rules = Table(
@@ -205,6 +189,8 @@ outbox = Table(
     Column("session_id", Integer, ForeignKey("sessions.id")),
     Column("due_at", UTCDateTime, nullable=False),
     Column("payload", JSON, nullable=False),
+    # booking.events.Recipient: only a notifier that reaches this recipient claims the row.
+    Column("recipient", String(20), nullable=False, server_default="author"),
     Column("claimed_at", UTCDateTime),
     Column("sent_at", UTCDateTime),
     Column("attempts", Integer, nullable=False),
@@ -243,8 +229,8 @@ def start_mappers() -> None:
     global _mapped
     if _mapped:
         return
-    mapper_registry.map_imperatively(Coach, coaches, exclude_properties=["version"])
-    mapper_registry.map_imperatively(Author, authors, exclude_properties=["version"])
+    mapper_registry.map_imperatively(Coach, coaches)
+    mapper_registry.map_imperatively(Author, authors)
     mapper_registry.map_imperatively(AvailabilityRule, availability_rules)
     mapper_registry.map_imperatively(DateOverride, date_overrides)
     mapper_registry.map_imperatively(Session, sessions)

@@ -4,15 +4,12 @@ guard failures are translated here into the domain's conflict errors."""
 from __future__ import annotations
 
 import functools
-from datetime import datetime
-
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from booking.errors import SlotConflict, TransientConflict
 from booking.model import Author, Coach
-from booking.ports import BookingSnapshot
 from storage.repositories import (
     COACH_LOCK_NAMESPACE,
     AuthorRepository,
@@ -23,7 +20,6 @@ from storage.repositories import (
     SessionRepository,
     TelegramStateRepository,
 )
-from storage.snapshots import BookingSnapshots
 from storage.tables import coaches
 
 SQLITE_GUARD_MESSAGE = "coachbot: slot taken"
@@ -32,18 +28,16 @@ RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker, dialect: str, snapshots: BookingSnapshots):
+    def __init__(self, sessions: async_sessionmaker, dialect: str):
         self._sessions = sessions
         self._dialect = dialect
-        self._snapshots = snapshots
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self.db = self._sessions()
-        self._autocommit = False
         self.coaches = CoachRepository(self.db)
         self.authors = AuthorRepository(self.db)
         self.availability = AvailabilityRepository(self.db)
-        self.sessions = SessionRepository(self.db, self._snapshots)
+        self.sessions = SessionRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
         self.telegram_state = TelegramStateRepository(self.db)
@@ -53,8 +47,7 @@ class SqlUnitOfWork:
         try:
             # Detach first: a rollback would expire the loaded objects the caller goes on reading.
             self.db.expunge_all()
-            if not self._autocommit:
-                await self.db.rollback()
+            await self.db.rollback()
         finally:
             await self.db.close()
         if isinstance(exc, DBAPIError):
@@ -62,20 +55,8 @@ class SqlUnitOfWork:
             if translated is not None:
                 raise translated from exc
 
-    async def use_autocommit(self) -> bool:
-        # A booking against a cached snapshot is then one statement that locks, inserts and
-        # commits. Safe because the write takes the coach's lock before its inserts and the exclusion
-        # constraint judges them: a stale read can only end in SlotConflict, never in a double
-        # booking. SQLite keeps BEGIN IMMEDIATE.
-        if self._dialect != "postgresql":
-            return False
-        await self.db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        self._autocommit = True
-        return True
-
     async def commit(self) -> None:
-        if not self._autocommit:  # every statement has committed itself
-            await self.db.commit()
+        await self.db.commit()
 
     async def lock_coach(self, coach_id: int) -> None:
         # Serialising a coach's writers before the exclusion constraint is checked removes the
@@ -84,12 +65,6 @@ class SqlUnitOfWork:
             await self.db.execute(
                 text("SELECT pg_advisory_xact_lock(:ns, :coach)"), {"ns": COACH_LOCK_NAMESPACE, "coach": coach_id}
             )
-
-    async def booking_snapshot(self, coach_id: int, author_id: int, *, now: datetime) -> BookingSnapshot | None:
-        return await self._snapshots.get(self.db, coach_id, author_id, now=now)
-
-    def forget_snapshot(self, snapshot: BookingSnapshot) -> None:
-        self._snapshots.forget(snapshot)
 
     async def open_booking(self, coach_id: int, author_id: int):
         row = (await self.db.execute(_open_booking_statement(), {"coach_id": coach_id, "author_id": author_id})).first()
@@ -134,10 +109,9 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._sessions = session_factory(engine)
-        self.snapshots = BookingSnapshots()
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, self.dialect, self.snapshots)
+        return SqlUnitOfWork(self._sessions, self.dialect)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -10,8 +10,6 @@ the initial migration) without a database:
 - Ids are assigned on `add`, as a flush would.
 - The database guard is mirrored: adding or saving an active session whose blocked span overlaps
   another active session of the same coach raises SlotConflict.
-- `booking_snapshot` reads the unit of work's own copy, so it is never stale (no versions); the
-  commit check below stands in for the version check of a cached snapshot.
 - Units of work are meant to be used one after another. If two interleave and both commit, the
   second commit raises TransientConflict (like a serialization failure) instead of silently
   overwriting the first one's changes.
@@ -39,8 +37,8 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.ports import BookingSnapshot, Calendar, Checkout, CheckoutState
-from booking.services import BookingService, BookingSettings
+from booking.context import BookingSettings, Context
+from booking.ports import Calendar, Checkout, CheckoutState
 
 # A Monday, 08:00 UTC.
 DEFAULT_NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
@@ -118,7 +116,7 @@ class FakeCoaches:
     async def get(self, coach_id: int) -> Coach | None:
         return self.data.coaches.get(coach_id)
 
-    async def list(self, *, active_only: bool = False) -> list[Coach]:
+    async def all(self, *, active_only: bool = False) -> list[Coach]:
         found = sorted(self.data.coaches.values(), key=lambda c: c.id)
         return [c for c in found if c.is_active or not active_only]
 
@@ -163,20 +161,18 @@ class FakeAvailability:
         return sorted(found, key=lambda o: o.starts_at)
 
     async def calendar(
-        self, coach_id: int, start: datetime, end: datetime, *, now: datetime,
-        exclude: int | None = None, sessions: bool = True,
+        self, coach_id: int, start: datetime, end: datetime, *, now: datetime, exclude: int | None = None,
     ) -> Calendar:
         found = Calendar(rules=await self.rules(coach_id), overrides=await self._overrides(coach_id, start, end),
                          busy=[], expired_holds=[])
-        if sessions:
-            for s in sorted(self.data.sessions.values(), key=lambda s: s.blocked_from):
-                if (s.coach_id != coach_id or s.status not in ACTIVE_STATUSES or s.id == exclude
-                        or not (s.blocked_from < end and s.blocked_until > start)):
-                    continue
-                if s.status is SessionStatus.HELD and s.hold_expires_at is not None and s.hold_expires_at <= now:
-                    found.expired_holds.append(s.id)
-                else:
-                    found.busy.append(s.blocked)
+        for s in sorted(self.data.sessions.values(), key=lambda s: s.blocked_from):
+            if (s.coach_id != coach_id or s.status not in ACTIVE_STATUSES or s.id == exclude
+                    or not (s.blocked_from < end and s.blocked_until > start)):
+                continue
+            if s.status is SessionStatus.HELD and s.hold_expires_at is not None and s.hold_expires_at <= now:
+                found.expired_holds.append(s.id)
+            else:
+                found.busy.append(s.blocked)
         return found
 
     async def add_override(self, override: DateOverride) -> DateOverride:
@@ -209,7 +205,7 @@ class FakeSessions:
         return session
 
     async def add_booking(
-        self, session: Session, change: StatusChange, messages: list[OutboxMessage], *, snapshot=None,
+        self, session: Session, change: StatusChange, messages: list[OutboxMessage]
     ) -> Session:
         await self.add(session)
         change.session_id = session.id
@@ -240,7 +236,7 @@ class FakeSessions:
         ]
         return [s.blocked for s in sorted(found, key=lambda s: s.blocked_from)]
 
-    async def list(
+    async def find(
         self,
         *,
         coach_id: int | None = None,
@@ -326,10 +322,12 @@ class FakeOutbox:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return self.data.outbox.get(message_id)
 
-    async def claim_due(self, now: datetime, *, limit: int, stale_before: datetime) -> list[OutboxMessage]:
+    async def claim_due(
+        self, now: datetime, *, limit: int, stale_before: datetime, recipients: frozenset[str]
+    ) -> list[OutboxMessage]:
         due = [
             m for m in self.data.outbox.values()
-            if m.sent_at is None and m.due_at <= now and (m.claimed_at is None or m.claimed_at < stale_before)
+            if m.sent_at is None and m.due_at <= now and m.recipient in recipients and (m.claimed_at is None or m.claimed_at < stale_before)
         ]
         claimed = sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
         for message in claimed:
@@ -380,21 +378,8 @@ class FakeUnitOfWork:
     async def lock_coach(self, coach_id: int) -> None:
         return None
 
-    async def use_autocommit(self) -> bool:
-        return False  # the fake is one transaction, like SQLite
-
     async def open_booking(self, coach_id: int, author_id: int):
         return await self.coaches.get(coach_id), await self.authors.get(author_id)
-
-    async def booking_snapshot(self, coach_id: int, author_id: int, *, now: datetime) -> BookingSnapshot | None:
-        coach, author = await self.open_booking(coach_id, author_id)
-        if coach is None or author is None:
-            return None
-        overrides = [o for o in self._data.overrides.values() if o.coach_id == coach_id and o.ends_at > now]
-        return BookingSnapshot(coach, author, await self.availability.rules(coach_id), overrides)
-
-    def forget_snapshot(self, snapshot: BookingSnapshot) -> None:
-        return None  # nothing is cached
 
 
 class FakeClock:
@@ -449,6 +434,8 @@ class FakePayments:
 
 
 class FakeVideo:
+    creates_locally = False
+
     def __init__(self) -> None:
         self.fail = False
         self.created: list[str] = []
@@ -468,15 +455,15 @@ class FakeVideo:
         self.deleted.append(url)
 
 
-def make_service(
+def make_context(
     *,
     now: datetime = DEFAULT_NOW,
     payments_enabled: bool = False,
     settings: BookingSettings | None = None,
-) -> tuple[BookingService, Store, FakeClock, FakePayments, FakeVideo]:
+) -> tuple[Context, Store, FakeClock, FakePayments, FakeVideo]:
     store = Store()
     clock = FakeClock(now)
     payments = FakePayments(enabled=payments_enabled)
     video = FakeVideo()
-    service = BookingService(lambda: FakeUnitOfWork(store), clock, payments, video, settings)
-    return service, store, clock, payments, video
+    ctx = Context(lambda: FakeUnitOfWork(store), clock, payments, video, settings or BookingSettings())
+    return ctx, store, clock, payments, video

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from booking.services import BookingService
+from booking.context import Context
 
 
-def register(application: Application, service: BookingService, *, payments_enabled: bool) -> None:
+def register(application: Application, ctx: Context, *, payments_enabled: bool) -> None:
     """Add every handler of the authors' flows (commands, conversations, callback queries,
     the error handler) to `application`. Implemented in conversations/telegram/handlers.py."""
     from conversations.telegram.handlers import register as _register
 
-    _register(application, service, payments_enabled=payments_enabled)
+    _register(application, ctx, payments_enabled=payments_enabled)

@@ -10,10 +10,12 @@ from datetime import UTC, date, datetime
 
 from telegram import InlineKeyboardButton as Button
 
+from booking import bookings, queries, slots
+from booking import materials as shared_materials
 from booking.errors import SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.telegram import callbacks as cb
-from conversations.telegram import keyboards, materials, pickers, texts
+from conversations.telegram import keyboards, materials, texts
 from conversations.telegram.turn import Stale, Turn
 
 MAX_FOCUS = 1000
@@ -23,7 +25,7 @@ async def on_start(turn: Turn, coach_id: int) -> None:
     coach = await turn.active_coach(coach_id)
     author = await turn.require_author()
     turn.user_data["book"] = {"coach": coach.id}  # a fresh attempt: ask for the focus again
-    month, days = await pickers.first_free_month(turn.service, coach, coach.durations, author.timezone)
+    month, days = await slots.first_free_month(turn.ctx, coach, coach.durations, author.timezone)
     if month is None:
         await turn.show(texts.no_free_days(coach), keyboards.markup([_to_card(coach)]))
         return
@@ -33,10 +35,10 @@ async def on_start(turn: Turn, coach_id: int) -> None:
 async def on_month(turn: Turn, coach_id: int, month: date) -> None:
     coach = await turn.active_coach(coach_id)
     author = await turn.require_author()
-    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= month <= last:
         raise Stale()
-    days = await pickers.free_days(turn.service, coach, coach.durations, author.timezone, month)
+    days = await slots.free_days(turn.ctx, coach, coach.durations, author.timezone, month)
     await _calendar(turn, coach, author, month, days)
 
 
@@ -51,7 +53,7 @@ async def on_slot(turn: Turn, coach_id: int, start: datetime, duration: int | No
     author = await turn.require_author()
     if duration is not None and duration not in coach.durations:
         raise Stale()
-    options = await pickers.fitting(turn.service, coach, [duration] if duration else coach.durations, start)
+    options = await slots.fitting(turn.ctx, coach, [duration] if duration else coach.durations, start)
     if not options:
         turn.note = texts.SLOT_GONE
         await _day(turn, coach, author, _local_day(start, author))
@@ -116,7 +118,7 @@ async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) 
     draft = turn.user_data.get("book") or {}
     same = (draft.get("coach"), draft.get("start"), draft.get("duration")) == (coach.id, cb.epoch(start), duration)
     try:
-        session = await turn.service.book(coach.id, author.id, start, duration=duration,
+        session = await bookings.book(turn.ctx, coach.id, author.id, start, duration=duration,
                                           focus=draft.get("focus") if same else None)
     except SlotUnavailable as exc:
         mine = await _already_mine(turn, author, coach, start)
@@ -128,7 +130,7 @@ async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) 
     turn.user_data.pop("book", None)
     manuscript = draft.get("manuscript") if same else None
     if isinstance(manuscript, dict):
-        await turn.service.add_material(session.id, by=Actor.AUTHOR, actor_id=author.id, kind="manuscript",
+        await shared_materials.add_material(turn.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id, kind="manuscript",
                                         title=manuscript["title"], file_ref=manuscript["file"])
     await show_result(turn, session, coach, author)
 
@@ -163,7 +165,7 @@ def _to_card(coach: Coach) -> list[Button]:
 
 
 async def _calendar(turn: Turn, coach: Coach, author: Author, month: date, days: set[date]) -> None:
-    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    first, last = slots.month_range(coach, author.timezone, turn.now())
     markup = keyboards.calendar(
         month, days, first_month=first, last_month=last,
         month_data=lambda m: cb.book_month(coach.id, m), day_data=lambda d: cb.book_day(coach.id, d),
@@ -173,13 +175,13 @@ async def _calendar(turn: Turn, coach: Coach, author: Author, month: date, days:
 
 
 async def _day(turn: Turn, coach: Coach, author: Author, day: date) -> None:
-    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= day.replace(day=1) <= last:
         raise Stale()
-    starts = await pickers.day_starts(turn.service, coach, coach.durations, author.timezone, day)
+    starts = await slots.day_starts(turn.ctx, coach, coach.durations, author.timezone, day)
     if not starts:
         turn.note = turn.note or texts.DAY_FULL
-        days = await pickers.free_days(turn.service, coach, coach.durations, author.timezone, day.replace(day=1))
+        days = await slots.free_days(turn.ctx, coach, coach.durations, author.timezone, day.replace(day=1))
         await _calendar(turn, coach, author, day.replace(day=1), days)
         return
     back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.book_month(coach.id, day.replace(day=1)))]
@@ -191,7 +193,7 @@ async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict, *, edi
     start = datetime.fromtimestamp(draft["start"], UTC)
     manuscript = draft.get("manuscript") or {}
     text = texts.summary(coach, start, draft["duration"], draft.get("focus"), author.timezone,
-                         turn.service.settings.policy, turn.payments, manuscript=manuscript.get("title"))
+                         turn.ctx.policy, turn.payments, manuscript=manuscript.get("title"))
     markup = keyboards.booking_summary(coach, start, draft["duration"], _local_day(start, author))
     await (turn.show(text, markup) if edit else turn.send(text, markup))
 
@@ -205,5 +207,5 @@ async def _alternatives(turn: Turn, coach: Coach, author: Author, start: datetim
 
 
 async def _already_mine(turn: Turn, author: Author, coach: Coach, start: datetime) -> Session | None:
-    upcoming = await turn.service.sessions(author_id=author.id, when="upcoming")
+    upcoming = await queries.sessions(turn.ctx, author_id=author.id, when="upcoming")
     return next((s for s in upcoming if s.coach_id == coach.id and s.starts_at == start), None)

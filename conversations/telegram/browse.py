@@ -7,6 +7,7 @@ import structlog
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from booking import catalog
 from booking.model import Coach
 from conversations.telegram import callbacks as cb
 from conversations.telegram import keyboards, texts
@@ -27,7 +28,7 @@ async def on_list(turn: Turn, page: int, specialty_hash: str) -> None:
 
 
 async def on_filters(turn: Turn) -> None:
-    names = _specialties(await turn.service.coaches(active_only=True))
+    names = _specialties(await catalog.coaches(turn.ctx, active_only=True))
     if not names:
         raise Stale()
     await turn.show(texts.PICK_SPECIALTY, keyboards.specialties(names))
@@ -42,7 +43,7 @@ async def on_card(turn: Turn, coach_id: int) -> None:
 
 
 async def _list(turn: Turn, page: int, specialty_hash: str):
-    coaches = await turn.service.coaches(active_only=True)
+    coaches = await catalog.coaches(turn.ctx, active_only=True)
     if not coaches:
         return texts.NO_COACHES, None
     specialty = None

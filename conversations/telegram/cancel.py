@@ -3,12 +3,13 @@ cancellation after the cut-off is refused with the policy text."""
 
 from __future__ import annotations
 
+from booking import cancellation
 from booking.errors import PolicyViolation
-from booking.model import Actor, Money, Session, SessionStatus
+from booking.model import Actor, Money, Session
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Turn
 
-CANCELLABLE = (SessionStatus.HELD, SessionStatus.SCHEDULED)
+CANCELLABLE = cancellation.CANCELLABLE
 
 
 async def on_ask(turn: Turn, session_id: int) -> None:
@@ -17,14 +18,12 @@ async def on_ask(turn: Turn, session_id: int) -> None:
         turn.note = texts.NOT_CANCELLABLE
         await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session.id))
         return
-    policy = turn.service.settings.policy
-    try:
-        # An unpaid hold can be dropped at any time (the service allows it too).
-        refund = 0 if session.status is SessionStatus.HELD else policy.refund_on_cancel(session, Actor.AUTHOR, turn.now())
-    except PolicyViolation as exc:
-        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
+    quote = cancellation.quote(turn.ctx, session, Actor.AUTHOR)
+    if not quote.allowed:
+        await turn.show(texts.refused(quote.refusal or "", turn.ctx.policy, turn.payments),
+                        keyboards.to_session(session.id))
         return
-    text = texts.cancel_question(session, author.timezone, Money(refund, session.currency), session.amount_paid > 0)
+    text = texts.cancel_question(session, author.timezone, quote.refund, session.amount_paid > 0)
     await turn.show(text, keyboards.cancel_confirm(session.id))
 
 
@@ -35,10 +34,9 @@ async def on_yes(turn: Turn, session_id: int) -> None:
         await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session.id))
         return
     try:
-        after = await turn.service.cancel(session.id, by=Actor.AUTHOR, author_id=author.id)
+        after = await cancellation.cancel(turn.ctx, session.id, by=Actor.AUTHOR, author_id=author.id)
     except PolicyViolation as exc:
-        policy = turn.service.settings.policy
-        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
+        await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session.id))
         return
     await turn.show(texts.cancelled(after, author.timezone, _refunded(session, after)), keyboards.to_session(after.id))
 

@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from booking.errors import BookingError
-from booking.services import BookingService
+from booking.context import Context
 from conversations.telegram import (
     book, browse, cancel, errors, materials, rate, reschedule, sessions, start, texts, zones,
 )
@@ -76,8 +76,8 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
 }
 
 
-def register(application: Application, service: BookingService, *, payments_enabled: bool) -> None:
-    deps = Deps(service, payments_enabled)
+def register(application: Application, ctx: Context, *, payments_enabled: bool) -> None:
+    deps = Deps(ctx, payments_enabled)
     message = filters.UpdateType.MESSAGE
 
     def entry(work: Callable[[Turn], Awaitable[None]]):

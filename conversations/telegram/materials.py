@@ -8,6 +8,7 @@ import re
 import structlog
 from telegram.error import BadRequest
 
+from booking import materials as shared_materials
 from booking.model import Actor, SessionStatus
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Stale, Turn
@@ -20,7 +21,7 @@ OPEN = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, SessionStatus.COMPLE
 
 async def on_list(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
-    items = await turn.service.materials(session.id, by=Actor.AUTHOR, actor_id=author.id)
+    items = await shared_materials.materials(turn.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id)
     files = [m for m in items if m.uploaded_by is Actor.COACH and (m.file_ref or "").startswith(TG)]
     text = texts.materials(items, session, author.timezone)
     if files:
@@ -60,7 +61,7 @@ async def on_text(turn: Turn, session_id: int, text: str) -> None:
 
 async def _add(turn: Turn, session_id: int, **material) -> None:
     author, session = await turn.own_session(session_id)
-    await turn.service.add_material(session.id, by=Actor.AUTHOR, actor_id=author.id, **material)
+    await shared_materials.add_material(turn.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id, **material)
     await turn.send(texts.material_added(material["title"]), keyboards.materials(session, True))
 
 

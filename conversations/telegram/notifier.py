@@ -1,11 +1,11 @@
 """Outbox messages for authors, sent through the Telegram bot (booking.ports.Notifier).
 
-Each message is rendered from the session as it is now (service.session / service.author), in
+Each message is rendered from the session as it is now (read through the domain), in
 the author's time zone with the zone named. Raising makes the outbox retry later, so only
 transient failures raise (network, timeouts, 429 beyond the rate limiter's retries); a user who
 blocked the bot, an unknown chat or a request Telegram refuses as malformed is logged and
-acknowledged, since sending again would not help. Kinds meant for coaches only are acknowledged
-without sending here (Slack delivers them)."""
+acknowledged, since sending again would not help. Messages for coaches never reach this
+notifier: it claims only the authors' (`recipients`)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,40 @@ import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from booking import catalog, materials as shared_materials, queries
 from booking.errors import NotFound
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
-from booking.services import BookingService
+from booking.context import Context
+from booking.events import (
+    Event,
+    HoldExpired,
+    MaterialShared,
+    PaymentRefunded,
+    RatingPrompt,
+    Recipient,
+    RefundReason,
+    RefundSent,
+    Reminder,
+    SessionCancelled,
+    SessionConfirmed,
+    SessionNoShow,
+    SessionRescheduled,
+    StartingNow,
+    from_message,
+)
 from conversations.calendar_invite import session_ics
 from conversations.telegram import keyboards, texts
 
 log = structlog.get_logger(__name__)
 
 RATING_CALLBACK = "r:{session_id}:{stars}"
-COACH_ONLY = frozenset({"session_rated"})
 MAX_TEXT = 3500  # Telegram's limit is 4096 characters after entities; keep a margin
 MAX_CAPTION = 1024
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
@@ -45,7 +63,7 @@ class Outgoing:
 
 
 @dataclass
-class Context:
+class Rendering:
     message: OutboxMessage
     session: Session
     author: Author
@@ -62,48 +80,55 @@ class Context:
         return Money(amount, self.session.currency).format()
 
 
+Renderer = Callable[["Rendering", Any], Awaitable["Outgoing | None"]]
+
+
 class TelegramNotifier:
-    def __init__(self, bot: Bot, service: BookingService, *, now: Callable[[], datetime] | None = None):
+    recipients = frozenset({Recipient.AUTHOR.value})
+
+    def __init__(self, bot: Bot, ctx: Context, *, now: Callable[[], datetime] | None = None):
         self.bot = bot
-        self.service = service
+        self.ctx = ctx
         self.now = now or (lambda: datetime.now(UTC))
-        self.renderers: dict[str, Callable[[Context], Awaitable[Outgoing | None]]] = {
-            "session_confirmed": self._confirmed,
-            "reminder": self._reminder,
-            "starting_now": self._starting_now,
-            "session_cancelled": self._cancelled,
-            "session_rescheduled": self._rescheduled,
-            "hold_expired": self._hold_expired,
-            "payment_refunded": self._payment_refunded,
-            "refund_sent": self._refund_sent,
-            "rating_prompt": self._rating_prompt,
-            "session_no_show": self._no_show,
-            "material_shared": self._material_shared,
+        self.renderers: dict[type[Event], Renderer] = {
+            SessionConfirmed: self._confirmed,
+            Reminder: self._reminder,
+            StartingNow: self._starting_now,
+            SessionCancelled: self._cancelled,
+            SessionRescheduled: self._rescheduled,
+            HoldExpired: self._hold_expired,
+            PaymentRefunded: self._payment_refunded,
+            RefundSent: self._refund_sent,
+            RatingPrompt: self._rating_prompt,
+            SessionNoShow: self._no_show,
+            MaterialShared: self._material_shared,
         }
 
     async def deliver(self, message: OutboxMessage) -> None:
         fields = {"message_id": message.id, "kind": message.kind, "session_id": message.session_id}
-        if message.kind in COACH_ONLY:
-            log.debug("telegram.notify_skipped", reason="for coaches", **fields)
+        try:
+            event = from_message(message)
+        except ValueError as exc:  # unknown kind or a payload we cannot read: retrying would not help
+            log.warning("telegram.notify_skipped", reason=str(exc), **fields)
             return
-        render = self.renderers.get(message.kind)
-        if render is None:
-            log.warning("telegram.notify_skipped", reason="unknown kind", **fields)
+        render = self.renderers.get(type(event))
+        if render is None or event.recipient is not Recipient.AUTHOR:
+            log.warning("telegram.notify_skipped", reason="not a message for authors", **fields)
             return
         if message.session_id is None:
             log.warning("telegram.notify_skipped", reason="no session", **fields)
             return
         try:
-            session = await self.service.session(message.session_id)
-            author = await self.service.author(session.author_id)
-            coach = await self.service.coach(session.coach_id)
+            session = await queries.session(self.ctx, message.session_id)
+            author = await catalog.author(self.ctx, session.author_id)
+            coach = await catalog.coach(self.ctx, session.coach_id)
         except NotFound as exc:
             log.warning("telegram.notify_skipped", reason=str(exc), **fields)
             return
         if author.telegram_id is None:
             log.info("telegram.notify_skipped", reason="author has no Telegram id", author_id=author.id, **fields)
             return
-        outgoing = await render(Context(message, session, author, coach))
+        outgoing = await render(Rendering(message, session, author, coach), event)
         if outgoing is None:
             log.info("telegram.notify_skipped", reason="no longer relevant", **fields)
             return
@@ -126,7 +151,7 @@ class TelegramNotifier:
 
     # ---- one renderer per kind; None = nothing to send any more ---------------------------------
 
-    async def _confirmed(self, c: Context) -> Outgoing | None:
+    async def _confirmed(self, c: Rendering, event: SessionConfirmed) -> Outgoing | None:
         s = c.session
         if s.status not in LIVE:
             return None
@@ -141,11 +166,11 @@ class TelegramNotifier:
         return Outgoing("\n".join(lines), keyboard=keyboards.session_actions(s), document=self._ics(c),
                         filename=f"coaching-session-{s.id}.ics")
 
-    async def _reminder(self, c: Context) -> Outgoing | None:
-        s, payload = c.session, c.message.payload
-        if s.status is not SessionStatus.SCHEDULED or not _same_start(s, payload.get("starts_at")):
-            return None
-        minutes = int(payload.get("minutes_before") or 0)
+    async def _reminder(self, c: Rendering, event: Reminder) -> Outgoing | None:
+        s = c.session
+        if s.status is not SessionStatus.SCHEDULED or event.starts_at != s.starts_at:
+            return None  # made for a start the session has since left
+        minutes = event.minutes_before
         lines = [
             f"⏰ <b>Reminder:</b> your session with {c.coach_name} starts in {span(minutes)}",
             f"{c.when()} ({s.duration_minutes} min).",
@@ -153,9 +178,9 @@ class TelegramNotifier:
         ]
         return Outgoing("\n".join(lines), keyboard=_join_button(s))
 
-    async def _starting_now(self, c: Context) -> Outgoing | None:
+    async def _starting_now(self, c: Rendering, event: StartingNow) -> Outgoing | None:
         s = c.session
-        if s.status not in LIVE or not _same_start(s, c.message.payload.get("starts_at")):
+        if s.status not in LIVE or event.starts_at != s.starts_at:
             return None
         if not s.meeting_url:
             # The link is the whole point of this message: retry until the scheduler has made it.
@@ -164,14 +189,12 @@ class TelegramNotifier:
                 f"Join: {html.escape(s.meeting_url)}")
         return Outgoing(text, keyboard=_join_button(s))
 
-    async def _cancelled(self, c: Context) -> Outgoing | None:
-        s, payload = c.session, c.message.payload
-        by = payload.get("by")
-        refund = int(payload.get("refund") or 0)
+    async def _cancelled(self, c: Rendering, event: SessionCancelled) -> Outgoing | None:
+        s, by, refund = c.session, event.by, event.refund
         was_hold = s.amount_paid == 0 and s.price_amount > 0 and s.checkout_ref is not None
         lines = [f"❌ <b>Session cancelled</b>\nYour session with {c.coach_name} on {c.when()} "
                  f"was cancelled by {_who(by)}."]
-        if s.cancel_reason and by != Actor.AUTHOR.value:
+        if s.cancel_reason and by is not Actor.AUTHOR:
             lines.append(f"Reason: {html.escape(s.cancel_reason)}")
         if refund:
             lines.append(f"Refund: {c.money(refund)} goes back to your card "
@@ -180,19 +203,18 @@ class TelegramNotifier:
             lines.append("Nothing was charged.")
         elif s.amount_paid:
             lines.append("No refund applies: it was cancelled too close to the start.")
-        if by != Actor.AUTHOR.value:
+        if by is not Actor.AUTHOR:
             lines.append("You can book another time with /start.")
         return Outgoing("\n".join(lines))
 
-    async def _rescheduled(self, c: Context) -> Outgoing | None:
-        s, payload = c.session, c.message.payload
+    async def _rescheduled(self, c: Rendering, event: SessionRescheduled) -> Outgoing | None:
+        s = c.session
         if s.status not in LIVE:
             return None
-        previous = _parse_instant(payload.get("previous"))
-        moved_from = f" from {c.when(previous)}" if previous else ""
+        moved_from = f" from {c.when(event.previous)}"
         lines = [
             "🔁 <b>Session moved</b>",
-            f"Your session with {c.coach_name} was moved by {_who(payload.get('by'))}{moved_from}",
+            f"Your session with {c.coach_name} was moved by {_who(event.by)}{moved_from}",
             f"to <b>{c.when()}</b> ({s.duration_minutes} min).",
             _join_line(s),
             "The attached file updates your calendar entry.",
@@ -200,7 +222,7 @@ class TelegramNotifier:
         return Outgoing("\n".join(lines), keyboard=keyboards.session_actions(s), document=self._ics(c),
                         filename=f"coaching-session-{s.id}.ics")
 
-    async def _hold_expired(self, c: Context) -> Outgoing | None:
+    async def _hold_expired(self, c: Rendering, event: HoldExpired) -> Outgoing | None:
         if c.session.status is not SessionStatus.CANCELLED or c.session.amount_paid:
             return None  # paid after all (a late payment re-confirmed it, or it is being refunded)
         text = (f"⌛ <b>Hold released</b>\nWe held {c.when()} with {c.coach_name} for you, but the payment "
@@ -208,25 +230,25 @@ class TelegramNotifier:
                 "You can pick a time again with /start.")
         return Outgoing(text)
 
-    async def _payment_refunded(self, c: Context) -> Outgoing | None:
-        amount = int(c.message.payload.get("amount") or 0)
+    async def _payment_refunded(self, c: Rendering, event: PaymentRefunded) -> Outgoing | None:
+        amount = event.amount
         why = {
-            "duplicate": "was a second payment for a session that is already paid",
-            "cancelled": "arrived for a session that had been cancelled",
-        }.get(c.message.payload.get("reason"),
-              "arrived after the hold had run out, and someone else had booked that time by then")
+            RefundReason.DUPLICATE: "was a second payment for a session that is already paid",
+            RefundReason.CANCELLED: "arrived for a session that had been cancelled",
+            RefundReason.SLOT_TAKEN: "arrived after the hold had run out, and someone else had booked that time by then",
+        }[event.reason]
         text = (f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} {why}. "
                 f"We refunded the full {c.money(amount)}; it can take 5-10 days to show.\n"
                 "You can pick a time with /book.")
         return Outgoing(text)
 
-    async def _refund_sent(self, c: Context) -> Outgoing | None:
-        amount = int(c.message.payload.get("amount") or 0)
+    async def _refund_sent(self, c: Rendering, event: RefundSent) -> Outgoing | None:
+        amount = event.amount
         text = (f"💸 <b>Refund sent</b>\n{c.money(amount)} for your session with {c.coach_name} on "
                 f"{c.when()} is on its way back to your card; it can take 5-10 days to show.")
         return Outgoing(text)
 
-    async def _rating_prompt(self, c: Context) -> Outgoing | None:
+    async def _rating_prompt(self, c: Rendering, event: RatingPrompt) -> Outgoing | None:
         s = c.session
         if s.status is not SessionStatus.COMPLETED or s.rating is not None:
             return None
@@ -238,10 +260,9 @@ class TelegramNotifier:
                 f"{c.when()}. Tap a rating from 1 (poor) to 5 (excellent).")
         return Outgoing(text, keyboard=InlineKeyboardMarkup([buttons]))
 
-    async def _no_show(self, c: Context) -> Outgoing | None:
-        payload = c.message.payload
-        refund = int(payload.get("refund") or 0)
-        if payload.get("who") == Actor.COACH.value:
+    async def _no_show(self, c: Rendering, event: SessionNoShow) -> Outgoing | None:
+        refund = event.refund
+        if event.who is Actor.COACH:
             lines = [f"😔 <b>Your coach missed the session</b>\n{c.coach_name} did not join your session on "
                      f"{c.when()}. We are sorry."]
         else:
@@ -254,12 +275,9 @@ class TelegramNotifier:
         lines.append("Book another time with /start.")
         return Outgoing("\n".join(lines))
 
-    async def _material_shared(self, c: Context) -> Outgoing | None:
-        payload = c.message.payload
-        if payload.get("by") != Actor.COACH.value:
-            return None  # the author shared it: for the coach (Slack)
-        materials = await self.service.materials(c.session.id, by=Actor.AUTHOR, actor_id=c.author.id)
-        material = next((m for m in materials if m.id == payload.get("material_id")), None)
+    async def _material_shared(self, c: Rendering, event: MaterialShared) -> Outgoing | None:
+        materials = await shared_materials.materials(self.ctx, c.session.id, by=Actor.AUTHOR, actor_id=c.author.id)
+        material = next((m for m in materials if m.id == event.material_id), None)
         if material is None:
             return None
         head = (f"📎 <b>{c.coach_name} shared {html.escape(material.kind)}: {html.escape(material.title)}</b>\n"
@@ -276,7 +294,7 @@ class TelegramNotifier:
             return Outgoing(head, document=body.encode("utf-8"), filename=_filename(material.title) + ".txt")
         return Outgoing(f"{head}\n\n{html.escape(body)}")
 
-    def _ics(self, c: Context) -> bytes:
+    def _ics(self, c: Rendering) -> bytes:
         return session_ics(c.session, c.coach, stamp=self.now())
 
 
@@ -300,12 +318,12 @@ def span(minutes: int) -> str:
     return " ".join(parts)
 
 
-def _who(by: str | None) -> str:
+def _who(by: Actor) -> str:
     return {
-        Actor.AUTHOR.value: "you",
-        Actor.COACH.value: "your coach",
-        Actor.ADMIN.value: "our support team",
-    }.get(by or "", "us")
+        Actor.AUTHOR: "you",
+        Actor.COACH: "your coach",
+        Actor.ADMIN: "our support team",
+    }.get(by, "us")
 
 
 def _join_line(s: Session) -> str:
@@ -318,21 +336,6 @@ def _join_button(s: Session) -> InlineKeyboardMarkup | None:
     if s.meeting_url and s.meeting_url.startswith("https://"):
         return InlineKeyboardMarkup([[InlineKeyboardButton("Join the session", url=s.meeting_url)]])
     return None
-
-
-def _parse_instant(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _same_start(s: Session, starts_at: str | None) -> bool:
-    """A reminder made for another start (the session has moved since) is stale."""
-    planned = _parse_instant(starts_at)
-    return planned is not None and planned == s.starts_at
 
 
 def _caption(text: str) -> str:

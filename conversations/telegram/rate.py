@@ -1,17 +1,18 @@
 """Rating a completed session: 1-5 stars (buttons here or in the notifier's prompt), then an
-optional line of feedback. The service takes stars and feedback together, so the stars wait in
+optional line of feedback. The domain takes stars and feedback together, so the stars wait in
 user_data["await"] until the feedback or Skip arrives; anything else the author does next
 saves them without feedback (see handlers.end_wait), so a rating is never lost."""
 
 from __future__ import annotations
 
+from booking import lifecycle
 from booking.errors import InvalidTransition
 from booking.model import SessionStatus
 from conversations.telegram import keyboards, texts
 from conversations.telegram import callbacks as cb
 from conversations.telegram.turn import Stale, Turn
 
-MAX_FEEDBACK = 2000  # what the service accepts
+MAX_FEEDBACK = 2000  # what the domain accepts
 
 
 async def on_stars(turn: Turn, session_id: int, stars: int) -> None:
@@ -45,7 +46,7 @@ async def submit(turn: Turn, pending: dict, feedback: str | None) -> None:
     """Save pending stars; a rating made meanwhile elsewhere wins quietly."""
     author = await turn.require_author()
     try:
-        await turn.service.rate(int(pending["session"]), author_id=author.id, stars=int(pending["stars"]),
+        await lifecycle.rate(turn.ctx, int(pending["session"]), author_id=author.id, stars=int(pending["stars"]),
                                 feedback=feedback)
     except InvalidTransition:  # rated meanwhile (a second tap), or no longer completed
         pass

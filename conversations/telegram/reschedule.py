@@ -7,17 +7,18 @@ from datetime import date, datetime
 
 from telegram import InlineKeyboardButton as Button
 
+from booking import catalog, rescheduling, slots
 from booking.errors import PolicyViolation, SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.telegram import callbacks as cb
-from conversations.telegram import keyboards, pickers, texts
+from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Handled, Stale, Turn
 
 
 async def on_start(turn: Turn, session_id: int) -> None:
     author, session, coach = await _movable(turn, session_id)
-    month, days = await pickers.first_free_month(
-        turn.service, coach, [session.duration_minutes], author.timezone, session.id
+    month, days = await slots.first_free_month(
+        turn.ctx, coach, [session.duration_minutes], author.timezone, session.id
     )
     if month is None:
         await turn.show(texts.no_free_days(coach), keyboards.to_session(session.id))
@@ -27,11 +28,11 @@ async def on_start(turn: Turn, session_id: int) -> None:
 
 async def on_month(turn: Turn, session_id: int, month: date) -> None:
     author, session, coach = await _movable(turn, session_id)
-    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= month <= last:
         raise Stale()
-    days = await pickers.free_days(
-        turn.service, coach, [session.duration_minutes], author.timezone, month, session.id
+    days = await slots.free_days(
+        turn.ctx, coach, [session.duration_minutes], author.timezone, month, session.id
     )
     await _calendar(turn, session, coach, author, month, days)
 
@@ -43,7 +44,7 @@ async def on_day(turn: Turn, session_id: int, day: date) -> None:
 
 async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
     author, session, coach = await _movable(turn, session_id)
-    if not await pickers.fitting(turn.service, coach, [session.duration_minutes], start, session.id):
+    if not await slots.fitting(turn.ctx, coach, [session.duration_minutes], start, session.id):
         turn.note = texts.SLOT_GONE
         await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
         return
@@ -55,10 +56,9 @@ async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
 async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
     author, session, coach = await _movable(turn, session_id)
     try:
-        moved = await turn.service.reschedule(session.id, start, by=Actor.AUTHOR, author_id=author.id)
+        moved = await rescheduling.reschedule(turn.ctx, session.id, start, by=Actor.AUTHOR, author_id=author.id)
     except PolicyViolation as exc:
-        policy = turn.service.settings.policy
-        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
+        await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session.id))
         return
     except SlotUnavailable as exc:
         options = [s for s, _ in exc.alternatives]
@@ -75,17 +75,15 @@ async def _movable(turn: Turn, session_id: int) -> tuple[Author, Session, Coach]
     author, session = await turn.own_session(session_id)
     if session.status is not SessionStatus.SCHEDULED:
         raise Stale(texts.NOT_MOVABLE)
-    policy = turn.service.settings.policy
-    try:
-        policy.check_reschedule(session, Actor.AUTHOR, turn.now())
-    except PolicyViolation as exc:
-        await turn.show(texts.refused(exc.message, policy, turn.payments), keyboards.to_session(session.id))
-        raise Handled() from None
-    return author, session, await turn.service.coach(session.coach_id)
+    refusal = rescheduling.refusal(turn.ctx, session, Actor.AUTHOR)
+    if refusal is not None:
+        await turn.show(texts.refused(refusal, turn.ctx.policy, turn.payments), keyboards.to_session(session.id))
+        raise Handled()
+    return author, session, await catalog.coach(turn.ctx, session.coach_id)
 
 
 async def _calendar(turn: Turn, session: Session, coach: Coach, author: Author, month: date, days: set[date]) -> None:
-    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    first, last = slots.month_range(coach, author.timezone, turn.now())
     markup = keyboards.calendar(
         month, days, first_month=first, last_month=last,
         month_data=lambda m: cb.move_month(session.id, m), day_data=lambda d: cb.move_day(session.id, d),
@@ -95,14 +93,14 @@ async def _calendar(turn: Turn, session: Session, coach: Coach, author: Author, 
 
 
 async def _day(turn: Turn, session: Session, coach: Coach, author: Author, day: date) -> None:
-    first, last = pickers.month_range(coach, author.timezone, turn.now())
+    first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= day.replace(day=1) <= last:
         raise Stale()
-    starts = await pickers.day_starts(turn.service, coach, [session.duration_minutes], author.timezone, day, session.id)
+    starts = await slots.day_starts(turn.ctx, coach, [session.duration_minutes], author.timezone, day, session.id)
     if not starts:
         turn.note = turn.note or texts.DAY_FULL
         month = day.replace(day=1)
-        days = await pickers.free_days(turn.service, coach, [session.duration_minutes], author.timezone, month, session.id)
+        days = await slots.free_days(turn.ctx, coach, [session.duration_minutes], author.timezone, month, session.id)
         await _calendar(turn, session, coach, author, month, days)
         return
     back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.move_month(session.id, day.replace(day=1)))]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from booking import bookings, catalog, queries
 from booking.errors import InvalidTransition
 from booking.model import SessionStatus
 from conversations.telegram import keyboards, texts
@@ -23,7 +24,7 @@ async def on_list(turn: Turn, which: str) -> None:
 
 async def on_view(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
-    coach = await turn.service.coach(session.coach_id)
+    coach = await catalog.coach(turn.ctx, session.coach_id)
     await turn.show(texts.session_detail(session, coach, author.timezone), keyboards.session_actions(session))
 
 
@@ -32,18 +33,18 @@ async def on_pay(turn: Turn, session_id: int) -> None:
     if session.status is not SessionStatus.HELD:
         raise Stale()
     try:
-        session = await turn.service.retry_checkout(session.id)
+        session = await bookings.retry_checkout(turn.ctx, session.id)
     except InvalidTransition:
         raise Stale() from None
     if not session.checkout_url:
         turn.note = texts.PAYMENT_LINK_FAILED
-    coach = await turn.service.coach(session.coach_id)
+    coach = await catalog.coach(turn.ctx, session.coach_id)
     await turn.show(texts.held(session, coach, author.timezone), keyboards.pay(session))
 
 
 async def _list(turn: Turn, which: str):
     author = await turn.require_author()
-    found = await turn.service.sessions(author_id=author.id, when="upcoming" if which == "u" else "past")
-    names = {c.id: c.name for c in await turn.service.coaches()}
+    found = await queries.sessions(turn.ctx, author_id=author.id, when="upcoming" if which == "u" else "past")
+    names = {c.id: c.name for c in await catalog.coaches(turn.ctx)}
     items = [(s, names.get(s.coach_id, "?")) for s in found[:SHOWN]]
     return texts.session_list(which, items, author.timezone), keyboards.session_list(which, items, author.timezone)

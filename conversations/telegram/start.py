@@ -7,6 +7,7 @@ import re
 
 from telegram import ReplyKeyboardRemove
 
+from booking import catalog
 from booking.errors import InvalidInput
 from conversations.telegram import keyboards, texts, zones
 from conversations.telegram.turn import Stale, Turn
@@ -63,14 +64,14 @@ async def save_zone(turn: Turn, zone: str) -> None:
     new = author is None
     if new:
         try:
-            author = await turn.service.add_author(name=_name(turn), timezone=zone, telegram_id=turn.telegram_id)
+            author = await catalog.add_author(turn.ctx, name=_name(turn), timezone=zone, telegram_id=turn.telegram_id)
         except InvalidInput as exc:
             if exc.field != "telegram_id":
                 raise
             # Created meanwhile by a concurrent update: update that record instead.
-            author, new = await turn.service.author_by_telegram(turn.telegram_id), False
+            author, new = await catalog.author_by_telegram(turn.ctx, turn.telegram_id), False
     if not new:
-        author = await turn.service.update_author(author.id, timezone=zone)
+        author = await catalog.update_author(turn.ctx, author.id, timezone=zone)
     turn.remember(author)
     await turn.send(texts.zone_saved(zone, turn.now(), new=new), ReplyKeyboardRemove())
 
@@ -92,6 +93,6 @@ async def on_reminder(turn: Turn, minutes: int) -> None:
     author = await turn.require_author()
     chosen = set(author.reminder_minutes)
     chosen ^= {minutes}
-    author = await turn.service.update_author(author.id, reminder_minutes=sorted(chosen))
+    author = await catalog.update_author(turn.ctx, author.id, reminder_minutes=sorted(chosen))
     turn.note = texts.reminder_toast(minutes, minutes in author.reminder_minutes)
     await turn.show(texts.settings(author, turn.now()), keyboards.settings(author.reminder_minutes))

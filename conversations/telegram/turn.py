@@ -1,7 +1,7 @@
-"""What every handler needs for one update: the service, the author, and ways to answer.
+"""What every handler needs for one update: the use cases' context, the author, and ways to answer.
 
 Handlers never trust a button: `own_session` and `active_coach` re-read the current state
-through the service and raise `Stale` for anything missing, foreign or withdrawn, which the
+through the domain and raise `Stale` for anything missing, foreign or withdrawn, which the
 dispatcher turns into "this is no longer available"."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from booking import catalog, queries
 from booking.errors import NotFound
 from booking.model import Author, Coach, Session
-from booking.services import BookingService
+from booking.context import Context
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -36,7 +37,7 @@ class NeedsZone(Exception):
 
 @dataclass(frozen=True)
 class Deps:
-    service: BookingService
+    ctx: Context
     payments_enabled: bool
 
 
@@ -44,7 +45,7 @@ class Turn:
     def __init__(self, update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Deps):
         self.update = update
         self.context = context
-        self.service = deps.service
+        self.ctx = deps.ctx
         self.payments = deps.payments_enabled
         self.note: str | None = None  # toast text for the callback answer
         self._author: Author | None = None
@@ -69,11 +70,11 @@ class Turn:
         return self.update.callback_query
 
     def now(self) -> datetime:
-        return self.service.clock.now()
+        return self.ctx.now()
 
     async def author(self) -> Author | None:
         if self._author is None and self.update.effective_user is not None:
-            self._author = await self.service.author_by_telegram(self.telegram_id)
+            self._author = await catalog.author_by_telegram(self.ctx, self.telegram_id)
         return self._author
 
     async def require_author(self) -> Author:
@@ -88,7 +89,7 @@ class Turn:
     async def own_session(self, session_id: int) -> tuple[Author, Session]:
         author = await self.require_author()
         try:
-            session = await self.service.session(session_id)
+            session = await queries.session(self.ctx, session_id)
         except NotFound:
             raise Stale() from None
         if session.author_id != author.id:
@@ -97,7 +98,7 @@ class Turn:
 
     async def active_coach(self, coach_id: int) -> Coach:
         try:
-            coach = await self.service.coach(coach_id)
+            coach = await catalog.coach(self.ctx, coach_id)
         except NotFound:
             raise Stale() from None
         if not coach.is_active:

@@ -3,14 +3,14 @@ import asyncio
 from alembic import context
 
 from storage.engine import make_engine
-from storage.tables import include_name, metadata
+from storage.tables import metadata
 
 config = context.config
 
 
 def run_migrations(connection) -> None:
     context.configure(
-        connection=connection, target_metadata=metadata, render_as_batch=True, include_name=include_name
+        connection=connection, target_metadata=metadata, render_as_batch=True
     )
     with context.begin_transaction():
         context.run_migrations()

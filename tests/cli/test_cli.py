@@ -129,7 +129,7 @@ def test_usage_errors_exit_2(cli):
 
 def test_complete_and_rate(cli):
     # A session in the past cannot be booked, so the lifecycle after the start is covered by the
-    # service tests; here the CLI refuses to complete a session that has not started.
+    # domain tests; here the CLI refuses to complete a session that has not started.
     coach = cli.json("coach", "add", "--name", "C", "--timezone", "UTC", "--rate", "100", "--min-notice-hours", "0")
     author = cli.json("author", "add", "--name", "A", "--timezone", "UTC")
     cli("availability", "add", coach["id"], "--weekday", "wed", "--start", "09:00", "--end", "12:00")

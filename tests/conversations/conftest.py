@@ -1,5 +1,6 @@
 import pytest
 
+from booking import catalog
 from tests.conversations.harness import BERLIN, Harness, make_world
 
 
@@ -31,4 +32,4 @@ async def paid_bot(make_bot) -> Harness:
 
 
 async def author_for(harness: Harness, user, zone: str = BERLIN):
-    return await harness.service.add_author(name=user.first_name, timezone=zone, telegram_id=user.id)
+    return await catalog.add_author(harness.ctx, name=user.first_name, timezone=zone, telegram_id=user.id)

@@ -1,6 +1,6 @@
 """A bot under test: the real python-telegram-bot Application with our handlers, the offline Bot
 API, a DictPersistence (so user_data is checked to be JSON after every update) and the booking
-service on in-memory fakes with a fixed clock.
+use cases on in-memory fakes with a fixed clock.
 
 Every update goes through `Harness.process`, which checks what any update must get: a message
 answered with at least one message to its chat, a callback query answered exactly once, and no
@@ -16,19 +16,20 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BasePersistence, DictPersistence
 
+from booking import catalog
 from booking.errors import BookingError
 from booking.model import Coach
-from booking.services import BookingService
+from booking.context import Context
 from conversations.telegram import register
 from tests.conversations.offline import BOT_USER, NOW, Call, OfflineBotAPI
-from tests.fakes import DEFAULT_NOW, make_service
+from tests.fakes import DEFAULT_NOW, make_context
 
 BERLIN = "Europe/Berlin"
 
 
 @dataclass
 class World:
-    service: BookingService
+    ctx: Context
     store: object
     clock: object
     payments: object
@@ -37,27 +38,27 @@ class World:
 
 
 async def seed(world: World) -> None:
-    s = world.service
-    ada = await s.add_coach(
+    s = world.ctx
+    ada = await catalog.add_coach(s, 
         name="Ada Quill", timezone="Europe/London", rate=8000, durations=[60, 90],
         specialties=["romance", "plot"], credentials=["MFA, Iowa Writers' Workshop"], years_experience=12,
         bio="Helps novelists finish the draft <and> love the revision.",
     )
-    bram = await s.add_coach(
+    bram = await catalog.add_coach(s, 
         name="Bram Ink", timezone="America/New_York", rate=6000, durations=[60], specialties=["horror"],
         avatar_url="https://img.test/bram.jpg", bio="Dread, pacing, and the art of the slow reveal.",
     )
     for coach in (ada, bram):
         for day in ("mon", "tue", "wed", "thu", "fri"):
-            await s.add_rule(coach.id, weekday=day, start="09:00", end="13:00")
+            await catalog.add_rule(s, coach.id, weekday=day, start="09:00", end="13:00")
     world.coaches = {"ada": ada, "bram": bram}
     for n in range(3, 8):
-        world.coaches[f"c{n}"] = await s.add_coach(name=f"Coach {n}", timezone="UTC", rate=5000, specialties=["poetry"])
-    world.coaches["gone"] = await s.add_coach(name="Retired Coach", timezone="UTC", rate=5000, is_active=False)
+        world.coaches[f"c{n}"] = await catalog.add_coach(s, name=f"Coach {n}", timezone="UTC", rate=5000, specialties=["poetry"])
+    world.coaches["gone"] = await catalog.add_coach(s, name="Retired Coach", timezone="UTC", rate=5000, is_active=False)
 
 
 async def make_world(*, payments_enabled: bool = False, now: datetime = DEFAULT_NOW) -> World:
-    world = World(*make_service(now=now, payments_enabled=payments_enabled))
+    world = World(*make_context(now=now, payments_enabled=payments_enabled))
     await seed(world)
     return world
 
@@ -79,14 +80,14 @@ def assert_plain_json(value, path="user_data") -> None:
 class Harness:
     def __init__(self, world: World, *, payments_enabled: bool = False, persistence: BasePersistence | None = None):
         self.world = world
-        self.service = world.service
+        self.ctx = world.ctx
         self.api = OfflineBotAPI()
         self.persistence = persistence or DictPersistence()
         self.app: Application = (
             ApplicationBuilder().token("123:TEST").request(self.api).get_updates_request(self.api)
             .persistence(self.persistence).build()
         )
-        register(self.app, world.service, payments_enabled=payments_enabled)
+        register(self.app, world.ctx, payments_enabled=payments_enabled)
         self.errors: list[BaseException] = []
         self.app.add_error_handler(self._record_error)
         self._update_ids = itertools.count(1)

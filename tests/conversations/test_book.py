@@ -1,5 +1,6 @@
 from telegram.ext import DictPersistence
 
+from booking import bookings, catalog, materials, queries
 from booking.model import Actor, SessionStatus
 from tests.conversations.conftest import author_for
 from tests.conversations.harness import later
@@ -53,7 +54,7 @@ async def test_book_with_payments_on_is_held_with_a_pay_button(paid_bot):
     [session] = bot.world.store.sessions.values()
     assert session.status is SessionStatus.HELD
 
-    await bot.service.confirm_payment(session.id, amount=12000, payment_ref="pi_1")
+    await bookings.confirm_payment(bot.ctx, session.id, amount=12000, payment_ref="pi_1")
     await mary.say("/sessions")
     assert "(confirmed)" in mary.text()
     await mary.press("Tue 8 Jan 10:00")
@@ -84,7 +85,7 @@ async def test_slot_taken_meanwhile_offers_alternatives(bot):
     await mary.press("10:00")
     await mary.press("60 min")
     await mary.say("my opening")
-    await bot.service.book(bot.world.coaches["ada"].id, rival_author.id, later(days=1, hours=1), duration=60)
+    await bookings.book(bot.ctx, bot.world.coaches["ada"].id, rival_author.id, later(days=1, hours=1), duration=60)
 
     await mary.press("Confirm")
     assert "That slot was just taken" in mary.text() and "free nearby" in mary.text()
@@ -102,7 +103,7 @@ async def test_a_stale_time_button_redraws_the_day(bot):
     await author_for(bot, mary)
     rival_author = await author_for(bot, rival)
     await open_day(bot, mary)
-    await bot.service.book(bot.world.coaches["ada"].id, rival_author.id, later(days=1, hours=1), duration=60)
+    await bookings.book(bot.ctx, bot.world.coaches["ada"].id, rival_author.id, later(days=1, hours=1), duration=60)
     await mary.press("10:00")
     assert mary.answer() == "That time is no longer free."
     assert "10:00" not in mary.labels() and "11:00" in mary.labels()
@@ -180,8 +181,8 @@ async def test_a_manuscript_sent_at_the_focus_step_is_shared_once_booked(make_bo
     assert "Manuscript: novel.docx" in mary.text() and "Focus: the middle sags" in mary.text()
 
     await mary.press("✅ Confirm")
-    author = await bot.world.service.author_by_telegram(mary.id)
-    [session] = await bot.world.service.sessions(author_id=author.id)
-    shared = await bot.world.service.materials(session.id, by=Actor.AUTHOR, actor_id=author.id)
+    author = await catalog.author_by_telegram(bot.world.ctx, mary.id)
+    [session] = await queries.sessions(bot.world.ctx, author_id=author.id)
+    shared = await materials.materials(bot.world.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id)
     assert [(m.kind, m.title, m.file_ref) for m in shared] == [("manuscript", "novel.docx", "tg:MS-1")]
     assert session.focus == "the middle sags"

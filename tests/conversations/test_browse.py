@@ -1,3 +1,4 @@
+from booking import catalog
 from tests.conversations.conftest import author_for
 from tests.fakes import FakeUnitOfWork
 
@@ -80,7 +81,7 @@ async def test_stale_filter_and_withdrawn_coach(bot):
 
 async def test_long_profiles_fit_telegram_limits(bot):
     bram = bot.world.coaches["bram"]
-    await bot.service.update_coach(bram.id, bio="Dread & <dread>. " * 230,
+    await catalog.update_coach(bot.ctx, bram.id, bio="Dread & <dread>. " * 230,
                                    credentials=[f"Award {n} " * 20 for n in range(40)],
                                    specialties=[f"genre number {n}" for n in range(60)])
     mary = bot.user()

@@ -1,15 +1,16 @@
+from booking import catalog, queries
 from booking.errors import BookingError
 from tests.conversations.conftest import author_for
 
 
-async def test_unexpected_error_gets_an_apology_and_a_log_line(bot, capsys):
+async def test_unexpected_error_gets_an_apology_and_a_log_line(bot, capsys, monkeypatch):
     mary = bot.user()
     await author_for(bot, mary)
 
-    async def broken(**kwargs):
+    async def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    bot.service.coaches = broken
+    monkeypatch.setattr(catalog, "coaches", broken)
     await mary.say("/coaches")
     assert "Sorry, something went wrong" in mary.replies()[0]
     await mary.press_data("l:1:")  # a button: answered, and the apology follows
@@ -20,13 +21,13 @@ async def test_unexpected_error_gets_an_apology_and_a_log_line(bot, capsys):
     bot.errors.clear()
 
 
-async def test_booking_error_shows_its_message(bot):
+async def test_booking_error_shows_its_message(bot, monkeypatch):
     mary = bot.user()
     await author_for(bot, mary)
 
-    async def busy(**kwargs):
+    async def busy(*args, **kwargs):
         raise BookingError("the coach's calendar is busy right now; please try again in a moment")
 
-    bot.service.sessions = busy
+    monkeypatch.setattr(queries, "sessions", busy)
     await mary.say("/sessions")
     assert mary.replies() == ["⚠️ The coach's calendar is busy right now; please try again in a moment"]

@@ -2,6 +2,7 @@
 
 import pytest
 
+from booking import materials
 from booking.model import Actor
 from tests.conversations.conftest import author_for
 from tests.conversations.test_materials_and_rating import completed
@@ -23,7 +24,7 @@ async def test_another_authors_sessions_are_out_of_reach(make_bot, payments_enab
     await author_for(bot, mallory)
     upcoming = await booked(bot, vic, days=8, paid=payments_enabled)
     done = await completed(bot, vic)
-    await bot.service.add_material(upcoming.id, by=Actor.AUTHOR, actor_id=vic.id, kind="notes",
+    await materials.add_material(bot.ctx, upcoming.id, by=Actor.AUTHOR, actor_id=vic.id, kind="notes",
                                    title="secret plot twist", content="the butler")
     before = state(bot)
     t = int(upcoming.starts_at.timestamp()) + 3600

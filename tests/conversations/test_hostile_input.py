@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from booking import catalog, lifecycle, materials
 from booking.model import Actor
 from tests.conversations.harness import Harness, later, make_world
 from tests.conversations.test_sessions import booked
@@ -82,20 +83,20 @@ async def test_hostile_input(script, registered, opening):
     world = await make_world()
     harness = await Harness(world).start()
     try:
-        vic = await world.service.add_author(name="Vic", timezone="Europe/Berlin", telegram_id=601)
+        vic = await catalog.add_author(world.ctx, name="Vic", timezone="Europe/Berlin", telegram_id=601)
         upcoming = await booked(harness, vic, days=8, focus="VIC-SECRET focus")
-        await world.service.add_material(upcoming.id, by=Actor.AUTHOR, actor_id=vic.id, kind="notes",
+        await materials.add_material(world.ctx, upcoming.id, by=Actor.AUTHOR, actor_id=vic.id, kind="notes",
                                          title="VIC-SECRET title", content="VIC-SECRET the butler")
         past = [await booked(harness, vic, days=1, hours=1)]
         user = harness.user(666, "Mallory")
         if registered:  # with sessions of her own (future, soon, past), so real buttons reach every flow
-            mallory = await world.service.add_author(name="Mallory", timezone="America/Chicago", telegram_id=666)
+            mallory = await catalog.add_author(world.ctx, name="Mallory", timezone="America/Chicago", telegram_id=666)
             await booked(harness, mallory, days=9)
             await booked(harness, mallory, days=2, hours=2)
             past.append(await booked(harness, mallory, days=1, hours=2))
         world.clock.set(later(days=1, hours=4))
         for session in past:
-            await world.service.complete(session.id)
+            await lifecycle.complete(world.ctx, session.id)
         before = await victim_state(harness, vic.id)
         for kind, value in opening + script:
             await play(user, kind, value)
@@ -114,11 +115,11 @@ async def test_random_walks_through_real_buttons(seed):
     world = await make_world(payments_enabled=seed % 2 == 1)
     harness = await Harness(world, payments_enabled=seed % 2 == 1).start()
     try:
-        mary = await world.service.add_author(name="Mary", timezone="Asia/Kolkata", telegram_id=700)
+        mary = await catalog.add_author(world.ctx, name="Mary", timezone="Asia/Kolkata", telegram_id=700)
         await booked(harness, mary, days=9, paid=seed % 2 == 1)
         done = await booked(harness, mary, days=1, hours=1, paid=seed % 2 == 1)
         world.clock.set(later(days=1, hours=3))
-        await world.service.complete(done.id)
+        await lifecycle.complete(world.ctx, done.id)
         user = harness.user(700, "Mary")
         await user.say(rng.choice(["/sessions", "/coaches", "/settings"]))
         for _ in range(30):

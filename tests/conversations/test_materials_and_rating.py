@@ -1,3 +1,4 @@
+from booking import lifecycle, materials
 from booking.model import Actor
 from conversations.telegram import keyboards
 from tests.conversations.conftest import author_for
@@ -20,9 +21,9 @@ async def test_materials_both_ways(bot):
     await mary.press("Add material")
     await mary.say("Please look at the dialogue in scene 2\nIt drags.")
 
-    await bot.service.add_material(session.id, by=Actor.COACH, actor_id=ada.id, kind="homework",
+    await materials.add_material(bot.ctx, session.id, by=Actor.COACH, actor_id=ada.id, kind="homework",
                                    title="Exercises", file_ref="tg:COACHFILE")
-    await bot.service.add_material(session.id, by=Actor.COACH, actor_id=ada.id, kind="notes",
+    await materials.add_material(bot.ctx, session.id, by=Actor.COACH, actor_id=ada.id, kind="notes",
                                    title="Reading list", content="Le Guin, Steering the Craft")
     await mary.press("‹ Back")
     await mary.press("Materials")
@@ -34,7 +35,7 @@ async def test_materials_both_ways(bot):
     documents = [c for c in mary.last if c.method == "sendDocument"]
     assert [(d["document"], d["caption"]) for d in documents] == [("COACHFILE", "Exercises")]
 
-    stored = await bot.service.materials(session.id, by=Actor.AUTHOR, actor_id=author.id)
+    stored = await materials.materials(bot.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id)
     mine = [(m.kind, m.title, m.file_ref, m.content) for m in stored if m.uploaded_by is Actor.AUTHOR]
     assert mine == [("manuscript", "chapter1.docx", "tg:FILE123", "first draft"),
                     ("notes", "Please look at the dialogue in scene 2",
@@ -52,14 +53,14 @@ async def test_documents_outside_the_flow_and_too_big(bot):
     assert "larger than 20 MB" in mary.replies()[0]
     await mary.send_document("SMALL")
     assert "Shared" in mary.replies()[0]
-    refs = [m.file_ref for m in await bot.service.materials(session.id, by=Actor.AUTHOR, actor_id=author.id)]
+    refs = [m.file_ref for m in await materials.materials(bot.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id)]
     assert refs == ["tg:SMALL"]
 
 
 async def completed(harness, author):
     session = await booked(harness, author, days=1, hours=1, paid=harness.world.payments.enabled)
     harness.world.clock.set(later(days=1, hours=3))
-    return await harness.service.complete(session.id)
+    return await lifecycle.complete(harness.ctx, session.id)
 
 
 async def prompt(harness, user, session):
@@ -122,7 +123,7 @@ async def test_many_long_materials_fit_one_message(bot):
     author = await author_for(bot, mary)
     session = await booked(bot, author)
     for n in range(40):
-        await bot.service.add_material(session.id, by=Actor.AUTHOR, actor_id=author.id, kind="notes",
+        await materials.add_material(bot.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id, kind="notes",
                                        title=f"Note {n} " + "x" * 200, content="<long> & " * 2000)
     await mary.press_data(f"m:{session.id}")
     assert "more." in mary.replies()[0]

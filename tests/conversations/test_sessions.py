@@ -1,13 +1,14 @@
+from booking import bookings
 from booking.model import Actor, SessionStatus
 from tests.conversations.conftest import author_for
 from tests.conversations.harness import later
 
 
 async def booked(harness, author, *, days=3, hours=1, coach="ada", paid=False, focus=None):
-    session = await harness.service.book(harness.world.coaches[coach].id, author.id, later(days=days, hours=hours),
+    session = await bookings.book(harness.ctx, harness.world.coaches[coach].id, author.id, later(days=days, hours=hours),
                                          duration=60, focus=focus)
     if paid:
-        session = await harness.service.confirm_payment(session.id, amount=session.price_amount, payment_ref="pi_1")
+        session = await bookings.confirm_payment(harness.ctx, session.id, amount=session.price_amount, payment_ref="pi_1")
     return session
 
 
@@ -107,7 +108,7 @@ async def test_reschedule_to_a_time_taken_meanwhile(bot):
     await mary.press("Reschedule")
     await mary.press("•11")
     await mary.press("13:00")
-    await bot.service.book(bot.world.coaches["ada"].id, rival_author.id, later(days=4, hours=4), duration=60)
+    await bookings.book(bot.ctx, bot.world.coaches["ada"].id, rival_author.id, later(days=4, hours=4), duration=60)
     await mary.press("Confirm")
     assert "just taken" in mary.text()
     await mary.press("Fri 11 Jan 12:00")

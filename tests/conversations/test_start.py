@@ -1,3 +1,4 @@
+from booking import catalog
 from tests.conversations.conftest import author_for
 
 
@@ -9,7 +10,7 @@ async def test_start_then_typed_city_creates_the_author(bot):
     assert zone_prompt["reply_markup"]["keyboard"][0][0]["request_location"] is True
 
     await mary.say("berlin")
-    author = await bot.service.author_by_telegram(mary.id)
+    author = await catalog.author_by_telegram(bot.ctx, mary.id)
     assert author.timezone == "Europe/Berlin" and author.name == "Mary"
     assert "Europe/Berlin" in mary.replies()[0]
     assert mary.last[-1]["reply_markup"] == {"remove_keyboard": True}
@@ -19,14 +20,14 @@ async def test_new_york_with_a_space_and_a_typo_suggestion(bot):
     mary = bot.user()
     await mary.say("/start")
     await mary.say("new york")
-    assert (await bot.service.author_by_telegram(mary.id)).timezone == "America/New_York"
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "America/New_York"
 
     await mary.say("/settings")
     await mary.press("Change time zone")
     await mary.say("Berln")
     assert "Did you mean" in mary.replies()[0]
     await mary.press("Europe/Berlin")
-    assert (await bot.service.author_by_telegram(mary.id)).timezone == "Europe/Berlin"
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Europe/Berlin"
 
 
 async def test_unknown_place_keeps_asking(bot):
@@ -34,16 +35,16 @@ async def test_unknown_place_keeps_asking(bot):
     await mary.say("/start")
     await mary.say("Atlantis under the sea")
     assert "couldn't match" in mary.replies()[0]
-    assert await bot.service.author_by_telegram(mary.id) is None
+    assert await catalog.author_by_telegram(bot.ctx, mary.id) is None
     await mary.say("Asia/Tokyo")
-    assert (await bot.service.author_by_telegram(mary.id)).timezone == "Asia/Tokyo"
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Asia/Tokyo"
 
 
 async def test_zone_by_location(bot):
     mary = bot.user()
     await mary.say("/start")
     await mary.send_location(40.7128, -74.0060)
-    author = await bot.service.author_by_telegram(mary.id)
+    author = await catalog.author_by_telegram(bot.ctx, mary.id)
     assert author.timezone == "America/New_York"
     assert "America/New_York" in mary.replies()[0]
 
@@ -61,11 +62,11 @@ async def test_settings_toggles_reminders(bot):
     assert author.reminder_minutes == [1440, 60]
     await mary.say("/settings")
     await mary.press("1 h before")
-    assert (await bot.service.author(author.id)).reminder_minutes == [1440]
+    assert (await catalog.author(bot.ctx, author.id)).reminder_minutes == [1440]
     assert "off" in mary.answer()
     assert "◻️ 1 h before" in mary.labels()
     await mary.press("1 h before")
-    assert (await bot.service.author(author.id)).reminder_minutes == [1440, 60]
+    assert (await catalog.author(bot.ctx, author.id)).reminder_minutes == [1440, 60]
 
 
 async def test_commands_without_a_zone_ask_for_it(bot):
@@ -73,7 +74,7 @@ async def test_commands_without_a_zone_ask_for_it(bot):
     await mary.say("/sessions")
     assert "time zone" in " ".join(mary.replies())
     await mary.say("London")
-    assert (await bot.service.author_by_telegram(mary.id)).timezone == "Europe/London"
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Europe/London"
 
 
 async def test_free_text_outside_a_flow_gets_help(bot):

@@ -83,7 +83,7 @@ async def test_factory_made_adapters_work_against_the_stand_in(standin, http, se
 
 
 def test_only_jitsi_creates_rooms_locally():
-    # The booking service makes a locally created link inside the booking transaction.
+    # The booking use case makes a locally created link inside the booking transaction.
     assert make_video_rooms("jitsi").creates_locally is True
     assert make_video_rooms("jitsi", jitsi_app_id="a", jitsi_app_secret="s" * 32).creates_locally is True
     assert make_video_rooms("daily", daily_api_key=DAILY_KEY).creates_locally is False

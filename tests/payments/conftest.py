@@ -14,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from booking import bookings, catalog, queries
+from booking.context import Context
 from booking.model import Session
 from bot.container import Container
 from bot.http import create_app
@@ -70,12 +72,8 @@ class PaymentsApp:
     other_author_id: int = 0
 
     @property
-    def service(self):
-        return self.container.service
-
-    @property
-    def payments(self):
-        return self.container.payment_events
+    def ctx(self) -> Context:
+        return self.container.ctx
 
     def slot(self, hours: float) -> datetime:
         """The first whole hour at least `hours` from now (the coach is open around the clock)."""
@@ -84,7 +82,7 @@ class PaymentsApp:
         return floor if floor == moment else floor + timedelta(hours=1)
 
     async def book(self, hours: float = 48, *, author_id: int | None = None) -> Session:
-        return await self.service.book(self.coach_id, author_id or self.author_id, self.slot(hours))
+        return await bookings.book(self.ctx, self.coach_id, author_id or self.author_id, self.slot(hours))
 
     async def deliver(self, event: dict, **kwargs) -> httpx.Response:
         return await send(self.client, event, WEBHOOK_SECRET, **kwargs)
@@ -94,7 +92,7 @@ class PaymentsApp:
         held = await self.book(hours)
         answer = await self.deliver(self.standin.pay(held.checkout_ref))
         assert answer.status_code == 200 and answer.json()["outcome"] == "confirmed", answer.text
-        session = await self.service.session(held.id)
+        session = await queries.session(self.ctx, held.id)
         return session, session.payment_ref
 
     async def outbox(self, session_id: int) -> list[tuple[str, dict]]:
@@ -121,11 +119,11 @@ async def running_app(settings: Settings, standin: StripeStandIn, clock: FakeClo
             yield PaymentsApp(container, client, clock, video, standin)
 
 
-async def open_coach(service) -> int:
-    coach = await service.add_coach(name="Maya", timezone="UTC", rate=RATE, currency="usd", durations=[60],
+async def open_coach(ctx) -> int:
+    coach = await catalog.add_coach(ctx, name="Maya", timezone="UTC", rate=RATE, currency="usd", durations=[60],
                                     min_notice_minutes=0)
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
-        await service.add_rule(coach.id, weekday=day, start="00:00", end="24:00")
+        await catalog.add_rule(ctx, coach.id, weekday=day, start="00:00", end="24:00")
     return coach.id
 
 
@@ -135,9 +133,9 @@ async def payments_app(database_url, standin):
     notice, two authors; the clock is a FakeClock starting at the real time, because Stripe
     checks a Checkout Session's expires_at against its own (real) clock."""
     async with running_app(payment_settings(database_url, standin), standin) as env:
-        env.coach_id = await open_coach(env.service)
-        env.author_id = (await env.service.add_author(name="Ann", timezone="Europe/Berlin", email="ann@example.com")).id
-        env.other_author_id = (await env.service.add_author(name="Bob", timezone="UTC")).id
+        env.coach_id = await open_coach(env.ctx)
+        env.author_id = (await catalog.add_author(env.ctx, name="Ann", timezone="Europe/Berlin", email="ann@example.com")).id
+        env.other_author_id = (await catalog.add_author(env.ctx, name="Bob", timezone="UTC")).id
         yield env
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from booking import bookings, cancellation, holds, lifecycle, payments, queries, refunds
 from booking.errors import PolicyViolation
 from booking.model import Actor, SessionStatus
 from integrations.stripe_payments import checkout_expires_at
@@ -58,7 +59,7 @@ async def test_paid_checkout_confirms_the_session(payments_app):
     answer = await env.deliver(event)
 
     assert answer.status_code == 200 and answer.json() == {"received": True, "outcome": "confirmed"}
-    session = await env.service.session(held.id)
+    session = await queries.session(env.ctx, held.id)
     intent_id = standin.intent_of(held.checkout_ref)
     assert session.status is SCHEDULED and session.hold_expires_at is None
     assert session.amount_paid == PRICE and session.amount_refunded == 0 and session.refund_due == 0
@@ -72,12 +73,12 @@ async def test_the_same_event_twice_changes_nothing_the_second_time(payments_app
     held = await env.book()
     event = standin.pay(held.checkout_ref)
     assert (await env.deliver(event)).json()["outcome"] == "confirmed"
-    before = snapshot(await env.service.session(held.id))
+    before = snapshot(await queries.session(env.ctx, held.id))
 
     again = await env.deliver(event)
 
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
-    assert snapshot(await env.service.session(held.id)) == before
+    assert snapshot(await queries.session(env.ctx, held.id)) == before
     assert await env.kinds(held.id) == CONFIRMED and len(env.video.created) == 1
 
 
@@ -88,7 +89,7 @@ async def test_a_checkout_expired_at_stripe_releases_the_hold(payments_app):
     answer = await env.deliver(standin.expire(held.checkout_ref))
 
     assert answer.status_code == 200 and answer.json()["outcome"] == "released"
-    session = await env.service.session(held.id)
+    session = await queries.session(env.ctx, held.id)
     assert session.status is CANCELLED and session.cancelled_by is Actor.SYSTEM and session.amount_paid == 0
     assert await env.kinds(held.id) == ["hold_expired"]
     again = await env.book(author_id=env.other_author_id)  # the slot is free again
@@ -106,7 +107,7 @@ async def test_events_that_are_not_ours_are_acknowledged_and_ignored(payments_ap
     for event in (foreign, unrelated):
         answer = await env.deliver(event)
         assert answer.status_code == 200 and answer.json()["outcome"] == "ignored"
-    assert (await env.service.session(held.id)).status is HELD
+    assert (await queries.session(env.ctx, held.id)).status is HELD
 
 
 async def test_completed_arriving_after_expired_still_confirms(payments_app):
@@ -118,10 +119,10 @@ async def test_completed_arriving_after_expired_still_confirms(payments_app):
     completed = standin.pay(held.checkout_ref)
 
     assert (await env.deliver(stale_expired)).json()["outcome"] == "released"
-    assert (await env.service.session(held.id)).status is CANCELLED
+    assert (await queries.session(env.ctx, held.id)).status is CANCELLED
     assert (await env.deliver(completed)).json()["outcome"] == "confirmed"
 
-    session = await env.service.session(held.id)
+    session = await queries.session(env.ctx, held.id)
     assert session.status is SCHEDULED and session.amount_paid == PRICE and session.refund_due == 0
     assert session.cancelled_by is None and session.meeting_url
     assert standin.refunds(session.payment_ref) == []
@@ -133,12 +134,12 @@ async def test_expired_arriving_after_completed_is_ignored(payments_app):
     held = await env.book()
     stale_expired = standin.event(held.checkout_ref, "checkout.session.expired", status="expired", url=None)
     assert (await env.deliver(standin.pay(held.checkout_ref))).json()["outcome"] == "confirmed"
-    before = snapshot(await env.service.session(held.id))
+    before = snapshot(await queries.session(env.ctx, held.id))
 
     answer = await env.deliver(stale_expired)
 
     assert answer.status_code == 200 and answer.json()["outcome"] == "ignored"
-    assert snapshot(await env.service.session(held.id)) == before
+    assert snapshot(await queries.session(env.ctx, held.id)) == before
 
 
 def _forged(payload: bytes) -> str:
@@ -169,7 +170,7 @@ async def test_webhooks_that_are_not_genuine_are_refused(payments_app, how):
     answer = await env.client.post("/webhooks/stripe", content=payload, headers=headers)
 
     assert answer.status_code == 400 and "error" in answer.json()
-    session = await env.service.session(held.id)
+    session = await queries.session(env.ctx, held.id)
     assert session.status is HELD and session.amount_paid == 0 and await env.kinds(held.id) == []
     # The event id was not recorded either: the genuine delivery still works.
     assert (await env.deliver(event)).json()["outcome"] == "confirmed"
@@ -218,15 +219,15 @@ async def test_payment_after_the_hold_was_released_confirms_when_the_slot_is_fre
     env, standin = payments_app, payments_app.standin
     held = await env.book()
     env.clock.advance(minutes=31)
-    assert await env.service.expire_holds() == 1
-    assert (await env.service.session(held.id)).status is CANCELLED
+    assert await holds.expire_holds(env.ctx) == 1
+    assert (await queries.session(env.ctx, held.id)).status is CANCELLED
     # The checkout outlives the hold at Stripe, so the author can still pay.
     assert standin.checkouts[held.checkout_ref]["status"] == "open"
 
     answer = await env.deliver(standin.pay(held.checkout_ref))
 
     assert answer.json()["outcome"] == "confirmed"
-    session = await env.service.session(held.id)
+    session = await queries.session(env.ctx, held.id)
     assert session.status is SCHEDULED and session.amount_paid == PRICE and session.meeting_url
     assert session.cancelled_by is None and session.cancel_reason is None
     assert standin.refunds(session.payment_ref) == [] and standin.refund_keys == []
@@ -238,13 +239,13 @@ async def test_payment_after_the_slot_was_taken_is_refunded_in_full(payments_app
     first = await env.book()
     env.clock.advance(minutes=31)
     # Booking the same slot releases the expired hold and takes the slot.
-    second = await env.service.book(env.coach_id, env.other_author_id, first.starts_at)
+    second = await bookings.book(env.ctx, env.coach_id, env.other_author_id, first.starts_at)
     assert second.status is HELD and second.starts_at == first.starts_at
 
     answer = await env.deliver(standin.pay(first.checkout_ref))
 
     assert answer.status_code == 200 and answer.json()["outcome"] == "refund_due"
-    session = await env.service.session(first.id)
+    session = await queries.session(env.ctx, first.id)
     intent_id = standin.intent_of(first.checkout_ref)
     assert session.status is CANCELLED and session.payment_ref == intent_id
     assert session.amount_paid == PRICE and session.amount_refunded == PRICE and session.refund_due == 0
@@ -254,14 +255,14 @@ async def test_payment_after_the_slot_was_taken_is_refunded_in_full(payments_app
     messages = dict(await env.outbox(first.id))
     assert messages["payment_refunded"] == {"amount": PRICE, "reason": "slot_taken"}
     assert messages["refund_sent"] == {"amount": PRICE}
-    assert (await env.service.session(second.id)).status is HELD
+    assert (await queries.session(env.ctx, second.id)).status is HELD
 
 
 async def test_payment_for_a_hold_cancelled_meanwhile_is_refunded_even_when_stripe_is_down_at_first(payments_app):
     env, standin = payments_app, payments_app.standin
     held = await env.book()
     event = standin.pay(held.checkout_ref)  # the author pays while the coach cancels the hold:
-    cancelled = await env.service.cancel(held.id, by=Actor.COACH)  # closing the checkout fails quietly
+    cancelled = await cancellation.cancel(env.ctx, held.id, by=Actor.COACH)  # closing the checkout fails quietly
     assert cancelled.status is CANCELLED and cancelled.refund_due == 0
     standin.outage = "down"
 
@@ -269,15 +270,15 @@ async def test_payment_for_a_hold_cancelled_meanwhile_is_refunded_even_when_stri
 
     # Acknowledged: the payment is recorded and the refund owed; a redelivery could not help.
     assert answer.status_code == 200 and answer.json()["outcome"] == "refund_due"
-    owed = await env.service.session(held.id)
+    owed = await queries.session(env.ctx, held.id)
     assert owed.amount_paid == PRICE and owed.refund_due == PRICE and owed.amount_refunded == 0
     assert standin.refunds(owed.payment_ref) == []
 
     standin.outage = None
-    counts = await env.payments.reconcile()
+    counts = await payments.reconcile(env.ctx)
 
     assert counts["refunds"] == 1
-    settled = await env.service.session(held.id)
+    settled = await queries.session(env.ctx, held.id)
     assert settled.refund_due == 0 and settled.amount_refunded == PRICE and settled.status is CANCELLED
     assert [r["amount"] for r in standin.refunds(owed.payment_ref)] == [PRICE]
     assert standin.refund_keys == [f"refund-{held.id}-0-{PRICE}-0"]
@@ -290,7 +291,7 @@ async def test_author_cancelling_a_day_ahead_gets_everything_back(payments_app):
     env, standin = payments_app, payments_app.standin
     session, intent_id = await env.book_and_pay(hours=48)
 
-    cancelled = await env.service.cancel(session.id, by=Actor.AUTHOR, author_id=env.author_id)
+    cancelled = await cancellation.cancel(env.ctx, session.id, by=Actor.AUTHOR, author_id=env.author_id)
 
     assert cancelled.status is CANCELLED and cancelled.amount_refunded == PRICE and cancelled.refund_due == 0
     assert [r["amount"] for r in standin.refunds(intent_id)] == [PRICE]
@@ -303,9 +304,9 @@ async def test_author_cancelling_late_is_refused_and_nothing_is_refunded(payment
     session, intent_id = await env.book_and_pay(hours=5)
 
     with pytest.raises(PolicyViolation):
-        await env.service.cancel(session.id, by=Actor.AUTHOR, author_id=env.author_id)
+        await cancellation.cancel(env.ctx, session.id, by=Actor.AUTHOR, author_id=env.author_id)
 
-    after = await env.service.session(session.id)
+    after = await queries.session(env.ctx, session.id)
     assert after.status is SCHEDULED and after.amount_refunded == 0 and after.refund_due == 0
     assert standin.refunds(intent_id) == [] and standin.refund_keys == []
 
@@ -314,7 +315,7 @@ async def test_coach_cancelling_late_refunds_in_full(payments_app):
     env, standin = payments_app, payments_app.standin
     session, intent_id = await env.book_and_pay(hours=5)
 
-    cancelled = await env.service.cancel(session.id, by=Actor.COACH, reason="ill")
+    cancelled = await cancellation.cancel(env.ctx, session.id, by=Actor.COACH, reason="ill")
 
     assert cancelled.status is CANCELLED and cancelled.amount_refunded == PRICE
     assert [r["amount"] for r in standin.refunds(intent_id)] == [PRICE]
@@ -327,7 +328,7 @@ async def test_no_show_refunds_per_policy(payments_app, who, refunded):
     session, intent_id = await env.book_and_pay(hours=2)
     env.clock.set(session.starts_at + timedelta(minutes=15))
 
-    result = await env.service.no_show(session.id, who=who)
+    result = await lifecycle.no_show(env.ctx, session.id, who=who)
 
     assert result.status is SessionStatus.NO_SHOW
     assert result.amount_refunded == refunded and result.refund_due == 0
@@ -339,9 +340,9 @@ async def test_partial_refunds_are_exact_and_each_has_its_own_idempotency_key(pa
     env, standin = payments_app, payments_app.standin
     session, intent_id = await env.book_and_pay()
 
-    first = await env.service.refund(session.id, 1234, reason="late start")
+    first = await refunds.refund(env.ctx, session.id, 1234, reason="late start")
     assert first.amount_refunded == 1234 and first.refund_due == 0 and first.status is SCHEDULED
-    rest = await env.service.refund(session.id, reason="goodwill")
+    rest = await refunds.refund(env.ctx, session.id, reason="goodwill")
 
     assert rest.amount_refunded == PRICE and rest.refund_due == 0
     assert sorted(r["amount"] for r in standin.refunds(intent_id)) == sorted([1234, PRICE - 1234])
@@ -357,9 +358,9 @@ async def test_a_refund_made_in_the_dashboard_is_recorded_from_its_webhook(payme
     answer = await env.deliver(standin.charge_refunded_event(intent_id))
 
     assert answer.json()["outcome"] == "refund recorded"
-    after = await env.service.session(session.id)
+    after = await queries.session(env.ctx, session.id)
     assert after.amount_refunded == 1500 and after.refund_due == 0 and after.status is SCHEDULED
-    rest = await env.service.refund(session.id, reason="the rest")
+    rest = await refunds.refund(env.ctx, session.id, reason="the rest")
     assert rest.amount_refunded == PRICE
     assert sorted(r["amount"] for r in standin.refunds(intent_id)) == [1500, PRICE - 1500]
 
@@ -367,28 +368,28 @@ async def test_a_refund_made_in_the_dashboard_is_recorded_from_its_webhook(payme
 async def test_the_refund_webhook_for_our_own_refund_changes_nothing(payments_app):
     env, standin = payments_app, payments_app.standin
     session, intent_id = await env.book_and_pay()
-    await env.service.refund(session.id, 1234, reason="late start")
-    before = snapshot(await env.service.session(session.id))
+    await refunds.refund(env.ctx, session.id, 1234, reason="late start")
+    before = snapshot(await queries.session(env.ctx, session.id))
 
     answer = await env.deliver(standin.charge_refunded_event(intent_id))
 
     assert answer.json()["outcome"] == "already recorded"
-    assert snapshot(await env.service.session(session.id)) == before
+    assert snapshot(await queries.session(env.ctx, session.id)) == before
 
 
 async def test_a_refund_owed_that_support_pays_by_hand_is_not_paid_twice(payments_app):
     env, standin = payments_app, payments_app.standin
     session, intent_id = await env.book_and_pay()
     standin.outage = "error"
-    owed = await env.service.cancel(session.id, by=Actor.COACH)
+    owed = await cancellation.cancel(env.ctx, session.id, by=Actor.COACH)
     assert owed.refund_due == PRICE
     standin.outage = None
     standin.dashboard_refund(intent_id, PRICE)  # support did not wait for the retry
 
     assert (await env.deliver(standin.charge_refunded_event(intent_id))).json()["outcome"] == "refund recorded"
-    assert await env.service.settle_refunds() == 0
+    assert await refunds.settle_refunds(env.ctx) == 0
 
-    after = await env.service.session(session.id)
+    after = await queries.session(env.ctx, session.id)
     assert after.amount_refunded == PRICE and after.refund_due == 0
     assert [r["amount"] for r in standin.refunds(intent_id)] == [PRICE] and standin.refund_keys == []
 
@@ -403,11 +404,11 @@ async def test_booking_while_stripe_is_unreachable_keeps_the_hold_and_the_link_c
     held = await env.book()  # no exception: the slot is secured, only the link is missing
 
     assert held.status is HELD and held.checkout_url is None and held.checkout_ref is None
-    assert (await env.service.session(held.id)).checkout_url is None and standin.checkouts == {}
+    assert (await queries.session(env.ctx, held.id)).checkout_url is None and standin.checkouts == {}
 
     standin.outage = None
     env.clock.advance(minutes=10)  # the hold now ends in 20 minutes; Stripe needs 30
-    retried = await env.service.retry_checkout(held.id)
+    retried = await bookings.retry_checkout(env.ctx, held.id)
 
     assert retried.status is HELD and retried.checkout_url == standin.checkouts[retried.checkout_ref]["url"]
     assert [k.rsplit("-", 1)[0] for k in standin.checkout_keys] == [f"checkout-{held.id}"]
@@ -419,20 +420,20 @@ async def test_refund_while_stripe_is_unreachable_is_owed_and_paid_later(payment
     session, intent_id = await env.book_and_pay()
     standin.outage = "error"
 
-    cancelled = await env.service.cancel(session.id, by=Actor.COACH)
+    cancelled = await cancellation.cancel(env.ctx, session.id, by=Actor.COACH)
 
     assert cancelled.status is CANCELLED and cancelled.refund_due == PRICE and cancelled.amount_refunded == 0
-    assert (await env.service.session(session.id)).refund_due == PRICE
+    assert (await queries.session(env.ctx, session.id)).refund_due == PRICE
     assert standin.refunds(intent_id) == []
 
     standin.outage = None
-    assert await env.service.settle_refunds() == 1
+    assert await refunds.settle_refunds(env.ctx) == 1
 
-    settled = await env.service.session(session.id)
+    settled = await queries.session(env.ctx, session.id)
     assert settled.refund_due == 0 and settled.amount_refunded == PRICE and settled.status is CANCELLED
     assert [r["amount"] for r in standin.refunds(intent_id)] == [PRICE]
     assert standin.refund_keys == [f"refund-{session.id}-0-{PRICE}-0"]
-    assert await env.service.settle_refunds() == 0
+    assert await refunds.settle_refunds(env.ctx) == 0
 
 
 # ---- reconciliation ----------------------------------------------------------------------------
@@ -445,13 +446,13 @@ async def test_reconcile_confirms_a_paid_hold_whose_webhook_was_lost_and_release
     lost_event = standin.pay(paid.checkout_ref)  # paid at Stripe; the webhook never arrives
     env.clock.advance(minutes=31)
 
-    counts = await env.payments.reconcile()
+    counts = await payments.reconcile(env.ctx)
 
     assert counts == {"confirmed": 1, "released": 1, "refunds": 0, "unreachable": 0}
-    confirmed = await env.service.session(paid.id)
+    confirmed = await queries.session(env.ctx, paid.id)
     assert confirmed.status is SCHEDULED and confirmed.amount_paid == PRICE and confirmed.meeting_url
     assert confirmed.payment_ref == standin.intent_of(paid.checkout_ref)
-    released = await env.service.session(unpaid.id)
+    released = await queries.session(env.ctx, unpaid.id)
     assert released.status is CANCELLED and released.cancelled_by is Actor.SYSTEM
     assert standin.checkouts[unpaid.checkout_ref]["status"] == "expired"
     assert len(standin.calls("POST", f"/v1/checkout/sessions/{unpaid.checkout_ref}/expire")) == 1
@@ -460,7 +461,7 @@ async def test_reconcile_confirms_a_paid_hold_whose_webhook_was_lost_and_release
     # The webhook turns up after all: recognised, nothing changes.
     before = snapshot(confirmed)
     assert (await env.deliver(lost_event)).json()["outcome"] == "already recorded"
-    assert snapshot(await env.service.session(paid.id)) == before
+    assert snapshot(await queries.session(env.ctx, paid.id)) == before
 
 
 async def test_a_remade_payment_link_works_and_paying_the_first_link_still_counts(payments_app):
@@ -473,12 +474,12 @@ async def test_a_remade_payment_link_works_and_paying_the_first_link_still_count
         await uow.commit()
     time.sleep(1.1)  # the checkout's expires_at follows the clock, so this is a new request
 
-    remade = await env.service.retry_checkout(held.id)
+    remade = await bookings.retry_checkout(env.ctx, held.id)
     assert remade.checkout_url and remade.checkout_ref not in (None, first_ref)
 
     answer = await env.deliver(standin.pay(first_ref))
     assert answer.status_code == 200 and answer.json()["outcome"] == "confirmed"
-    assert (await env.service.session(held.id)).status is SessionStatus.SCHEDULED
+    assert (await queries.session(env.ctx, held.id)).status is SessionStatus.SCHEDULED
 
 
 async def test_reconcile_refunds_a_payment_on_a_hold_another_booking_released(payments_app):
@@ -486,12 +487,12 @@ async def test_reconcile_refunds_a_payment_on_a_hold_another_booking_released(pa
     first = await env.book()
     env.clock.advance(minutes=31)
     # Another author books the same time: the lapsed hold is released on the spot, without Stripe.
-    await env.service.book(env.coach_id, env.other_author_id, first.starts_at)
+    await bookings.book(env.ctx, env.coach_id, env.other_author_id, first.starts_at)
     standin.pay(first.checkout_ref)  # paid just before, and the webhook never arrives
 
-    await env.payments.reconcile()
+    await payments.reconcile(env.ctx)
 
-    session = await env.service.session(first.id)
+    session = await queries.session(env.ctx, first.id)
     assert (session.amount_paid, session.amount_refunded, session.refund_due) == (PRICE, PRICE, 0)
     assert [r["amount"] for r in standin.refunds(session.payment_ref)] == [PRICE]
 
@@ -500,32 +501,32 @@ async def test_reconcile_closes_the_open_checkout_of_a_released_hold_once(paymen
     env, standin = payments_app, payments_app.standin
     first = await env.book()
     env.clock.advance(minutes=31)
-    await env.service.book(env.coach_id, env.other_author_id, first.starts_at)
+    await bookings.book(env.ctx, env.coach_id, env.other_author_id, first.starts_at)
 
-    await env.payments.reconcile()
+    await payments.reconcile(env.ctx)
     assert standin.checkouts[first.checkout_ref]["status"] == "expired"
-    assert (await env.service.session(first.id)).checkout_url is None  # no longer watched
-    await env.payments.reconcile()  # nothing more to do, and no error
+    assert (await queries.session(env.ctx, first.id)).checkout_url is None  # no longer watched
+    await payments.reconcile(env.ctx)  # nothing more to do, and no error
 
 
 async def test_a_refund_that_fails_later_at_stripe_is_owed_again_and_retried(payments_app):
     env, standin = payments_app, payments_app.standin
     session, intent = await env.book_and_pay()
-    await env.service.cancel(session.id, by=Actor.COACH)
+    await cancellation.cancel(env.ctx, session.id, by=Actor.COACH)
     [refund] = standin.refunds(intent)
-    assert (await env.service.session(session.id)).amount_refunded == PRICE
+    assert (await queries.session(env.ctx, session.id)).amount_refunded == PRICE
 
     failed = make_event("refund.failed", {**refund, "status": "failed", "failure_reason": "expired_or_canceled_card"})
     answer = await env.deliver(failed)
 
     assert answer.status_code == 200 and answer.json()["outcome"] == "refund_due"
-    again = await env.service.session(session.id)
+    again = await queries.session(env.ctx, session.id)
     # Owed again; the retry went out at once under a new key. (localstripe still counts the first
     # refund, so it refuses the retry here and the amount stays owed for the next attempt.)
     assert (again.amount_refunded, again.refund_due) == (0, PRICE)
     assert len(set(standin.refund_keys)) == 2
     assert (await env.deliver(failed)).json()["outcome"] == "duplicate"
-    assert (await env.service.session(session.id)).refund_due == PRICE  # a replay changes nothing
+    assert (await queries.session(env.ctx, session.id)).refund_due == PRICE  # a replay changes nothing
     # The one refusal is the simulated state (localstripe cannot fail a refund), nothing else.
     assert [v for v in standin.violations if "greater than unrefunded" in v] == standin.violations != []
     standin.violations.clear()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from booking import catalog, queries
 from integrations.clock import SystemClock
 from tests.payments.conftest import (
     PRICE, PUBLIC_BASE_URL, SECRET_KEY, WEBHOOK_SECRET, open_coach, payment_settings, running_app,
@@ -39,8 +40,8 @@ def cli(database_url, standin, tmp_path):
 async def test_book_pay_refund_cancel_and_reconcile_through_the_cli(database_url, standin, cli):
     # The CLI runs on the real clock, so the app does too.
     async with running_app(payment_settings(database_url, standin), standin, clock=SystemClock()) as app:
-        app.coach_id = coach_id = await open_coach(app.service)
-        author = await app.service.add_author(name="Ann", timezone="Europe/Berlin")
+        app.coach_id = coach_id = await open_coach(app.ctx)
+        author = await catalog.add_author(app.ctx, name="Ann", timezone="Europe/Berlin")
 
         booked = cli("book", coach_id, "--author", author.id, "--start", app.slot(48).isoformat())
         assert booked["status"] == "held" and booked["payment"] == "pending" and booked["price"] == PRICE
@@ -69,5 +70,5 @@ async def test_book_pay_refund_cancel_and_reconcile_through_the_cli(database_url
         lost = await app.book(72, author_id=author.id)
         standin.pay(lost.checkout_ref)
         assert cli("payments", "reconcile") == {"confirmed": 1, "released": 0, "refunds": 0, "unreachable": 0}
-        confirmed = await app.service.session(lost.id)
+        confirmed = await queries.session(app.ctx, lost.id)
         assert confirmed.status.value == "scheduled" and confirmed.amount_paid == PRICE

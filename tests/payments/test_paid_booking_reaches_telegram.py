@@ -4,6 +4,7 @@ reaches the author's Telegram chat as a confirmation with the meeting link and a
 from icalendar import Calendar
 from telegram.ext import ExtBot
 
+from booking import bookings, catalog, queries
 from booking.model import SessionStatus
 from booking.outbox import deliver_due
 from conversations.telegram.notifier import TelegramNotifier
@@ -15,8 +16,8 @@ CHAT = 7070
 
 async def test_a_signed_payment_webhook_confirms_the_booking_in_the_author_s_chat(payments_app):
     env, stripe = payments_app, payments_app.standin
-    author = await env.service.add_author(name="Tess", timezone="America/New_York", telegram_id=CHAT)
-    held = await env.service.book(env.coach_id, author.id, env.slot(48))
+    author = await catalog.add_author(env.ctx, name="Tess", timezone="America/New_York", telegram_id=CHAT)
+    held = await bookings.book(env.ctx, env.coach_id, author.id, env.slot(48))
     assert held.status is SessionStatus.HELD and held.checkout_url
 
     answer = await env.deliver(stripe.pay(held.checkout_ref))
@@ -26,11 +27,11 @@ async def test_a_signed_payment_webhook_confirms_the_booking_in_the_author_s_cha
     with serving(build_app(telegram), "Bot API stand-in") as base_url:
         telegram.base_url = base_url
         async with ExtBot(TOKEN, base_url=telegram.api_url, base_file_url=base_url + "/file/bot") as bot:
-            sent = await deliver_due(env.container.db.uow, TelegramNotifier(bot, env.service, now=env.clock.now),
+            sent = await deliver_due(env.container.db.uow, TelegramNotifier(bot, env.ctx, now=env.clock.now),
                                      env.clock)
 
     assert sent >= 1 and telegram.violations == []
-    session = await env.service.session(held.id)
+    session = await queries.session(env.ctx, held.id)
     [confirmation] = [c for c in telegram.calls_to("sendDocument") if c.chat_id == CHAT]
     assert session.meeting_url and session.meeting_url in confirmation.params["caption"]
     assert "(America/New_York)" in confirmation.params["caption"]

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from booking import catalog
 from booking.errors import SlotConflict
 from booking.model import Session, SessionStatus
-from tests.storage.helpers import NOW, open_coach, service_for
+from tests.storage.helpers import NOW, open_coach, context_for
 
 
 def raw_session(coach_id, author_id, start, minutes=60, status=SessionStatus.SCHEDULED, before=0, after=0):
@@ -20,10 +21,10 @@ def raw_session(coach_id, author_id, start, minutes=60, status=SessionStatus.SCH
 
 @pytest.fixture
 async def people(database):
-    service = service_for(database)
-    coach = await open_coach(service)
-    other = await open_coach(service)
-    author = await service.add_author(name="A", timezone="UTC")
+    ctx = context_for(database)
+    coach = await open_coach(ctx)
+    other = await open_coach(ctx)
+    author = await catalog.add_author(ctx, name="A", timezone="UTC")
     return coach.id, other.id, author.id
 
 

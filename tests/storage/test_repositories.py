@@ -2,28 +2,32 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from booking import bookings, catalog, queries
 from booking.model import Author, Coach, OutboxMessage
-from tests.storage.helpers import NOW, open_coach, service_for
+from tests.storage.helpers import NOW, open_coach, context_for
 
 
 async def test_instants_come_back_as_the_same_utc_instant(database):
-    service = service_for(database)
-    coach = await open_coach(service, timezone="Asia/Kathmandu")
+    ctx = context_for(database)
+    coach = await open_coach(ctx, timezone="Asia/Kathmandu")
     start = datetime(2030, 1, 8, 9, 0, tzinfo=timezone(timedelta(hours=5, minutes=45)))
-    author = await service.add_author(name="Ann", timezone="Europe/Paris")
-    session = await service.book(coach.id, author.id, start)
+    author = await catalog.add_author(ctx, name="Ann", timezone="Europe/Paris")
+    session = await bookings.book(ctx, coach.id, author.id, start)
 
-    stored = await service.session(session.id)
+    stored = await queries.session(ctx, session.id)
     assert stored.starts_at == start
     assert stored.starts_at.tzinfo == UTC
     assert stored.starts_at.isoformat() == "2030-01-08T03:15:00+00:00"
+
+
+AUTHORS = frozenset({"author"})
 
 
 async def test_leaving_without_commit_rolls_back(database):
     async with database.uow() as uow:
         await uow.coaches.add(Coach(name="Ghost", timezone="UTC", rate=1))
     async with database.uow() as uow:
-        assert await uow.coaches.list() == []
+        assert await uow.coaches.all() == []
 
 
 async def test_exception_rolls_back_everything_in_the_unit(database):
@@ -33,14 +37,14 @@ async def test_exception_rolls_back_everything_in_the_unit(database):
             await uow.coaches.add(Coach(name="C", timezone="UTC", rate=1))
             raise RuntimeError("boom")
     async with database.uow() as uow:
-        assert await uow.coaches.list() == []
+        assert await uow.coaches.all() == []
 
 
 async def test_lists_survive_the_round_trip(database):
-    service = service_for(database)
-    coach = await service.add_coach(name="C", timezone="UTC", rate=100, specialties=["Romance", "mystery"],
+    ctx = context_for(database)
+    coach = await catalog.add_coach(ctx, name="C", timezone="UTC", rate=100, specialties=["Romance", "mystery"],
                                     durations=[90, 30, 60])
-    again = await service.coach(coach.id)
+    again = await catalog.coach(ctx, coach.id)
     assert again.specialties == ["romance", "mystery"]
     assert again.durations == [30, 60, 90]
 
@@ -53,31 +57,47 @@ async def test_outbox_claims_are_exclusive_and_stale_claims_return(database):
         await uow.commit()
 
     async with database.uow() as uow:
-        first = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW - timedelta(minutes=5))
+        first = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW - timedelta(minutes=5), recipients=AUTHORS)
         await uow.commit()
     async with database.uow() as uow:
-        second = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW - timedelta(minutes=5))
+        second = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW - timedelta(minutes=5), recipients=AUTHORS)
         await uow.commit()
     assert len(first) == 3 and {m.kind for m in first} == {"k"}
     assert second == []
 
     later = NOW + timedelta(minutes=10)
     async with database.uow() as uow:
-        again = await uow.outbox.claim_due(later, limit=10, stale_before=later - timedelta(minutes=5))
+        again = await uow.outbox.claim_due(later, limit=10, stale_before=later - timedelta(minutes=5), recipients=AUTHORS)
         await uow.commit()
     assert sorted(m.id for m in again) == sorted(m.id for m in first)
     assert all(m.attempts == 2 for m in again)
 
 
+async def test_outbox_claims_only_messages_for_the_recipients_asked_for(database):
+    async with database.uow() as uow:
+        for recipient in ("author", "coach", "admin"):
+            await uow.outbox.add(OutboxMessage(kind=recipient, session_id=None, due_at=NOW, recipient=recipient))
+        await uow.commit()
+
+    async with database.uow() as uow:
+        for_authors = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW, recipients=AUTHORS)
+        await uow.commit()
+    async with database.uow() as uow:
+        the_rest = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW, recipients=frozenset({"coach", "admin"}))
+        await uow.commit()
+    assert [m.kind for m in for_authors] == ["author"]
+    assert sorted(m.kind for m in the_rest) == ["admin", "coach"]
+
+
 async def test_a_booking_writes_its_history_and_confirmation_in_the_same_transaction(database):
-    service = service_for(database)
-    coach = await open_coach(service)
-    author = await service.add_author(name="A", timezone="UTC")
-    session = await service.book(coach.id, author.id, NOW.replace(hour=9) + timedelta(days=1))
+    ctx = context_for(database)
+    coach = await open_coach(ctx)
+    author = await catalog.add_author(ctx, name="A", timezone="UTC")
+    session = await bookings.book(ctx, coach.id, author.id, NOW.replace(hour=9) + timedelta(days=1))
 
     async with database.uow() as uow:
         history = await uow.sessions.history(session.id)
-        messages = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW)
+        messages = await uow.outbox.claim_due(NOW, limit=10, stale_before=NOW, recipients=AUTHORS)
     assert [(h.from_status, h.to_status.value, h.actor.value, h.reason) for h in history] == [
         (None, "scheduled", "author", "booked")
     ]
@@ -87,13 +107,13 @@ async def test_a_booking_writes_its_history_and_confirmation_in_the_same_transac
 async def test_calendar_reads_rules_overrides_and_busy_spans_in_one_go(database):
     from booking.model import OverrideKind
 
-    service = service_for(database)
-    coach = await open_coach(service)
-    author = await service.add_author(name="A", timezone="UTC")
+    ctx = context_for(database)
+    coach = await open_coach(ctx)
+    author = await catalog.add_author(ctx, name="A", timezone="UTC")
     day = NOW.replace(hour=0) + timedelta(days=1)
-    await service.add_override(coach.id, kind=OverrideKind.BLOCK, start=day + timedelta(hours=12),
+    await catalog.add_override(ctx, coach.id, kind=OverrideKind.BLOCK, start=day + timedelta(hours=12),
                                end=day + timedelta(hours=13), reason="lunch")
-    booked = await service.book(coach.id, author.id, day + timedelta(hours=9))
+    booked = await bookings.book(ctx, coach.id, author.id, day + timedelta(hours=9))
 
     async with database.uow() as uow:
         calendar = await uow.availability.calendar(coach.id, day, day + timedelta(days=1), now=NOW)

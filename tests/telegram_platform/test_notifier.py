@@ -1,4 +1,4 @@
-"""TelegramNotifier: every outbox kind rendered from real service actions (in-memory fakes, fixed
+"""TelegramNotifier: every outbox kind rendered from real use cases (in-memory fakes, fixed
 clock) and sent over HTTP to the Bot API stand-in by a real python-telegram-bot ExtBot with
 AIORateLimiter; the stand-in refuses what Telegram would (bad HTML, long texts, bad buttons).
 The last tests run the production wiring (bot.telegram_app) on the database backends."""
@@ -12,13 +12,14 @@ import pytest
 from icalendar import Calendar
 from telegram.ext import AIORateLimiter, ExtBot
 
+from booking import bookings, cancellation, catalog, holds, lifecycle, materials, rescheduling
 from booking.model import Actor, Author, Coach, OutboxMessage, Session, SessionStatus
 from booking.outbox import deliver_due
-from booking.services import BookingService
+from booking.context import Context
 from bot.container import Container
 from bot.telegram_app import TelegramBot
 from conversations.telegram.notifier import TelegramNotifier, local_time, span
-from tests.fakes import FakeClock, FakePayments, FakeVideo, Store, make_service
+from tests.fakes import FakeClock, FakePayments, FakeVideo, Store, make_context
 from tests.telegram_platform.botapi_standin import TOKEN
 from tests.telegram_platform.conftest import telegram_settings
 
@@ -30,7 +31,7 @@ NEW_YORK_WED = "Wed 9 Jan 2030, 05:00 EST (America/New_York)"
 
 @dataclass
 class World:
-    service: BookingService
+    ctx: Context
     store: Store
     clock: FakeClock
     payments: FakePayments
@@ -57,13 +58,13 @@ async def bot(botapi):
 
 
 async def make_world(bot, *, payments: bool = False, telegram_id: int | None = CHAT) -> World:
-    service, store, clock, pay, video = make_service(payments_enabled=payments)
-    coach = await service.add_coach(name="Maya <Lind> & Co", timezone="Europe/Berlin", rate=6000, durations=[60])
+    ctx, store, clock, pay, video = make_context(payments_enabled=payments)
+    coach = await catalog.add_coach(ctx, name="Maya <Lind> & Co", timezone="Europe/Berlin", rate=6000, durations=[60])
     for day in ("mon", "tue", "wed", "thu", "fri"):
-        await service.add_rule(coach.id, weekday=day, start="09:00", end="17:00")
-    author = await service.add_author(name="Ann", timezone="America/New_York", telegram_id=telegram_id)
-    notifier = TelegramNotifier(bot, service, now=clock.now)
-    return World(service, store, clock, pay, video, coach, author, notifier)
+        await catalog.add_rule(ctx, coach.id, weekday=day, start="09:00", end="17:00")
+    author = await catalog.add_author(ctx, name="Ann", timezone="America/New_York", telegram_id=telegram_id)
+    notifier = TelegramNotifier(bot, ctx, now=clock.now)
+    return World(ctx, store, clock, pay, video, coach, author, notifier)
 
 
 @pytest.fixture
@@ -77,8 +78,8 @@ async def paying(bot) -> World:
 
 
 async def paid_session(w: World, start: datetime = WED_10) -> Session:
-    held = await w.service.book(w.coach.id, w.author.id, start)
-    return await w.service.confirm_payment(held.id, amount=held.price_amount, payment_ref="pi_1")
+    held = await bookings.book(w.ctx, w.coach.id, w.author.id, start)
+    return await bookings.confirm_payment(w.ctx, held.id, amount=held.price_amount, payment_ref="pi_1")
 
 
 def only_call(botapi, method: str):
@@ -92,7 +93,7 @@ def only_call(botapi, method: str):
 
 
 async def test_confirmation_has_time_in_the_authors_zone_link_and_a_calendar_file(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     await world.notifier.deliver(world.last("session_confirmed"))
     call = only_call(botapi, "sendDocument")
     caption = call.params["caption"]
@@ -110,7 +111,7 @@ async def test_confirmation_has_time_in_the_authors_zone_link_and_a_calendar_fil
 
 
 async def test_reminder_carries_the_join_link(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     hour_before = next(m for m in world.outbox("reminder", session.id) if m.payload["minutes_before"] == 60)
     await world.notifier.deliver(hour_before)
     text = only_call(botapi, "sendMessage").params["text"]
@@ -118,9 +119,9 @@ async def test_reminder_carries_the_join_link(world, botapi):
 
 
 async def test_a_reminder_for_a_start_that_has_moved_is_skipped(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     stale = world.outbox("reminder", session.id)
-    await world.service.reschedule(session.id, THU_10, by=Actor.AUTHOR, author_id=world.author.id)
+    await rescheduling.reschedule(world.ctx, session.id, THU_10, by=Actor.AUTHOR, author_id=world.author.id)
     for message in stale:
         await world.notifier.deliver(message)
     assert [c.method for c in botapi.calls] == []
@@ -130,15 +131,15 @@ async def test_a_reminder_for_a_start_that_has_moved_is_skipped(world, botapi):
 
 
 async def test_a_reminder_for_a_cancelled_session_is_skipped(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
-    await world.service.cancel(session.id, by=Actor.COACH)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
+    await cancellation.cancel(world.ctx, session.id, by=Actor.COACH)
     for message in world.outbox("reminder", session.id) + world.outbox("starting_now", session.id):
         await world.notifier.deliver(message)
     assert botapi.calls_to("sendMessage") == []
 
 
 async def test_starting_now_has_a_join_button(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     world.clock.set(WED_10)
     await world.notifier.deliver(world.last("starting_now", session.id))
     call = only_call(botapi, "sendMessage")
@@ -149,7 +150,7 @@ async def test_starting_now_has_a_join_button(world, botapi):
 
 async def test_starting_now_without_a_meeting_link_is_retried(world, botapi):
     world.video.fail = True
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     assert session.meeting_url is None
     with pytest.raises(RuntimeError, match="no meeting link"):
         await world.notifier.deliver(world.last("starting_now", session.id))
@@ -158,7 +159,7 @@ async def test_starting_now_without_a_meeting_link_is_retried(world, botapi):
 
 async def test_cancellation_by_the_coach_names_the_refund_and_refund_sent_follows(paying, botapi):
     session = await paid_session(paying)
-    await paying.service.cancel(session.id, by=Actor.COACH, reason="ill")
+    await cancellation.cancel(paying.ctx, session.id, by=Actor.COACH, reason="ill")
     await paying.notifier.deliver(paying.last("session_cancelled", session.id))
     text = only_call(botapi, "sendMessage").params["text"]
     assert "cancelled by your coach" in text and "Refund: 60.00 USD" in text and "Reason: ill" in text
@@ -168,17 +169,17 @@ async def test_cancellation_by_the_coach_names_the_refund_and_refund_sent_follow
 
 
 async def test_cancelling_a_hold_says_nothing_was_charged(paying, botapi):
-    held = await paying.service.book(paying.coach.id, paying.author.id, WED_10)
-    await paying.service.cancel(held.id, by=Actor.AUTHOR, author_id=paying.author.id)
+    held = await bookings.book(paying.ctx, paying.coach.id, paying.author.id, WED_10)
+    await cancellation.cancel(paying.ctx, held.id, by=Actor.AUTHOR, author_id=paying.author.id)
     await paying.notifier.deliver(paying.last("session_cancelled", held.id))
     text = only_call(botapi, "sendMessage").params["text"]
     assert "cancelled by you" in text and "Nothing was charged" in text
 
 
 async def test_reschedule_sends_the_new_time_and_an_updated_calendar_file(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     world.clock.advance(minutes=5)
-    await world.service.reschedule(session.id, THU_10, by=Actor.COACH)
+    await rescheduling.reschedule(world.ctx, session.id, THU_10, by=Actor.COACH)
     await world.notifier.deliver(world.last("session_rescheduled", session.id))
     call = only_call(botapi, "sendDocument")
     assert "moved by your coach from " + NEW_YORK_WED in call.params["caption"]
@@ -189,16 +190,16 @@ async def test_reschedule_sends_the_new_time_and_an_updated_calendar_file(world,
 
 
 async def test_hold_expired(paying, botapi):
-    held = await paying.service.book(paying.coach.id, paying.author.id, WED_10)
+    held = await bookings.book(paying.ctx, paying.coach.id, paying.author.id, WED_10)
     paying.clock.advance(hours=1)
-    assert await paying.service.expire_holds() == 1
+    assert await holds.expire_holds(paying.ctx) == 1
     await paying.notifier.deliver(paying.last("hold_expired", held.id))
     text = only_call(botapi, "sendMessage").params["text"]
     assert "Hold released" in text and "Nothing was charged" in text and NEW_YORK_WED in text
 
 
 async def test_payment_refunded_because_the_slot_was_taken(paying, botapi):
-    held = await paying.service.book(paying.coach.id, paying.author.id, WED_10)
+    held = await bookings.book(paying.ctx, paying.coach.id, paying.author.id, WED_10)
     message = OutboxMessage(kind="payment_refunded", session_id=held.id, due_at=paying.clock.now(),
                             payload={"amount": 6000, "reason": "slot_taken"}, id=900)
     await paying.notifier.deliver(message)
@@ -207,15 +208,15 @@ async def test_payment_refunded_because_the_slot_was_taken(paying, botapi):
 
 
 async def test_rating_prompt_has_five_star_buttons_and_is_skipped_once_rated(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     world.clock.set(WED_10 + timedelta(hours=2))
-    await world.service.advance_statuses()
+    await lifecycle.advance_statuses(world.ctx)
     prompt = world.last("rating_prompt", session.id)
     await world.notifier.deliver(prompt)
     buttons = only_call(botapi, "sendMessage").params["reply_markup"]["inline_keyboard"]
     assert [b["callback_data"] for b in buttons[0]] == [f"r:{session.id}:{n}" for n in range(1, 6)]
     botapi.reset()
-    await world.service.rate(session.id, author_id=world.author.id, stars=5)
+    await lifecycle.rate(world.ctx, session.id, author_id=world.author.id, stars=5)
     await world.notifier.deliver(prompt)
     await world.notifier.deliver(world.last("session_rated", session.id))  # for the coach: not sent here
     assert botapi.calls == []
@@ -224,16 +225,16 @@ async def test_rating_prompt_has_five_star_buttons_and_is_skipped_once_rated(wor
 async def test_coach_no_show_apologises_with_the_refund(paying, botapi):
     session = await paid_session(paying)
     paying.clock.set(WED_10 + timedelta(minutes=20))
-    await paying.service.no_show(session.id, who=Actor.COACH)
+    await lifecycle.no_show(paying.ctx, session.id, who=Actor.COACH)
     await paying.notifier.deliver(paying.last("session_no_show", session.id))
     text = only_call(botapi, "sendMessage").params["text"]
     assert "did not join" in text and "60.00 USD" in text
 
 
 async def test_coach_material_with_a_telegram_file_is_sent_as_that_document(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     botapi.add_file("BQACAgIAAxk-coach-notes", "documents/notes.pdf", b"%PDF-1.4 notes")
-    await world.service.add_material(session.id, by=Actor.COACH, actor_id=world.coach.id, kind="notes",
+    await materials.add_material(world.ctx, session.id, by=Actor.COACH, actor_id=world.coach.id, kind="notes",
                                      title="Chapter 1 <notes>", file_ref="tg:BQACAgIAAxk-coach-notes")
     await world.notifier.deliver(world.last("material_shared", session.id))
     call = only_call(botapi, "sendDocument")
@@ -242,14 +243,14 @@ async def test_coach_material_with_a_telegram_file_is_sent_as_that_document(worl
 
 
 async def test_coach_material_as_text_and_long_text_as_a_file(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
-    await world.service.add_material(session.id, by=Actor.COACH, actor_id=world.coach.id, kind="homework",
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
+    await materials.add_material(world.ctx, session.id, by=Actor.COACH, actor_id=world.coach.id, kind="homework",
                                      title="Exercise", content="Write 500 words & keep <tension>.")
     await world.notifier.deliver(world.last("material_shared", session.id))
     assert "Write 500 words &amp; keep &lt;tension&gt;." in only_call(botapi, "sendMessage").params["text"]
     botapi.reset()
     long_text = "word " * 3000
-    await world.service.add_material(session.id, by=Actor.COACH, actor_id=world.coach.id, kind="notes",
+    await materials.add_material(world.ctx, session.id, by=Actor.COACH, actor_id=world.coach.id, kind="notes",
                                      title="Long notes", content=long_text)
     await world.notifier.deliver(world.last("material_shared", session.id))
     call = only_call(botapi, "sendDocument")
@@ -257,8 +258,8 @@ async def test_coach_material_as_text_and_long_text_as_a_file(world, botapi):
 
 
 async def test_materials_the_author_shared_are_for_the_coach(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
-    await world.service.add_material(session.id, by=Actor.AUTHOR, actor_id=world.author.id, kind="manuscript",
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
+    await materials.add_material(world.ctx, session.id, by=Actor.AUTHOR, actor_id=world.author.id, kind="manuscript",
                                      title="Draft", content="Once upon a time")
     await world.notifier.deliver(world.last("material_shared", session.id))
     assert botapi.calls == []
@@ -266,14 +267,14 @@ async def test_materials_the_author_shared_are_for_the_coach(world, botapi):
 
 async def test_an_author_without_telegram_is_acknowledged_without_sending(bot, botapi):
     w = await make_world(bot, telegram_id=None)
-    await w.service.book(w.coach.id, w.author.id, WED_10)
+    await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
     for message in list(w.store.outbox):
         await w.notifier.deliver(message)
     assert botapi.calls == []
 
 
 async def test_a_blocked_bot_is_acknowledged_and_a_server_error_is_retried(world, botapi):
-    session = await world.service.book(world.coach.id, world.author.id, WED_10)
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     reminder = world.outbox("reminder", session.id)[0]
     botapi.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
     await world.notifier.deliver(reminder)  # nothing to retry: the author has to unblock us first
@@ -295,12 +296,12 @@ def test_times_and_spans_read_naturally():
 
 
 async def _book(container: Container, telegram_id: int) -> Session:
-    service = container.service
-    coach = await service.add_coach(name="Maya Lind", timezone="Europe/Berlin", rate=6000, durations=[60])
+    ctx = container.ctx
+    coach = await catalog.add_coach(ctx, name="Maya Lind", timezone="Europe/Berlin", rate=6000, durations=[60])
     for day in ("mon", "tue", "wed", "thu", "fri"):
-        await service.add_rule(coach.id, weekday=day, start="09:00", end="17:00")
-    author = await service.add_author(name="Ann", timezone="America/New_York", telegram_id=telegram_id)
-    return await service.book(coach.id, author.id, WED_10)
+        await catalog.add_rule(ctx, coach.id, weekday=day, start="09:00", end="17:00")
+    author = await catalog.add_author(ctx, name="Ann", timezone="America/New_York", telegram_id=telegram_id)
+    return await bookings.book(ctx, coach.id, author.id, WED_10)
 
 
 async def test_429_retry_after_is_waited_out_and_the_message_arrives(database_url, botapi, handlers):
@@ -317,7 +318,7 @@ async def test_429_retry_after_is_waited_out_and_the_message_arrives(database_ur
         assert second.at - first.at >= 1.0  # retry_after honoured by AIORateLimiter
         assert second.chat_id == CHAT and second.files["document"][0] == f"coaching-session-{session.id}.ics"
         async with container.db.uow() as tx:
-            confirmation = [m for m in await tx.outbox.claim_due(WED_10, limit=50, stale_before=WED_10)
+            confirmation = [m for m in await tx.outbox.claim_due(WED_10, limit=50, stale_before=WED_10, recipients=frozenset({"author"}))
                             if m.kind == "session_confirmed"]
         assert confirmation == []  # marked sent, never claimed again
     finally:

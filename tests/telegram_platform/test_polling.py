@@ -15,6 +15,7 @@ import httpx
 import pytest
 import structlog
 
+from booking import bookings, catalog
 from bot.container import Container
 from bot.http import create_app
 from bot.scheduler import tick
@@ -133,13 +134,13 @@ class _NoApi:
 
 
 async def _book(container: Container, *, telegram_id: int):
-    service = container.service
-    coach = await service.add_coach(name="Maya Lind", timezone="UTC", rate=6000, min_notice_minutes=0)
+    ctx = container.ctx
+    coach = await catalog.add_coach(ctx, name="Maya Lind", timezone="UTC", rate=6000, min_notice_minutes=0)
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
-        await service.add_rule(coach.id, weekday=day, start="00:00", end="24:00")
-    author = await service.add_author(name="Ann", timezone="Europe/Berlin", telegram_id=telegram_id)
+        await catalog.add_rule(ctx, coach.id, weekday=day, start="00:00", end="24:00")
+    author = await catalog.add_author(ctx, name="Ann", timezone="Europe/Berlin", telegram_id=telegram_id)
     start = container.clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
-    return await service.book(coach.id, author.id, start)
+    return await bookings.book(ctx, coach.id, author.id, start)
 
 
 def _free_port() -> int:

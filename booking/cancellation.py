@@ -1,0 +1,80 @@
+"""Cancelling a session, and what an author is told before they confirm a cancellation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from booking import validation as v
+from booking.context import Context
+from booking.errors import NotAllowed, PaymentError, PolicyViolation
+from booking.events import TIMED_KINDS, SessionCancelled
+from booking.model import Actor, Money, Session, SessionStatus
+from booking.refunds import try_settle
+
+log = structlog.get_logger(__name__)
+
+CANCELLABLE = (SessionStatus.HELD, SessionStatus.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class CancelQuote:
+    """What cancelling now would mean: allowed or refused (with the policy's words), and the refund."""
+
+    allowed: bool
+    refund: Money
+    refusal: str | None = None
+
+
+def quote(ctx: Context, session: Session, by: Actor) -> CancelQuote:
+    if session.status is SessionStatus.HELD:  # an unpaid hold: nothing to refund, no cut-off
+        return CancelQuote(True, Money(0, session.currency))
+    try:
+        amount = ctx.policy.refund_on_cancel(session, by, ctx.now())
+    except PolicyViolation as exc:
+        return CancelQuote(False, Money(0, session.currency), exc.message)
+    return CancelQuote(True, Money(amount, session.currency))
+
+
+async def cancel(
+    ctx: Context, session_id: int, *, by: Actor, reason: str | None = None, author_id: int | None = None
+) -> Session:
+    """Cancel and refund per policy. A refund the provider does not take now stays owed
+    (`refund_due`) and is retried by the scheduler; the cancellation stands either way."""
+    reason = v.text("reason", reason, max_len=500)
+    async with ctx.uow() as uow:
+        session = await ctx.lock_session(uow, session_id)
+        check_owner(session, by, author_id)
+        before = session.status
+        if before is SessionStatus.HELD:
+            refund = 0  # an unpaid hold: nothing to refund, and no cut-off applies
+        elif before is SessionStatus.SCHEDULED:
+            refund = ctx.policy.refund_on_cancel(session, by, ctx.now())
+        else:
+            refund = 0  # refused by the session below
+        session.cancel(by, reason, refund, ctx.now())
+        await uow.outbox.supersede(session_id, TIMED_KINDS, ctx.now())
+        await ctx.record_change(uow, session, before, by, reason or "cancelled")
+        await uow.sessions.save(session)
+        await ctx.tell(uow, session, SessionCancelled(by, refund))
+        await uow.commit()
+    if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
+        await _close_checkout(ctx, session.checkout_ref)
+    if refund:
+        session = await try_settle(ctx, session_id)
+    if session.meeting_url:
+        await ctx.drop_meeting(session.meeting_url)
+    return session
+
+
+def check_owner(session: Session, by: Actor, author_id: int | None) -> None:
+    if by is Actor.AUTHOR and author_id is not None and session.author_id != author_id:
+        raise NotAllowed("this session belongs to another author")
+
+
+async def _close_checkout(ctx: Context, ref: str) -> None:
+    try:
+        await ctx.payments.expire_checkout(ref)
+    except PaymentError as exc:  # it expires by itself; a payment that still arrives is refunded
+        log.warning("checkout.expire_failed", ref=ref, error=str(exc))

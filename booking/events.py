@@ -1,0 +1,176 @@
+"""Typed domain events: one dataclass per outbox message kind, each addressed to a recipient.
+
+A use case creates an event and `Context.tell` writes it to the outbox in the same transaction as
+the change it reports; a notifier reads it back with `from_message` and dispatches on its type.
+The payload of a stored message is the event's fields (instants as ISO-8601, enums as values).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from booking.model import Actor, OutboxMessage
+
+
+class Recipient(str, enum.Enum):
+    AUTHOR = "author"
+    COACH = "coach"
+    ADMIN = "admin"
+
+
+class RefundReason(str, enum.Enum):
+    """Why a payment was given back in full."""
+
+    DUPLICATE = "duplicate"  # a second payment for a session already paid
+    SLOT_TAKEN = "slot_taken"  # paid after the hold lapsed, and the slot was taken meanwhile
+    CANCELLED = "cancelled"  # paid for a session that had been cancelled
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str]
+    to: ClassVar[Recipient] = Recipient.AUTHOR
+
+    @property
+    def recipient(self) -> Recipient:
+        return self.to
+
+
+@dataclass(frozen=True)
+class SessionConfirmed(Event):
+    kind: ClassVar[str] = "session_confirmed"
+
+
+@dataclass(frozen=True)
+class Reminder(Event):
+    """Due before the start; `starts_at` is the start it was made for (stale once moved)."""
+
+    kind: ClassVar[str] = "reminder"
+    minutes_before: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class StartingNow(Event):
+    kind: ClassVar[str] = "starting_now"
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionCancelled(Event):
+    kind: ClassVar[str] = "session_cancelled"
+    by: Actor
+    refund: int
+
+
+@dataclass(frozen=True)
+class SessionRescheduled(Event):
+    kind: ClassVar[str] = "session_rescheduled"
+    by: Actor
+    previous: datetime
+
+
+@dataclass(frozen=True)
+class HoldExpired(Event):
+    kind: ClassVar[str] = "hold_expired"
+    reason: str
+
+
+@dataclass(frozen=True)
+class PaymentRefunded(Event):
+    kind: ClassVar[str] = "payment_refunded"
+    amount: int
+    reason: RefundReason
+
+
+@dataclass(frozen=True)
+class RefundSent(Event):
+    kind: ClassVar[str] = "refund_sent"
+    amount: int
+
+
+@dataclass(frozen=True)
+class SessionNoShow(Event):
+    kind: ClassVar[str] = "session_no_show"
+    who: Actor
+    refund: int
+
+
+@dataclass(frozen=True)
+class RatingPrompt(Event):
+    kind: ClassVar[str] = "rating_prompt"
+
+
+@dataclass(frozen=True)
+class SessionRated(Event):
+    kind: ClassVar[str] = "session_rated"
+    to: ClassVar[Recipient] = Recipient.COACH
+    stars: int
+
+
+@dataclass(frozen=True)
+class MaterialShared(Event):
+    """For the other side of the session from the one who shared it."""
+
+    kind: ClassVar[str] = "material_shared"
+    by: Actor
+    material_id: int
+
+    @property
+    def recipient(self) -> Recipient:
+        return Recipient.COACH if self.by is Actor.AUTHOR else Recipient.AUTHOR
+
+
+EVENTS: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        SessionConfirmed, Reminder, StartingNow, SessionCancelled, SessionRescheduled, HoldExpired,
+        PaymentRefunded, RefundSent, SessionNoShow, RatingPrompt, SessionRated, MaterialShared,
+    )
+}
+# Messages tied to a session's start: superseded when it moves or is cancelled.
+TIMED_KINDS = (Reminder.kind, StartingNow.kind)
+
+
+def to_message(event: Event, session_id: int | None, due_at: datetime) -> OutboxMessage:
+    payload = {f.name: _encode(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    return OutboxMessage(kind=event.kind, session_id=session_id, due_at=due_at, payload=payload,
+                         recipient=event.recipient.value)
+
+
+def from_message(message: OutboxMessage) -> Event:
+    """The event a stored message carries; ValueError for an unknown kind or a bad payload."""
+    cls = EVENTS.get(message.kind)
+    if cls is None:
+        raise ValueError(f"unknown message kind {message.kind!r}")
+    hints = typing.get_type_hints(cls)
+    try:
+        values = {f.name: _decode(hints[f.name], message.payload[f.name]) for f in dataclasses.fields(cls)}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"bad payload for {message.kind}: {exc}") from None
+    return cls(**values)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _decode(kind: Any, value: Any) -> Any:
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return value
+    if kind is str:
+        return str(value)
+    return kind(value)  # an enum

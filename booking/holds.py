@@ -1,0 +1,42 @@
+"""Holds: a slot kept for an author while they pay, released when the time runs out."""
+
+from __future__ import annotations
+
+from booking.context import Context
+from booking.events import HoldExpired
+from booking.model import Actor, Session, SessionStatus
+from booking.ports import UnitOfWork
+
+
+async def release_hold(ctx: Context, uow: UnitOfWork, session: Session, reason: str) -> None:
+    """Inside a unit of work that holds the session's locks."""
+    session.release_hold(reason, ctx.now())
+    await ctx.record_change(uow, session, SessionStatus.HELD, Actor.SYSTEM, reason)
+    await uow.sessions.save(session)
+    await ctx.tell(uow, session, HoldExpired(reason))
+
+
+async def expire_holds(ctx: Context) -> int:
+    """Release every hold past its expiry, without asking the payment provider (reconcile asks it
+    first; this is for when there is none to ask)."""
+    async with ctx.uow() as uow:
+        expired = await uow.sessions.holds(expired_before=ctx.now())
+    released = 0
+    for hold in expired:
+        assert hold.id is not None
+        released += await release_expired_hold(ctx, hold.id)
+    return released
+
+
+async def release_expired_hold(ctx: Context, session_id: int, *, checkout_closed: bool = False) -> bool:
+    """Release a hold that has run out, re-read under the locks; False if it was paid or
+    released meanwhile. `checkout_closed`: its checkout is settled, so forget the link."""
+    async with ctx.uow() as uow:
+        session = await ctx.lock_session(uow, session_id)
+        if session.status is not SessionStatus.HELD:
+            return False
+        await release_hold(ctx, uow, session, "hold expired")
+        if checkout_closed:
+            session.checkout_url = None
+        await uow.commit()
+    return True

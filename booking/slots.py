@@ -1,0 +1,192 @@
+"""Availability queries: free slots of a coach, the days and times an author can pick, and the
+checks a booking makes on its slot under the coach's lock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from booking import availability
+from booking import validation as v
+from booking.context import Context, coach_of, hours
+from booking.errors import InvalidInput, SlotConflict, SlotUnavailable
+from booking.model import Coach, Interval
+from booking.ports import Calendar, UnitOfWork
+
+ALTERNATIVES_SPAN = timedelta(days=7)
+MAX_SLOT_WINDOW = timedelta(days=400)
+PROBE = timedelta(microseconds=1)  # a window holding just one start: "is this exact slot bookable?"
+
+
+async def slots(
+    ctx: Context, coach_id: int, start: datetime, end: datetime, duration: int | None = None, *,
+    exclude: int | None = None,
+) -> list[Interval]:
+    """Free slots; `exclude`: a session whose own time counts as free (for rescheduling it)."""
+    start, end = v.instant("from", start), v.instant("to", end)
+    if end <= start:
+        raise InvalidInput("to", "must be after from")
+    if end - start > MAX_SLOT_WINDOW:
+        raise InvalidInput("to", "ask for at most 400 days at a time")
+    async with ctx.uow() as uow:
+        coach = await coach_of(uow, coach_id)
+        return await free_slots(ctx, uow, coach, start, end, duration_of(coach, duration), exclude=exclude)
+
+
+async def free_slots(
+    ctx: Context, uow: UnitOfWork, coach: Coach, start: datetime, end: datetime, minutes: int, *,
+    exclude: int | None = None,
+) -> list[Interval]:
+    if not coach.is_active:
+        return []
+    return compute(ctx, coach, await calendar(ctx, uow, coach, start, end, minutes, exclude=exclude), start, end, minutes)
+
+
+async def calendar(
+    ctx: Context, uow: UnitOfWork, coach: Coach, start: datetime, end: datetime, minutes: int, *,
+    exclude: int | None = None,
+) -> Calendar:
+    """Everything the slot engine needs around [start, end), in one read."""
+    assert coach.id is not None
+    reach = timedelta(minutes=minutes + coach.buffer_before_minutes + coach.buffer_after_minutes)
+    return await uow.availability.calendar(coach.id, start - reach, end + reach, now=ctx.now(), exclude=exclude)
+
+
+def compute(
+    ctx: Context, coach: Coach, cal: Calendar, start: datetime, end: datetime, minutes: int, *,
+    busy: list[Interval] | None = None,
+) -> list[Interval]:
+    return availability.available_slots(
+        coach, cal.rules, cal.overrides, cal.busy if busy is None else busy,
+        window_start=start, window_end=end, duration_minutes=minutes, now=ctx.now(),
+    )
+
+
+def slot_at(
+    ctx: Context, coach: Coach, cal: Calendar, start: datetime, minutes: int, *, busy: list[Interval] | None = None
+) -> Interval | None:
+    found = compute(ctx, coach, cal, start, start + PROBE, minutes, busy=busy)
+    return found[0] if found and found[0].start == start else None
+
+
+def judge(ctx: Context, coach: Coach, cal: Calendar, start: datetime, minutes: int) -> Interval:
+    """The slot at `start` if the calendar allows it; SlotConflict if only other sessions are in
+    the way (a lost race), SlotUnavailable with the reason otherwise."""
+    slot = slot_at(ctx, coach, cal, start, minutes)
+    if slot is not None:
+        return slot
+    if slot_at(ctx, coach, cal, start, minutes, busy=[]) is not None:
+        raise SlotConflict()
+    raise SlotUnavailable(why_unavailable(ctx, coach, start))
+
+
+def why_unavailable(ctx: Context, coach: Coach, start: datetime) -> str:
+    now = ctx.now()
+    if not coach.is_active:
+        return f"coach {coach.name} is not taking bookings"
+    if start < now:
+        return "that time is in the past"
+    if start < now + timedelta(minutes=coach.min_notice_minutes):
+        return f"{coach.name} needs at least {hours(coach.min_notice_minutes)} notice"
+    if start >= now + timedelta(days=coach.horizon_days):
+        return f"{coach.name} takes bookings at most {coach.horizon_days} days ahead"
+    return f"{coach.name} is not available at that time"
+
+
+async def alternatives(
+    ctx: Context, coach_id: int, start: datetime, minutes: int | None, *, exclude: int | None = None
+) -> list[tuple[datetime, datetime]]:
+    """The free slots nearest to `start` within a week either side, for a refused booking."""
+    async with ctx.uow() as uow:
+        coach = await uow.coaches.get(coach_id)
+        if coach is None:
+            return []
+        length = minutes if minutes in coach.durations else coach.durations[0]
+        found = await free_slots(ctx, uow, coach, start - ALTERNATIVES_SPAN, start + ALTERNATIVES_SPAN, length,
+                                 exclude=exclude)
+    return [(s.start, s.end) for s in availability.nearest(found, start)]
+
+
+def duration_of(coach: Coach, duration: int | None) -> int:
+    if duration is None:
+        return coach.durations[0]
+    if duration not in coach.durations:
+        offered = ", ".join(str(d) for d in coach.durations)
+        raise InvalidInput("duration", f"{coach.name} offers {offered} minutes, not {duration}")
+    return duration
+
+
+# ---- what an author can pick, seen from their zone (chat front ends) ---------------------------
+# All windows are clipped to [now, now + the coach's horizon).
+
+
+def month_range(coach: Coach, zone: str, now: datetime) -> tuple[date, date]:
+    """First and last calendar month (first days) the author can book in."""
+    tz = ZoneInfo(zone)
+    first = now.astimezone(tz).date().replace(day=1)
+    last = (now + timedelta(days=coach.horizon_days)).astimezone(tz).date().replace(day=1)
+    return first, last
+
+
+async def free_days(
+    ctx: Context, coach: Coach, durations: list[int], zone: str, month: date, exclude: int | None = None
+) -> set[date]:
+    found = await _starts(ctx, coach, durations, _midnight(month, zone), _midnight(_next_month(month), zone), exclude)
+    tz = ZoneInfo(zone)
+    return {s.astimezone(tz).date() for s in found}
+
+
+async def day_starts(
+    ctx: Context, coach: Coach, durations: list[int], zone: str, day: date, exclude: int | None = None
+) -> list[datetime]:
+    return await _starts(ctx, coach, durations, _midnight(day, zone), _midnight(day + timedelta(days=1), zone),
+                         exclude)
+
+
+async def fitting(
+    ctx: Context, coach: Coach, durations: list[int], start: datetime, exclude: int | None = None
+) -> list[int]:
+    """Which of `durations` can start exactly at `start` now."""
+    assert coach.id is not None
+    found = []
+    for minutes in durations:
+        free = await slots(ctx, coach.id, start, start + timedelta(seconds=1), minutes, exclude=exclude)
+        if free and free[0].start == start:
+            found.append(minutes)
+    return found
+
+
+async def first_free_month(
+    ctx: Context, coach: Coach, durations: list[int], zone: str, exclude: int | None = None
+) -> tuple[date | None, set[date]]:
+    """The first month with a free day (and its free days), or (None, empty)."""
+    first, last = month_range(coach, zone, ctx.now())
+    month = first
+    while month <= last:
+        days = await free_days(ctx, coach, durations, zone, month, exclude)
+        if days:
+            return month, days
+        month = _next_month(month)
+    return None, set()
+
+
+async def _starts(
+    ctx: Context, coach: Coach, durations: list[int], start: datetime, end: datetime, exclude: int | None = None,
+) -> list[datetime]:
+    assert coach.id is not None
+    now = ctx.now()
+    start, end = max(start, now), min(end, now + timedelta(days=coach.horizon_days))
+    if end <= start:
+        return []
+    found: set[datetime] = set()
+    for minutes in durations:
+        found.update(s.start for s in await slots(ctx, coach.id, start, end, minutes, exclude=exclude))
+    return sorted(found)
+
+
+def _midnight(day: date, zone: str) -> datetime:
+    return availability.local_to_utc(day, 0, ZoneInfo(zone), fold=0)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
