@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.model import Coach, AvailabilityRule, DateOverride, Interval, OverrideKind
+from booking.model import AvailabilityRule, Coach, DateOverride, Interval, OverrideKind
 
 DAY = timedelta(days=1)
 _SECOND = timedelta(seconds=1)

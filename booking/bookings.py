@@ -14,7 +14,15 @@ import structlog
 from booking import slots
 from booking import validation as v
 from booking.context import Context, author_of, coach_of, session_of
-from booking.errors import InvalidTransition, NotAllowed, NotFound, PaymentError, SlotConflict, SlotTaken, SlotUnavailable
+from booking.errors import (
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    PaymentError,
+    SlotConflict,
+    SlotTaken,
+    SlotUnavailable,
+)
 from booking.events import Event, Reminder, SessionConfirmed, StartingNow, to_message
 from booking.holds import release_hold
 from booking.meetings import attach_meeting

@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from booking.errors import InvalidTransition
 
@@ -340,7 +341,7 @@ class OutboxMessage:
     kind: str
     session_id: int | None
     due_at: datetime
-    payload: dict = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
     recipient: str = "author"  # booking.events.Recipient: whose channel delivers it
     claimed_at: datetime | None = None
     sent_at: datetime | None = None

@@ -26,16 +26,19 @@ async def deliver_due(uow: UnitOfWorkFactory, notifier: Notifier, clock: Clock, 
         await tx.commit()
     sent = 0
     for message in claimed:
+        assert message.id is not None
         try:
             await notifier.deliver(message)
         except Exception as exc:  # a failed send is retried later; one bad message never stops the rest
-            log.warning("outbox.failed", message_id=message.id, kind=message.kind, attempt=message.attempts, error=str(exc))
+            log.warning("outbox.failed", message_id=message.id, kind=message.kind, attempt=message.attempts,
+                        error=str(exc))
             await _reschedule(uow, clock, message.id, str(exc))
             continue
         async with uow() as tx:
             row = await tx.outbox.get(message.id)
-            row.sent_at = clock.now()
-            await tx.commit()
+            if row is not None:
+                row.sent_at = clock.now()
+                await tx.commit()
         sent += 1
     return sent
 
@@ -43,6 +46,8 @@ async def deliver_due(uow: UnitOfWorkFactory, notifier: Notifier, clock: Clock, 
 async def _reschedule(uow: UnitOfWorkFactory, clock: Clock, message_id: int, error: str) -> None:
     async with uow() as tx:
         row = await tx.outbox.get(message_id)
+        if row is None:
+            return
         row.claimed_at = None
         row.last_error = error[:1000]
         row.due_at = clock.now() + min(timedelta(seconds=30 * 2 ** min(row.attempts, 10)), MAX_BACKOFF)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from booking.context import Context
+from booking.ports import Clock
 from bot.settings import Settings
 from integrations.clock import SystemClock
 from integrations.included_payments import IncludedPayments
-from integrations.video import make_video_rooms
 from integrations.log_notifier import LogNotifier
+from integrations.video import make_video_rooms
 from storage.engine import make_engine
 from storage.unit_of_work import Database
 
@@ -18,7 +19,7 @@ class Container:
         self.settings = settings
         self.db = Database(make_engine(settings.database_url))
         self.clock = clock or SystemClock()
-        self.payments = payments or _payments(settings)
+        self.payments = payments or _payments(settings, self.clock)
         self.video = video or make_video_rooms(settings.video_provider, **settings.video_settings())
         # Until a chat front end is running, notifications go to the log; use_telegram() swaps in
         # the Telegram notifier unless a notifier was given explicitly (tests).
@@ -41,7 +42,7 @@ class Container:
         await self.db.dispose()
 
 
-def _payments(settings: Settings):
+def _payments(settings: Settings, clock: Clock):
     if not settings.payments_enabled:
         return IncludedPayments()
     from integrations.stripe_payments import StripePayments
@@ -50,6 +51,7 @@ def _payments(settings: Settings):
         settings.stripe_secret_key.get_secret_value(),
         public_base_url=settings.public_base_url,
         api_base=settings.stripe_api_base,
+        clock=clock,
     )
 
 

@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from booking.policy import CancellationPolicy
 from booking.context import BookingSettings
+from booking.policy import CancellationPolicy
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/coachbot.db"
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> "Settings":
+    def _webhook_needs_secret(self) -> Settings:
         if self.telegram_mode == "webhook" and self.telegram_enabled:
             secret = self.telegram_webhook_secret.get_secret_value() if self.telegram_webhook_secret else ""
             if not secret:

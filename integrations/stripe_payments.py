@@ -11,7 +11,8 @@ import structlog
 from booking.errors import PaymentError
 from booking.model import Author, Coach, Session
 from booking.payments import PaymentEvent, PaymentKind
-from booking.ports import Checkout, CheckoutState
+from booking.ports import Checkout, CheckoutState, Clock
+from integrations.clock import SystemClock
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,7 @@ class StripePayments:
         public_base_url: str,
         api_base: str | None = None,
         max_network_retries: int = 2,
+        clock: Clock | None = None,
     ):
         addresses = {"api": api_base} if api_base else None
         self.client = stripe.StripeClient(
@@ -68,9 +70,10 @@ class StripePayments:
             max_network_retries=max_network_retries,
         )
         self.public_base_url = public_base_url.rstrip("/")
+        self.clock = clock or SystemClock()
 
     async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout:
-        expires_at = checkout_expires_at(session.hold_expires_at)
+        expires_at = checkout_expires_at(session.hold_expires_at, self.clock.now().timestamp())
         params = {
             "mode": "payment",
             "line_items": [{

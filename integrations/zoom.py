@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import timezone
+from datetime import UTC
 from urllib.parse import urlsplit
 
 import httpx
@@ -65,7 +65,7 @@ class ZoomRooms:
         self._token_lock = asyncio.Lock()
 
     async def create(self, session) -> str:
-        starts = session.starts_at.astimezone(timezone.utc)
+        starts = session.starts_at.astimezone(UTC)
         body = {
             "topic": self.topic,
             "type": 2,  # scheduled
@@ -125,7 +125,9 @@ class ZoomRooms:
                 body = response.json()
                 token, expires_in = body["access_token"], float(body.get("expires_in", 3600))
             except (ValueError, KeyError, TypeError, AttributeError):
-                raise VideoError(f"{PROVIDER}: OAuth answered without an access_token", status=response.status_code)
+                raise VideoError(
+                    f"{PROVIDER}: OAuth answered without an access_token", status=response.status_code
+                ) from None
             if not isinstance(token, str) or not token:
                 raise VideoError(f"{PROVIDER}: OAuth answered without an access_token", status=response.status_code)
             margin = min(self.refresh_margin, expires_in / 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+
 from sqlalchemy import (
     Integer,
     bindparam,

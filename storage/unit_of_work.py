@@ -4,6 +4,7 @@ guard failures are translated here into the domain's conflict errors."""
 from __future__ import annotations
 
 import functools
+
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker

@@ -22,6 +22,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from booking.context import BookingSettings, Context
 from booking.errors import PaymentError, SlotConflict, TransientConflict
 from booking.model import (
     ACTIVE_STATUSES,
@@ -37,7 +38,6 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.context import BookingSettings, Context
 from booking.ports import Calendar, Checkout, CheckoutState
 
 # A Monday, 08:00 UTC.

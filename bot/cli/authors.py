@@ -9,7 +9,6 @@ import typer
 from booking import catalog
 from bot.cli.common import JsonOpt, emit, run
 
-
 app = typer.Typer(no_args_is_help=True, help="Authors.")
 
 

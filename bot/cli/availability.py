@@ -12,7 +12,6 @@ from booking import catalog
 from booking.model import WEEKDAYS, OverrideKind
 from bot.cli.common import JsonOpt, emit, parse_instant, run
 
-
 app = typer.Typer(no_args_is_help=True, help="Weekly hours, time off and extra hours.")
 out = Console()
 

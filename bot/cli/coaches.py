@@ -10,8 +10,7 @@ from rich.table import Table
 
 from booking import catalog
 from booking.errors import InvalidInput
-from bot.cli.common import JsonOpt, emit, coach_json, parse_durations, run
-
+from bot.cli.common import JsonOpt, coach_json, emit, parse_durations, run
 
 app = typer.Typer(no_args_is_help=True, help="Coaches and their booking settings.")
 out = Console()

@@ -7,7 +7,6 @@ import typer
 from booking import bookings, payments
 from bot.cli.common import JsonOpt, emit, print_session, run, then
 
-
 app = typer.Typer(no_args_is_help=True, help="Payments: reconciliation with the provider.")
 
 

@@ -15,11 +15,23 @@ from booking import validation as v
 from booking.availability import local_to_utc
 from booking.errors import InvalidInput
 from booking.model import Actor
+
 if TYPE_CHECKING:
     from bot.container import Container
 
-from bot.cli.common import By, JsonOpt, emit, human, local, parse_date, parse_instant, print_session, run, session_json, then
-
+from bot.cli.common import (
+    By,
+    JsonOpt,
+    emit,
+    human,
+    local,
+    parse_date,
+    parse_instant,
+    print_session,
+    run,
+    session_json,
+    then,
+)
 
 app = typer.Typer()  # its commands are added to the top level
 out = Console()

@@ -117,7 +117,7 @@ def parse(data: object) -> Callback | None:
         match = pattern.fullmatch(data)
         if match:
             try:
-                args = tuple(conv(value) for conv, value in zip(converters, match.groups()))
+                args = tuple(conv(value) for conv, value in zip(converters, match.groups(), strict=True))
             except (ValueError, OverflowError, OSError):
                 return None
             return Callback(kind, args)

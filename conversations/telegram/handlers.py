@@ -20,10 +20,20 @@ from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from booking.errors import BookingError
 from booking.context import Context
+from booking.errors import BookingError
 from conversations.telegram import (
-    book, browse, cancel, errors, materials, rate, reschedule, sessions, start, texts, zones,
+    book,
+    browse,
+    cancel,
+    errors,
+    materials,
+    rate,
+    reschedule,
+    sessions,
+    start,
+    texts,
+    zones,
 )
 from conversations.telegram import callbacks as cb
 from conversations.telegram.turn import Deps, Handled, NeedsZone, Stale, Turn

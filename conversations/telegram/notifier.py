@@ -20,10 +20,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from booking import catalog, materials as shared_materials, queries
-from booking.errors import NotFound
-from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
+from booking import catalog, queries
+from booking import materials as shared_materials
 from booking.context import Context
+from booking.errors import NotFound
 from booking.events import (
     Event,
     HoldExpired,
@@ -41,6 +41,7 @@ from booking.events import (
     StartingNow,
     from_message,
 )
+from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
 from conversations.calendar_invite import session_ics
 from conversations.telegram import keyboards, texts
 

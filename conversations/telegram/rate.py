@@ -8,8 +8,8 @@ from __future__ import annotations
 from booking import lifecycle
 from booking.errors import InvalidTransition
 from booking.model import SessionStatus
-from conversations.telegram import keyboards, texts
 from conversations.telegram import callbacks as cb
+from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Stale, Turn
 
 MAX_FEEDBACK = 2000  # what the domain accepts

@@ -15,9 +15,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from booking import catalog, queries
+from booking.context import Context
 from booking.errors import NotFound
 from booking.model import Author, Coach, Session
-from booking.context import Context
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 

@@ -1,25 +1,43 @@
-"""The CLI contract, run as support staff run it: the installed `coachbot` script."""
+"""The CLI contract, in process through typer's CliRunner (the command tree, option parsing and
+the one-line errors of bot.cli), plus a few runs of the installed `coachbot` script end to end."""
 
 import json
 import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+import structlog
+from typer.testing import CliRunner
+
+from bot.cli import app
 
 COACHBOT = shutil.which("coachbot", path=str(Path(sys.executable).parent)) or "coachbot"
 
 
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 @pytest.fixture
-def cli(database_url):
-    env = {**os.environ, "DATABASE_URL": database_url}
+def cli(database_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray .env file of the developer's is read
+    runner = CliRunner()
+    env = {"DATABASE_URL": database_url}
 
     def run(*args, ok=True):
-        done = subprocess.run([COACHBOT, *map(str, args)], env=env, capture_output=True, text=True, timeout=120)
+        with structlog.testing.capture_logs():  # logs are not part of the output
+            result = runner.invoke(app, list(map(str, args)), env=env, prog_name="coachbot")
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        done = Done(result.exit_code, result.stdout, result.stderr)
         if ok:
             assert done.returncode == 0, done.stderr
         return done
@@ -29,6 +47,11 @@ def cli(database_url):
 
     run.json = run_json
     return run
+
+
+def script(*args, database_url, cwd):
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([COACHBOT, *map(str, args)], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def next_weekday(weekday: int, at_least_days: int = 3) -> date:
@@ -150,6 +173,32 @@ def test_seed_demo_is_idempotent(cli):
 
 
 def test_unmigrated_database_says_what_to_do(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/empty.db"}
-    done = subprocess.run([COACHBOT, "coach", "list"], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1 and "coachbot db upgrade" in done.stderr
+    done = script("coach", "list", database_url=f"sqlite+aiosqlite:///{tmp_path}/empty.db", cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.strip().splitlines() == [
+        "error: the database has no schema yet: run `coachbot db upgrade`"]
+
+
+def test_the_installed_script_books_and_refuses_in_one_line(database_url, tmp_path):
+    def run(*args):
+        return script(*args, database_url=database_url, cwd=tmp_path)
+
+    coach = json.loads(run("coach", "add", "--name", "C", "--timezone", "UTC", "--rate", "100",
+                           "--min-notice-hours", "0", "--json").stdout)
+    author = json.loads(run("author", "add", "--name", "A", "--timezone", "UTC", "--json").stdout)
+    run("availability", "add", coach["id"], "--weekday", "wed", "--start", "09:00", "--end", "12:00")
+    start = f"{next_weekday(2)}T09:00:00+00:00"
+    booked = run("book", coach["id"], "--author", author["id"], "--start", start, "--json")
+    assert booked.returncode == 0 and json.loads(booked.stdout)["status"] == "scheduled"
+    again = run("book", coach["id"], "--author", author["id"], "--start", start)
+    assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1
+    assert "that slot was just taken" in again.stderr and "Traceback" not in again.stderr
+    assert run("book", coach["id"], "--author").returncode == 2
+
+
+def test_help_does_not_load_the_application():
+    # `coachbot --help` and usage errors must not pay for the database, bot and payment adapters.
+    code = ("import sys, bot.cli; "
+            "print(sorted(m for m in ('bot.container', 'telegram', 'stripe', 'storage.unit_of_work') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr

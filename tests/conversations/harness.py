@@ -17,9 +17,9 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BasePersistence, DictPersistence
 
 from booking import catalog
+from booking.context import Context
 from booking.errors import BookingError
 from booking.model import Coach
-from booking.context import Context
 from conversations.telegram import register
 from tests.conversations.offline import BOT_USER, NOW, Call, OfflineBotAPI
 from tests.fakes import DEFAULT_NOW, make_context
@@ -39,12 +39,12 @@ class World:
 
 async def seed(world: World) -> None:
     s = world.ctx
-    ada = await catalog.add_coach(s, 
+    ada = await catalog.add_coach(s,
         name="Ada Quill", timezone="Europe/London", rate=8000, durations=[60, 90],
         specialties=["romance", "plot"], credentials=["MFA, Iowa Writers' Workshop"], years_experience=12,
         bio="Helps novelists finish the draft <and> love the revision.",
     )
-    bram = await catalog.add_coach(s, 
+    bram = await catalog.add_coach(s,
         name="Bram Ink", timezone="America/New_York", rate=6000, durations=[60], specialties=["horror"],
         avatar_url="https://img.test/bram.jpg", bio="Dread, pacing, and the art of the slow reveal.",
     )

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-
 import httpx
 import pytest
 
-from tests.local_server import serving
 from tests.integrations.helpers import make_session
 from tests.integrations.standin import StandIn, build_app
+from tests.local_server import serving
 
 
 @pytest.fixture(scope="session")

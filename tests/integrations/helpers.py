@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from booking.model import Session, SessionStatus
 
-START = datetime(2031, 5, 6, 14, 0, tzinfo=timezone.utc)
+START = datetime(2031, 5, 6, 14, 0, tzinfo=UTC)
 
 
 def make_session(starts_at: datetime = START, minutes: int = 60) -> Session:

@@ -1,7 +1,7 @@
 import re
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -140,7 +140,7 @@ async def test_delete_removes_the_room_and_tolerates_it_being_gone(daily, standi
 
 async def test_delete_accepts_a_shared_join_url(daily, standin, session):
     url = await daily.create(session)
-    joined = await daily.join_url(url, user_name="Ada", is_owner=False, exp=datetime(2031, 6, 1, tzinfo=timezone.utc))
+    joined = await daily.join_url(url, user_name="Ada", is_owner=False, exp=datetime(2031, 6, 1, tzinfo=UTC))
     await daily.delete(joined)
     assert standin.rooms == {}
 

@@ -1,6 +1,6 @@
 import base64
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -38,7 +38,7 @@ async def test_room_names_are_unique_and_carry_128_bits_even_case_folded(session
 
 
 async def test_with_app_credentials_the_url_carries_a_jwt_for_its_room():
-    session = make_session(datetime(2031, 5, 6, 14, 0, tzinfo=timezone.utc), minutes=90)
+    session = make_session(datetime(2031, 5, 6, 14, 0, tzinfo=UTC), minutes=90)
     rooms = JitsiRooms("Meet.Example.org", app_id="coachbot-app", app_secret=SECRET)
     host, path, query = split(await rooms.create(session))
     assert ROOM.match(path)
@@ -51,15 +51,15 @@ async def test_with_app_credentials_the_url_carries_a_jwt_for_its_room():
         "iss": "coachbot-app",
         "sub": "meet.example.org",  # prosody compares it lower-cased
         "room": path.lstrip("/"),
-        "nbf": int(datetime(2031, 5, 6, 13, 50, tzinfo=timezone.utc).timestamp()),  # 10 min early
-        "exp": int(datetime(2031, 5, 6, 16, 30, tzinfo=timezone.utc).timestamp()),  # end + 1 h
+        "nbf": int(datetime(2031, 5, 6, 13, 50, tzinfo=UTC).timestamp()),  # 10 min early
+        "exp": int(datetime(2031, 5, 6, 16, 30, tzinfo=UTC).timestamp()),  # end + 1 h
     }
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, "another-secret-of-the-same-length-xx", algorithms=["HS256"], audience="jitsi")
 
 
 async def test_a_token_for_a_session_under_way_passes_full_verification():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     session = make_session(now - timedelta(minutes=5), minutes=60)
     rooms = JitsiRooms("meet.example.org", app_id="app", app_secret=SECRET, token_ttl_after_end=timedelta(minutes=30))
     token = parse_qs(urlsplit(await rooms.create(session)).query)["jwt"][0]

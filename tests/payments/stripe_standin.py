@@ -529,7 +529,7 @@ class Servers:
             sock = _bound_socket()
             await web.SockSite(runner, sock).start()
             self.runners.append(runner)
-            setattr(self.standin, attr, "http://127.0.0.1:%d" % sock.getsockname()[1])
+            setattr(self.standin, attr, f"http://127.0.0.1:{sock.getsockname()[1]}")
 
     def flush(self) -> None:
         """Empty localstripe (DELETE /_config/data) and the stand-in's own state."""

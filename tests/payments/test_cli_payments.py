@@ -14,7 +14,13 @@ import pytest
 from booking import catalog, queries
 from integrations.clock import SystemClock
 from tests.payments.conftest import (
-    PRICE, PUBLIC_BASE_URL, SECRET_KEY, WEBHOOK_SECRET, open_coach, payment_settings, running_app,
+    PRICE,
+    PUBLIC_BASE_URL,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    open_coach,
+    payment_settings,
+    running_app,
 )
 
 COACHBOT = str(Path(sys.executable).parent / "coachbot")

@@ -15,7 +15,7 @@ def context_for(database, *, clock=None, payments=None, video=None) -> Context:
 
 
 async def open_coach(ctx: Context, *, timezone="UTC", durations=(60,), **extra):
-    coach = await catalog.add_coach(ctx, 
+    coach = await catalog.add_coach(ctx,
         name="Coach", timezone=timezone, rate=6000, durations=list(durations), min_notice_minutes=0, **extra
     )
     for day in ("mon", "tue", "wed", "thu", "fri"):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from booking import bookings, catalog, queries, rescheduling
 from booking.errors import SlotConflict, SlotTaken
 from booking.model import ACTIVE_STATUSES, Actor
-from tests.storage.helpers import NOW, open_coach, context_for
+from tests.storage.helpers import NOW, context_for, open_coach
 from tests.storage.test_overlap_guard import raw_session
 
 RACERS = 50
@@ -76,4 +76,4 @@ async def test_bookings_and_reschedules_racing_for_one_slot(database):
     assert sum(s.starts_at == target for s in active) == 1
     assert len(active) == 10 + (0 if winners[0].id in {m.id for m in movers} else 1)
     spans = sorted((s.blocked_from, s.blocked_until) for s in active)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))

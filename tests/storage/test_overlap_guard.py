@@ -7,7 +7,7 @@ import pytest
 from booking import catalog
 from booking.errors import SlotConflict
 from booking.model import Session, SessionStatus
-from tests.storage.helpers import NOW, open_coach, context_for
+from tests.storage.helpers import NOW, context_for, open_coach
 
 
 def raw_session(coach_id, author_id, start, minutes=60, status=SessionStatus.SCHEDULED, before=0, after=0):

@@ -9,7 +9,7 @@ from booking import bookings, cancellation, catalog, queries, refunds
 from booking.model import Actor, SessionStatus
 from booking.payments import PaymentEvent, PaymentKind, handle
 from tests.fakes import FakePayments
-from tests.storage.helpers import NOW, open_coach, context_for
+from tests.storage.helpers import NOW, context_for, open_coach
 
 
 async def test_cancel_and_payment_racing_end_cancelled_and_refunded(database):

@@ -4,7 +4,7 @@ import pytest
 
 from booking import bookings, catalog, queries
 from booking.model import Author, Coach, OutboxMessage
-from tests.storage.helpers import NOW, open_coach, context_for
+from tests.storage.helpers import NOW, context_for, open_coach
 
 
 async def test_instants_come_back_as_the_same_utc_instant(database):

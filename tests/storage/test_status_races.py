@@ -6,7 +6,7 @@ from datetime import timedelta
 from booking import bookings, catalog, lifecycle, queries
 from booking.model import SessionStatus
 from tests.fakes import FakeClock
-from tests.storage.helpers import NOW, open_coach, context_for
+from tests.storage.helpers import NOW, context_for, open_coach
 
 
 async def test_two_instances_complete_a_session_once(database):

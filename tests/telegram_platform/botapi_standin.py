@@ -146,7 +146,7 @@ class BotApiStandIn:
     def add_file(self, file_id: str, file_path: str, content: bytes) -> None:
         self.files[file_id] = (file_path, content)
 
-    async def wait_for(self, predicate, timeout: float = 10.0):
+    async def wait_for(self, predicate, timeout: float = 10.0):  # noqa: ASYNC109 (a polling helper)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = predicate()

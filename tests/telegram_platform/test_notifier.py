@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
 from booking import bookings, cancellation, catalog, holds, lifecycle, materials, rescheduling
-from booking.model import Actor, Author, Coach, OutboxMessage, Session, SessionStatus
-from booking.outbox import deliver_due
 from booking.context import Context
+from booking.model import Actor, Author, Coach, OutboxMessage, Session
+from booking.outbox import deliver_due
 from bot.container import Container
 from bot.telegram_app import TelegramBot
 from conversations.telegram.notifier import TelegramNotifier, local_time, span
@@ -279,7 +280,7 @@ async def test_a_blocked_bot_is_acknowledged_and_a_server_error_is_retried(world
     botapi.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
     await world.notifier.deliver(reminder)  # nothing to retry: the author has to unblock us first
     botapi.fail("sendMessage", 500, "Internal Server Error")
-    with pytest.raises(Exception):
+    with pytest.raises(TelegramError):  # raised: the outbox retries it later
         await world.notifier.deliver(reminder)
     await world.notifier.deliver(reminder)
     assert len(botapi.calls_to("sendMessage")) == 3

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from hypothesis import example, given, settings
@@ -56,7 +56,7 @@ STEPS = [None, None, 5, 10, 15, 30, 60]
 # ---- independent reference -----------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def transitions_2026(zone_name: str) -> tuple[datetime, ...]:
     """The zone's offset changes in 2026, found by an hourly scan refined minute by minute."""
     tz = ZoneInfo(zone_name)
@@ -75,7 +75,7 @@ def transitions_2026(zone_name: str) -> tuple[datetime, ...]:
     return tuple(found)
 
 
-@lru_cache(maxsize=None)
+@cache
 def ref_instant(day: date, minute: int, zone_name: str, occurrence: str) -> datetime:
     """The UTC instant of wall time `minute` on local `day`; `occurrence` is "first" or "last"."""
     tz = ZoneInfo(zone_name)
@@ -190,7 +190,7 @@ def weekly_rules(draw, max_per_day: int = 3):
         if draw(st.integers(0, 2)) == 0:  # two weekdays in three have hours
             continue
         points = sorted(draw(st.lists(minute_points, min_size=2, max_size=2 * max_per_day)))
-        for start, end in zip(points[::2], points[1::2]):
+        for start, end in zip(points[::2], points[1::2], strict=False):
             if start < end:  # consecutive pairs never overlap (they may touch)
                 rules.append(AvailabilityRule(coach_id=1, weekday=weekday, start_minute=start, end_minute=end))
     return draw(st.permutations(rules))
@@ -434,7 +434,7 @@ def test_seeded_sweep_across_every_2026_transition_matches_brute_force():
                 rules = []
                 for weekday in range(7):
                     points = sorted(rng.choice(SPECIAL_MINUTES) for _ in range(rng.choice([2, 2, 4])))
-                    rules += [AvailabilityRule(1, weekday, a, b) for a, b in zip(points[::2], points[1::2]) if a < b]
+                    rules += [AvailabilityRule(1, weekday, a, b) for a, b in zip(points[::2], points[1::2], strict=False) if a < b]
                 coach = Coach(
                     name="C",
                     timezone=zone_name,

@@ -14,18 +14,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking import bookings, cancellation, catalog, holds, lifecycle, queries, refunds, rescheduling, slots
+from booking.context import Context
 from booking.errors import (
     InvalidInput,
     InvalidTransition,
     NotAllowed,
     NotFound,
-    PaymentError,
     PolicyViolation,
     SlotTaken,
     SlotUnavailable,
 )
 from booking.model import Actor, Author, Coach, OverrideKind, Session, SessionStatus
-from booking.context import Context
 from tests.fakes import DEFAULT_NOW, FakeClock, FakePayments, FakeVideo, Store, make_context
 
 MON = datetime(2030, 1, 7, tzinfo=UTC)
@@ -640,7 +639,7 @@ async def test_only_completed_sessions_can_be_rated_and_only_once():
 async def test_coach_rating_is_the_rounded_mean():
     w = await world()
     sessions = [await completed(w, start) for start in (TUE_10, WED_10, THU_10)]
-    for s, stars in zip(sessions, (5, 5, 4)):
+    for s, stars in zip(sessions, (5, 5, 4), strict=True):
         await lifecycle.rate(w.ctx, s.id, author_id=w.author.id, stars=stars)
     coach = w.store.coaches[w.coach.id]
     assert (coach.rating_total, coach.rating_count) == (14, 3)
@@ -780,7 +779,7 @@ async def test_add_coach_validation(changes, field):
 
 async def test_add_coach_normalises_its_input():
     ctx, store, *_ = make_context()
-    coach = await catalog.add_coach(ctx, 
+    coach = await catalog.add_coach(ctx,
         name="  Ada  ", timezone="europe/berlin", rate=0, currency="EUR", durations=[90, 30], specialties=["Plot", "plot"]
     )
     stored = store.coaches[coach.id]

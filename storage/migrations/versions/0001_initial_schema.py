@@ -1,15 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24
 
 Besides the tables, the database itself refuses two active sessions of one coach whose blocked
 spans (session plus buffers) overlap: an exclusion constraint on PostgreSQL, triggers on SQLite.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -85,7 +85,7 @@ def upgrade() -> None:
         op.execute("CREATE TABLE row_versions (last INTEGER NOT NULL)")
         op.execute("INSERT INTO row_versions (last) VALUES (1)")
         for table in VERSIONED:
-            for event, trigger in SQLITE_VERSION_ON.items():
+            for _event, trigger in SQLITE_VERSION_ON.items():
                 op.execute(trigger.format(table=table, body=SQLITE_NEW_VERSION.format(table=table, rows="NEW.id")))
         for table in CALENDAR_TABLES:
             for event, rows in SQLITE_ROWS.items():
