@@ -61,11 +61,13 @@ def get_available_slots(
             while current_slot < slot_end:
                 slot_end_time = _plus_one_hour_local(current_slot, tz)
 
+                # The seed's `Array.some` callback: called at once, inside this iteration, so reading
+                # the loop's variables from the closure is what the seed does (and correct here).
                 def booked(booking: dict) -> bool:
                     booking_start = booking["scheduled_at"]
                     booking_end = booking_start + timedelta(minutes=booking["duration_minutes"])
-                    return (current_slot >= booking_start and current_slot < booking_end) or (
-                        slot_end_time > booking_start and slot_end_time <= booking_end
+                    return (current_slot >= booking_start and current_slot < booking_end) or (  # noqa: B023
+                        slot_end_time > booking_start and slot_end_time <= booking_end  # noqa: B023
                     )
 
                 is_booked = any(booked(b) for b in bookings)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bench import seed_baseline
 from booking.availability import available_slots, merge
 from booking.model import AvailabilityRule, Coach, Interval
-from bench import seed_baseline
 
 SEED = 20260301
 DAYS = 90
@@ -145,8 +145,8 @@ def report(r: dict) -> list[str]:
         f"slots: {r['days']} days, {r['sessions']} sessions, {r['external']} busy intervals: "
         f"engine {r['engine_best_ms']:.1f} ms, seed baseline {r['baseline_best_ms']:.0f} ms "
         f"-> {r['ratio']:.0f}x faster (target >= {TARGET}x)",
-        f"  best of {r['engine_repeats']} / {r['baseline_repeats']} runs; medians: engine {r['engine_median_ms']:.1f} ms, "
-        f"baseline {r['baseline_median_ms']:.0f} ms",
+        f"  best of {r['engine_repeats']} / {r['baseline_repeats']} runs; "
+        f"medians: engine {r['engine_median_ms']:.1f} ms, baseline {r['baseline_median_ms']:.0f} ms",
         f"  slots found: engine {r['engine_slots']}, seed baseline {r['baseline_slots']} "
         f"(overlapping a busy span: engine {r['engine_overlapping']}, baseline {r['baseline_overlapping']}; "
         f"baseline slots starting past the window end: {r['baseline_past_end']})",
