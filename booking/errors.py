@@ -6,7 +6,7 @@ from datetime import datetime
 
 
 class BookingError(Exception):
-    """Base of every error the services raise on purpose."""
+    """Base of every error the use cases raise on purpose."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -46,7 +46,7 @@ class SlotTaken(SlotUnavailable):
 
 class SlotConflict(Exception):
     """Raised by storage when the database guard rejects an overlapping session.
-    Internal: services turn it into SlotTaken with alternatives."""
+    Internal: the use cases turn it into SlotTaken with alternatives."""
 
 
 class TransientConflict(Exception):

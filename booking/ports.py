@@ -1,4 +1,4 @@
-"""What the services need from the outside world, as Protocols. Adapters live in storage/ and
+"""What the use cases need from the outside world, as Protocols. Adapters live in storage/ and
 integrations/; unit tests use in-memory fakes."""
 
 from __future__ import annotations

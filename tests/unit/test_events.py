@@ -30,7 +30,7 @@ from booking.events import (
 )
 from booking.model import Actor, OutboxMessage, SessionStatus
 from booking.outbox import deliver_due
-from tests.unit.test_services import WED_10, world
+from tests.unit.test_use_cases import WED_10, world
 
 AT = datetime(2030, 1, 9, 10, tzinfo=UTC)
 ONE_OF_EACH = [

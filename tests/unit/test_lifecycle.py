@@ -7,7 +7,7 @@ import pytest
 from booking import bookings, cancellation, catalog, lifecycle, materials, rescheduling, slots
 from booking.errors import InvalidInput, InvalidTransition, NotAllowed
 from booking.model import Actor, SessionStatus
-from tests.unit.test_services import THU_10, WED_10, world
+from tests.unit.test_use_cases import THU_10, WED_10, world
 
 
 async def test_statuses_advance_at_the_start_and_after_the_end_plus_grace():

@@ -2,7 +2,7 @@
 
 from booking import bookings, payments
 from booking.model import SessionStatus
-from tests.unit.test_services import WED_10, world
+from tests.unit.test_use_cases import WED_10, world
 
 
 async def test_an_expired_hold_whose_checkout_was_never_made_is_released():

@@ -1,4 +1,4 @@
-"""Context behaviour against the in-memory fakes and a fixed clock.
+"""The use cases (booking/*.py over a Context) against the in-memory fakes and a fixed clock.
 
 The clock starts on Monday 2030-01-07 08:00 UTC; the default coach works Mon-Fri 09:00-17:00
 UTC with 60-minute sessions, 24 h minimum notice and a 60-day horizon.
