@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,7 +113,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown video provider {value!r} (supported: {', '.join(PROVIDERS)})")
         return value
 
-    def video_settings(self) -> dict:
+    def video_settings(self) -> dict[str, Any]:
         """The provider's settings as make_video_rooms takes them (secrets unwrapped, unset left out)."""
         names = ("jitsi_domain", "jitsi_app_id", "jitsi_app_secret", "daily_api_key", "daily_api_base",
                  "zoom_account_id", "zoom_client_id", "zoom_client_secret", "zoom_api_base", "zoom_oauth_url")
@@ -142,3 +142,10 @@ class Settings(BaseSettings):
             path = self.database_url.split("///", 1)[-1]
             if path:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and .env (ValidationError when a value is invalid)."""
+    # Values come from the environment; without the pydantic mypy plugin, mypy takes the fields
+    # with Field(default, ...) defaults for required constructor arguments.
+    return Settings()  # type: ignore[call-arg]

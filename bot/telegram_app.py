@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from telegram import Update
@@ -49,7 +50,7 @@ TOKEN_REJECTED_MESSAGE = (
 
 def build_application(container: Container, *, register: Register | None = None) -> Application:
     settings = container.settings
-    if not settings.telegram_enabled:
+    if not settings.telegram_enabled or settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder = (
         ApplicationBuilder()
@@ -63,7 +64,9 @@ def build_application(container: Container, *, register: Register | None = None)
         builder = builder.updater(None)
     application = builder.build()
     if register is None:
-        from conversations.telegram import register
+        from conversations.telegram import register as register_conversations
+
+        register = register_conversations
     register(application, container.ctx, payments_enabled=container.payments.enabled)
     if not application.error_handlers:
         application.add_error_handler(_log_error)
@@ -87,7 +90,7 @@ class TelegramBot:
         self.retry_delay = retry_delay
         self.token_rejected = False
         self.start_error: str | None = None
-        self._retry: asyncio.Task | None = None
+        self._retry: asyncio.Task[None] | None = None
 
     @property
     def webhook_mode(self) -> bool:
@@ -95,7 +98,9 @@ class TelegramBot:
 
     @property
     def webhook_secret(self) -> str:
-        return self.settings.telegram_webhook_secret.get_secret_value()
+        secret = self.settings.telegram_webhook_secret
+        assert secret is not None  # Settings requires it in webhook mode, the only mode that reads it
+        return secret.get_secret_value()
 
     @property
     def running(self) -> bool:
@@ -151,15 +156,18 @@ class TelegramBot:
                 url=self.settings.telegram_webhook_url, secret_token=self.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
-        elif not app.updater.running:
-            await app.updater.start_polling(
-                timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES, bootstrap_retries=3,
-            )
+        else:
+            updater = app.updater
+            assert updater is not None  # only webhook mode builds the Application without one
+            if not updater.running:
+                await updater.start_polling(
+                    timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES, bootstrap_retries=3,
+                )
         if not app.running:  # last: the bot counts as running only once Telegram has accepted it
             await app.start()
         log.info("telegram.started", mode=self.settings.telegram_mode, username=app.bot.username)
 
-    async def feed(self, data: dict) -> None:
+    async def feed(self, data: dict[str, Any]) -> None:
         """One update from the webhook (already authenticated), processed by the Application."""
         await self.application.update_queue.put(Update.de_json(data, self.application.bot))
 

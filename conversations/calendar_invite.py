@@ -19,6 +19,7 @@ def session_uid(session_id: int) -> str:
 
 
 def session_ics(session: Session, coach: Coach, *, stamp: datetime, cancelled: bool = False) -> bytes:
+    assert session.id is not None  # a booked session: stored
     changed = session.updated_at or session.created_at or stamp
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from integrations.video_errors import VideoError, send
+from integrations.video_errors import RetryPolicy, VideoError, send
 
 PROVIDER = "Daily"
 
@@ -56,7 +56,9 @@ class DailyRooms:
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(timeout=timeout)
         self._headers = {"Authorization": f"Bearer {api_key}"}
-        self._policy = {"provider": PROVIDER, "retries": retries, "backoff": backoff, "max_retry_wait": max_retry_wait}
+        self._policy: RetryPolicy = {
+            "provider": PROVIDER, "retries": retries, "backoff": backoff, "max_retry_wait": max_retry_wait,
+        }
 
     async def _call(self, method: str, path: str, *, accept=(), **kwargs) -> httpx.Response:
         return await send(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
@@ -67,7 +68,7 @@ class JitsiRooms:
         Jitsi rejects non-string values there, so they are checked here."""
         if not self.uses_jwt:
             raise ValueError("this JitsiRooms has no app_id/app_secret, so it issues no tokens")
-        claims: dict = {
+        claims: dict[str, Any] = {
             "aud": self.audience,
             "iss": self.app_id,
             "sub": self._sub(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 import stripe
 import structlog
@@ -62,10 +63,9 @@ class StripePayments:
         max_network_retries: int = 2,
         clock: Clock | None = None,
     ):
-        addresses = {"api": api_base} if api_base else None
         self.client = stripe.StripeClient(
             secret_key,
-            base_addresses=addresses,
+            base_addresses={"api": api_base} if api_base else None,
             http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_S),
             max_network_retries=max_network_retries,
         )
@@ -134,7 +134,7 @@ class StripePayments:
             raise PaymentError(f"payment provider: {message}") from exc
 
 
-def _plain(obj) -> dict:
+def _plain(obj) -> dict[str, Any]:
     """Plain dicts of SDK objects: current SDKs' StripeObject is not a dict and has no .get()."""
     return obj.to_dict() if isinstance(obj, stripe.StripeObject) else obj
 

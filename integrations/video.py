@@ -7,6 +7,7 @@ Settings are passed as keyword arguments named like the lower-cased environment 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -35,12 +36,12 @@ KNOWN_SETTINGS = frozenset(
 )
 
 
-def _given(settings: dict, key: str) -> bool:
+def _given(settings: dict[str, Any], key: str) -> bool:
     value = settings.get(key)
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _require(provider: str, settings: dict, *keys: str) -> None:
+def _require(provider: str, settings: dict[str, Any], *keys: str) -> None:
     missing = [key.upper() for key in keys if not _given(settings, key)]
     if missing:
         names = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
@@ -48,7 +49,7 @@ def _require(provider: str, settings: dict, *keys: str) -> None:
         raise ValueError(f"{names} {verb} required for VIDEO_PROVIDER={provider}")
 
 
-def _opt(settings: dict, key: str, default=None):
+def _opt(settings: dict[str, Any], key: str, default=None):
     return settings[key] if _given(settings, key) else default
 
 

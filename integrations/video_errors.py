@@ -9,6 +9,7 @@ import email.utils
 import random
 import time
 from collections.abc import Collection
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,6 +18,15 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Transport errors raised before the request was sent: always safe to retry, even a POST.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class RetryPolicy(TypedDict):
+    """The keyword arguments of `send` an adapter fixes once (provider name and retry limits)."""
+
+    provider: str
+    retries: int
+    backoff: float
+    max_retry_wait: float
 
 
 class VideoError(Exception):
@@ -75,7 +85,7 @@ async def send(
     backoff: float,
     max_retry_wait: float,
     accept: Collection[int] = (),
-    **kwargs,
+    **kwargs: Any,
 ) -> httpx.Response:
     """Send one API request; return the response when it is 2xx or in `accept`.
 

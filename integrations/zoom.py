@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from integrations.video_errors import VideoError, send
+from integrations.video_errors import RetryPolicy, VideoError, send
 
 PROVIDER = "Zoom"
 MEETING_ID = re.compile(r"^/(?:j|w|s)/(\d{9,12})/?$")
@@ -59,7 +59,9 @@ class ZoomRooms:
         self.refresh_margin = refresh_margin
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(timeout=timeout)
-        self._policy = {"provider": PROVIDER, "retries": retries, "backoff": backoff, "max_retry_wait": max_retry_wait}
+        self._policy: RetryPolicy = {
+            "provider": PROVIDER, "retries": retries, "backoff": backoff, "max_retry_wait": max_retry_wait,
+        }
         self._token: str | None = None
         self._token_expires = 0.0  # time.monotonic()
         self._token_lock = asyncio.Lock()
@@ -110,9 +112,9 @@ class ZoomRooms:
 
     async def _access_token(self, *, stale: str | None = None) -> str:
         async with self._token_lock:
-            fresh = self._token is not None and time.monotonic() < self._token_expires
-            if fresh and self._token != stale:
-                return self._token
+            cached = self._token
+            if cached is not None and time.monotonic() < self._token_expires and cached != stale:
+                return cached  # still fresh
             response = await send(
                 self.http,
                 "POST",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import typing
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Integer,
@@ -22,7 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from booking.model import (
     ACTIVE_STATUSES,
@@ -74,7 +78,8 @@ def _calendar_statement(with_exclude: bool):
     def no_time():  # a fresh element per column (a shared one collapses columns inside a subquery)
         return cast(null(), UTCDateTime())
 
-    coach_id, start, end = bindparam("coach_id"), bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+    coach_id: BindParameter[int] = bindparam("coach_id")
+    start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     r, o, s = t.availability_rules.c, t.date_overrides.c, t.sessions.c
     parts = [
         select(literal(_KIND_RULE), r.weekday, r.start_minute, r.end_minute, no_time(), no_time(), no_time(), r.id)
@@ -98,6 +103,7 @@ _INSERT_SESSION = insert(t.sessions).returning(t.sessions.c.id)
 
 def _upsertable_insert(db: AsyncSession, table):
     """INSERT with the dialect's ON CONFLICT support (PostgreSQL or SQLite)."""
+    assert db.bind is not None  # sessions are made bound to the engine (storage.engine.session_factory)
     return (pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
@@ -306,7 +312,8 @@ class PaymentEventLog:
     async def record(self, event_id: str, kind: str, at: datetime) -> bool:
         statement = _upsertable_insert(self.db, t.payment_events).values(id=event_id, type=kind, received_at=at)
         result = await self.db.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
-        return result.rowcount == 1
+        # An INSERT's result is a CursorResult; AsyncSession.execute is only typed as returning Result.
+        return typing.cast(CursorResult[Any], result).rowcount == 1
 
 
 class OutboxRepository:

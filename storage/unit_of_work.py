@@ -7,8 +7,9 @@ import functools
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from booking import ports
 from booking.errors import SlotConflict, TransientConflict
 from booking.model import Author, Coach
 from storage.repositories import (
@@ -21,7 +22,7 @@ from storage.repositories import (
     SessionRepository,
     TelegramStateRepository,
 )
-from storage.tables import coaches
+from storage.tables import authors, coaches
 
 SQLITE_GUARD_MESSAGE = "coachbot: slot taken"
 EXCLUSION_VIOLATION = "23P01"
@@ -29,7 +30,17 @@ RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker, dialect: str):
+    # The repositories as booking.ports declares them: a protocol's attributes must match exactly.
+    db: AsyncSession
+    coaches: ports.CoachRepository
+    authors: ports.AuthorRepository
+    availability: ports.AvailabilityRepository
+    sessions: ports.SessionRepository
+    outbox: ports.OutboxRepository
+    payment_events: ports.PaymentEventLog
+    telegram_state: TelegramStateRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str):
         self._sessions = sessions
         self._dialect = dialect
 
@@ -44,7 +55,8 @@ class SqlUnitOfWork:
         self.telegram_state = TelegramStateRepository(self.db)
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
+        exc = exc_info[1] if len(exc_info) > 1 else None  # (type, value, traceback)
         try:
             # Detach first: a rollback would expire the loaded objects the caller goes on reading.
             self.db.expunge_all()
@@ -67,7 +79,7 @@ class SqlUnitOfWork:
                 text("SELECT pg_advisory_xact_lock(:ns, :coach)"), {"ns": COACH_LOCK_NAMESPACE, "coach": coach_id}
             )
 
-    async def open_booking(self, coach_id: int, author_id: int):
+    async def open_booking(self, coach_id: int, author_id: int) -> tuple[Coach | None, Author | None]:
         row = (await self.db.execute(_open_booking_statement(), {"coach_id": coach_id, "author_id": author_id})).first()
         return (row[0], row[1]) if row is not None else (None, None)  # no coach: the author is moot
 
@@ -76,7 +88,7 @@ class SqlUnitOfWork:
 def _open_booking_statement():
     return (
         select(Coach, Author)
-        .outerjoin(Author, Author.id == bindparam("author_id"))
+        .outerjoin(Author, authors.c.id == bindparam("author_id"))
         .where(coaches.c.id == bindparam("coach_id"))
     )
 

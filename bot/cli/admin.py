@@ -20,10 +20,10 @@ app = typer.Typer()  # its commands are added to the top level
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Create or update the schema by running the migrations."""
-    from bot.settings import Settings
+    from bot.settings import load_settings
     from storage.migrate import upgrade
 
-    settings = Settings()
+    settings = load_settings()
     settings.ensure_sqlite_dir()
     upgrade(settings.database_url, revision)
     typer.echo(f"database at revision {revision}")
@@ -40,9 +40,9 @@ def serve(
     from bot.container import Container
     from bot.http import create_app
     from bot.logging import configure
-    from bot.settings import Settings
+    from bot.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     configure(settings.log_level, json=settings.log_json)
     container = Container(settings)
     uvicorn.run(create_app(container), host=host or settings.http_host, port=port or settings.http_port,
@@ -54,9 +54,9 @@ def serve(
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Add demo coaches with weekly hours and a demo author (skipped if they exist)."""
-    async def work(c: Container):
+    async def work(c: Container) -> list[str]:
         existing = {x.name for x in await catalog.coaches(c.ctx)}
-        made = []
+        made: list[str] = []
         demo = [
             ("Maya Lind", "Europe/Berlin", 9000, ["romance", "character development"], "Ten years editing romance."),
             ("Jon Okafor", "America/New_York", 12000, ["mystery", "plotting"], "Former crime-desk editor."),
@@ -66,6 +66,7 @@ def seed_demo() -> None:
                 continue
             coach = await catalog.add_coach(c.ctx, name=name, timezone=zone, rate=rate_, specialties=specialties,
                                               bio=bio, durations=[30, 60, 90], slot_step_minutes=30)
+            assert coach.id is not None  # assigned when the coach was stored
             for day in ("mon", "tue", "wed", "thu", "fri"):
                 await catalog.add_rule(c.ctx, coach.id, weekday=day, start="09:00", end="17:00")
             made.append(f"coach {coach.id} {name}")

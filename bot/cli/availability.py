@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -79,7 +79,7 @@ def _override(coach: int, kind: OverrideKind, start: str, end: str, reason: str 
     typer.echo(f"{kind.value} {found.id} added for coach {coach}")
 
 
-def _rule_json(rule) -> dict:
+def _rule_json(rule) -> dict[str, Any]:
     def hm(m: int) -> str:
         return f"{m // 60:02d}:{m % 60:02d}"
     return {"id": rule.id, "coach_id": rule.coach_id, "weekday": WEEKDAYS[rule.weekday],

@@ -36,9 +36,9 @@ class By(str, Enum):
 def run(work: Callable[[Container], Awaitable[T]]) -> T:
     """Run `work` with a container built from the settings (imported here, so `--help` stays fast)."""
     from bot.container import Container
-    from bot.settings import Settings
+    from bot.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()
 
     async def go() -> T:
         container = Container(settings)
@@ -95,7 +95,7 @@ def human(instant: datetime | None, tz: str) -> str:
     return f"{moment:%a %Y-%m-%d %H:%M} {moment.tzname()}"
 
 
-def coach_json(c: Coach) -> dict:
+def coach_json(c: Coach) -> dict[str, Any]:
     return {
         "id": c.id, "name": c.name, "timezone": c.timezone, "rate": c.rate, "currency": c.currency,
         "bio": c.bio, "specialties": c.specialties, "credentials": c.credentials,
@@ -107,7 +107,7 @@ def coach_json(c: Coach) -> dict:
     }
 
 
-def session_json(s: Session, tz: str) -> dict:
+def session_json(s: Session, tz: str) -> dict[str, Any]:
     return {
         "id": s.id, "status": s.status.value, "coach_id": s.coach_id, "author_id": s.author_id,
         "start": local(s.starts_at, tz), "end": local(s.ends_at, tz), "duration_minutes": s.duration_minutes,

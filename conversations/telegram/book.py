@@ -7,6 +7,7 @@ length, focus) is kept in user_data["book"], as ints and strings."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton as Button
 
@@ -59,7 +60,7 @@ async def on_slot(turn: Turn, coach_id: int, start: datetime, duration: int | No
         await _day(turn, coach, author, _local_day(start, author))
         return
     if duration is None and len(options) > 1:
-        back_row = [Button(texts.BACK, callback_data=cb.book_day(coach.id, _local_day(start, author)))]
+        back_row = [Button(texts.BACK, callback_data=cb.book_day(coach_id, _local_day(start, author)))]
         await turn.show(texts.pick_duration(coach, start, author.timezone),
                         keyboards.durations(coach, start, options, turn.payments, back_row))
         return
@@ -92,12 +93,13 @@ async def on_manuscript(turn: Turn) -> None:
     """A document at the focus step: the manuscript, attached once the booking is made; its
     caption, if any, is the focus line."""
     draft = _draft(turn)
-    document = turn.update.effective_message.document
+    document = turn.message.document
+    assert document is not None  # routed here by filters.Document.ALL
     if document.file_size and document.file_size > materials.MAX_FILE_BYTES:
         turn.user_data["await"] = {"kind": "focus"}
         await turn.send(texts.FILE_TOO_BIG)
         return
-    caption = (turn.update.effective_message.caption or "").strip()
+    caption = (turn.message.caption or "").strip()
     draft.update(manuscript={"file": materials.TG + document.file_id,
                              "title": materials.clean_title(document.file_name) or "Manuscript"},
                  focus=caption[:MAX_FOCUS] or draft.get("focus"), asked=True)
@@ -117,8 +119,9 @@ async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) 
     author = await turn.require_author()
     draft = turn.user_data.get("book") or {}
     same = (draft.get("coach"), draft.get("start"), draft.get("duration")) == (coach.id, cb.epoch(start), duration)
+    assert author.id is not None  # read from the database
     try:
-        session = await bookings.book(turn.ctx, coach.id, author.id, start, duration=duration,
+        session = await bookings.book(turn.ctx, coach_id, author.id, start, duration=duration,
                                           focus=draft.get("focus") if same else None)
     except SlotUnavailable as exc:
         mine = await _already_mine(turn, author, coach, start)
@@ -130,6 +133,7 @@ async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) 
     turn.user_data.pop("book", None)
     manuscript = draft.get("manuscript") if same else None
     if isinstance(manuscript, dict):
+        assert session.id is not None  # booked: stored
         await shared_materials.add_material(turn.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id, kind="manuscript",
                                         title=manuscript["title"], file_ref=manuscript["file"])
     await show_result(turn, session, coach, author)
@@ -149,7 +153,7 @@ async def show_result(turn: Turn, session: Session, coach: Coach, author: Author
 
 # ---- helpers -------------------------------------------------------------------------------
 
-def _draft(turn: Turn) -> dict:
+def _draft(turn: Turn) -> dict[str, Any]:
     draft = turn.user_data.get("book")
     if not isinstance(draft, dict) or not {"coach", "start", "duration"} <= draft.keys():
         raise Stale()
@@ -161,20 +165,25 @@ def _local_day(start: datetime, author: Author) -> date:
 
 
 def _to_card(coach: Coach) -> list[Button]:
+    assert coach.id is not None  # read from the database
     return [Button(texts.BACK, callback_data=cb.card(coach.id))]
 
 
 async def _calendar(turn: Turn, coach: Coach, author: Author, month: date, days: set[date]) -> None:
+    coach_id = coach.id
+    assert coach_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
     markup = keyboards.calendar(
         month, days, first_month=first, last_month=last,
-        month_data=lambda m: cb.book_month(coach.id, m), day_data=lambda d: cb.book_day(coach.id, d),
+        month_data=lambda m: cb.book_month(coach_id, m), day_data=lambda d: cb.book_day(coach_id, d),
         back_row=_to_card(coach),
     )
     await turn.show(texts.calendar(coach, month, author.timezone), markup)
 
 
 async def _day(turn: Turn, coach: Coach, author: Author, day: date) -> None:
+    coach_id = coach.id
+    assert coach_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= day.replace(day=1) <= last:
         raise Stale()
@@ -184,12 +193,12 @@ async def _day(turn: Turn, coach: Coach, author: Author, day: date) -> None:
         days = await slots.free_days(turn.ctx, coach, coach.durations, author.timezone, day.replace(day=1))
         await _calendar(turn, coach, author, day.replace(day=1), days)
         return
-    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.book_month(coach.id, day.replace(day=1)))]
-    markup = keyboards.slots(starts, author.timezone, lambda s: cb.book_slot(coach.id, s), back_row)
+    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.book_month(coach_id, day.replace(day=1)))]
+    markup = keyboards.slots(starts, author.timezone, lambda s: cb.book_slot(coach_id, s), back_row)
     await turn.show(texts.day_slots(coach, day, author.timezone), markup)
 
 
-async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict, *, edit: bool) -> None:
+async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict[str, Any], *, edit: bool) -> None:
     start = datetime.fromtimestamp(draft["start"], UTC)
     manuscript = draft.get("manuscript") or {}
     text = texts.summary(coach, start, draft["duration"], draft.get("focus"), author.timezone,
@@ -200,9 +209,11 @@ async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict, *, edi
 
 async def _alternatives(turn: Turn, coach: Coach, author: Author, start: datetime, duration: int,
                         exc: SlotUnavailable) -> None:
+    coach_id = coach.id
+    assert coach_id is not None  # read from the database
     options = [s for s, _ in exc.alternatives]
-    back_row = [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach.id, _local_day(start, author)))]
-    markup = keyboards.alternatives(options, author.timezone, lambda s: cb.book_slot(coach.id, s, duration), back_row)
+    back_row = [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach_id, _local_day(start, author)))]
+    markup = keyboards.alternatives(options, author.timezone, lambda s: cb.book_slot(coach_id, s, duration), back_row)
     await turn.show(texts.unavailable(exc.message, bool(options)), markup)
 
 

@@ -4,6 +4,7 @@ coach's card (with their photo when they have one)."""
 from __future__ import annotations
 
 import structlog
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -37,12 +38,12 @@ async def on_filters(turn: Turn) -> None:
 async def on_card(turn: Turn, coach_id: int) -> None:
     coach = await turn.active_coach(coach_id)
     text, markup = texts.coach_card(coach, turn.payments), keyboards.coach_card(coach)
-    if coach.avatar_url and await _send_photo(turn, coach, text, markup):
+    if coach.avatar_url and await _send_photo(turn, coach, coach.avatar_url, text, markup):
         return
     await turn.show(text, markup)
 
 
-async def _list(turn: Turn, page: int, specialty_hash: str):
+async def _list(turn: Turn, page: int, specialty_hash: str) -> tuple[str, InlineKeyboardMarkup | None]:
     coaches = await catalog.coaches(turn.ctx, active_only=True)
     if not coaches:
         return texts.NO_COACHES, None
@@ -64,14 +65,14 @@ def _specialties(coaches: list[Coach]) -> list[str]:
     return sorted({s for c in coaches for s in c.specialties})
 
 
-async def _send_photo(turn: Turn, coach: Coach, text: str, markup) -> bool:
+async def _send_photo(turn: Turn, coach: Coach, photo: str, text: str, markup: InlineKeyboardMarkup) -> bool:
     """The card as a photo with caption; a long card goes as a separate message under the
     photo. False when Telegram cannot use the picture (the caller sends text only)."""
-    chat_id = turn.update.effective_chat.id
+    chat_id = turn.chat.id
     fits = len(text) <= texts.MAX_CAPTION
     try:
         await turn.context.bot.send_photo(
-            chat_id, coach.avatar_url, caption=text if fits else f"<b>{texts.esc(coach.name)}</b>",
+            chat_id, photo, caption=text if fits else f"<b>{texts.esc(coach.name)}</b>",
             parse_mode=ParseMode.HTML, reply_markup=markup if fits else None,
         )
     except BadRequest as exc:

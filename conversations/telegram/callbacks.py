@@ -37,6 +37,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 MAX_BYTES = 64
 REMINDER_CHOICES = (24 * 60, 60)
@@ -50,7 +51,7 @@ _MONTH = r"([0-9]{6})"
 @dataclass(frozen=True)
 class Callback:
     kind: str
-    args: tuple = ()
+    args: tuple[Any, ...] = ()
 
 
 def _epoch(text: str) -> datetime:

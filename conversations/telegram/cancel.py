@@ -16,29 +16,30 @@ async def on_ask(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
     if session.status not in CANCELLABLE:
         turn.note = texts.NOT_CANCELLABLE
-        await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session.id))
+        await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session_id))
         return
     quote = cancellation.quote(turn.ctx, session, Actor.AUTHOR)
     if not quote.allowed:
         await turn.show(texts.refused(quote.refusal or "", turn.ctx.policy, turn.payments),
-                        keyboards.to_session(session.id))
+                        keyboards.to_session(session_id))
         return
     text = texts.cancel_question(session, author.timezone, quote.refund, session.amount_paid > 0)
-    await turn.show(text, keyboards.cancel_confirm(session.id))
+    await turn.show(text, keyboards.cancel_confirm(session_id))
 
 
 async def on_yes(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
     if session.status not in CANCELLABLE:
         turn.note = texts.NOT_CANCELLABLE
-        await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session.id))
+        await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session_id))
         return
     try:
-        after = await cancellation.cancel(turn.ctx, session.id, by=Actor.AUTHOR, author_id=author.id)
+        after = await cancellation.cancel(turn.ctx, session_id, by=Actor.AUTHOR, author_id=author.id)
     except PolicyViolation as exc:
-        await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session.id))
+        await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session_id))
         return
-    await turn.show(texts.cancelled(after, author.timezone, _refunded(session, after)), keyboards.to_session(after.id))
+    await turn.show(texts.cancelled(after, author.timezone, _refunded(session, after)),
+                    keyboards.to_session(session_id))
 
 
 def _refunded(before: Session, after: Session) -> Money:

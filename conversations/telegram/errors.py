@@ -5,6 +5,7 @@ message text)."""
 from __future__ import annotations
 
 import traceback
+from typing import Any
 
 import structlog
 from telegram import Update
@@ -37,7 +38,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("telegram.error_reply_failed", error=str(exc), **ids)
 
 
-def _ids(update: object) -> dict:
+def _ids(update: object) -> dict[str, Any]:
     if not isinstance(update, Update):
         return {}
     user = update.effective_user

@@ -14,6 +14,7 @@ has left."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from telegram import BotCommand, Update
@@ -140,6 +141,7 @@ async def _run(turn: Turn, work: Callable[[Turn], Awaitable[None]]) -> None:
 
 
 async def _on_callback(turn: Turn) -> None:
+    assert turn.query is not None  # routed here by the CallbackQueryHandler
     parsed = cb.parse(turn.query.data)
     if parsed is None:
         raise Stale()
@@ -158,12 +160,12 @@ def _changes_stars(turn: Turn, parsed: cb.Callback) -> bool:
 
 # ---- waiting for typed input --------------------------------------------------------------
 
-def _take_wait(turn: Turn) -> dict:
+def _take_wait(turn: Turn) -> dict[str, Any]:
     pending = turn.user_data.pop("await", None)
     return pending if isinstance(pending, dict) else {}
 
 
-async def end_wait(turn: Turn, pending: dict | None = None) -> None:
+async def end_wait(turn: Turn, pending: dict[str, Any] | None = None) -> None:
     """Stop waiting for typed input. Stars waiting for their feedback are saved without it."""
     pending = _take_wait(turn) if pending is None else pending
     if pending.get("kind") == "feedback":
@@ -181,7 +183,8 @@ def _ending_wait(work: Callable[[Turn], Awaitable[None]]):
 
 
 async def _on_text(turn: Turn) -> None:
-    text = turn.update.effective_message.text
+    text = turn.message.text
+    assert text is not None  # routed here by filters.TEXT
     pending = _take_wait(turn)
     kind = pending.get("kind")
     if kind == "zone":
@@ -212,7 +215,7 @@ async def _on_document(turn: Turn) -> None:
 
 async def _on_other(turn: Turn) -> None:
     pending = _take_wait(turn)
-    if pending.get("kind") == "material" and turn.update.effective_message.photo:
+    if pending.get("kind") == "material" and turn.message.photo:
         turn.user_data["await"] = pending  # still waiting for the file
         await turn.send(texts.NOT_A_FILE)
         return

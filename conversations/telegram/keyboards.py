@@ -33,8 +33,10 @@ def back(label: str, data: str) -> list[Button]:
 
 # ---- coaches ---------------------------------------------------------------------------
 
-def coach_list(coaches: list[Coach], page: int, pages: int, specialty_hash: str, has_specialties: bool):
-    rows = [[Button(texts.coach_button(c), callback_data=cb.card(c.id))] for c in coaches]
+def coach_list(
+    coaches: list[Coach], page: int, pages: int, specialty_hash: str, has_specialties: bool
+) -> InlineKeyboardMarkup:
+    rows = [[Button(texts.coach_button(c), callback_data=cb.card(_id(c)))] for c in coaches]
     nav = []
     if page > 0:
         nav.append(Button(texts.PREV, callback_data=cb.coach_list(page - 1, specialty_hash)))
@@ -48,14 +50,14 @@ def coach_list(coaches: list[Coach], page: int, pages: int, specialty_hash: str,
     return markup(rows)
 
 
-def specialties(names: list[str]):
+def specialties(names: list[str]) -> InlineKeyboardMarkup:
     buttons = [Button(name, callback_data=cb.coach_list(0, cb.specialty_key(name)))
                for name in names[:MAX_SPECIALTY_BUTTONS]]
     return markup([*chunk(buttons, 2), back(texts.ALL_COACHES, cb.coach_list())])
 
 
-def coach_card(coach: Coach):
-    return markup([back(texts.BOOK, cb.book_start(coach.id)), back(texts.BACK_TO_COACHES, cb.coach_list())])
+def coach_card(coach: Coach) -> InlineKeyboardMarkup:
+    return markup([back(texts.BOOK, cb.book_start(_id(coach))), back(texts.BACK_TO_COACHES, cb.coach_list())])
 
 
 # ---- pickers ---------------------------------------------------------------------------
@@ -69,7 +71,7 @@ def calendar(
     month_data: Callable[[date], str],
     day_data: Callable[[date], str],
     back_row: list[Button],
-):
+) -> InlineKeyboardMarkup:
     """A month grid; days in `free` are buttons, the rest inert."""
     prev_month = _shift(month, -1)
     next_month = _shift(month, 1)
@@ -93,54 +95,60 @@ def calendar(
     return markup(rows)
 
 
-def slots(starts: list[datetime], zone: str, slot_data: Callable[[datetime], str], back_row: list[Button]):
+def slots(
+    starts: list[datetime], zone: str, slot_data: Callable[[datetime], str], back_row: list[Button]
+) -> InlineKeyboardMarkup:
     buttons = [Button(texts.clock(s, zone), callback_data=slot_data(s)) for s in starts[:MAX_SLOT_BUTTONS]]
     return markup([*chunk(buttons, 4), back_row])
 
 
-def alternatives(options: list[datetime], zone: str, slot_data: Callable[[datetime], str], back_row: list[Button]):
+def alternatives(
+    options: list[datetime], zone: str, slot_data: Callable[[datetime], str], back_row: list[Button]
+) -> InlineKeyboardMarkup:
     rows = [[Button(texts.short_when(s, zone), callback_data=slot_data(s))] for s in options]
     return markup([*rows, back_row])
 
 
-def durations(coach: Coach, start: datetime, minutes: list[int], payments: bool, back_row: list[Button]):
+def durations(
+    coach: Coach, start: datetime, minutes: list[int], payments: bool, back_row: list[Button]
+) -> InlineKeyboardMarkup:
     rows = [
-        [Button(texts.duration_button(m, coach, payments), callback_data=cb.book_slot(coach.id, start, m))]
+        [Button(texts.duration_button(m, coach, payments), callback_data=cb.book_slot(_id(coach), start, m))]
         for m in minutes
     ]
     return markup([*rows, back_row])
 
 
-def skip(data: str):
+def skip(data: str) -> InlineKeyboardMarkup:
     return markup([back(texts.SKIP, data)])
 
 
-def booking_summary(coach: Coach, start: datetime, minutes: int, day: date):
+def booking_summary(coach: Coach, start: datetime, minutes: int, day: date) -> InlineKeyboardMarkup:
     return markup([
-        back(texts.CONFIRM, cb.book_confirm(coach.id, start, minutes)),
-        [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach.id, day)),
+        back(texts.CONFIRM, cb.book_confirm(_id(coach), start, minutes)),
+        [Button(texts.OTHER_TIME, callback_data=cb.book_day(_id(coach), day)),
          Button(texts.ABANDON, callback_data=cb.BOOK_ABORT)],
     ])
 
 
-def pay(session: Session):
+def pay(session: Session) -> InlineKeyboardMarkup:
     if session.checkout_url:
         return markup([[Button(texts.pay_button(session), url=session.checkout_url)],
-                       back(texts.BACK, cb.session(session.id))])
-    return markup([back(texts.GET_PAYMENT_LINK, cb.pay(session.id)), back(texts.BACK, cb.session(session.id))])
+                       back(texts.BACK, cb.session(_id(session)))])
+    return markup([back(texts.GET_PAYMENT_LINK, cb.pay(_id(session))), back(texts.BACK, cb.session(_id(session)))])
 
 
 # ---- sessions --------------------------------------------------------------------------
 
-def session_list(which: str, items: list[tuple[Session, str]], zone: str):
-    rows = [[Button(texts.session_button(s, name, zone), callback_data=cb.session(s.id))] for s, name in items]
+def session_list(which: str, items: list[tuple[Session, str]], zone: str) -> InlineKeyboardMarkup:
+    rows = [[Button(texts.session_button(s, name, zone), callback_data=cb.session(_id(s)))] for s, name in items]
     other = ("p", texts.PAST) if which == "u" else ("u", texts.UPCOMING)
     rows.append(back(other[1], cb.sessions(other[0])))
     return markup(rows)
 
 
-def session_actions(session: Session):
-    sid, status = session.id, session.status
+def session_actions(session: Session) -> InlineKeyboardMarkup:
+    sid, status = _id(session), session.status
     rows: list[list[Button]] = []
     if status is SessionStatus.HELD:
         if session.checkout_url:
@@ -163,12 +171,12 @@ def session_actions(session: Session):
     return markup(rows)
 
 
-def cancel_confirm(session_id: int):
+def cancel_confirm(session_id: int) -> InlineKeyboardMarkup:
     return markup([[Button(texts.YES_CANCEL, callback_data=cb.cancel_yes(session_id)),
                     Button(texts.KEEP, callback_data=cb.session(session_id))]])
 
 
-def move_confirm(session_id: int, start: datetime, day: date):
+def move_confirm(session_id: int, start: datetime, day: date) -> InlineKeyboardMarkup:
     return markup([
         back(texts.CONFIRM, cb.move_confirm(session_id, start)),
         [Button(texts.OTHER_TIME, callback_data=cb.move_day(session_id, day)),
@@ -176,12 +184,12 @@ def move_confirm(session_id: int, start: datetime, day: date):
     ])
 
 
-def materials(session: Session, can_add: bool):
-    rows = [back(texts.ADD_MATERIAL, cb.materials_add(session.id))] if can_add else []
-    return markup([*rows, back(texts.BACK, cb.session(session.id))])
+def materials(session: Session, can_add: bool) -> InlineKeyboardMarkup:
+    rows = [back(texts.ADD_MATERIAL, cb.materials_add(_id(session)))] if can_add else []
+    return markup([*rows, back(texts.BACK, cb.session(_id(session)))])
 
 
-def to_session(session_id: int):
+def to_session(session_id: int) -> InlineKeyboardMarkup:
     return markup([back(texts.BACK, cb.session(session_id))])
 
 
@@ -191,18 +199,18 @@ def rating_row(session_id: int) -> list[Button]:
     return [Button(texts.star_button(n), callback_data=cb.rate(session_id, n)) for n in range(1, 6)]
 
 
-def rating(session_id: int):
+def rating(session_id: int) -> InlineKeyboardMarkup:
     """The 1-5 star buttons; the notifier's rating prompt uses this too."""
     return markup([rating_row(session_id)])
 
 
-def settings(reminders: list[int]):
+def settings(reminders: list[int]) -> InlineKeyboardMarkup:
     rows = [back(texts.reminder_button(m, m in reminders), cb.reminder(m)) for m in cb.REMINDER_CHOICES]
     rows.append(back("🌍 Change time zone", cb.ZONE_ASK))
     return markup(rows)
 
 
-def zone_choices(names: list[str]):
+def zone_choices(names: list[str]) -> InlineKeyboardMarkup:
     return markup([back(name, cb.zone(name)) for name in names])
 
 
@@ -211,6 +219,12 @@ def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:
     rows += [[KeyboardButton(n) for n in pair] for pair in (common[i:i + 2] for i in range(0, len(common), 2))]
     return ReplyKeyboardMarkup(rows, one_time_keyboard=True, resize_keyboard=True,
                                input_field_placeholder=texts.ZONE_PLACEHOLDER)
+
+
+def _id(stored: Coach | Session) -> int:
+    """The id of a coach or session drawn on a keyboard: read from the database, so it has one."""
+    assert stored.id is not None
+    return stored.id
 
 
 def _inert(label: str) -> Button:

@@ -21,15 +21,17 @@ OPEN = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, SessionStatus.COMPLE
 
 async def on_list(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
-    items = await shared_materials.materials(turn.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id)
-    files = [m for m in items if m.uploaded_by is Actor.COACH and (m.file_ref or "").startswith(TG)]
+    assert author.id is not None  # read from the database
+    items = await shared_materials.materials(turn.ctx, session_id, by=Actor.AUTHOR, actor_id=author.id)
+    files = [(m, m.file_ref) for m in items
+             if m.uploaded_by is Actor.COACH and m.file_ref is not None and m.file_ref.startswith(TG)]
     text = texts.materials(items, session, author.timezone)
     if files:
         text += "\n\n" + texts.SENT_BELOW
     await turn.show(text, keyboards.materials(session, session.status in OPEN))
-    for item in files:
+    for item, file_ref in files:
         try:
-            await turn.context.bot.send_document(turn.update.effective_chat.id, item.file_ref[len(TG):],
+            await turn.context.bot.send_document(turn.chat.id, file_ref[len(TG):],
                                                  caption=texts.clip(item.title, texts.MAX_CAPTION))
         except BadRequest as exc:  # e.g. a file id from another bot: list it, don't fail the rest
             log.warning("telegram.material_send_failed", session_id=session.id, material_id=item.id, error=str(exc))
@@ -40,17 +42,18 @@ async def on_add(turn: Turn, session_id: int) -> None:
     if session.status not in OPEN:
         raise Stale(texts.NO_MATERIALS_HERE)
     turn.user_data["await"] = {"kind": "material", "session": session.id}
-    await turn.show(texts.ASK_MATERIAL, keyboards.to_session(session.id))
+    await turn.show(texts.ASK_MATERIAL, keyboards.to_session(session_id))
 
 
 async def on_document(turn: Turn, session_id: int) -> None:
-    document = turn.update.effective_message.document
+    document = turn.message.document
+    assert document is not None  # routed here by filters.Document.ALL
     if document.file_size and document.file_size > MAX_FILE_BYTES:
         turn.user_data["await"] = {"kind": "material", "session": session_id}
         await turn.send(texts.FILE_TOO_BIG)
         return
     title = clean_title(document.file_name) or "Document"
-    caption = turn.update.effective_message.caption
+    caption = turn.message.caption
     await _add(turn, session_id, kind="manuscript", title=title, content=caption, file_ref=TG + document.file_id)
 
 
@@ -61,7 +64,8 @@ async def on_text(turn: Turn, session_id: int, text: str) -> None:
 
 async def _add(turn: Turn, session_id: int, **material) -> None:
     author, session = await turn.own_session(session_id)
-    await shared_materials.add_material(turn.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id, **material)
+    assert author.id is not None  # read from the database
+    await shared_materials.add_material(turn.ctx, session_id, by=Actor.AUTHOR, actor_id=author.id, **material)
     await turn.send(texts.material_added(material["title"]), keyboards.materials(session, True))
 
 

@@ -277,6 +277,7 @@ class TelegramNotifier:
         return Outgoing("\n".join(lines))
 
     async def _material_shared(self, c: Rendering, event: MaterialShared) -> Outgoing | None:
+        assert c.session.id is not None and c.author.id is not None  # read from the database
         materials = await shared_materials.materials(self.ctx, c.session.id, by=Actor.AUTHOR, actor_id=c.author.id)
         material = next((m for m in materials if m.id == event.material_id), None)
         if material is None:

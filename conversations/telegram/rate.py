@@ -5,6 +5,8 @@ saves them without feedback (see handlers.end_wait), so a rating is never lost."
 
 from __future__ import annotations
 
+from typing import Any
+
 from booking import lifecycle
 from booking.errors import InvalidTransition
 from booking.model import SessionStatus
@@ -22,7 +24,7 @@ async def on_stars(turn: Turn, session_id: int, stars: int) -> None:
     if session.rating is not None:
         raise Stale(texts.ALREADY_RATED)
     turn.user_data["await"] = {"kind": "feedback", "session": session.id, "stars": stars}
-    await turn.show(texts.ask_feedback(stars), keyboards.skip(cb.rate_skip(session.id)))
+    await turn.show(texts.ask_feedback(stars), keyboards.skip(cb.rate_skip(session_id)))
 
 
 async def on_skip(turn: Turn, session_id: int) -> None:
@@ -33,7 +35,7 @@ async def on_skip(turn: Turn, session_id: int) -> None:
     await turn.show(texts.RATING_SAVED)
 
 
-async def on_feedback(turn: Turn, pending: dict, text: str) -> None:
+async def on_feedback(turn: Turn, pending: dict[str, Any], text: str) -> None:
     if len(text.strip()) > MAX_FEEDBACK:
         turn.user_data["await"] = pending
         await turn.send(texts.TOO_LONG_FEEDBACK)
@@ -42,9 +44,10 @@ async def on_feedback(turn: Turn, pending: dict, text: str) -> None:
     await turn.send(texts.RATING_SAVED)
 
 
-async def submit(turn: Turn, pending: dict, feedback: str | None) -> None:
+async def submit(turn: Turn, pending: dict[str, Any], feedback: str | None) -> None:
     """Save pending stars; a rating made meanwhile elsewhere wins quietly."""
     author = await turn.require_author()
+    assert author.id is not None  # read from the database
     try:
         await lifecycle.rate(turn.ctx, int(pending["session"]), author_id=author.id, stars=int(pending["stars"]),
                                 feedback=feedback)

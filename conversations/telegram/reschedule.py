@@ -18,10 +18,10 @@ from conversations.telegram.turn import Handled, Stale, Turn
 async def on_start(turn: Turn, session_id: int) -> None:
     author, session, coach = await _movable(turn, session_id)
     month, days = await slots.first_free_month(
-        turn.ctx, coach, [session.duration_minutes], author.timezone, session.id
+        turn.ctx, coach, [session.duration_minutes], author.timezone, session_id
     )
     if month is None:
-        await turn.show(texts.no_free_days(coach), keyboards.to_session(session.id))
+        await turn.show(texts.no_free_days(coach), keyboards.to_session(session_id))
         return
     await _calendar(turn, session, coach, author, month, days)
 
@@ -32,7 +32,7 @@ async def on_month(turn: Turn, session_id: int, month: date) -> None:
     if not first <= month <= last:
         raise Stale()
     days = await slots.free_days(
-        turn.ctx, coach, [session.duration_minutes], author.timezone, month, session.id
+        turn.ctx, coach, [session.duration_minutes], author.timezone, month, session_id
     )
     await _calendar(turn, session, coach, author, month, days)
 
@@ -44,27 +44,27 @@ async def on_day(turn: Turn, session_id: int, day: date) -> None:
 
 async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
     author, session, coach = await _movable(turn, session_id)
-    if not await slots.fitting(turn.ctx, coach, [session.duration_minutes], start, session.id):
+    if not await slots.fitting(turn.ctx, coach, [session.duration_minutes], start, session_id):
         turn.note = texts.SLOT_GONE
         await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
         return
     day = texts.local(start, author.timezone).date()
     await turn.show(texts.move_question(session, start, coach, author.timezone),
-                    keyboards.move_confirm(session.id, start, day))
+                    keyboards.move_confirm(session_id, start, day))
 
 
 async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
     author, session, coach = await _movable(turn, session_id)
     try:
-        moved = await rescheduling.reschedule(turn.ctx, session.id, start, by=Actor.AUTHOR, author_id=author.id)
+        moved = await rescheduling.reschedule(turn.ctx, session_id, start, by=Actor.AUTHOR, author_id=author.id)
     except PolicyViolation as exc:
-        await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session.id))
+        await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session_id))
         return
     except SlotUnavailable as exc:
         options = [s for s, _ in exc.alternatives]
         day = texts.local(start, author.timezone).date()
-        back_row = [Button(texts.OTHER_TIME, callback_data=cb.move_day(session.id, day))]
-        markup = keyboards.alternatives(options, author.timezone, lambda s: cb.move_slot(session.id, s), back_row)
+        back_row = [Button(texts.OTHER_TIME, callback_data=cb.move_day(session_id, day))]
+        markup = keyboards.alternatives(options, author.timezone, lambda s: cb.move_slot(session_id, s), back_row)
         await turn.show(texts.unavailable(exc.message, bool(options)), markup)
         return
     await turn.show(texts.moved(moved, author.timezone), keyboards.session_actions(moved))
@@ -77,32 +77,36 @@ async def _movable(turn: Turn, session_id: int) -> tuple[Author, Session, Coach]
         raise Stale(texts.NOT_MOVABLE)
     refusal = rescheduling.refusal(turn.ctx, session, Actor.AUTHOR)
     if refusal is not None:
-        await turn.show(texts.refused(refusal, turn.ctx.policy, turn.payments), keyboards.to_session(session.id))
+        await turn.show(texts.refused(refusal, turn.ctx.policy, turn.payments), keyboards.to_session(session_id))
         raise Handled()
     return author, session, await catalog.coach(turn.ctx, session.coach_id)
 
 
 async def _calendar(turn: Turn, session: Session, coach: Coach, author: Author, month: date, days: set[date]) -> None:
+    session_id = session.id
+    assert session_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
     markup = keyboards.calendar(
         month, days, first_month=first, last_month=last,
-        month_data=lambda m: cb.move_month(session.id, m), day_data=lambda d: cb.move_day(session.id, d),
-        back_row=[Button(texts.BACK, callback_data=cb.session(session.id))],
+        month_data=lambda m: cb.move_month(session_id, m), day_data=lambda d: cb.move_day(session_id, d),
+        back_row=[Button(texts.BACK, callback_data=cb.session(session_id))],
     )
     await turn.show(texts.calendar(coach, month, author.timezone, moving=True), markup)
 
 
 async def _day(turn: Turn, session: Session, coach: Coach, author: Author, day: date) -> None:
+    session_id = session.id
+    assert session_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= day.replace(day=1) <= last:
         raise Stale()
-    starts = await slots.day_starts(turn.ctx, coach, [session.duration_minutes], author.timezone, day, session.id)
+    starts = await slots.day_starts(turn.ctx, coach, [session.duration_minutes], author.timezone, day, session_id)
     if not starts:
         turn.note = turn.note or texts.DAY_FULL
         month = day.replace(day=1)
-        days = await slots.free_days(turn.ctx, coach, [session.duration_minutes], author.timezone, month, session.id)
+        days = await slots.free_days(turn.ctx, coach, [session.duration_minutes], author.timezone, month, session_id)
         await _calendar(turn, session, coach, author, month, days)
         return
-    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.move_month(session.id, day.replace(day=1)))]
-    markup = keyboards.slots(starts, author.timezone, lambda s: cb.move_slot(session.id, s), back_row)
+    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.move_month(session_id, day.replace(day=1)))]
+    markup = keyboards.slots(starts, author.timezone, lambda s: cb.move_slot(session_id, s), back_row)
     await turn.show(texts.day_slots(coach, day, author.timezone), markup)

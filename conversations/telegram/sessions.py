@@ -33,7 +33,7 @@ async def on_pay(turn: Turn, session_id: int) -> None:
     if session.status is not SessionStatus.HELD:
         raise Stale()
     try:
-        session = await bookings.retry_checkout(turn.ctx, session.id)
+        session = await bookings.retry_checkout(turn.ctx, session_id)
     except InvalidTransition:
         raise Stale() from None
     if not session.checkout_url:

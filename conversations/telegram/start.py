@@ -49,7 +49,8 @@ async def on_zone_button(turn: Turn, name: str) -> None:
 
 
 async def on_location(turn: Turn) -> None:
-    location = turn.update.effective_message.location
+    location = turn.message.location
+    assert location is not None  # routed here by filters.LOCATION
     zone = await zones.zone_at(location.latitude, location.longitude)
     if zone is None:
         turn.user_data["await"] = dict(WAIT_ZONE)
@@ -71,13 +72,15 @@ async def save_zone(turn: Turn, zone: str) -> None:
             # Created meanwhile by a concurrent update: update that record instead.
             author, new = await catalog.author_by_telegram(turn.ctx, turn.telegram_id), False
     if not new:
+        assert author is not None and author.id is not None  # found by its Telegram id, so stored
         author = await catalog.update_author(turn.ctx, author.id, timezone=zone)
+    assert author is not None  # added, found or updated above
     turn.remember(author)
     await turn.send(texts.zone_saved(zone, turn.now(), new=new), ReplyKeyboardRemove())
 
 
 def _name(turn: Turn) -> str:
-    user = turn.update.effective_user
+    user = turn.user
     name = re.sub(r"[\x00-\x1f\x7f]", "", user.full_name or "").strip()[:255]
     return name or f"Author {user.id}"
 
@@ -91,6 +94,7 @@ async def cmd_settings(turn: Turn) -> None:
 
 async def on_reminder(turn: Turn, minutes: int) -> None:
     author = await turn.require_author()
+    assert author.id is not None  # read from the database
     chosen = set(author.reminder_minutes)
     chosen ^= {minutes}
     author = await catalog.update_author(turn.ctx, author.id, reminder_minutes=sorted(chosen))

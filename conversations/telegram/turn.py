@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from telegram import LinkPreviewOptions, Message, Update
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ForceReply,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -20,6 +32,7 @@ from booking.errors import NotFound
 from booking.model import Author, Coach, Session
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply  # what send_message takes
 
 
 class Stale(Exception):
@@ -53,20 +66,41 @@ class Turn:
     # ---- who and when ---------------------------------------------------------------------
 
     @property
-    def user_data(self) -> dict:
+    def user_data(self) -> dict[str, Any]:
         data = self.context.user_data
         return data if data is not None else {}
 
     @property
+    def user(self) -> User:
+        """Who sent the update (the dispatcher answers updates without a user itself)."""
+        user = self.update.effective_user
+        assert user is not None
+        return user
+
+    @property
+    def message(self) -> Message:
+        """The update's message; only handlers registered for messages read it."""
+        message = self.update.effective_message
+        assert message is not None
+        return message
+
+    @property
+    def chat(self) -> Chat:
+        """The chat of a message or of a pressed button's message."""
+        chat = self.update.effective_chat
+        assert chat is not None
+        return chat
+
+    @property
     def telegram_id(self) -> int:
-        return self.update.effective_user.id
+        return self.user.id
 
     @property
     def first_name(self) -> str:
-        return self.update.effective_user.first_name or "there"
+        return self.user.first_name or "there"
 
     @property
-    def query(self):
+    def query(self) -> CallbackQuery | None:
         return self.update.callback_query
 
     def now(self) -> datetime:
@@ -107,14 +141,14 @@ class Turn:
 
     # ---- answering ------------------------------------------------------------------------
 
-    async def send(self, text: str, markup=None) -> Message:
+    async def send(self, text: str, markup: ReplyMarkup | None = None) -> Message:
         chat = self.update.effective_chat
         return await self.context.bot.send_message(
             chat.id if chat else self.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
             link_preview_options=NO_PREVIEW,
         )
 
-    async def show(self, text: str, markup=None) -> None:
+    async def show(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Replace the message whose button was pressed, or send a new one (after a typed
         message, or when the pressed message cannot be edited: a photo, or too old)."""
         message = self.query.message if self.query else None

@@ -1,6 +1,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from storage.engine import make_engine
 from storage.tables import metadata
@@ -8,7 +9,7 @@ from storage.tables import metadata
 config = context.config
 
 
-def run_migrations(connection) -> None:
+def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection, target_metadata=metadata, render_as_batch=True
     )
@@ -17,7 +18,9 @@ def run_migrations(connection) -> None:
 
 
 async def run_async() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # set by storage.migrate.upgrade
+    engine = make_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_migrations)
