@@ -27,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds per side; the medians count (default 5)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--coaches", type=int, default=50, help="coaches the concurrent clients book (default 50)")
-    parser.add_argument("--concurrent-n", type=int, default=400,
-                        help="bookings / INSERTs per concurrent round, all clients together (default 400)")
+    parser.add_argument(
+        "--concurrent-n",
+        type=int,
+        default=400,
+        help="bookings / INSERTs per concurrent round, all clients together (default 400)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -37,10 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(slots.report(slots.run())), flush=True)
     if args.only in (None, "bookings"):
         try:
-            result = asyncio.run(bookings.run(
-                n=args.n, rounds=args.rounds, clients=args.clients, coaches=args.coaches,
-                concurrent_n=args.concurrent_n,
-            ))
+            result = asyncio.run(
+                bookings.run(
+                    n=args.n,
+                    rounds=args.rounds,
+                    clients=args.clients,
+                    coaches=args.coaches,
+                    concurrent_n=args.concurrent_n,
+                )
+            )
         except OSError as exc:  # no server there
             print(f"bookings/s on PostgreSQL: not measured, cannot reach the database ({exc})")
             status = 1

@@ -135,14 +135,19 @@ async def check_schema(engine: AsyncEngine, schema: str) -> None:
     """The tables must be the bench schema's own, with its overlap guard (the migration is
     skipped if Alembic finds another schema's alembic_version on the search_path)."""
     async with engine.connect() as conn:
-        where = await conn.scalar(text(
-            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.oid = to_regclass('sessions')"
-        ))
-        guard = await conn.scalar(text(
-            "SELECT count(*) FROM pg_constraint WHERE conname = 'ex_sessions_no_overlap' "
-            "AND connamespace = CAST(:schema AS regnamespace)"
-        ), {"schema": schema})
+        where = await conn.scalar(
+            text(
+                "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.oid = to_regclass('sessions')"
+            )
+        )
+        guard = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_constraint WHERE conname = 'ex_sessions_no_overlap' "
+                "AND connamespace = CAST(:schema AS regnamespace)"
+            ),
+            {"schema": schema},
+        )
     if where != schema or guard != 1:
         raise RuntimeError(f"migrations did not build {schema} (sessions found in {where!r}, guard {guard})")
 
@@ -189,8 +194,14 @@ async def service_round(ctx: Context, coach_id: int, author_id: int, slots: Slot
 
 
 def _raw_params(coach_id: int, author_id: int, start: datetime) -> dict:
-    return {"coach_id": coach_id, "author_id": author_id, "starts_at": start, "ends_at": start + SLOT,
-            "price": 3000, "now": NOW}
+    return {
+        "coach_id": coach_id,
+        "author_id": author_id,
+        "starts_at": start,
+        "ends_at": start + SLOT,
+        "price": 3000,
+        "now": NOW,
+    }
 
 
 async def raw_round(engine: AsyncEngine, coach_id: int, author_id: int, slots: Slots, n: int) -> float:
@@ -290,6 +301,7 @@ class Profile:
                 finally:
                     if active or not only_in_transaction:
                         prof.add(kind, time.perf_counter() - t0)
+
             return wrapper
 
         async def _prepare(self, operation, invalidate_timestamp):
@@ -345,8 +357,15 @@ async def profiled(make_calls, engine: AsyncEngine, n: int) -> dict:
 
 
 async def run(
-    url: str | None = None, *, n: int = 300, rounds: int = 5, warmup: int = 30, profile_n: int = 100,
-    clients: int = 16, coaches: int = 50, concurrent_n: int = 400,
+    url: str | None = None,
+    *,
+    n: int = 300,
+    rounds: int = 5,
+    warmup: int = 30,
+    profile_n: int = 100,
+    clients: int = 16,
+    coaches: int = 50,
+    concurrent_n: int = 400,
 ) -> dict:
     url = url or os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
     schema = f"bench_{os.getpid()}"
@@ -399,13 +418,23 @@ async def _session_counts(engine: AsyncEngine) -> tuple[dict[int, int], dict[int
     """Per coach: sessions, sessions with a meeting link, confirmations queued in the outbox."""
     async with engine.connect() as conn:
         sessions = dict((await conn.execute(text("SELECT coach_id, count(*) FROM sessions GROUP BY coach_id"))).all())
-        meetings = dict((await conn.execute(text(
-            "SELECT coach_id, count(*) FROM sessions WHERE meeting_url IS NOT NULL GROUP BY coach_id"
-        ))).all())
-        confirmations = dict((await conn.execute(text(
-            "SELECT s.coach_id, count(*) FROM outbox o JOIN sessions s ON s.id = o.session_id "
-            "WHERE o.kind = 'session_confirmed' GROUP BY s.coach_id"
-        ))).all())
+        meetings = dict(
+            (
+                await conn.execute(
+                    text("SELECT coach_id, count(*) FROM sessions WHERE meeting_url IS NOT NULL GROUP BY coach_id")
+                )
+            ).all()
+        )
+        confirmations = dict(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT s.coach_id, count(*) FROM outbox o JOIN sessions s ON s.id = o.session_id "
+                        "WHERE o.kind = 'session_confirmed' GROUP BY s.coach_id"
+                    )
+                )
+            ).all()
+        )
     return sessions, meetings, confirmations
 
 
@@ -439,24 +468,37 @@ async def _sequential(ctx: Context, engine: AsyncEngine, *, n: int, rounds: int,
 
     sessions, meetings, confirmations = await _session_counts(engine)
     async with engine.connect() as conn:
-        server = await conn.scalar(text(
-            "SELECT current_setting('synchronous_commit') || ', fsync=' || current_setting('fsync')"
-        ))
+        server = await conn.scalar(
+            text("SELECT current_setting('synchronous_commit') || ', fsync=' || current_setting('fsync')")
+        )
     expected_service = warmup + rounds * n + profile_n
     expected_raw = 2 * warmup + 2 * rounds * n + profile_n
-    seen = (sessions.get(service_coach), sessions.get(raw_coach), meetings.get(service_coach),
-            confirmations.get(service_coach))
+    seen = (
+        sessions.get(service_coach),
+        sessions.get(raw_coach),
+        meetings.get(service_coach),
+        confirmations.get(service_coach),
+    )
     ok = seen == (expected_service, expected_raw, expected_service, expected_service)
 
     median = statistics.median
     return {
-        "n": n, "rounds": rounds,
-        "service_rates": service_rates, "raw_rates": raw_rates, "explicit_rates": explicit_rates,
-        "service": median(service_rates), "raw": median(raw_rates), "explicit": median(explicit_rates),
+        "n": n,
+        "rounds": rounds,
+        "service_rates": service_rates,
+        "raw_rates": raw_rates,
+        "explicit_rates": explicit_rates,
+        "service": median(service_rates),
+        "raw": median(raw_rates),
+        "explicit": median(explicit_rates),
         "ratio": median(service_rates) / median(raw_rates),
         "best_ratio": max(service_rates) / max(raw_rates),
-        "service_profile": service_profile, "raw_profile": raw_profile,
-        "check": ok, "counts": seen, "expected": (expected_service, expected_raw), "server": server,
+        "service_profile": service_profile,
+        "raw_profile": raw_profile,
+        "check": ok,
+        "counts": seen,
+        "expected": (expected_service, expected_raw),
+        "server": server,
     }
 
 
@@ -496,7 +538,8 @@ async def _concurrent(
     service_rounds, raw_rounds = [], []
     for _ in range(rounds):
         service_rounds.append(
-            await concurrent.drive(book, calls=calls, clients=clients, coach_ids=service_coaches, rng=rng))
+            await concurrent.drive(book, calls=calls, clients=clients, coach_ids=service_coaches, rng=rng)
+        )
         raw_rounds.append(await concurrent.drive(insert, calls=calls, clients=clients, coach_ids=raw_coaches, rng=rng))
 
     service, raw = concurrent.summary(service_rounds), concurrent.summary(raw_rounds)
@@ -507,9 +550,17 @@ async def _concurrent(
     seen += (sum(sessions.get(c, 0) for c in raw_coaches),)
     ok = seen == (booked, booked, booked, inserted) and raw["lost"] == 0
     return {
-        "clients": clients, "coaches": coaches, "calls": calls, "rounds": rounds, "setup_s": setup_s,
-        "service": service, "raw": raw, "ratio": service["rate"] / raw["rate"],
-        "check": ok, "counts": seen, "expected": (booked, booked, booked, inserted),
+        "clients": clients,
+        "coaches": coaches,
+        "calls": calls,
+        "rounds": rounds,
+        "setup_s": setup_s,
+        "service": service,
+        "raw": raw,
+        "ratio": service["rate"] / raw["rate"],
+        "check": ok,
+        "counts": seen,
+        "expected": (booked, booked, booked, inserted),
     }
 
 

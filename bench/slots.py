@@ -68,8 +68,13 @@ def scenario() -> Scenario:
     window_end = window_start + timedelta(days=DAYS)
     now = window_start - timedelta(hours=1)
     coach = Coach(
-        name="Bench Coach", timezone=TZ_NAME, rate=9000, id=1,
-        min_notice_minutes=0, horizon_days=DAYS + 30, durations=[60],
+        name="Bench Coach",
+        timezone=TZ_NAME,
+        rate=9000,
+        id=1,
+        min_notice_minutes=0,
+        horizon_days=DAYS + 30,
+        durations=[60],
     )
     rules = [AvailabilityRule(coach_id=1, weekday=d, start_minute=a, end_minute=b) for d, a, b in WEEKLY]
     span_minutes = DAYS * 24 * 60
@@ -112,8 +117,14 @@ def run(*, engine_repeats: int = 30, baseline_repeats: int = 3) -> dict:
 
     def engine():
         return available_slots(
-            sc.coach, sc.rules, [], busy,
-            window_start=sc.window_start, window_end=sc.window_end, duration_minutes=60, now=sc.now,
+            sc.coach,
+            sc.rules,
+            [],
+            busy,
+            window_start=sc.window_start,
+            window_end=sc.window_end,
+            duration_minutes=60,
+            now=sc.now,
         )
 
     def baseline():
@@ -124,15 +135,21 @@ def run(*, engine_repeats: int = 30, baseline_repeats: int = 3) -> dict:
     b_best, b_median, b_slots = _time(baseline, baseline_repeats)
     e_pairs = [(s.start, s.end) for s in e_slots]
     result = {
-        "days": DAYS, "sessions": SESSIONS, "external": EXTERNAL,
-        "engine_best_ms": e_best * 1e3, "engine_median_ms": e_median * 1e3,
-        "baseline_best_ms": b_best * 1e3, "baseline_median_ms": b_median * 1e3,
+        "days": DAYS,
+        "sessions": SESSIONS,
+        "external": EXTERNAL,
+        "engine_best_ms": e_best * 1e3,
+        "engine_median_ms": e_median * 1e3,
+        "baseline_best_ms": b_best * 1e3,
+        "baseline_median_ms": b_median * 1e3,
         "ratio": b_best / e_best,
-        "engine_slots": len(e_pairs), "baseline_slots": len(b_slots),
+        "engine_slots": len(e_pairs),
+        "baseline_slots": len(b_slots),
         "engine_overlapping": _overlapping(e_pairs, busy),
         "baseline_overlapping": _overlapping(b_slots, busy),
         "baseline_past_end": sum(start >= sc.window_end for start, _ in b_slots),
-        "engine_repeats": engine_repeats, "baseline_repeats": baseline_repeats,
+        "engine_repeats": engine_repeats,
+        "baseline_repeats": baseline_repeats,
     }
     return result
 

@@ -64,9 +64,7 @@ def _gap_transition(naive: datetime, tz: ZoneInfo) -> datetime:
     return hi.replace(microsecond=0)
 
 
-def rule_windows(
-    rules: Sequence[AvailabilityRule], tz: ZoneInfo, first_day: date, last_day: date
-) -> list[Interval]:
+def rule_windows(rules: Sequence[AvailabilityRule], tz: ZoneInfo, first_day: date, last_day: date) -> list[Interval]:
     """The weekly rules as UTC windows for local days first_day..last_day inclusive."""
     by_weekday: dict[int, list[AvailabilityRule]] = {}
     for rule in rules:

@@ -33,8 +33,13 @@ log = structlog.get_logger(__name__)
 
 
 async def book(
-    ctx: Context, coach_id: int, author_id: int, start: datetime, *,
-    duration: int | None = None, focus: str | None = None,
+    ctx: Context,
+    coach_id: int,
+    author_id: int,
+    start: datetime,
+    *,
+    duration: int | None = None,
+    focus: str | None = None,
 ) -> Session:
     start = v.instant("start", start)
     focus = v.text("focus", focus, max_len=1000)
@@ -72,7 +77,13 @@ async def _book_once(
 
 
 async def check_bookable(
-    ctx: Context, uow: UnitOfWork, coach: Coach, start: datetime, minutes: int, *, exclude: int | None = None,
+    ctx: Context,
+    uow: UnitOfWork,
+    coach: Coach,
+    start: datetime,
+    minutes: int,
+    *,
+    exclude: int | None = None,
 ) -> Interval:
     """Re-validate the slot at booking time, under the coach's lock."""
     cal = await slots.calendar(ctx, uow, coach, start, start + slots.PROBE, minutes, exclude=exclude)

@@ -18,7 +18,11 @@ COACH_LIMITS = {
     "years_experience": (0, 100),
 }
 EDITABLE_COACH_FIELDS = frozenset(Coach.__dataclass_fields__) - {
-    "id", "created_at", "rating_total", "rating_count", "total_sessions",
+    "id",
+    "created_at",
+    "rating_total",
+    "rating_count",
+    "total_sessions",
 }
 
 
@@ -111,7 +115,11 @@ async def author_by_telegram(ctx: Context, telegram_id: int) -> Author | None:
 
 
 async def update_author(
-    ctx: Context, author_id: int, *, name: str | None = None, timezone: str | None = None,
+    ctx: Context,
+    author_id: int,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
     reminder_minutes: list[int] | None = None,
 ) -> Author:
     changes: dict[str, Any] = {}

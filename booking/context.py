@@ -125,4 +125,3 @@ async def session_of(uow: UnitOfWork, session_id: int) -> Session:
 
 def hours(minutes: int) -> str:
     return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
-

@@ -129,8 +129,18 @@ class MaterialShared(Event):
 EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
-        SessionConfirmed, Reminder, StartingNow, SessionCancelled, SessionRescheduled, HoldExpired,
-        PaymentRefunded, RefundSent, SessionNoShow, RatingPrompt, SessionRated, MaterialShared,
+        SessionConfirmed,
+        Reminder,
+        StartingNow,
+        SessionCancelled,
+        SessionRescheduled,
+        HoldExpired,
+        PaymentRefunded,
+        RefundSent,
+        SessionNoShow,
+        RatingPrompt,
+        SessionRated,
+        MaterialShared,
     )
 }
 # Messages tied to a session's start: superseded when it moves or is cancelled.
@@ -139,8 +149,9 @@ TIMED_KINDS = (Reminder.kind, StartingNow.kind)
 
 def to_message(event: Event, session_id: int | None, due_at: datetime) -> OutboxMessage:
     payload = {f.name: _encode(getattr(event, f.name)) for f in dataclasses.fields(event)}
-    return OutboxMessage(kind=event.kind, session_id=session_id, due_at=due_at, payload=payload,
-                         recipient=event.recipient.value)
+    return OutboxMessage(
+        kind=event.kind, session_id=session_id, due_at=due_at, payload=payload, recipient=event.recipient.value
+    )
 
 
 def from_message(message: OutboxMessage) -> Event:

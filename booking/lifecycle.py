@@ -42,7 +42,9 @@ async def advance_statuses(ctx: Context) -> int:
     grace = timedelta(minutes=ctx.settings.completion_grace_minutes)
     changed = 0
     async with ctx.uow() as uow:
-        started = await uow.sessions.find(before=now + timedelta(microseconds=1), statuses=LIVE)  # `before` is exclusive
+        started = await uow.sessions.find(
+            before=now + timedelta(microseconds=1), statuses=LIVE
+        )  # `before` is exclusive
     for candidate in started:
         assert candidate.id is not None
         # Each under the locks, re-read: another instance or a cancellation may have won.

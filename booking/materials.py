@@ -13,8 +13,15 @@ MAX_MATERIAL_TEXT = 20_000
 
 
 async def add_material(
-    ctx: Context, session_id: int, *, by: Actor, actor_id: int, kind: str, title: str,
-    content: str | None = None, file_ref: str | None = None,
+    ctx: Context,
+    session_id: int,
+    *,
+    by: Actor,
+    actor_id: int,
+    kind: str,
+    title: str,
+    content: str | None = None,
+    file_ref: str | None = None,
 ) -> Material:
     """Share a document or a text with the other side of a session."""
     if kind not in MATERIAL_KINDS:

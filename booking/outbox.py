@@ -30,8 +30,9 @@ async def deliver_due(uow: UnitOfWorkFactory, notifier: Notifier, clock: Clock, 
         try:
             await notifier.deliver(message)
         except Exception as exc:  # a failed send is retried later; one bad message never stops the rest
-            log.warning("outbox.failed", message_id=message.id, kind=message.kind, attempt=message.attempts,
-                        error=str(exc))
+            log.warning(
+                "outbox.failed", message_id=message.id, kind=message.kind, attempt=message.attempts, error=str(exc)
+            )
             await _reschedule(uow, clock, message.id, str(exc))
             continue
         async with uow() as tx:

@@ -115,7 +115,9 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
     if before is SessionStatus.CANCELLED and session.cancelled_by is Actor.SYSTEM and session.starts_at > now:
         # Paid after the hold was released: keep the booking if nobody has taken the slot.
         # The coach lock is held, so this check cannot race another booking.
-        taken = await tx.sessions.busy(session.coach_id, session.blocked_from, session.blocked_until, exclude=session.id)
+        taken = await tx.sessions.busy(
+            session.coach_id, session.blocked_from, session.blocked_until, exclude=session.id
+        )
         if not taken:
             session.reinstate(now)
             await ctx.record_change(tx, session, before, Actor.SYSTEM, "paid after the hold expired; slot still free")
@@ -200,9 +202,15 @@ async def reconcile(ctx: Context, *, include_open: bool = False) -> dict[str, in
 
 
 def _paid_event(session: Session, state: CheckoutState) -> PaymentEvent:
-    return PaymentEvent(id=f"reconcile:{state.ref}", kind=PaymentKind.PAID, provider_type="reconcile",
-                        session_id=session.id, checkout_ref=state.ref, payment_ref=state.payment_ref,
-                        amount=state.amount)
+    return PaymentEvent(
+        id=f"reconcile:{state.ref}",
+        kind=PaymentKind.PAID,
+        provider_type="reconcile",
+        session_id=session.id,
+        checkout_ref=state.ref,
+        payment_ref=state.payment_ref,
+        amount=state.amount,
+    )
 
 
 async def _reconcile_released(ctx: Context, session: Session) -> str:

@@ -55,7 +55,13 @@ class AvailabilityRepository(Protocol):
     async def add_override(self, override: DateOverride) -> DateOverride: ...
 
     async def calendar(
-        self, coach_id: int, start: datetime, end: datetime, *, now: datetime, exclude: int | None = None,
+        self,
+        coach_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        exclude: int | None = None,
     ) -> Calendar:
         """Rules, and the overrides and busy spans overlapping [start, end)."""
 
@@ -91,10 +97,13 @@ class SessionRepository(Protocol):
     ) -> list[Session]: ...
 
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]: ...
-    async def by_payment(self, *, checkout_ref: str | None = None, payment_ref: str | None = None) -> Session | None: ...
+    async def by_payment(
+        self, *, checkout_ref: str | None = None, payment_ref: str | None = None
+    ) -> Session | None: ...
     async def refunds_due(self) -> list[Session]: ...
     async def released_checkouts(self, *, since: datetime) -> list[Session]:
         """Unpaid holds the system released since `since` whose checkout link was not closed yet."""
+
     async def missing_meeting(self, now: datetime) -> list[Session]: ...
     async def log(self, change: StatusChange) -> None: ...
     async def history(self, session_id: int) -> list[StatusChange]: ...
@@ -108,6 +117,7 @@ class OutboxRepository(Protocol):
         self, now: datetime, *, limit: int, stale_before: datetime, recipients: frozenset[str]
     ) -> list[OutboxMessage]:
         """Due, unsent messages for these recipients, claimed (no other worker gets them)."""
+
     async def get(self, message_id: int) -> OutboxMessage | None: ...
 
     async def supersede(self, session_id: int, kinds: tuple[str, ...], at: datetime) -> None:

@@ -19,7 +19,12 @@ PROBE = timedelta(microseconds=1)  # a window holding just one start: "is this e
 
 
 async def slots(
-    ctx: Context, coach_id: int, start: datetime, end: datetime, duration: int | None = None, *,
+    ctx: Context,
+    coach_id: int,
+    start: datetime,
+    end: datetime,
+    duration: int | None = None,
+    *,
     exclude: int | None = None,
 ) -> list[Interval]:
     """Free slots; `exclude`: a session whose own time counts as free (for rescheduling it)."""
@@ -34,16 +39,30 @@ async def slots(
 
 
 async def free_slots(
-    ctx: Context, uow: UnitOfWork, coach: Coach, start: datetime, end: datetime, minutes: int, *,
+    ctx: Context,
+    uow: UnitOfWork,
+    coach: Coach,
+    start: datetime,
+    end: datetime,
+    minutes: int,
+    *,
     exclude: int | None = None,
 ) -> list[Interval]:
     if not coach.is_active:
         return []
-    return compute(ctx, coach, await calendar(ctx, uow, coach, start, end, minutes, exclude=exclude), start, end, minutes)
+    return compute(
+        ctx, coach, await calendar(ctx, uow, coach, start, end, minutes, exclude=exclude), start, end, minutes
+    )
 
 
 async def calendar(
-    ctx: Context, uow: UnitOfWork, coach: Coach, start: datetime, end: datetime, minutes: int, *,
+    ctx: Context,
+    uow: UnitOfWork,
+    coach: Coach,
+    start: datetime,
+    end: datetime,
+    minutes: int,
+    *,
     exclude: int | None = None,
 ) -> Calendar:
     """Everything the slot engine needs around [start, end), in one read."""
@@ -53,12 +72,24 @@ async def calendar(
 
 
 def compute(
-    ctx: Context, coach: Coach, cal: Calendar, start: datetime, end: datetime, minutes: int, *,
+    ctx: Context,
+    coach: Coach,
+    cal: Calendar,
+    start: datetime,
+    end: datetime,
+    minutes: int,
+    *,
     busy: list[Interval] | None = None,
 ) -> list[Interval]:
     return availability.available_slots(
-        coach, cal.rules, cal.overrides, cal.busy if busy is None else busy,
-        window_start=start, window_end=end, duration_minutes=minutes, now=ctx.now(),
+        coach,
+        cal.rules,
+        cal.overrides,
+        cal.busy if busy is None else busy,
+        window_start=start,
+        window_end=end,
+        duration_minutes=minutes,
+        now=ctx.now(),
     )
 
 
@@ -102,8 +133,9 @@ async def alternatives(
         if coach is None:
             return []
         length = minutes if minutes in coach.durations else coach.durations[0]
-        found = await free_slots(ctx, uow, coach, start - ALTERNATIVES_SPAN, start + ALTERNATIVES_SPAN, length,
-                                 exclude=exclude)
+        found = await free_slots(
+            ctx, uow, coach, start - ALTERNATIVES_SPAN, start + ALTERNATIVES_SPAN, length, exclude=exclude
+        )
     return [(s.start, s.end) for s in availability.nearest(found, start)]
 
 
@@ -139,8 +171,7 @@ async def free_days(
 async def day_starts(
     ctx: Context, coach: Coach, durations: list[int], zone: str, day: date, exclude: int | None = None
 ) -> list[datetime]:
-    return await _starts(ctx, coach, durations, _midnight(day, zone), _midnight(day + timedelta(days=1), zone),
-                         exclude)
+    return await _starts(ctx, coach, durations, _midnight(day, zone), _midnight(day + timedelta(days=1), zone), exclude)
 
 
 async def fitting(
@@ -171,7 +202,12 @@ async def first_free_month(
 
 
 async def _starts(
-    ctx: Context, coach: Coach, durations: list[int], start: datetime, end: datetime, exclude: int | None = None,
+    ctx: Context,
+    coach: Coach,
+    durations: list[int],
+    start: datetime,
+    end: datetime,
+    exclude: int | None = None,
 ) -> list[datetime]:
     assert coach.id is not None
     now = ctx.now()

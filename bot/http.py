@@ -88,16 +88,25 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
 
     def page(title: str, text: str) -> HTMLResponse:
         link = container.settings.bot_link
-        back = f'<p><a href="{html.escape(link)}">Back to the chat</a></p>' if link else "<p>You can close this page and return to the chat.</p>"
-        body = (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title></head>"
-                f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{back}</body></html>")
+        back = (
+            f'<p><a href="{html.escape(link)}">Back to the chat</a></p>'
+            if link
+            else "<p>You can close this page and return to the chat.</p>"
+        )
+        body = (
+            f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title></head>"
+            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{back}</body></html>"
+        )
         return HTMLResponse(body)
 
     async def paid(_: Request) -> HTMLResponse:
         return page("Thank you!", "Your payment went through. Your confirmation and meeting link arrive in the chat.")
 
     async def cancelled(_: Request) -> HTMLResponse:
-        return page("Payment cancelled", "Nothing was charged. Your slot stays held for a short while if you want to pay after all.")
+        return page(
+            "Payment cancelled",
+            "Nothing was charged. Your slot stays held for a short while if you want to pay after all.",
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -112,8 +121,12 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             scheduler = make_scheduler(container) if run_scheduler else None
             if scheduler:
                 scheduler.start()
-            log.info("http.started", scheduler=bool(scheduler), payments=container.payments.enabled,
-                     telegram=container.settings.telegram_mode if telegram is not None else "off")
+            log.info(
+                "http.started",
+                scheduler=bool(scheduler),
+                payments=container.payments.enabled,
+                telegram=container.settings.telegram_mode if telegram is not None else "off",
+            )
             yield
         finally:
             if scheduler:

@@ -34,7 +34,12 @@ async def tick(container: Container) -> None:
 def make_scheduler(container: Container) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        tick, "interval", args=[container], seconds=container.settings.scheduler_interval_seconds,
-        id="coachbot-tick", max_instances=1, coalesce=True,
+        tick,
+        "interval",
+        args=[container],
+        seconds=container.settings.scheduler_interval_seconds,
+        id="coachbot-tick",
+        max_instances=1,
+        coalesce=True,
     )
     return scheduler

@@ -115,8 +115,18 @@ class Settings(BaseSettings):
 
     def video_settings(self) -> dict[str, Any]:
         """The provider's settings as make_video_rooms takes them (secrets unwrapped, unset left out)."""
-        names = ("jitsi_domain", "jitsi_app_id", "jitsi_app_secret", "daily_api_key", "daily_api_base",
-                 "zoom_account_id", "zoom_client_id", "zoom_client_secret", "zoom_api_base", "zoom_oauth_url")
+        names = (
+            "jitsi_domain",
+            "jitsi_app_id",
+            "jitsi_app_secret",
+            "daily_api_key",
+            "daily_api_base",
+            "zoom_account_id",
+            "zoom_client_id",
+            "zoom_client_secret",
+            "zoom_api_base",
+            "zoom_oauth_url",
+        )
         found = {}
         for name in names:
             value = getattr(self, name)

@@ -81,8 +81,14 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
 class TelegramBot:
     """The Application and its life: start and stop with the HTTP server."""
 
-    def __init__(self, container: Container, *, register: Register | None = None,
-                 poll_timeout: timedelta = POLL_TIMEOUT, retry_delay: float = 5.0):
+    def __init__(
+        self,
+        container: Container,
+        *,
+        register: Register | None = None,
+        poll_timeout: timedelta = POLL_TIMEOUT,
+        retry_delay: float = 5.0,
+    ):
         self.settings = container.settings
         self.application = build_application(container, register=register)
         self.notifier = TelegramNotifier(self.application.bot, container.ctx, now=container.clock.now)
@@ -124,8 +130,12 @@ class TelegramBot:
     def _failed(self, exc: TelegramError) -> None:
         """Telegram refused to start the bot as configured (e.g. setWebhook without HTTPS)."""
         self.start_error = str(exc)
-        log.error("telegram.start_failed", error=str(exc), mode=self.settings.telegram_mode,
-                  hint="the bot stays off; fix the settings and restart")
+        log.error(
+            "telegram.start_failed",
+            error=str(exc),
+            mode=self.settings.telegram_mode,
+            hint="the bot stays off; fix the settings and restart",
+        )
 
     async def _keep_trying(self) -> None:
         delay = self.retry_delay
@@ -153,7 +163,8 @@ class TelegramBot:
         await app.initialize()  # getMe; idempotent once it succeeded
         if self.webhook_mode:
             await app.bot.set_webhook(
-                url=self.settings.telegram_webhook_url, secret_token=self.webhook_secret,
+                url=self.settings.telegram_webhook_url,
+                secret_token=self.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
@@ -161,7 +172,9 @@ class TelegramBot:
             assert updater is not None  # only webhook mode builds the Application without one
             if not updater.running:
                 await updater.start_polling(
-                    timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES, bootstrap_retries=3,
+                    timeout=self.poll_timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                    bootstrap_retries=3,
                 )
         if not app.running:  # last: the bot counts as running only once Telegram has accepted it
             await app.start()

@@ -42,8 +42,10 @@ def _checked_json(value: Any, where: str) -> str:
             for index, inner in enumerate(item):
                 walk(inner, f"{path}[{index}]")
         elif item is not None and not isinstance(item, (str, int, float, bool)):
-            raise TypeError(f"{path} is a {type(item).__name__}; persisted data must be JSON "
-                            "(dict, list, str, int, float, bool, None)")
+            raise TypeError(
+                f"{path} is a {type(item).__name__}; persisted data must be JSON "
+                "(dict, list, str, int, float, bool, None)"
+            )
 
     walk(value, where)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -54,8 +56,7 @@ def conversation_row_key(name: str, key: tuple) -> str:
 
 
 class DatabasePersistence(BasePersistence[dict, dict, dict]):
-    def __init__(self, database: Database, *, update_interval: float = 10,
-                 store_data: PersistenceInput | None = None):
+    def __init__(self, database: Database, *, update_interval: float = 10, store_data: PersistenceInput | None = None):
         super().__init__(store_data=store_data, update_interval=update_interval)
         self.database = database
         self._written: dict[tuple[str, str], str] = {}  # last JSON text written (or read) per row
@@ -186,4 +187,3 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
                             states.pop(tuple(key), None)
                         else:
                             states[tuple(key)] = value[0]["state"]
-

@@ -57,7 +57,10 @@ class DailyRooms:
         self.http = http or httpx.AsyncClient(timeout=timeout)
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._policy: RetryPolicy = {
-            "provider": PROVIDER, "retries": retries, "backoff": backoff, "max_retry_wait": max_retry_wait,
+            "provider": PROVIDER,
+            "retries": retries,
+            "backoff": backoff,
+            "max_retry_wait": max_retry_wait,
         }
 
     async def _call(self, method: str, path: str, *, accept=(), **kwargs) -> httpx.Response:
@@ -86,8 +89,9 @@ class DailyRooms:
             response = await self._call("GET", f"/rooms/{quote(name, safe='')}")
         # The room is private, so the stored link (the one authors get) carries the author's own
         # meeting token; the coach's owner link is made with join_url(..., is_owner=True).
-        return await self.join_url(self._field(response, "url"), user_name="Author", is_owner=False,
-                                   exp=session.ends_at + self.close_after)
+        return await self.join_url(
+            self._field(response, "url"), user_name="Author", is_owner=False, exp=session.ends_at + self.close_after
+        )
 
     async def token(self, room_name: str, *, user_name: str, is_owner: bool, exp: datetime | int) -> str:
         """A meeting token admitting one person to one private room until `exp`."""

@@ -32,6 +32,7 @@ class JitsiRooms:
     creates_locally = True  # the URL (and its JWT) is computed here; no provider call
 
     creates_locally = True  # a random room name and a locally signed token: no provider call
+
     def __init__(
         self,
         domain: str = "meet.jit.si",

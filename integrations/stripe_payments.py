@@ -76,14 +76,18 @@ class StripePayments:
         expires_at = checkout_expires_at(session.hold_expires_at, self.clock.now().timestamp())
         params = {
             "mode": "payment",
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": session.currency,
-                    "unit_amount": session.price_amount,
-                    "product_data": {"name": f"{session.duration_minutes}-minute coaching session with {coach.name}"},
-                },
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": session.currency,
+                        "unit_amount": session.price_amount,
+                        "product_data": {
+                            "name": f"{session.duration_minutes}-minute coaching session with {coach.name}"
+                        },
+                    },
+                }
+            ],
             "expires_at": expires_at,
             "metadata": {"session_id": str(session.id)},
             "client_reference_id": str(session.id),
@@ -96,7 +100,8 @@ class StripePayments:
         checkout = await self._call(
             # The key covers expires_at, which depends on the time: a later retry is a new request,
             # not a conflicting replay that Stripe would refuse for 24 hours.
-            self.client.v1.checkout.sessions.create_async, params,
+            self.client.v1.checkout.sessions.create_async,
+            params,
             {"idempotency_key": f"checkout-{session.id}-{expires_at}"},
         )
         return Checkout(ref=checkout.id, url=checkout.url)
@@ -182,22 +187,35 @@ def translate(event) -> PaymentEvent:
         if kind is PaymentKind.PAID and not state.paid:
             kind = PaymentKind.PENDING  # completed, but an asynchronous method has not settled yet
         return PaymentEvent(
-            id=event["id"], kind=kind, provider_type=event["type"],
-            session_id=_session_id(obj), checkout_ref=state.ref, payment_ref=state.payment_ref,
+            id=event["id"],
+            kind=kind,
+            provider_type=event["type"],
+            session_id=_session_id(obj),
+            checkout_ref=state.ref,
+            payment_ref=state.payment_ref,
             amount=state.amount,
         )
     failed_refund = event["type"] == "refund.failed" or (
-        event["type"] == "charge.refund.updated" and obj.get("status") in ("failed", "canceled"))
+        event["type"] == "charge.refund.updated" and obj.get("status") in ("failed", "canceled")
+    )
     if failed_refund:
         return PaymentEvent(
-            id=event["id"], kind=PaymentKind.REFUND_FAILED, provider_type=event["type"], session_id=_session_id(obj),
-            payment_ref=obj.get("payment_intent"), amount=obj.get("amount") or 0,
+            id=event["id"],
+            kind=PaymentKind.REFUND_FAILED,
+            provider_type=event["type"],
+            session_id=_session_id(obj),
+            payment_ref=obj.get("payment_intent"),
+            amount=obj.get("amount") or 0,
         )
     if event["type"] == "charge.refunded":
         payment_intent = obj.get("payment_intent")
         return PaymentEvent(
-            id=event["id"], kind=PaymentKind.REFUNDED, provider_type=event["type"], session_id=_session_id(obj),
-            payment_ref=payment_intent, amount=obj.get("amount_refunded") or 0,
+            id=event["id"],
+            kind=PaymentKind.REFUNDED,
+            provider_type=event["type"],
+            session_id=_session_id(obj),
+            payment_ref=payment_intent,
+            amount=obj.get("amount_refunded") or 0,
         )
     return PaymentEvent(id=event["id"], kind=PaymentKind.IGNORED, provider_type=event["type"])
 

@@ -78,9 +78,7 @@ def make_video_rooms(provider: str, **settings) -> VideoRooms:
         )
     if name == "daily":
         _require("daily", settings, "daily_api_key")
-        return DailyRooms(
-            settings["daily_api_key"], _opt(settings, "daily_api_base", "https://api.daily.co/v1"), http
-        )
+        return DailyRooms(settings["daily_api_key"], _opt(settings, "daily_api_base", "https://api.daily.co/v1"), http)
     if name == "zoom":
         _require("zoom", settings, "zoom_account_id", "zoom_client_id", "zoom_client_secret")
         return ZoomRooms(

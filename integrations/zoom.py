@@ -60,7 +60,10 @@ class ZoomRooms:
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(timeout=timeout)
         self._policy: RetryPolicy = {
-            "provider": PROVIDER, "retries": retries, "backoff": backoff, "max_retry_wait": max_retry_wait,
+            "provider": PROVIDER,
+            "retries": retries,
+            "backoff": backoff,
+            "max_retry_wait": max_retry_wait,
         }
         self._token: str | None = None
         self._token_expires = 0.0  # time.monotonic()

@@ -82,15 +82,23 @@ def _calendar_statement(with_exclude: bool):
     start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     r, o, s = t.availability_rules.c, t.date_overrides.c, t.sessions.c
     parts = [
-        select(literal(_KIND_RULE), r.weekday, r.start_minute, r.end_minute, no_time(), no_time(), no_time(), r.id)
-        .where(r.coach_id == coach_id),
-        select(case((o.kind == OverrideKind.BLOCK, _KIND_BLOCK), else_=_KIND_EXTRA), no_int(), no_int(), no_int(),
-               o.starts_at, o.ends_at, no_time(), o.id)
-        .where(o.coach_id == coach_id, o.starts_at < end, o.ends_at > start),
+        select(
+            literal(_KIND_RULE), r.weekday, r.start_minute, r.end_minute, no_time(), no_time(), no_time(), r.id
+        ).where(r.coach_id == coach_id),
+        select(
+            case((o.kind == OverrideKind.BLOCK, _KIND_BLOCK), else_=_KIND_EXTRA),
+            no_int(),
+            no_int(),
+            no_int(),
+            o.starts_at,
+            o.ends_at,
+            no_time(),
+            o.id,
+        ).where(o.coach_id == coach_id, o.starts_at < end, o.ends_at > start),
     ]
-    busy = select(literal(_KIND_BUSY), no_int(), no_int(), no_int(), s.blocked_from, s.blocked_until,
-                  s.hold_expires_at, s.id).where(
-        s.coach_id == coach_id, s.status.in_(ACTIVE_STATUSES), s.blocked_from < end, s.blocked_until > start)
+    busy = select(
+        literal(_KIND_BUSY), no_int(), no_int(), no_int(), s.blocked_from, s.blocked_until, s.hold_expires_at, s.id
+    ).where(s.coach_id == coach_id, s.status.in_(ACTIVE_STATUSES), s.blocked_from < end, s.blocked_until > start)
     if with_exclude:
         busy = busy.where(s.id != bindparam("exclude"))
     parts.append(busy)
@@ -166,7 +174,13 @@ class AvailabilityRepository:
         return override
 
     async def calendar(
-        self, coach_id: int, start: datetime, end: datetime, *, now: datetime, exclude: int | None = None,
+        self,
+        coach_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        exclude: int | None = None,
     ) -> Calendar:
         # One round trip for everything the slot engine needs, with the statement built once so
         # SQLAlchemy's compiled cache is hit directly.
@@ -192,16 +206,32 @@ class SessionRepository:
         conn = await self.db.connection()
         row = {c.key: getattr(session, c.key) for c in _SESSION_COLUMNS}
         session_id = (await conn.execute(_INSERT_SESSION, row)).scalar_one()
-        await conn.execute(insert(t.session_status_changes), {
-            "session_id": session_id, "from_status": change.from_status, "to_status": change.to_status,
-            "actor": change.actor, "at": change.at, "reason": change.reason,
-        })
+        await conn.execute(
+            insert(t.session_status_changes),
+            {
+                "session_id": session_id,
+                "from_status": change.from_status,
+                "to_status": change.to_status,
+                "actor": change.actor,
+                "at": change.at,
+                "reason": change.reason,
+            },
+        )
         if messages:
-            await conn.execute(insert(t.outbox), [
-                {"session_id": session_id, "kind": m.kind, "due_at": m.due_at, "payload": m.payload,
-                 "recipient": m.recipient, "attempts": 0}
-                for m in messages
-            ])
+            await conn.execute(
+                insert(t.outbox),
+                [
+                    {
+                        "session_id": session_id,
+                        "kind": m.kind,
+                        "due_at": m.due_at,
+                        "payload": m.payload,
+                        "recipient": m.recipient,
+                        "attempts": 0,
+                    }
+                    for m in messages
+                ],
+            )
         session.id = change.session_id = session_id
         for m in messages:
             m.session_id = session_id
@@ -212,7 +242,9 @@ class SessionRepository:
             return await self.db.get(Session, session_id, with_for_update=True, populate_existing=True)
         return await self.db.get(Session, session_id)
 
-    async def busy(self, coach_id: int, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Interval]:
+    async def busy(
+        self, coach_id: int, start: datetime, end: datetime, *, exclude: int | None = None
+    ) -> list[Interval]:
         c = t.sessions.c
         query = select(c.blocked_from, c.blocked_until).where(
             c.coach_id == coach_id,
@@ -270,8 +302,11 @@ class SessionRepository:
     async def released_checkouts(self, *, since: datetime) -> list[Session]:
         c = t.sessions.c
         query = select(Session).where(
-            c.status == SessionStatus.CANCELLED, c.cancelled_by == Actor.SYSTEM, c.checkout_url.is_not(None),
-            c.amount_paid == 0, c.cancelled_at >= since,
+            c.status == SessionStatus.CANCELLED,
+            c.cancelled_by == Actor.SYSTEM,
+            c.checkout_url.is_not(None),
+            c.amount_paid == 0,
+            c.cancelled_at >= since,
         )
         return list((await self.db.scalars(query.order_by(c.id).limit(100))).all())
 
@@ -281,9 +316,7 @@ class SessionRepository:
 
     async def missing_meeting(self, now: datetime) -> list[Session]:
         c = t.sessions.c
-        query = select(Session).where(
-            c.status == SessionStatus.SCHEDULED, c.meeting_url.is_(None), c.ends_at > now
-        )
+        query = select(Session).where(c.status == SessionStatus.SCHEDULED, c.meeting_url.is_(None), c.ends_at > now)
         return list((await self.db.scalars(query.order_by(c.starts_at).limit(100))).all())
 
     async def log(self, change: StatusChange) -> None:

@@ -44,8 +44,11 @@ async def _admin(url: str, statement: str) -> None:
 
     parsed = make_url(normalise_url(url))
     conn = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password, database=parsed.database,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database,
     )
     try:
         await conn.execute(statement)

@@ -155,19 +155,34 @@ class FakeAvailability:
 
     async def _overrides(self, coach_id: int, start: datetime, end: datetime) -> list[DateOverride]:
         found = [
-            o for o in self.data.overrides.values()
+            o
+            for o in self.data.overrides.values()
             if o.coach_id == coach_id and o.starts_at < end and o.ends_at > start
         ]
         return sorted(found, key=lambda o: o.starts_at)
 
     async def calendar(
-        self, coach_id: int, start: datetime, end: datetime, *, now: datetime, exclude: int | None = None,
+        self,
+        coach_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        exclude: int | None = None,
     ) -> Calendar:
-        found = Calendar(rules=await self.rules(coach_id), overrides=await self._overrides(coach_id, start, end),
-                         busy=[], expired_holds=[])
+        found = Calendar(
+            rules=await self.rules(coach_id),
+            overrides=await self._overrides(coach_id, start, end),
+            busy=[],
+            expired_holds=[],
+        )
         for s in sorted(self.data.sessions.values(), key=lambda s: s.blocked_from):
-            if (s.coach_id != coach_id or s.status not in ACTIVE_STATUSES or s.id == exclude
-                    or not (s.blocked_from < end and s.blocked_until > start)):
+            if (
+                s.coach_id != coach_id
+                or s.status not in ACTIVE_STATUSES
+                or s.id == exclude
+                or not (s.blocked_from < end and s.blocked_until > start)
+            ):
                 continue
             if s.status is SessionStatus.HELD and s.hold_expires_at is not None and s.hold_expires_at <= now:
                 found.expired_holds.append(s.id)
@@ -204,9 +219,7 @@ class FakeSessions:
         self.data.sessions[session.id] = session
         return session
 
-    async def add_booking(
-        self, session: Session, change: StatusChange, messages: list[OutboxMessage]
-    ) -> Session:
+    async def add_booking(self, session: Session, change: StatusChange, messages: list[OutboxMessage]) -> Session:
         await self.add(session)
         change.session_id = session.id
         await self.log(change)
@@ -227,7 +240,8 @@ class FakeSessions:
         self, coach_id: int, start: datetime, end: datetime, *, exclude: int | None = None
     ) -> list[Interval]:
         found = [
-            s for s in self.data.sessions.values()
+            s
+            for s in self.data.sessions.values()
             if s.coach_id == coach_id
             and s.status in ACTIVE_STATUSES
             and s.blocked_from < end
@@ -247,7 +261,8 @@ class FakeSessions:
         limit: int = 200,
     ) -> list[Session]:
         found = [
-            s for s in self.data.sessions.values()
+            s
+            for s in self.data.sessions.values()
             if (coach_id is None or s.coach_id == coach_id)
             and (author_id is None or s.author_id == author_id)
             and (after is None or s.ends_at > after)
@@ -260,7 +275,8 @@ class FakeSessions:
 
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
         found = [
-            s for s in self.data.sessions.values()
+            s
+            for s in self.data.sessions.values()
             if s.status is SessionStatus.HELD
             and (expired_before is None or (s.hold_expires_at is not None and s.hold_expires_at <= expired_before))
         ]
@@ -275,9 +291,16 @@ class FakeSessions:
         return None
 
     async def released_checkouts(self, *, since: datetime) -> list[Session]:
-        found = [s for s in self.data.sessions.values()
-                 if s.status is SessionStatus.CANCELLED and s.cancelled_by is Actor.SYSTEM and s.checkout_url
-                 and s.amount_paid == 0 and s.cancelled_at is not None and s.cancelled_at >= since]
+        found = [
+            s
+            for s in self.data.sessions.values()
+            if s.status is SessionStatus.CANCELLED
+            and s.cancelled_by is Actor.SYSTEM
+            and s.checkout_url
+            and s.amount_paid == 0
+            and s.cancelled_at is not None
+            and s.cancelled_at >= since
+        ]
         return sorted(found, key=lambda s: s.id)
 
     async def refunds_due(self) -> list[Session]:
@@ -285,7 +308,8 @@ class FakeSessions:
 
     async def missing_meeting(self, now: datetime) -> list[Session]:
         found = [
-            s for s in self.data.sessions.values()
+            s
+            for s in self.data.sessions.values()
             if s.status is SessionStatus.SCHEDULED and s.meeting_url is None and s.ends_at > now
         ]
         return sorted(found, key=lambda s: s.starts_at)
@@ -326,8 +350,12 @@ class FakeOutbox:
         self, now: datetime, *, limit: int, stale_before: datetime, recipients: frozenset[str]
     ) -> list[OutboxMessage]:
         due = [
-            m for m in self.data.outbox.values()
-            if m.sent_at is None and m.due_at <= now and m.recipient in recipients and (m.claimed_at is None or m.claimed_at < stale_before)
+            m
+            for m in self.data.outbox.values()
+            if m.sent_at is None
+            and m.due_at <= now
+            and m.recipient in recipients
+            and (m.claimed_at is None or m.claimed_at < stale_before)
         ]
         claimed = sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
         for message in claimed:

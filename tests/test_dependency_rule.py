@@ -100,6 +100,9 @@ def test_the_policy_check_sees_a_violation(tmp_path):
 
 
 def test_no_module_of_the_domain_grows_past_400_lines():
-    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "booking").glob("*.py")
-            if (n := len(p.read_text().splitlines())) > 400}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "booking").glob("*.py")
+        if (n := len(p.read_text().splitlines())) > 400
+    }
     assert long == {}

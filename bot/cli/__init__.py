@@ -8,8 +8,13 @@ import typer
 from bot.cli import admin, authors, availability, coaches, payments, sessions
 from bot.cli.common import Commands
 
-app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="coachbot: admin and support commands.")
+app = typer.Typer(
+    cls=Commands,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="coachbot: admin and support commands.",
+)
 app.add_typer(coaches.app, name="coach")
 app.add_typer(availability.app, name="availability")
 app.add_typer(authors.app, name="author")

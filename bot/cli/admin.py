@@ -45,15 +45,18 @@ def serve(
     settings = load_settings()
     configure(settings.log_level, json=settings.log_json)
     container = Container(settings)
-    uvicorn.run(create_app(container), host=host or settings.http_host, port=port or settings.http_port,
-                log_level=settings.log_level.lower())
-
-
+    uvicorn.run(
+        create_app(container),
+        host=host or settings.http_host,
+        port=port or settings.http_port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Add demo coaches with weekly hours and a demo author (skipped if they exist)."""
+
     async def work(c: Container) -> list[str]:
         existing = {x.name for x in await catalog.coaches(c.ctx)}
         made: list[str] = []
@@ -64,8 +67,16 @@ def seed_demo() -> None:
         for name, zone, rate_, specialties, bio in demo:
             if name in existing:
                 continue
-            coach = await catalog.add_coach(c.ctx, name=name, timezone=zone, rate=rate_, specialties=specialties,
-                                              bio=bio, durations=[30, 60, 90], slot_step_minutes=30)
+            coach = await catalog.add_coach(
+                c.ctx,
+                name=name,
+                timezone=zone,
+                rate=rate_,
+                specialties=specialties,
+                bio=bio,
+                durations=[30, 60, 90],
+                slot_step_minutes=30,
+            )
             assert coach.id is not None  # assigned when the coach was stored
             for day in ("mon", "tue", "wed", "thu", "fri"):
                 await catalog.add_rule(c.ctx, coach.id, weekday=day, start="09:00", end="17:00")

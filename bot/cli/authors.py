@@ -21,7 +21,9 @@ def author_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add an author."""
-    author = run(lambda c: catalog.add_author(c.ctx, name=name, timezone=timezone, telegram_id=telegram_id, email=email))
+    author = run(
+        lambda c: catalog.add_author(c.ctx, name=name, timezone=timezone, telegram_id=telegram_id, email=email)
+    )
     if as_json:
         emit({"id": author.id, "name": author.name, "timezone": author.timezone, "telegram_id": author.telegram_id})
     else:

@@ -82,5 +82,11 @@ def _override(coach: int, kind: OverrideKind, start: str, end: str, reason: str 
 def _rule_json(rule) -> dict[str, Any]:
     def hm(m: int) -> str:
         return f"{m // 60:02d}:{m % 60:02d}"
-    return {"id": rule.id, "coach_id": rule.coach_id, "weekday": WEEKDAYS[rule.weekday],
-            "start": hm(rule.start_minute), "end": hm(rule.end_minute)}
+
+    return {
+        "id": rule.id,
+        "coach_id": rule.coach_id,
+        "weekday": WEEKDAYS[rule.weekday],
+        "start": hm(rule.start_minute),
+        "end": hm(rule.end_minute),
+    }

@@ -29,24 +29,36 @@ def coach_add(
     buffer_before: Annotated[int, typer.Option("--buffer-before", help="Minutes kept free before each session.")] = 0,
     buffer_after: Annotated[int, typer.Option("--buffer-after", help="Minutes kept free after each session.")] = 0,
     durations: Annotated[str, typer.Option("--durations", help="Offered durations in minutes, e.g. 30,60,90.")] = "60",
-    slot_step: Annotated[Optional[int], typer.Option("--slot-step", help="Minutes between slot starts (default: the duration).")] = None,
+    slot_step: Annotated[
+        Optional[int], typer.Option("--slot-step", help="Minutes between slot starts (default: the duration).")
+    ] = None,
     email: Annotated[Optional[str], typer.Option("--email")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a coach."""
     fields = dict(
-        name=name, timezone=timezone, rate=rate, currency=currency, specialties=specialty or [], bio=bio,
-        min_notice_minutes=_minutes_of_hours("min_notice_hours", min_notice_hours), horizon_days=horizon_days,
-        buffer_before_minutes=buffer_before, buffer_after_minutes=buffer_after,
-        durations=parse_durations(durations), slot_step_minutes=slot_step, email=email,
+        name=name,
+        timezone=timezone,
+        rate=rate,
+        currency=currency,
+        specialties=specialty or [],
+        bio=bio,
+        min_notice_minutes=_minutes_of_hours("min_notice_hours", min_notice_hours),
+        horizon_days=horizon_days,
+        buffer_before_minutes=buffer_before,
+        buffer_after_minutes=buffer_after,
+        durations=parse_durations(durations),
+        slot_step_minutes=slot_step,
+        email=email,
     )
     coach = run(lambda c: catalog.add_coach(c.ctx, **fields))
     emit(coach_json(coach)) if as_json else typer.echo(f"coach {coach.id} added: {coach.name} ({coach.timezone})")
 
 
 @app.command("list")
-def coach_list(active: Annotated[bool, typer.Option("--active", help="Only active coaches.")] = False,
-               as_json: JsonOpt = False) -> None:
+def coach_list(
+    active: Annotated[bool, typer.Option("--active", help="Only active coaches.")] = False, as_json: JsonOpt = False
+) -> None:
     """List coaches."""
     coaches = run(lambda c: catalog.coaches(c.ctx, active_only=active))
     if as_json:
@@ -54,9 +66,16 @@ def coach_list(active: Annotated[bool, typer.Option("--active", help="Only activ
         return
     table = Table("id", "name", "zone", "rate/h", "durations", "rating", "sessions", "active")
     for x in coaches:
-        table.add_row(str(x.id), x.name, x.timezone, f"{x.rate / 100:.2f} {x.currency.upper()}",
-                      ",".join(map(str, x.durations)), f"{x.rating} ({x.rating_count})", str(x.total_sessions),
-                      "yes" if x.is_active else "no")
+        table.add_row(
+            str(x.id),
+            x.name,
+            x.timezone,
+            f"{x.rate / 100:.2f} {x.currency.upper()}",
+            ",".join(map(str, x.durations)),
+            f"{x.rating} ({x.rating_count})",
+            str(x.total_sessions),
+            "yes" if x.is_active else "no",
+        )
     out.print(table)
 
 
@@ -91,10 +110,21 @@ def coach_update(
 ) -> None:
     """Change a coach's profile or booking settings."""
     changes = {
-        "name": name, "timezone": timezone, "rate": rate, "currency": currency, "specialties": specialty, "bio": bio,
-        "min_notice_minutes": None if min_notice_hours is None else _minutes_of_hours("min_notice_hours", min_notice_hours),
-        "horizon_days": horizon_days, "buffer_before_minutes": buffer_before, "buffer_after_minutes": buffer_after,
-        "durations": parse_durations(durations), "slot_step_minutes": slot_step, "is_active": True if activate else None,
+        "name": name,
+        "timezone": timezone,
+        "rate": rate,
+        "currency": currency,
+        "specialties": specialty,
+        "bio": bio,
+        "min_notice_minutes": None
+        if min_notice_hours is None
+        else _minutes_of_hours("min_notice_hours", min_notice_hours),
+        "horizon_days": horizon_days,
+        "buffer_before_minutes": buffer_before,
+        "buffer_after_minutes": buffer_after,
+        "durations": parse_durations(durations),
+        "slot_step_minutes": slot_step,
+        "is_active": True if activate else None,
     }
     changes = {k: val for k, val in changes.items() if val is not None}
     if not changes:

@@ -97,26 +97,50 @@ def human(instant: datetime | None, tz: str) -> str:
 
 def coach_json(c: Coach) -> dict[str, Any]:
     return {
-        "id": c.id, "name": c.name, "timezone": c.timezone, "rate": c.rate, "currency": c.currency,
-        "bio": c.bio, "specialties": c.specialties, "credentials": c.credentials,
-        "years_experience": c.years_experience, "is_active": c.is_active, "rating": str(c.rating),
-        "rating_count": c.rating_count, "total_sessions": c.total_sessions,
-        "min_notice_hours": c.min_notice_minutes / 60, "horizon_days": c.horizon_days,
-        "buffer_before": c.buffer_before_minutes, "buffer_after": c.buffer_after_minutes,
-        "durations": c.durations, "slot_step": c.slot_step_minutes,
+        "id": c.id,
+        "name": c.name,
+        "timezone": c.timezone,
+        "rate": c.rate,
+        "currency": c.currency,
+        "bio": c.bio,
+        "specialties": c.specialties,
+        "credentials": c.credentials,
+        "years_experience": c.years_experience,
+        "is_active": c.is_active,
+        "rating": str(c.rating),
+        "rating_count": c.rating_count,
+        "total_sessions": c.total_sessions,
+        "min_notice_hours": c.min_notice_minutes / 60,
+        "horizon_days": c.horizon_days,
+        "buffer_before": c.buffer_before_minutes,
+        "buffer_after": c.buffer_after_minutes,
+        "durations": c.durations,
+        "slot_step": c.slot_step_minutes,
     }
 
 
 def session_json(s: Session, tz: str) -> dict[str, Any]:
     return {
-        "id": s.id, "status": s.status.value, "coach_id": s.coach_id, "author_id": s.author_id,
-        "start": local(s.starts_at, tz), "end": local(s.ends_at, tz), "duration_minutes": s.duration_minutes,
-        "price": s.price_amount, "currency": s.currency, "amount_paid": s.amount_paid,
-        "amount_refunded": s.amount_refunded, "refund_due": s.refund_due, "payment": payment_state(s),
-        "meeting_url": s.meeting_url, "checkout_url": s.checkout_url,
+        "id": s.id,
+        "status": s.status.value,
+        "coach_id": s.coach_id,
+        "author_id": s.author_id,
+        "start": local(s.starts_at, tz),
+        "end": local(s.ends_at, tz),
+        "duration_minutes": s.duration_minutes,
+        "price": s.price_amount,
+        "currency": s.currency,
+        "amount_paid": s.amount_paid,
+        "amount_refunded": s.amount_refunded,
+        "refund_due": s.refund_due,
+        "payment": payment_state(s),
+        "meeting_url": s.meeting_url,
+        "checkout_url": s.checkout_url,
         "hold_expires_at": local(s.hold_expires_at, tz),
-        "cancelled_by": s.cancelled_by.value if s.cancelled_by else None, "cancel_reason": s.cancel_reason,
-        "rating": s.rating, "feedback": s.feedback,
+        "cancelled_by": s.cancelled_by.value if s.cancelled_by else None,
+        "cancel_reason": s.cancel_reason,
+        "rating": s.rating,
+        "feedback": s.feedback,
     }
 
 
@@ -134,9 +158,11 @@ def print_session(s: Session, tz: str, as_json: bool) -> None:
     if as_json:
         emit(session_json(s, tz))
         return
-    typer.echo(f"session {s.id}: {s.status.value}, {human(s.starts_at, tz)} ({s.duration_minutes} min), "
-              f"price {s.price.format()} ({payment_state(s)}), paid {s.amount_paid / 100:.2f}, "
-              f"refunded {s.amount_refunded / 100:.2f}")
+    typer.echo(
+        f"session {s.id}: {s.status.value}, {human(s.starts_at, tz)} ({s.duration_minutes} min), "
+        f"price {s.price.format()} ({payment_state(s)}), paid {s.amount_paid / 100:.2f}, "
+        f"refunded {s.amount_refunded / 100:.2f}"
+    )
     if s.refund_due:
         typer.echo(f"refund owed, being retried: {s.refund_due / 100:.2f}")
     if s.status is SessionStatus.HELD and not s.checkout_url:

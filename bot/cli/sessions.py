@@ -42,7 +42,9 @@ def cmd_slots(
     coach: int,
     from_: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD (in --tz)")],
     to: Annotated[str, typer.Option("--to", help="Last date, inclusive, YYYY-MM-DD (in --tz)")],
-    tz: Annotated[Optional[str], typer.Option("--tz", help="Zone to show and read dates in (default: the coach's)")] = None,
+    tz: Annotated[
+        Optional[str], typer.Option("--tz", help="Zone to show and read dates in (default: the coach's)")
+    ] = None,
     duration: Annotated[Optional[int], typer.Option("--duration", help="Minutes (default: the coach's first)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -101,7 +103,9 @@ def cmd_cancel(
 def cmd_reschedule(
     session: int,
     start: Annotated[str, typer.Option("--start", help="ISO-8601 with offset")],
-    by: Annotated[By, typer.Option("--by", help="Who moves it: author (24 h rule applies), coach or admin")] = By.author,
+    by: Annotated[
+        By, typer.Option("--by", help="Who moves it: author (24 h rule applies), coach or admin")
+    ] = By.author,
     as_json: JsonOpt = False,
 ) -> None:
     """Move a session to another free slot."""
@@ -120,7 +124,9 @@ def cmd_complete(session: int, as_json: JsonOpt = False) -> None:
 @app.command("no-show")
 def cmd_no_show(
     session: int,
-    who: Annotated[By, typer.Option("--who", help="Who did not show: author (no refund) or coach (full refund)")] = By.author,
+    who: Annotated[
+        By, typer.Option("--who", help="Who did not show: author (no refund) or coach (full refund)")
+    ] = By.author,
     as_json: JsonOpt = False,
 ) -> None:
     """Mark a session as a no-show."""
@@ -136,9 +142,12 @@ def cmd_rate(
     as_json: JsonOpt = False,
 ) -> None:
     """Record the author's rating of a completed session."""
+
     async def work(c: Container):
         current = await queries.session(c.ctx, session)
-        return await then(c, lifecycle.rate(c.ctx, session, author_id=current.author_id, stars=stars, feedback=feedback))
+        return await then(
+            c, lifecycle.rate(c.ctx, session, author_id=current.author_id, stars=stars, feedback=feedback)
+        )
 
     result, tz = run(work)
     print_session(result, tz, as_json)
@@ -168,8 +177,16 @@ def cmd_sessions(
         return
     table = Table("id", "status", "start (coach zone)", "min", "coach", "author", "paid", "refunded")
     for s, tz in rows:
-        table.add_row(str(s.id), s.status.value, human(s.starts_at, tz), str(s.duration_minutes), str(s.coach_id),
-                      str(s.author_id), f"{s.amount_paid / 100:.2f}", f"{s.amount_refunded / 100:.2f}")
+        table.add_row(
+            str(s.id),
+            s.status.value,
+            human(s.starts_at, tz),
+            str(s.duration_minutes),
+            str(s.coach_id),
+            str(s.author_id),
+            f"{s.amount_paid / 100:.2f}",
+            f"{s.amount_refunded / 100:.2f}",
+        )
     out.print(table)
 
 

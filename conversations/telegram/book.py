@@ -61,13 +61,20 @@ async def on_slot(turn: Turn, coach_id: int, start: datetime, duration: int | No
         return
     if duration is None and len(options) > 1:
         back_row = [Button(texts.BACK, callback_data=cb.book_day(coach_id, _local_day(start, author)))]
-        await turn.show(texts.pick_duration(coach, start, author.timezone),
-                        keyboards.durations(coach, start, options, turn.payments, back_row))
+        await turn.show(
+            texts.pick_duration(coach, start, author.timezone),
+            keyboards.durations(coach, start, options, turn.payments, back_row),
+        )
         return
     previous = turn.user_data.get("book") or {}
     keep = previous.get("coach") == coach.id and previous.get("asked")
-    draft = {"coach": coach.id, "start": cb.epoch(start), "duration": options[0],
-             "focus": previous.get("focus") if keep else None, "asked": bool(keep)}
+    draft = {
+        "coach": coach.id,
+        "start": cb.epoch(start),
+        "duration": options[0],
+        "focus": previous.get("focus") if keep else None,
+        "asked": bool(keep),
+    }
     if keep and previous.get("manuscript"):
         draft["manuscript"] = previous["manuscript"]
     turn.user_data["book"] = draft
@@ -100,9 +107,14 @@ async def on_manuscript(turn: Turn) -> None:
         await turn.send(texts.FILE_TOO_BIG)
         return
     caption = (turn.message.caption or "").strip()
-    draft.update(manuscript={"file": materials.TG + document.file_id,
-                             "title": materials.clean_title(document.file_name) or "Manuscript"},
-                 focus=caption[:MAX_FOCUS] or draft.get("focus"), asked=True)
+    draft.update(
+        manuscript={
+            "file": materials.TG + document.file_id,
+            "title": materials.clean_title(document.file_name) or "Manuscript",
+        },
+        focus=caption[:MAX_FOCUS] or draft.get("focus"),
+        asked=True,
+    )
     coach = await turn.active_coach(draft["coach"])
     await _summary(turn, coach, await turn.require_author(), draft, edit=False)
 
@@ -121,8 +133,9 @@ async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) 
     same = (draft.get("coach"), draft.get("start"), draft.get("duration")) == (coach.id, cb.epoch(start), duration)
     assert author.id is not None  # read from the database
     try:
-        session = await bookings.book(turn.ctx, coach_id, author.id, start, duration=duration,
-                                          focus=draft.get("focus") if same else None)
+        session = await bookings.book(
+            turn.ctx, coach_id, author.id, start, duration=duration, focus=draft.get("focus") if same else None
+        )
     except SlotUnavailable as exc:
         mine = await _already_mine(turn, author, coach, start)
         if mine is not None:  # a second tap on Confirm: show the booking, not "taken"
@@ -134,8 +147,15 @@ async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) 
     manuscript = draft.get("manuscript") if same else None
     if isinstance(manuscript, dict):
         assert session.id is not None  # booked: stored
-        await shared_materials.add_material(turn.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id, kind="manuscript",
-                                        title=manuscript["title"], file_ref=manuscript["file"])
+        await shared_materials.add_material(
+            turn.ctx,
+            session.id,
+            by=Actor.AUTHOR,
+            actor_id=author.id,
+            kind="manuscript",
+            title=manuscript["title"],
+            file_ref=manuscript["file"],
+        )
     await show_result(turn, session, coach, author)
 
 
@@ -152,6 +172,7 @@ async def show_result(turn: Turn, session: Session, coach: Coach, author: Author
 
 
 # ---- helpers -------------------------------------------------------------------------------
+
 
 def _draft(turn: Turn) -> dict[str, Any]:
     draft = turn.user_data.get("book")
@@ -174,8 +195,12 @@ async def _calendar(turn: Turn, coach: Coach, author: Author, month: date, days:
     assert coach_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
     markup = keyboards.calendar(
-        month, days, first_month=first, last_month=last,
-        month_data=lambda m: cb.book_month(coach_id, m), day_data=lambda d: cb.book_day(coach_id, d),
+        month,
+        days,
+        first_month=first,
+        last_month=last,
+        month_data=lambda m: cb.book_month(coach_id, m),
+        day_data=lambda d: cb.book_day(coach_id, d),
         back_row=_to_card(coach),
     )
     await turn.show(texts.calendar(coach, month, author.timezone), markup)
@@ -201,14 +226,23 @@ async def _day(turn: Turn, coach: Coach, author: Author, day: date) -> None:
 async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict[str, Any], *, edit: bool) -> None:
     start = datetime.fromtimestamp(draft["start"], UTC)
     manuscript = draft.get("manuscript") or {}
-    text = texts.summary(coach, start, draft["duration"], draft.get("focus"), author.timezone,
-                         turn.ctx.policy, turn.payments, manuscript=manuscript.get("title"))
+    text = texts.summary(
+        coach,
+        start,
+        draft["duration"],
+        draft.get("focus"),
+        author.timezone,
+        turn.ctx.policy,
+        turn.payments,
+        manuscript=manuscript.get("title"),
+    )
     markup = keyboards.booking_summary(coach, start, draft["duration"], _local_day(start, author))
     await (turn.show(text, markup) if edit else turn.send(text, markup))
 
 
-async def _alternatives(turn: Turn, coach: Coach, author: Author, start: datetime, duration: int,
-                        exc: SlotUnavailable) -> None:
+async def _alternatives(
+    turn: Turn, coach: Coach, author: Author, start: datetime, duration: int, exc: SlotUnavailable
+) -> None:
     coach_id = coach.id
     assert coach_id is not None  # read from the database
     options = [s for s, _ in exc.alternatives]

@@ -55,7 +55,7 @@ async def _list(turn: Turn, page: int, specialty_hash: str) -> tuple[str, Inline
         coaches = [c for c in coaches if specialty in c.specialties]
     pages = -(-len(coaches) // PAGE_SIZE)
     page = min(page, pages - 1)  # the list may have shrunk since the button was drawn
-    shown = coaches[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    shown = coaches[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     text = texts.coach_list(shown, page, pages, specialty, turn.payments)
     has_specialties = bool(_specialties(coaches))
     return text, keyboards.coach_list(shown, page, pages, specialty_hash, has_specialties)
@@ -72,8 +72,11 @@ async def _send_photo(turn: Turn, coach: Coach, photo: str, text: str, markup: I
     fits = len(text) <= texts.MAX_CAPTION
     try:
         await turn.context.bot.send_photo(
-            chat_id, photo, caption=text if fits else f"<b>{texts.esc(coach.name)}</b>",
-            parse_mode=ParseMode.HTML, reply_markup=markup if fits else None,
+            chat_id,
+            photo,
+            caption=text if fits else f"<b>{texts.esc(coach.name)}</b>",
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if fits else None,
         )
     except BadRequest as exc:
         log.warning("telegram.coach_photo_failed", coach_id=coach.id, error=str(exc))

@@ -20,8 +20,9 @@ async def on_ask(turn: Turn, session_id: int) -> None:
         return
     quote = cancellation.quote(turn.ctx, session, Actor.AUTHOR)
     if not quote.allowed:
-        await turn.show(texts.refused(quote.refusal or "", turn.ctx.policy, turn.payments),
-                        keyboards.to_session(session_id))
+        await turn.show(
+            texts.refused(quote.refusal or "", turn.ctx.policy, turn.payments), keyboards.to_session(session_id)
+        )
         return
     text = texts.cancel_question(session, author.timezone, quote.refund, session.amount_paid > 0)
     await turn.show(text, keyboards.cancel_confirm(session_id))
@@ -38,8 +39,9 @@ async def on_yes(turn: Turn, session_id: int) -> None:
     except PolicyViolation as exc:
         await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session_id))
         return
-    await turn.show(texts.cancelled(after, author.timezone, _refunded(session, after)),
-                    keyboards.to_session(session_id))
+    await turn.show(
+        texts.cancelled(after, author.timezone, _refunded(session, after)), keyboards.to_session(session_id)
+    )
 
 
 def _refunded(before: Session, after: Session) -> Money:

@@ -27,8 +27,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = texts.error(error.message)
     else:
         log.error(
-            "telegram.update_failed", error_type=type(error).__name__, error=repr(error),
-            traceback="".join(traceback.format_exception(error)) if error else None, **ids,
+            "telegram.update_failed",
+            error_type=type(error).__name__,
+            error=repr(error),
+            traceback="".join(traceback.format_exception(error)) if error else None,
+            **ids,
         )
         text = texts.APOLOGY
     if isinstance(update, Update) and update.effective_chat is not None:

@@ -94,6 +94,7 @@ def register(application: Application, ctx: Context, *, payments_enabled: bool) 
     def entry(work: Callable[[Turn], Awaitable[None]]):
         async def handle(update: Update, context) -> None:
             await _run(Turn(update, context, deps), work)
+
         return handle
 
     commands = {
@@ -154,11 +155,16 @@ def _changes_stars(turn: Turn, parsed: cb.Callback) -> bool:
     """Another star button of the session whose feedback we wait for: a change of mind, not a
     move elsewhere (the new stars replace the pending ones)."""
     pending = turn.user_data.get("await")
-    return (parsed.kind == "rate" and isinstance(pending, dict) and pending.get("kind") == "feedback"
-            and pending.get("session") == parsed.args[0])
+    return (
+        parsed.kind == "rate"
+        and isinstance(pending, dict)
+        and pending.get("kind") == "feedback"
+        and pending.get("session") == parsed.args[0]
+    )
 
 
 # ---- waiting for typed input --------------------------------------------------------------
+
 
 def _take_wait(turn: Turn) -> dict[str, Any]:
     pending = turn.user_data.pop("await", None)
@@ -179,6 +185,7 @@ def _ending_wait(work: Callable[[Turn], Awaitable[None]]):
     async def run(turn: Turn) -> None:
         await end_wait(turn)
         await work(turn)
+
     return run
 
 

@@ -24,7 +24,7 @@ def markup(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
 
 
 def chunk(items: Sequence[Button], size: int) -> list[list[Button]]:
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def back(label: str, data: str) -> list[Button]:
@@ -32,6 +32,7 @@ def back(label: str, data: str) -> list[Button]:
 
 
 # ---- coaches ---------------------------------------------------------------------------
+
 
 def coach_list(
     coaches: list[Coach], page: int, pages: int, specialty_hash: str, has_specialties: bool
@@ -51,8 +52,9 @@ def coach_list(
 
 
 def specialties(names: list[str]) -> InlineKeyboardMarkup:
-    buttons = [Button(name, callback_data=cb.coach_list(0, cb.specialty_key(name)))
-               for name in names[:MAX_SPECIALTY_BUTTONS]]
+    buttons = [
+        Button(name, callback_data=cb.coach_list(0, cb.specialty_key(name))) for name in names[:MAX_SPECIALTY_BUTTONS]
+    ]
     return markup([*chunk(buttons, 2), back(texts.ALL_COACHES, cb.coach_list())])
 
 
@@ -61,6 +63,7 @@ def coach_card(coach: Coach) -> InlineKeyboardMarkup:
 
 
 # ---- pickers ---------------------------------------------------------------------------
+
 
 def calendar(
     month: date,
@@ -124,21 +127,27 @@ def skip(data: str) -> InlineKeyboardMarkup:
 
 
 def booking_summary(coach: Coach, start: datetime, minutes: int, day: date) -> InlineKeyboardMarkup:
-    return markup([
-        back(texts.CONFIRM, cb.book_confirm(_id(coach), start, minutes)),
-        [Button(texts.OTHER_TIME, callback_data=cb.book_day(_id(coach), day)),
-         Button(texts.ABANDON, callback_data=cb.BOOK_ABORT)],
-    ])
+    return markup(
+        [
+            back(texts.CONFIRM, cb.book_confirm(_id(coach), start, minutes)),
+            [
+                Button(texts.OTHER_TIME, callback_data=cb.book_day(_id(coach), day)),
+                Button(texts.ABANDON, callback_data=cb.BOOK_ABORT),
+            ],
+        ]
+    )
 
 
 def pay(session: Session) -> InlineKeyboardMarkup:
     if session.checkout_url:
-        return markup([[Button(texts.pay_button(session), url=session.checkout_url)],
-                       back(texts.BACK, cb.session(_id(session)))])
+        return markup(
+            [[Button(texts.pay_button(session), url=session.checkout_url)], back(texts.BACK, cb.session(_id(session)))]
+        )
     return markup([back(texts.GET_PAYMENT_LINK, cb.pay(_id(session))), back(texts.BACK, cb.session(_id(session)))])
 
 
 # ---- sessions --------------------------------------------------------------------------
+
 
 def session_list(which: str, items: list[tuple[Session, str]], zone: str) -> InlineKeyboardMarkup:
     rows = [[Button(texts.session_button(s, name, zone), callback_data=cb.session(_id(s)))] for s, name in items]
@@ -160,8 +169,12 @@ def session_actions(session: Session) -> InlineKeyboardMarkup:
     if status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED):
         rows.append(back(texts.MATERIALS, cb.materials(sid)))
     if status is SessionStatus.SCHEDULED:
-        rows.append([Button(texts.RESCHEDULE, callback_data=cb.move_start(sid)),
-                     Button(texts.CANCEL, callback_data=cb.cancel_ask(sid))])
+        rows.append(
+            [
+                Button(texts.RESCHEDULE, callback_data=cb.move_start(sid)),
+                Button(texts.CANCEL, callback_data=cb.cancel_ask(sid)),
+            ]
+        )
     if status is SessionStatus.HELD:
         rows.append(back(texts.CANCEL, cb.cancel_ask(sid)))
     if status is SessionStatus.COMPLETED and session.rating is None:
@@ -172,16 +185,26 @@ def session_actions(session: Session) -> InlineKeyboardMarkup:
 
 
 def cancel_confirm(session_id: int) -> InlineKeyboardMarkup:
-    return markup([[Button(texts.YES_CANCEL, callback_data=cb.cancel_yes(session_id)),
-                    Button(texts.KEEP, callback_data=cb.session(session_id))]])
+    return markup(
+        [
+            [
+                Button(texts.YES_CANCEL, callback_data=cb.cancel_yes(session_id)),
+                Button(texts.KEEP, callback_data=cb.session(session_id)),
+            ]
+        ]
+    )
 
 
 def move_confirm(session_id: int, start: datetime, day: date) -> InlineKeyboardMarkup:
-    return markup([
-        back(texts.CONFIRM, cb.move_confirm(session_id, start)),
-        [Button(texts.OTHER_TIME, callback_data=cb.move_day(session_id, day)),
-         Button(texts.KEEP, callback_data=cb.session(session_id))],
-    ])
+    return markup(
+        [
+            back(texts.CONFIRM, cb.move_confirm(session_id, start)),
+            [
+                Button(texts.OTHER_TIME, callback_data=cb.move_day(session_id, day)),
+                Button(texts.KEEP, callback_data=cb.session(session_id)),
+            ],
+        ]
+    )
 
 
 def materials(session: Session, can_add: bool) -> InlineKeyboardMarkup:
@@ -194,6 +217,7 @@ def to_session(session_id: int) -> InlineKeyboardMarkup:
 
 
 # ---- rating and settings -----------------------------------------------------------------
+
 
 def rating_row(session_id: int) -> list[Button]:
     return [Button(texts.star_button(n), callback_data=cb.rate(session_id, n)) for n in range(1, 6)]
@@ -216,9 +240,10 @@ def zone_choices(names: list[str]) -> InlineKeyboardMarkup:
 
 def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:
     rows = [[KeyboardButton(texts.SHARE_LOCATION, request_location=True)]]
-    rows += [[KeyboardButton(n) for n in pair] for pair in (common[i:i + 2] for i in range(0, len(common), 2))]
-    return ReplyKeyboardMarkup(rows, one_time_keyboard=True, resize_keyboard=True,
-                               input_field_placeholder=texts.ZONE_PLACEHOLDER)
+    rows += [[KeyboardButton(n) for n in pair] for pair in (common[i : i + 2] for i in range(0, len(common), 2))]
+    return ReplyKeyboardMarkup(
+        rows, one_time_keyboard=True, resize_keyboard=True, input_field_placeholder=texts.ZONE_PLACEHOLDER
+    )
 
 
 def _id(stored: Coach | Session) -> int:

@@ -23,16 +23,20 @@ async def on_list(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
     assert author.id is not None  # read from the database
     items = await shared_materials.materials(turn.ctx, session_id, by=Actor.AUTHOR, actor_id=author.id)
-    files = [(m, m.file_ref) for m in items
-             if m.uploaded_by is Actor.COACH and m.file_ref is not None and m.file_ref.startswith(TG)]
+    files = [
+        (m, m.file_ref)
+        for m in items
+        if m.uploaded_by is Actor.COACH and m.file_ref is not None and m.file_ref.startswith(TG)
+    ]
     text = texts.materials(items, session, author.timezone)
     if files:
         text += "\n\n" + texts.SENT_BELOW
     await turn.show(text, keyboards.materials(session, session.status in OPEN))
     for item, file_ref in files:
         try:
-            await turn.context.bot.send_document(turn.chat.id, file_ref[len(TG):],
-                                                 caption=texts.clip(item.title, texts.MAX_CAPTION))
+            await turn.context.bot.send_document(
+                turn.chat.id, file_ref[len(TG) :], caption=texts.clip(item.title, texts.MAX_CAPTION)
+            )
         except BadRequest as exc:  # e.g. a file id from another bot: list it, don't fail the rest
             log.warning("telegram.material_send_failed", session_id=session.id, material_id=item.id, error=str(exc))
 

@@ -147,8 +147,14 @@ class TelegramNotifier:
         if out.document is None:
             await self.bot.send_message(chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.keyboard)
             return
-        await self.bot.send_document(chat_id, out.document, caption=_caption(out.text), parse_mode=ParseMode.HTML,
-                                     reply_markup=out.keyboard, filename=out.filename)
+        await self.bot.send_document(
+            chat_id,
+            out.document,
+            caption=_caption(out.text),
+            parse_mode=ParseMode.HTML,
+            reply_markup=out.keyboard,
+            filename=out.filename,
+        )
 
     # ---- one renderer per kind; None = nothing to send any more ---------------------------------
 
@@ -164,8 +170,12 @@ class TelegramNotifier:
             lines.append(f"Paid: {c.money(s.amount_paid)}.")
         lines.append(_join_line(s))
         lines.append("Add it to your calendar with the attached file.")
-        return Outgoing("\n".join(lines), keyboard=keyboards.session_actions(s), document=self._ics(c),
-                        filename=f"coaching-session-{s.id}.ics")
+        return Outgoing(
+            "\n".join(lines),
+            keyboard=keyboards.session_actions(s),
+            document=self._ics(c),
+            filename=f"coaching-session-{s.id}.ics",
+        )
 
     async def _reminder(self, c: Rendering, event: Reminder) -> Outgoing | None:
         s = c.session
@@ -186,20 +196,19 @@ class TelegramNotifier:
         if not s.meeting_url:
             # The link is the whole point of this message: retry until the scheduler has made it.
             raise RuntimeError(f"session {s.id} has no meeting link yet")
-        text = (f"🎬 <b>Your session with {c.coach_name} is starting now.</b>\n"
-                f"Join: {html.escape(s.meeting_url)}")
+        text = f"🎬 <b>Your session with {c.coach_name} is starting now.</b>\nJoin: {html.escape(s.meeting_url)}"
         return Outgoing(text, keyboard=_join_button(s))
 
     async def _cancelled(self, c: Rendering, event: SessionCancelled) -> Outgoing | None:
         s, by, refund = c.session, event.by, event.refund
         was_hold = s.amount_paid == 0 and s.price_amount > 0 and s.checkout_ref is not None
-        lines = [f"❌ <b>Session cancelled</b>\nYour session with {c.coach_name} on {c.when()} "
-                 f"was cancelled by {_who(by)}."]
+        lines = [
+            f"❌ <b>Session cancelled</b>\nYour session with {c.coach_name} on {c.when()} was cancelled by {_who(by)}."
+        ]
         if s.cancel_reason and by is not Actor.AUTHOR:
             lines.append(f"Reason: {html.escape(s.cancel_reason)}")
         if refund:
-            lines.append(f"Refund: {c.money(refund)} goes back to your card "
-                         "(it can take 5-10 days to show).")
+            lines.append(f"Refund: {c.money(refund)} goes back to your card (it can take 5-10 days to show).")
         elif was_hold:
             lines.append("Nothing was charged.")
         elif s.amount_paid:
@@ -220,15 +229,21 @@ class TelegramNotifier:
             _join_line(s),
             "The attached file updates your calendar entry.",
         ]
-        return Outgoing("\n".join(lines), keyboard=keyboards.session_actions(s), document=self._ics(c),
-                        filename=f"coaching-session-{s.id}.ics")
+        return Outgoing(
+            "\n".join(lines),
+            keyboard=keyboards.session_actions(s),
+            document=self._ics(c),
+            filename=f"coaching-session-{s.id}.ics",
+        )
 
     async def _hold_expired(self, c: Rendering, event: HoldExpired) -> Outgoing | None:
         if c.session.status is not SessionStatus.CANCELLED or c.session.amount_paid:
             return None  # paid after all (a late payment re-confirmed it, or it is being refunded)
-        text = (f"⌛ <b>Hold released</b>\nWe held {c.when()} with {c.coach_name} for you, but the payment "
-                "did not arrive in time, so the slot is free again. Nothing was charged.\n"
-                "You can pick a time again with /start.")
+        text = (
+            f"⌛ <b>Hold released</b>\nWe held {c.when()} with {c.coach_name} for you, but the payment "
+            "did not arrive in time, so the slot is free again. Nothing was charged.\n"
+            "You can pick a time again with /start."
+        )
         return Outgoing(text)
 
     async def _payment_refunded(self, c: Rendering, event: PaymentRefunded) -> Outgoing | None:
@@ -238,15 +253,19 @@ class TelegramNotifier:
             RefundReason.CANCELLED: "arrived for a session that had been cancelled",
             RefundReason.SLOT_TAKEN: "arrived after the hold had run out, and someone else had booked that time by then",
         }[event.reason]
-        text = (f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} {why}. "
-                f"We refunded the full {c.money(amount)}; it can take 5-10 days to show.\n"
-                "You can pick a time with /book.")
+        text = (
+            f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} {why}. "
+            f"We refunded the full {c.money(amount)}; it can take 5-10 days to show.\n"
+            "You can pick a time with /book."
+        )
         return Outgoing(text)
 
     async def _refund_sent(self, c: Rendering, event: RefundSent) -> Outgoing | None:
         amount = event.amount
-        text = (f"💸 <b>Refund sent</b>\n{c.money(amount)} for your session with {c.coach_name} on "
-                f"{c.when()} is on its way back to your card; it can take 5-10 days to show.")
+        text = (
+            f"💸 <b>Refund sent</b>\n{c.money(amount)} for your session with {c.coach_name} on "
+            f"{c.when()} is on its way back to your card; it can take 5-10 days to show."
+        )
         return Outgoing(text)
 
     async def _rating_prompt(self, c: Rendering, event: RatingPrompt) -> Outgoing | None:
@@ -257,18 +276,24 @@ class TelegramNotifier:
             InlineKeyboardButton(f"{stars} ⭐", callback_data=RATING_CALLBACK.format(session_id=s.id, stars=stars))
             for stars in range(1, 6)
         ]
-        text = (f"⭐ <b>How was your session with {c.coach_name}?</b>\n"
-                f"{c.when()}. Tap a rating from 1 (poor) to 5 (excellent).")
+        text = (
+            f"⭐ <b>How was your session with {c.coach_name}?</b>\n"
+            f"{c.when()}. Tap a rating from 1 (poor) to 5 (excellent)."
+        )
         return Outgoing(text, keyboard=InlineKeyboardMarkup([buttons]))
 
     async def _no_show(self, c: Rendering, event: SessionNoShow) -> Outgoing | None:
         refund = event.refund
         if event.who is Actor.COACH:
-            lines = [f"😔 <b>Your coach missed the session</b>\n{c.coach_name} did not join your session on "
-                     f"{c.when()}. We are sorry."]
+            lines = [
+                f"😔 <b>Your coach missed the session</b>\n{c.coach_name} did not join your session on "
+                f"{c.when()}. We are sorry."
+            ]
         else:
-            lines = [f"📋 <b>Session missed</b>\nYour session with {c.coach_name} on {c.when()} was marked "
-                     "as missed because you did not join."]
+            lines = [
+                f"📋 <b>Session missed</b>\nYour session with {c.coach_name} on {c.when()} was marked "
+                "as missed because you did not join."
+            ]
         if refund:
             lines.append(f"Refund: {c.money(refund)} goes back to your card.")
         elif c.session.amount_paid:
@@ -282,8 +307,10 @@ class TelegramNotifier:
         material = next((m for m in materials if m.id == event.material_id), None)
         if material is None:
             return None
-        head = (f"📎 <b>{c.coach_name} shared {html.escape(material.kind)}: {html.escape(material.title)}</b>\n"
-                f"For your session on {c.when()}.")
+        head = (
+            f"📎 <b>{c.coach_name} shared {html.escape(material.kind)}: {html.escape(material.title)}</b>\n"
+            f"For your session on {c.when()}."
+        )
         ref = material.file_ref or ""
         if ref.startswith("tg:"):
             return Outgoing(head, document=ref[3:])

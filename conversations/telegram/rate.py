@@ -49,7 +49,8 @@ async def submit(turn: Turn, pending: dict[str, Any], feedback: str | None) -> N
     author = await turn.require_author()
     assert author.id is not None  # read from the database
     try:
-        await lifecycle.rate(turn.ctx, int(pending["session"]), author_id=author.id, stars=int(pending["stars"]),
-                                feedback=feedback)
+        await lifecycle.rate(
+            turn.ctx, int(pending["session"]), author_id=author.id, stars=int(pending["stars"]), feedback=feedback
+        )
     except InvalidTransition:  # rated meanwhile (a second tap), or no longer completed
         pass

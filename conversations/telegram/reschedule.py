@@ -17,9 +17,7 @@ from conversations.telegram.turn import Handled, Stale, Turn
 
 async def on_start(turn: Turn, session_id: int) -> None:
     author, session, coach = await _movable(turn, session_id)
-    month, days = await slots.first_free_month(
-        turn.ctx, coach, [session.duration_minutes], author.timezone, session_id
-    )
+    month, days = await slots.first_free_month(turn.ctx, coach, [session.duration_minutes], author.timezone, session_id)
     if month is None:
         await turn.show(texts.no_free_days(coach), keyboards.to_session(session_id))
         return
@@ -31,9 +29,7 @@ async def on_month(turn: Turn, session_id: int, month: date) -> None:
     first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= month <= last:
         raise Stale()
-    days = await slots.free_days(
-        turn.ctx, coach, [session.duration_minutes], author.timezone, month, session_id
-    )
+    days = await slots.free_days(turn.ctx, coach, [session.duration_minutes], author.timezone, month, session_id)
     await _calendar(turn, session, coach, author, month, days)
 
 
@@ -49,8 +45,9 @@ async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
         await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
         return
     day = texts.local(start, author.timezone).date()
-    await turn.show(texts.move_question(session, start, coach, author.timezone),
-                    keyboards.move_confirm(session_id, start, day))
+    await turn.show(
+        texts.move_question(session, start, coach, author.timezone), keyboards.move_confirm(session_id, start, day)
+    )
 
 
 async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
@@ -87,8 +84,12 @@ async def _calendar(turn: Turn, session: Session, coach: Coach, author: Author, 
     assert session_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
     markup = keyboards.calendar(
-        month, days, first_month=first, last_month=last,
-        month_data=lambda m: cb.move_month(session_id, m), day_data=lambda d: cb.move_day(session_id, d),
+        month,
+        days,
+        first_month=first,
+        last_month=last,
+        month_data=lambda m: cb.move_month(session_id, m),
+        day_data=lambda d: cb.move_day(session_id, d),
         back_row=[Button(texts.BACK, callback_data=cb.session(session_id))],
     )
     await turn.show(texts.calendar(coach, month, author.timezone, moving=True), markup)

@@ -87,6 +87,7 @@ def _name(turn: Turn) -> str:
 
 # ---- settings ---------------------------------------------------------------------------
 
+
 async def cmd_settings(turn: Turn) -> None:
     author = await turn.require_author()
     await turn.send(texts.settings(author, turn.now()), keyboards.settings(author.reminder_minutes))

@@ -24,6 +24,7 @@ def clip(text: str, limit: int) -> str:
 
 # ---- time ------------------------------------------------------------------------------
 
+
 def local(instant: datetime, zone: str) -> datetime:
     return instant.astimezone(ZoneInfo(zone))
 
@@ -84,6 +85,7 @@ def error(message: str) -> str:
 
 
 # ---- start and settings -------------------------------------------------------------------
+
 
 def welcome(first_name: str) -> str:
     return (
@@ -248,8 +250,17 @@ def policy(rules: CancellationPolicy, payments: bool) -> str:
     )
 
 
-def summary(coach: Coach, start: datetime, minutes: int, focus: str | None, zone: str,
-            rules: CancellationPolicy, payments: bool, *, manuscript: str | None = None) -> str:
+def summary(
+    coach: Coach,
+    start: datetime,
+    minutes: int,
+    focus: str | None,
+    zone: str,
+    rules: CancellationPolicy,
+    payments: bool,
+    *,
+    manuscript: str | None = None,
+) -> str:
     price = coach.price_for(minutes)
     lines = [
         "<b>Please check your booking</b>",

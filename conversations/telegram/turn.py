@@ -144,7 +144,10 @@ class Turn:
     async def send(self, text: str, markup: ReplyMarkup | None = None) -> Message:
         chat = self.update.effective_chat
         return await self.context.bot.send_message(
-            chat.id if chat else self.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+            chat.id if chat else self.telegram_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
             link_preview_options=NO_PREVIEW,
         )
 
@@ -154,8 +157,9 @@ class Turn:
         message = self.query.message if self.query else None
         if isinstance(message, Message) and message.text is not None:
             try:
-                await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                        link_preview_options=NO_PREVIEW)
+                await message.edit_text(
+                    text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+                )
                 return
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():

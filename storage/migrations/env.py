@@ -10,9 +10,7 @@ config = context.config
 
 
 def run_migrations(connection: Connection) -> None:
-    context.configure(
-        connection=connection, target_metadata=metadata, render_as_batch=True
-    )
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -62,16 +62,37 @@ def next_weekday(weekday: int, at_least_days: int = 3) -> date:
 
 
 def test_book_cancel_reschedule_round_trip(cli):
-    coach = cli.json("coach", "add", "--name", "Maya", "--timezone", "America/New_York", "--rate", "9000",
-                     "--specialty", "romance", "--min-notice-hours", "0", "--durations", "30,60", "--slot-step", "30")
+    coach = cli.json(
+        "coach",
+        "add",
+        "--name",
+        "Maya",
+        "--timezone",
+        "America/New_York",
+        "--rate",
+        "9000",
+        "--specialty",
+        "romance",
+        "--min-notice-hours",
+        "0",
+        "--durations",
+        "30,60",
+        "--slot-step",
+        "30",
+    )
     author = cli.json("author", "add", "--name", "Ann", "--timezone", "Europe/Berlin")
     for day in ("mon", "tue"):
         cli("availability", "add", coach["id"], "--weekday", day, "--start", "09:00", "--end", "12:00")
     monday = next_weekday(0)
 
     slots = cli.json("slots", coach["id"], "--from", monday, "--to", monday, "--duration", "60")
-    assert [s["start"][11:] for s in slots] == ["09:00:00-05:00", "09:30:00-05:00", "10:00:00-05:00",
-                                                "10:30:00-05:00", "11:00:00-05:00"][: len(slots)] and len(slots) == 5
+    assert [s["start"][11:] for s in slots] == [
+        "09:00:00-05:00",
+        "09:30:00-05:00",
+        "10:00:00-05:00",
+        "10:30:00-05:00",
+        "11:00:00-05:00",
+    ][: len(slots)] and len(slots) == 5
     berlin = cli.json("slots", coach["id"], "--from", monday, "--to", monday, "--tz", "Europe/Berlin")
     assert berlin[0]["start"].endswith("15:00:00+01:00")
 
@@ -175,15 +196,19 @@ def test_seed_demo_is_idempotent(cli):
 def test_unmigrated_database_says_what_to_do(tmp_path):
     done = script("coach", "list", database_url=f"sqlite+aiosqlite:///{tmp_path}/empty.db", cwd=tmp_path)
     assert done.returncode == 1 and done.stderr.strip().splitlines() == [
-        "error: the database has no schema yet: run `coachbot db upgrade`"]
+        "error: the database has no schema yet: run `coachbot db upgrade`"
+    ]
 
 
 def test_the_installed_script_books_and_refuses_in_one_line(database_url, tmp_path):
     def run(*args):
         return script(*args, database_url=database_url, cwd=tmp_path)
 
-    coach = json.loads(run("coach", "add", "--name", "C", "--timezone", "UTC", "--rate", "100",
-                           "--min-notice-hours", "0", "--json").stdout)
+    coach = json.loads(
+        run(
+            "coach", "add", "--name", "C", "--timezone", "UTC", "--rate", "100", "--min-notice-hours", "0", "--json"
+        ).stdout
+    )
     author = json.loads(run("author", "add", "--name", "A", "--timezone", "UTC", "--json").stdout)
     run("availability", "add", coach["id"], "--weekday", "wed", "--start", "09:00", "--end", "12:00")
     start = f"{next_weekday(2)}T09:00:00+00:00"
@@ -197,8 +222,10 @@ def test_the_installed_script_books_and_refuses_in_one_line(database_url, tmp_pa
 
 def test_help_does_not_load_the_application():
     # `coachbot --help` and usage errors must not pay for the database, bot and payment adapters.
-    code = ("import sys, bot.cli; "
-            "print(sorted(m for m in ('bot.container', 'telegram', 'stripe', 'storage.unit_of_work') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, bot.cli; "
+        "print(sorted(m for m in ('bot.container', 'telegram', 'stripe', 'storage.unit_of_work') "
+        "if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr

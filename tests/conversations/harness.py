@@ -39,21 +39,35 @@ class World:
 
 async def seed(world: World) -> None:
     s = world.ctx
-    ada = await catalog.add_coach(s,
-        name="Ada Quill", timezone="Europe/London", rate=8000, durations=[60, 90],
-        specialties=["romance", "plot"], credentials=["MFA, Iowa Writers' Workshop"], years_experience=12,
+    ada = await catalog.add_coach(
+        s,
+        name="Ada Quill",
+        timezone="Europe/London",
+        rate=8000,
+        durations=[60, 90],
+        specialties=["romance", "plot"],
+        credentials=["MFA, Iowa Writers' Workshop"],
+        years_experience=12,
         bio="Helps novelists finish the draft <and> love the revision.",
     )
-    bram = await catalog.add_coach(s,
-        name="Bram Ink", timezone="America/New_York", rate=6000, durations=[60], specialties=["horror"],
-        avatar_url="https://img.test/bram.jpg", bio="Dread, pacing, and the art of the slow reveal.",
+    bram = await catalog.add_coach(
+        s,
+        name="Bram Ink",
+        timezone="America/New_York",
+        rate=6000,
+        durations=[60],
+        specialties=["horror"],
+        avatar_url="https://img.test/bram.jpg",
+        bio="Dread, pacing, and the art of the slow reveal.",
     )
     for coach in (ada, bram):
         for day in ("mon", "tue", "wed", "thu", "fri"):
             await catalog.add_rule(s, coach.id, weekday=day, start="09:00", end="13:00")
     world.coaches = {"ada": ada, "bram": bram}
     for n in range(3, 8):
-        world.coaches[f"c{n}"] = await catalog.add_coach(s, name=f"Coach {n}", timezone="UTC", rate=5000, specialties=["poetry"])
+        world.coaches[f"c{n}"] = await catalog.add_coach(
+            s, name=f"Coach {n}", timezone="UTC", rate=5000, specialties=["poetry"]
+        )
     world.coaches["gone"] = await catalog.add_coach(s, name="Retired Coach", timezone="UTC", rate=5000, is_active=False)
 
 
@@ -84,8 +98,12 @@ class Harness:
         self.api = OfflineBotAPI()
         self.persistence = persistence or DictPersistence()
         self.app: Application = (
-            ApplicationBuilder().token("123:TEST").request(self.api).get_updates_request(self.api)
-            .persistence(self.persistence).build()
+            ApplicationBuilder()
+            .token("123:TEST")
+            .request(self.api)
+            .get_updates_request(self.api)
+            .persistence(self.persistence)
+            .build()
         )
         register(self.app, world.ctx, payments_enabled=payments_enabled)
         self.errors: list[BaseException] = []
@@ -161,8 +179,9 @@ class User:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return await self._send(self._message(**content))
 
-    async def send_document(self, file_id: str, file_name: str | None = "draft.docx", size: int = 50_000,
-                            caption: str | None = None) -> list[Call]:
+    async def send_document(
+        self, file_id: str, file_name: str | None = "draft.docx", size: int = 50_000, caption: str | None = None
+    ) -> list[Call]:
         document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size}
         if file_name:
             document["file_name"] = file_name
@@ -173,8 +192,15 @@ class User:
         return await self._send(self._message(location={"latitude": latitude, "longitude": longitude}))
 
     async def send_sticker(self) -> list[Call]:
-        sticker = {"file_id": "stk", "file_unique_id": "s", "type": "regular", "width": 512, "height": 512,
-                   "is_animated": False, "is_video": False}
+        sticker = {
+            "file_id": "stk",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
         return await self._send(self._message(sticker=sticker))
 
     async def edit(self, text: str) -> list[Call]:
@@ -214,8 +240,12 @@ class User:
 
     async def press_data(self, data: str | None, message: dict | None = None) -> list[Call]:
         message = message or (self.messages()[-1] if self.messages() else self._fake_bot_message())
-        query = {"id": self.h.next_query_id(), "from": self.tg_user, "chat_instance": f"ci{self.id}",
-                 "message": message}
+        query = {
+            "id": self.h.next_query_id(),
+            "from": self.tg_user,
+            "chat_instance": f"ci{self.id}",
+            "message": message,
+        }
         if data is not None:
             query["data"] = data
         self.last = await self.h.process({"callback_query": query}, self.id)
@@ -230,8 +260,11 @@ class User:
         return answers[-1].get("text") if answers else None
 
     def replies(self) -> list[str]:
-        return [c.get("text") or c.get("caption") or "" for c in self.last if c.method in
-                ("sendMessage", "editMessageText", "sendPhoto")]
+        return [
+            c.get("text") or c.get("caption") or ""
+            for c in self.last
+            if c.method in ("sendMessage", "editMessageText", "sendPhoto")
+        ]
 
 
 def later(days: int = 0, hours: int = 0) -> datetime:

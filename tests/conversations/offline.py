@@ -14,8 +14,15 @@ from dataclasses import dataclass
 
 from telegram.request import BaseRequest, RequestData
 
-BOT_USER = {"id": 123, "is_bot": True, "first_name": "Coachbot", "username": "coachbot_test_bot",
-            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": 123,
+    "is_bot": True,
+    "first_name": "Coachbot",
+    "username": "coachbot_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 NOW = 1_893_931_200  # the date stamped on messages; handlers never read it
 SENDS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument", "editMessageReplyMarkup")
 _TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "blockquote"}
@@ -44,7 +51,7 @@ def visible_text(text: str) -> str:
     """The text Telegram would show for an HTML message; raises ApiError where Telegram refuses."""
     stack, out, pos = [], [], 0
     for match in _TOKEN.finditer(text):
-        out.append(text[pos:match.start()])
+        out.append(text[pos : match.start()])
         pos = match.end()
         token = match.group(0)
         if token in "<>&":
@@ -54,14 +61,14 @@ def visible_text(text: str) -> str:
             continue
         closing, tag = match.group(1), match.group(2)
         if tag not in _TAGS:
-            raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag \"{tag}\"")
+            raise ApiError(400, f'Bad Request: can\'t parse entities: unsupported start tag "{tag}"')
         if closing:
             if not stack or stack.pop() != tag:
-                raise ApiError(400, f"Bad Request: can't parse entities: unexpected end tag \"{tag}\"")
+                raise ApiError(400, f'Bad Request: can\'t parse entities: unexpected end tag "{tag}"')
         else:
             stack.append(tag)
     if stack:
-        raise ApiError(400, f"Bad Request: can't parse entities: unclosed tag \"{stack[-1]}\"")
+        raise ApiError(400, f'Bad Request: can\'t parse entities: unclosed tag "{stack[-1]}"')
     out.append(text[pos:])
     return "".join(out)
 
@@ -84,8 +91,16 @@ class OfflineBotAPI(BaseRequest):
     async def shutdown(self) -> None:
         return None
 
-    async def do_request(self, url, method, request_data: RequestData | None = None, read_timeout=None,
-                         write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url,
+        method,
+        request_data: RequestData | None = None,
+        read_timeout=None,
+        write_timeout=None,
+        connect_timeout=None,
+        pool_timeout=None,
+    ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
         self.calls.append(Call(name, params))
@@ -148,8 +163,11 @@ class OfflineBotAPI(BaseRequest):
         text = self._text(params.get("text"), params.get("parse_mode"), 4096, "message text")
         markup = self._markup(params.get("reply_markup"))
         if current["text"] == text and current.get("reply_markup") == markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply "
-                                "markup are exactly the same as a current content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
         current["text"] = text
         current.pop("reply_markup", None)
         if markup:
@@ -166,8 +184,12 @@ class OfflineBotAPI(BaseRequest):
         return True
 
     def _getFile(self, params):
-        return {"file_id": params["file_id"], "file_unique_id": "u", "file_size": 1234,
-                "file_path": f"documents/{params['file_id']}.pdf"}
+        return {
+            "file_id": params["file_id"],
+            "file_unique_id": "u",
+            "file_size": 1234,
+            "file_path": f"documents/{params['file_id']}.pdf",
+        }
 
     # ---- helpers --------------------------------------------------------------------------
 
@@ -198,8 +220,13 @@ class OfflineBotAPI(BaseRequest):
 
     def _store(self, params, content: dict) -> dict:
         chat_id = int(params["chat_id"])
-        message = {"message_id": next(self._ids), "date": NOW, "from": BOT_USER,
-                   "chat": {"id": chat_id, "type": "private", "first_name": "Author"}, **content}
+        message = {
+            "message_id": next(self._ids),
+            "date": NOW,
+            "from": BOT_USER,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Author"},
+            **content,
+        }
         markup = self._markup(params.get("reply_markup"))
         if markup:
             message["reply_markup"] = markup

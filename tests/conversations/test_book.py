@@ -25,8 +25,15 @@ async def test_book_with_payments_off_confirms_with_the_link(bot):
     assert "focus" in mary.text() and mary.labels() == ["Skip"]
     await mary.say("pacing in chapter 3")
     summary = mary.text()
-    for expected in ("Ada Quill", "Tue 8 Jan 2030, 10:00 (Europe/Berlin)", "Tue 8 Jan 2030, 09:00 (Europe/London)",
-                     "Length: 60 min", "Price: included", "Focus: pacing in chapter 3", "up to 24 hours"):
+    for expected in (
+        "Ada Quill",
+        "Tue 8 Jan 2030, 10:00 (Europe/Berlin)",
+        "Tue 8 Jan 2030, 09:00 (Europe/London)",
+        "Length: 60 min",
+        "Price: included",
+        "Focus: pacing in chapter 3",
+        "up to 24 hours",
+    ):
         assert expected in summary, expected
     await mary.press("Confirm")
     assert "Booked" in mary.text() and "https://video.test/room-1" in mary.text()

@@ -15,9 +15,18 @@ async def test_list_pages_and_card(bot):
     await mary.press("‹ Prev")
     await mary.press("Ada Quill")
     card = mary.text()
-    for expected in ("Ada Quill", "12 years", "0 sessions held", "romance, plot",
-                     "MFA, Iowa", "revision", "No ratings yet", "60 min — included", "90 min — included",
-                     "Europe/London"):
+    for expected in (
+        "Ada Quill",
+        "12 years",
+        "0 sessions held",
+        "romance, plot",
+        "MFA, Iowa",
+        "revision",
+        "No ratings yet",
+        "60 min — included",
+        "90 min — included",
+        "Europe/London",
+    ):
         assert expected in card, expected
     assert "&lt;and&gt;" in card  # people's text is escaped for HTML
     assert "📅 Book a session" in mary.labels()
@@ -81,9 +90,13 @@ async def test_stale_filter_and_withdrawn_coach(bot):
 
 async def test_long_profiles_fit_telegram_limits(bot):
     bram = bot.world.coaches["bram"]
-    await catalog.update_coach(bot.ctx, bram.id, bio="Dread & <dread>. " * 230,
-                                   credentials=[f"Award {n} " * 20 for n in range(40)],
-                                   specialties=[f"genre number {n}" for n in range(60)])
+    await catalog.update_coach(
+        bot.ctx,
+        bram.id,
+        bio="Dread & <dread>. " * 230,
+        credentials=[f"Award {n} " * 20 for n in range(40)],
+        specialties=[f"genre number {n}" for n in range(60)],
+    )
     mary = bot.user()
     await mary.say("/coaches")
     await mary.press("Bram Ink")  # the offline API refuses captions over 1024 and texts over 4096

@@ -15,16 +15,33 @@ LATE = datetime(2099, 12, 31, 23, 0, tzinfo=UTC)
 def every_builder():
     month, day = date(2099, 12, 1), date(2099, 12, 31)
     return {
-        "noop": cb.NOOP, "filters": cb.FILTERS, "book.skip": cb.BOOK_SKIP, "book.abort": cb.BOOK_ABORT,
-        "zone.ask": cb.ZONE_ASK, "list": cb.coach_list(999, "abcdef"), "card": cb.card(BIG),
-        "book.start": cb.book_start(BIG), "book.month": cb.book_month(BIG, month), "book.day": cb.book_day(BIG, day),
-        "book.slot": cb.book_slot(BIG, LATE, 480), "book.confirm": cb.book_confirm(BIG, LATE, 480),
-        "sessions": cb.sessions("p"), "session": cb.session(BIG), "pay": cb.pay(BIG),
-        "cancel.ask": cb.cancel_ask(BIG), "cancel.yes": cb.cancel_yes(BIG), "move.start": cb.move_start(BIG),
-        "move.month": cb.move_month(BIG, month), "move.day": cb.move_day(BIG, day),
-        "move.slot": cb.move_slot(BIG, LATE), "move.confirm": cb.move_confirm(BIG, LATE),
-        "materials": cb.materials(BIG), "materials.add": cb.materials_add(BIG),
-        "rate": cb.rate(BIG, 5), "rate.skip": cb.rate_skip(BIG), "zone": cb.zone("America/Argentina/ComodRivadavia"),
+        "noop": cb.NOOP,
+        "filters": cb.FILTERS,
+        "book.skip": cb.BOOK_SKIP,
+        "book.abort": cb.BOOK_ABORT,
+        "zone.ask": cb.ZONE_ASK,
+        "list": cb.coach_list(999, "abcdef"),
+        "card": cb.card(BIG),
+        "book.start": cb.book_start(BIG),
+        "book.month": cb.book_month(BIG, month),
+        "book.day": cb.book_day(BIG, day),
+        "book.slot": cb.book_slot(BIG, LATE, 480),
+        "book.confirm": cb.book_confirm(BIG, LATE, 480),
+        "sessions": cb.sessions("p"),
+        "session": cb.session(BIG),
+        "pay": cb.pay(BIG),
+        "cancel.ask": cb.cancel_ask(BIG),
+        "cancel.yes": cb.cancel_yes(BIG),
+        "move.start": cb.move_start(BIG),
+        "move.month": cb.move_month(BIG, month),
+        "move.day": cb.move_day(BIG, day),
+        "move.slot": cb.move_slot(BIG, LATE),
+        "move.confirm": cb.move_confirm(BIG, LATE),
+        "materials": cb.materials(BIG),
+        "materials.add": cb.materials_add(BIG),
+        "rate": cb.rate(BIG, 5),
+        "rate.skip": cb.rate_skip(BIG),
+        "zone": cb.zone("America/Argentina/ComodRivadavia"),
         "reminder": cb.reminder(1440),
     }
 
@@ -47,11 +64,34 @@ def test_parsed_values():
     assert cb.parse(cb.coach_list(0, cb.specialty_key("romance"))).args == (0, cb.specialty_key("romance"))
 
 
-@pytest.mark.parametrize("data", [
-    None, 42, "", "b:d:12:20261332", "b:m:1:202600", "b:s:1:123", "k:0", "k:007", "k:1 ", " k:1", "k:1\n",
-    "r:1:6", "t:15", "z:n:", "z:n:../../etc", "l:1000:", "l:0:abcdeg", "s:x", "c:" + "1" * 13, "x" * 65,
-    "k:١٢", "b:ok:1:1733220000", "m:a:1:2",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        42,
+        "",
+        "b:d:12:20261332",
+        "b:m:1:202600",
+        "b:s:1:123",
+        "k:0",
+        "k:007",
+        "k:1 ",
+        " k:1",
+        "k:1\n",
+        "r:1:6",
+        "t:15",
+        "z:n:",
+        "z:n:../../etc",
+        "l:1000:",
+        "l:0:abcdeg",
+        "s:x",
+        "c:" + "1" * 13,
+        "x" * 65,
+        "k:١٢",
+        "b:ok:1:1733220000",
+        "m:a:1:2",
+    ],
+)
 def test_rejects(data):
     assert cb.parse(data) is None
 
@@ -67,13 +107,24 @@ def test_parse_never_raises(data):
     assert parsed is None or len(data.encode()) <= 64
 
 
-@pytest.mark.parametrize("typed, zone", [
-    ("berlin", "Europe/Berlin"), ("New York", "America/New_York"), ("new_york", "America/New_York"),
-    ("europe/berlin", "Europe/Berlin"), ("São Paulo", "America/Sao_Paulo"), ("Berlin, Germany", "Europe/Berlin"),
-    ("mumbai", "Asia/Kolkata"), ("San Francisco", "America/Los_Angeles"), ("UTC+2", "Etc/GMT-2"),
-    ("gmt-5", "Etc/GMT+5"), ("utc", "UTC"), ("Buenos Aires", "America/Argentina/Buenos_Aires"),
-    ("indianapolis", "America/Indiana/Indianapolis"),
-])
+@pytest.mark.parametrize(
+    "typed, zone",
+    [
+        ("berlin", "Europe/Berlin"),
+        ("New York", "America/New_York"),
+        ("new_york", "America/New_York"),
+        ("europe/berlin", "Europe/Berlin"),
+        ("São Paulo", "America/Sao_Paulo"),
+        ("Berlin, Germany", "Europe/Berlin"),
+        ("mumbai", "Asia/Kolkata"),
+        ("San Francisco", "America/Los_Angeles"),
+        ("UTC+2", "Etc/GMT-2"),
+        ("gmt-5", "Etc/GMT+5"),
+        ("utc", "UTC"),
+        ("Buenos Aires", "America/Argentina/Buenos_Aires"),
+        ("indianapolis", "America/Indiana/Indianapolis"),
+    ],
+)
 def test_zone_guesses(typed, zone):
     assert guess(typed).zone == zone
 

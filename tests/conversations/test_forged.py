@@ -24,15 +24,34 @@ async def test_another_authors_sessions_are_out_of_reach(make_bot, payments_enab
     await author_for(bot, mallory)
     upcoming = await booked(bot, vic, days=8, paid=payments_enabled)
     done = await completed(bot, vic)
-    await materials.add_material(bot.ctx, upcoming.id, by=Actor.AUTHOR, actor_id=vic.id, kind="notes",
-                                   title="secret plot twist", content="the butler")
+    await materials.add_material(
+        bot.ctx,
+        upcoming.id,
+        by=Actor.AUTHOR,
+        actor_id=vic.id,
+        kind="notes",
+        title="secret plot twist",
+        content="the butler",
+    )
     before = state(bot)
     t = int(upcoming.starts_at.timestamp()) + 3600
     forged = [
-        f"s:v:{upcoming.id}", f"s:pay:{upcoming.id}", f"k:{upcoming.id}", f"k:y:{upcoming.id}",
-        f"x:c:{upcoming.id}", f"x:m:{upcoming.id}:203001", f"x:d:{upcoming.id}:20300115",
-        f"x:s:{upcoming.id}:{t}", f"x:y:{upcoming.id}:{t}", f"m:{upcoming.id}", f"m:a:{upcoming.id}",
-        f"r:{done.id}:1", f"r:k:{done.id}", f"s:v:{done.id}", "s:v:424242", "k:y:424242",
+        f"s:v:{upcoming.id}",
+        f"s:pay:{upcoming.id}",
+        f"k:{upcoming.id}",
+        f"k:y:{upcoming.id}",
+        f"x:c:{upcoming.id}",
+        f"x:m:{upcoming.id}:203001",
+        f"x:d:{upcoming.id}:20300115",
+        f"x:s:{upcoming.id}:{t}",
+        f"x:y:{upcoming.id}:{t}",
+        f"m:{upcoming.id}",
+        f"m:a:{upcoming.id}",
+        f"r:{done.id}:1",
+        f"r:k:{done.id}",
+        f"s:v:{done.id}",
+        "s:v:424242",
+        "k:y:424242",
     ]
     for data in forged:
         calls = await mallory.press_data(data)
@@ -46,9 +65,25 @@ async def test_another_authors_sessions_are_out_of_reach(make_bot, payments_enab
 async def test_malformed_callback_data(bot):
     mary = bot.user()
     await author_for(bot, mary)
-    for data in ["", "x", "b:s:1:abc", "k:-1", "k:01", "k:1:extra", "r:1:6", "r:1:0", "b:d:1:20301345",
-                 "b:m:1:203013", "l:0:ABCDEF", "z:n:Not/AZone", "t:30", "s:v:" + "9" * 80, "k:1\n",
-                 "ｋ:1", "k:١"]:
+    for data in [
+        "",
+        "x",
+        "b:s:1:abc",
+        "k:-1",
+        "k:01",
+        "k:1:extra",
+        "r:1:6",
+        "r:1:0",
+        "b:d:1:20301345",
+        "b:m:1:203013",
+        "l:0:ABCDEF",
+        "z:n:Not/AZone",
+        "t:30",
+        "s:v:" + "9" * 80,
+        "k:1\n",
+        "ｋ:1",
+        "k:١",
+    ]:
         await mary.press_data(data)
         assert mary.answer() == STALE, data
     await mary.press_data(None)  # a game callback without data

@@ -16,15 +16,43 @@ from tests.conversations.test_sessions import booked
 
 COMMANDS = ["/start", "/coaches", "/book", "/sessions", "/settings", "/help", "/cancel", "/start now", "/nope"]
 TEMPLATES = [
-    "l:{n}:", "c:{i}", "b:c:{i}", "b:m:{i}:203001", "b:d:{i}:20300108", "b:s:{i}:{t}", "b:s:{i}:{t}:60",
-    "b:ok:{i}:{t}:60", "b:k", "b:x", "s:u", "s:p", "s:v:{i}", "s:pay:{i}", "k:{i}", "k:y:{i}", "x:c:{i}",
-    "x:m:{i}:203002", "x:d:{i}:20300110", "x:s:{i}:{t}", "x:y:{i}:{t}", "m:{i}", "m:a:{i}", "r:{i}:{n}",
-    "r:k:{i}", "z:a", "z:n:Europe/Paris", "t:60", "t:1440", "n", "f",
+    "l:{n}:",
+    "c:{i}",
+    "b:c:{i}",
+    "b:m:{i}:203001",
+    "b:d:{i}:20300108",
+    "b:s:{i}:{t}",
+    "b:s:{i}:{t}:60",
+    "b:ok:{i}:{t}:60",
+    "b:k",
+    "b:x",
+    "s:u",
+    "s:p",
+    "s:v:{i}",
+    "s:pay:{i}",
+    "k:{i}",
+    "k:y:{i}",
+    "x:c:{i}",
+    "x:m:{i}:203002",
+    "x:d:{i}:20300110",
+    "x:s:{i}:{t}",
+    "x:y:{i}:{t}",
+    "m:{i}",
+    "m:a:{i}",
+    "r:{i}:{n}",
+    "r:k:{i}",
+    "z:a",
+    "z:n:Europe/Paris",
+    "t:60",
+    "t:1440",
+    "n",
+    "f",
 ]
 ids = st.one_of(st.integers(1, 40), st.integers(0, 10**13))
 times = st.sampled_from([1894093200, 1894096800, 1894352400, 1894611600, 0, 99999999999])
-forged = st.builds(lambda tpl, i, t, n: tpl.format(i=i, t=t, n=n), st.sampled_from(TEMPLATES), ids, times,
-                   st.integers(0, 6))
+forged = st.builds(
+    lambda tpl, i, t, n: tpl.format(i=i, t=t, n=n), st.sampled_from(TEMPLATES), ids, times, st.integers(0, 6)
+)
 garbage = st.one_of(st.text(max_size=64), st.text(min_size=65, max_size=200), st.sampled_from(["", ":", "b:", "k:"]))
 action = st.one_of(
     st.tuples(st.just("text"), st.text(min_size=1, max_size=300)),
@@ -85,8 +113,15 @@ async def test_hostile_input(script, registered, opening):
     try:
         vic = await catalog.add_author(world.ctx, name="Vic", timezone="Europe/Berlin", telegram_id=601)
         upcoming = await booked(harness, vic, days=8, focus="VIC-SECRET focus")
-        await materials.add_material(world.ctx, upcoming.id, by=Actor.AUTHOR, actor_id=vic.id, kind="notes",
-                                         title="VIC-SECRET title", content="VIC-SECRET the butler")
+        await materials.add_material(
+            world.ctx,
+            upcoming.id,
+            by=Actor.AUTHOR,
+            actor_id=vic.id,
+            kind="notes",
+            title="VIC-SECRET title",
+            content="VIC-SECRET the butler",
+        )
         past = [await booked(harness, vic, days=1, hours=1)]
         user = harness.user(666, "Mallory")
         if registered:  # with sessions of her own (future, soon, past), so real buttons reach every flow
@@ -126,8 +161,9 @@ async def test_random_walks_through_real_buttons(seed):
             if rng.random() < 0.1:
                 await user.say(rng.choice(["a line of text", "/sessions", "/coaches", "Berlin"]))
                 continue
-            buttons = [(m, b) for m in user.messages()[-2:] for b in user.buttons(m)
-                       if b.get("callback_data", "n") != "n"]
+            buttons = [
+                (m, b) for m in user.messages()[-2:] for b in user.buttons(m) if b.get("callback_data", "n") != "n"
+            ]
             if not buttons:
                 await user.say(rng.choice(["/sessions", "/coaches"]))
                 continue

@@ -21,25 +21,46 @@ async def test_materials_both_ways(bot):
     await mary.press("Add material")
     await mary.say("Please look at the dialogue in scene 2\nIt drags.")
 
-    await materials.add_material(bot.ctx, session.id, by=Actor.COACH, actor_id=ada.id, kind="homework",
-                                   title="Exercises", file_ref="tg:COACHFILE")
-    await materials.add_material(bot.ctx, session.id, by=Actor.COACH, actor_id=ada.id, kind="notes",
-                                   title="Reading list", content="Le Guin, Steering the Craft")
+    await materials.add_material(
+        bot.ctx,
+        session.id,
+        by=Actor.COACH,
+        actor_id=ada.id,
+        kind="homework",
+        title="Exercises",
+        file_ref="tg:COACHFILE",
+    )
+    await materials.add_material(
+        bot.ctx,
+        session.id,
+        by=Actor.COACH,
+        actor_id=ada.id,
+        kind="notes",
+        title="Reading list",
+        content="Le Guin, Steering the Craft",
+    )
     await mary.press("‹ Back")
     await mary.press("Materials")
     listing = mary.replies()[0]
-    for expected in ("You — manuscript: <b>chapter1.docx</b> (file)", "first draft",
-                     "You — notes: <b>Please look at the dialogue in scene 2</b>", "It drags.",
-                     "Coach — homework: <b>Exercises</b> (file)", "Coach — notes: <b>Reading list</b>", "Le Guin"):
+    for expected in (
+        "You — manuscript: <b>chapter1.docx</b> (file)",
+        "first draft",
+        "You — notes: <b>Please look at the dialogue in scene 2</b>",
+        "It drags.",
+        "Coach — homework: <b>Exercises</b> (file)",
+        "Coach — notes: <b>Reading list</b>",
+        "Le Guin",
+    ):
         assert expected in listing, expected
     documents = [c for c in mary.last if c.method == "sendDocument"]
     assert [(d["document"], d["caption"]) for d in documents] == [("COACHFILE", "Exercises")]
 
     stored = await materials.materials(bot.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id)
     mine = [(m.kind, m.title, m.file_ref, m.content) for m in stored if m.uploaded_by is Actor.AUTHOR]
-    assert mine == [("manuscript", "chapter1.docx", "tg:FILE123", "first draft"),
-                    ("notes", "Please look at the dialogue in scene 2",
-                     None, "Please look at the dialogue in scene 2\nIt drags.")]
+    assert mine == [
+        ("manuscript", "chapter1.docx", "tg:FILE123", "first draft"),
+        ("notes", "Please look at the dialogue in scene 2", None, "Please look at the dialogue in scene 2\nIt drags."),
+    ]
 
 
 async def test_documents_outside_the_flow_and_too_big(bot):
@@ -123,8 +144,15 @@ async def test_many_long_materials_fit_one_message(bot):
     author = await author_for(bot, mary)
     session = await booked(bot, author)
     for n in range(40):
-        await materials.add_material(bot.ctx, session.id, by=Actor.AUTHOR, actor_id=author.id, kind="notes",
-                                       title=f"Note {n} " + "x" * 200, content="<long> & " * 2000)
+        await materials.add_material(
+            bot.ctx,
+            session.id,
+            by=Actor.AUTHOR,
+            actor_id=author.id,
+            kind="notes",
+            title=f"Note {n} " + "x" * 200,
+            content="<long> & " * 2000,
+        )
     await mary.press_data(f"m:{session.id}")
     assert "more." in mary.replies()[0]
 
@@ -140,4 +168,6 @@ async def test_changing_the_stars_before_the_feedback(bot):
     assert bot.world.store.sessions[session.id].rating is None
     await mary.say("Changed my mind: it was great")
     assert (bot.world.store.sessions[session.id].rating, bot.world.store.sessions[session.id].feedback) == (
-        5, "Changed my mind: it was great")
+        5,
+        "Changed my mind: it was great",
+    )

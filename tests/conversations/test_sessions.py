@@ -5,10 +5,13 @@ from tests.conversations.harness import later
 
 
 async def booked(harness, author, *, days=3, hours=1, coach="ada", paid=False, focus=None):
-    session = await bookings.book(harness.ctx, harness.world.coaches[coach].id, author.id, later(days=days, hours=hours),
-                                         duration=60, focus=focus)
+    session = await bookings.book(
+        harness.ctx, harness.world.coaches[coach].id, author.id, later(days=days, hours=hours), duration=60, focus=focus
+    )
     if paid:
-        session = await bookings.confirm_payment(harness.ctx, session.id, amount=session.price_amount, payment_ref="pi_1")
+        session = await bookings.confirm_payment(
+            harness.ctx, session.id, amount=session.price_amount, payment_ref="pi_1"
+        )
     return session
 
 

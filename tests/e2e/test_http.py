@@ -41,11 +41,16 @@ def free_port() -> int:
 
 
 def test_serve_starts_migrated_service_and_answers_healthz(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/run.db", "SCHEDULER_INTERVAL_SECONDS": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/run.db",
+        "SCHEDULER_INTERVAL_SECONDS": "1",
+    }
     subprocess.run([COACHBOT, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
     port = free_port()
-    server = subprocess.Popen([COACHBOT, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [COACHBOT, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

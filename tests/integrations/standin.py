@@ -112,7 +112,9 @@ def _is_int(value) -> bool:
 
 
 def _scripted_response(s: Scripted) -> Response:
-    return JSONResponse(s.body or {"error": "server-error", "info": f"scripted {s.status}"}, s.status, headers=s.headers)
+    return JSONResponse(
+        s.body or {"error": "server-error", "info": f"scripted {s.status}"}, s.status, headers=s.headers
+    )
 
 
 def build_app(state: StandIn) -> Starlette:
@@ -215,7 +217,9 @@ def build_app(state: StandIn) -> Starlette:
             return bad
         if (script := state.scripted(seen)) is not None:
             return _scripted_response(script)
-        token = "eyJ." + base64.urlsafe_b64encode(f"{props['room_name']}|{props['user_name']}".encode()).decode() + ".sig"
+        token = (
+            "eyJ." + base64.urlsafe_b64encode(f"{props['room_name']}|{props['user_name']}".encode()).decode() + ".sig"
+        )
         return JSONResponse({"token": token})
 
     # ---------------------------------------------------- Zoom (oauth /zoom/oauth/token, api /zoom/v2)
@@ -227,7 +231,7 @@ def build_app(state: StandIn) -> Starlette:
             problems.append(f"oauth: grant_type {seen.query.get('grant_type')!r}")
         if seen.query.get("account_id") != ZOOM_ACCOUNT:
             problems.append(f"oauth: account_id {seen.query.get('account_id')!r}")
-        if (bad := state.reject(problems, {"reason": "unsupported grant type", "error": "unsupported_grant_type"})):
+        if bad := state.reject(problems, {"reason": "unsupported grant type", "error": "unsupported_grant_type"}):
             return bad
         expected = "Basic " + base64.b64encode(f"{ZOOM_CLIENT_ID}:{ZOOM_CLIENT_SECRET}".encode()).decode()
         if seen.headers.get("authorization") != expected:

@@ -40,8 +40,14 @@ async def test_create_posts_a_private_room_open_only_around_the_session(daily, s
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"https://{DAILY_DOMAIN}.daily.co/{name}"
     assert parse_qs(parts.query)["t"][0].startswith("eyJ.")
     [token_call] = standin.calls("POST", "/daily/v1/meeting-tokens")
-    assert token_call.json == {"properties": {"room_name": name, "user_name": "Author", "is_owner": False,
-                                              "exp": int((session.ends_at + timedelta(hours=1)).timestamp())}}
+    assert token_call.json == {
+        "properties": {
+            "room_name": name,
+            "user_name": "Author",
+            "is_owner": False,
+            "exp": int((session.ends_at + timedelta(hours=1)).timestamp()),
+        }
+    }
     assert standin.rooms[name]["privacy"] == "private"
 
 

@@ -32,7 +32,10 @@ async def test_jitsi_with_app_credentials_issues_tokens(session):
 
 @pytest.mark.parametrize(
     "given, missing, present",
-    [({"jitsi_app_id": "app"}, "JITSI_APP_SECRET", "JITSI_APP_ID"), ({"jitsi_app_secret": "s"}, "JITSI_APP_ID", "JITSI_APP_SECRET")],
+    [
+        ({"jitsi_app_id": "app"}, "JITSI_APP_SECRET", "JITSI_APP_ID"),
+        ({"jitsi_app_secret": "s"}, "JITSI_APP_ID", "JITSI_APP_SECRET"),
+    ],
 )
 def test_jitsi_with_half_the_credentials_names_the_other_half(given, missing, present):
     with pytest.raises(ValueError, match=f"^{missing} is required when {present} is set"):
@@ -51,7 +54,8 @@ def test_zoom_names_each_missing_setting():
     with pytest.raises(ValueError, match="^ZOOM_CLIENT_SECRET is required for VIDEO_PROVIDER=zoom$"):
         make_video_rooms("zoom", **(ZOOM | {"zoom_client_secret": ""}))
     with pytest.raises(
-        ValueError, match="^ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET are required for VIDEO_PROVIDER=zoom$"
+        ValueError,
+        match="^ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET are required for VIDEO_PROVIDER=zoom$",
     ):
         make_video_rooms("zoom")
 

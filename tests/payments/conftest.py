@@ -54,8 +54,11 @@ def standin(_stripe_servers, monkeypatch):
 
 def payment_settings(database_url: str, standin: StripeStandIn, **overrides) -> Settings:
     values = dict(
-        database_url=database_url, stripe_secret_key=SECRET_KEY, stripe_webhook_secret=WEBHOOK_SECRET,
-        stripe_api_base=standin.base_url, public_base_url=PUBLIC_BASE_URL,
+        database_url=database_url,
+        stripe_secret_key=SECRET_KEY,
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_api_base=standin.base_url,
+        public_base_url=PUBLIC_BASE_URL,
     )
     return Settings(_env_file=None, **{**values, **overrides})
 
@@ -120,8 +123,9 @@ async def running_app(settings: Settings, standin: StripeStandIn, clock: FakeClo
 
 
 async def open_coach(ctx) -> int:
-    coach = await catalog.add_coach(ctx, name="Maya", timezone="UTC", rate=RATE, currency="usd", durations=[60],
-                                    min_notice_minutes=0)
+    coach = await catalog.add_coach(
+        ctx, name="Maya", timezone="UTC", rate=RATE, currency="usd", durations=[60], min_notice_minutes=0
+    )
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
         await catalog.add_rule(ctx, coach.id, weekday=day, start="00:00", end="24:00")
     return coach.id
@@ -134,7 +138,9 @@ async def payments_app(database_url, standin):
     checks a Checkout Session's expires_at against its own (real) clock."""
     async with running_app(payment_settings(database_url, standin), standin) as env:
         env.coach_id = await open_coach(env.ctx)
-        env.author_id = (await catalog.add_author(env.ctx, name="Ann", timezone="Europe/Berlin", email="ann@example.com")).id
+        env.author_id = (
+            await catalog.add_author(env.ctx, name="Ann", timezone="Europe/Berlin", email="ann@example.com")
+        ).id
         env.other_author_id = (await catalog.add_author(env.ctx, name="Bob", timezone="UTC")).id
         yield env
 

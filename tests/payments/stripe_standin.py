@@ -50,8 +50,16 @@ MIN_EXPIRY = 30 * 60
 MAX_EXPIRY = 24 * 60 * 60
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "chf": 50, "cad": 50, "aud": 50}
 CHECKOUT_PARAMS = {
-    "mode", "line_items", "expires_at", "metadata", "client_reference_id", "payment_intent_data",
-    "success_url", "cancel_url", "customer_email", "expand",
+    "mode",
+    "line_items",
+    "expires_at",
+    "metadata",
+    "client_reference_id",
+    "payment_intent_data",
+    "success_url",
+    "cancel_url",
+    "customer_email",
+    "expand",
 }
 PARAMS = web.RequestKey("params", dict)
 BODY = web.RequestKey("body", bytes)
@@ -62,8 +70,16 @@ class Rejected(Exception):
     """A request Stripe would refuse. `violation`: the app should never send it (recorded and
     failed by the fixtures); False for refusals a correct app meets in normal races."""
 
-    def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None,
-                 type_: str = "invalid_request_error", violation: bool = True):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        type_: str = "invalid_request_error",
+        violation: bool = True,
+    ):
         super().__init__(message)
         self.status, self.message, self.param, self.code, self.type = status, message, param, code, type_
         self.violation = violation
@@ -74,8 +90,9 @@ class Rejected(Exception):
             error["param"] = self.param
         if self.code:
             error["code"] = self.code
-        return web.json_response({"error": error}, status=self.status,
-                                 headers={"Request-Id": f"req_{secrets.token_hex(7)}"})
+        return web.json_response(
+            {"error": error}, status=self.status, headers={"Request-Id": f"req_{secrets.token_hex(7)}"}
+        )
 
 
 @dataclass
@@ -119,12 +136,20 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     return f"t={ts},v1={mac}"
 
 
-async def send(client: httpx.AsyncClient, event: dict, secret: str | None, *, timestamp: int | None = None,
-               signature: str | None = None) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient,
+    event: dict,
+    secret: str | None,
+    *,
+    timestamp: int | None = None,
+    signature: str | None = None,
+) -> httpx.Response:
     """Deliver an event to the app's webhook like Stripe does (signed unless `secret` is None)."""
     payload = json.dumps(event, indent=2).encode()
-    headers = {"Content-Type": "application/json; charset=utf-8",
-               "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+    }
     if signature is not None:
         headers["Stripe-Signature"] = signature
     elif secret is not None:
@@ -217,8 +242,14 @@ class StripeStandIn:
         return response.json()
 
     def _localstripe(self, method: str, path: str, **kwargs) -> dict:
-        response = httpx.request(method, self.localstripe_url + path, timeout=10, trust_env=False,
-                                 headers={"Authorization": f"Bearer {self.secret_key}"}, **kwargs)
+        response = httpx.request(
+            method,
+            self.localstripe_url + path,
+            timeout=10,
+            trust_env=False,
+            headers={"Authorization": f"Bearer {self.secret_key}"},
+            **kwargs,
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -253,27 +284,41 @@ class StripeStandIn:
         if self.outage == "error":
             return web.json_response({"error": {"type": "api_error", "message": "stand-in outage"}}, status=500)
         body = await request.read()
-        params = unflatten(parse_qsl(body.decode(), keep_blank_values=True)) if request.method == "POST" else \
-            unflatten(list(request.query.items()))
+        params = (
+            unflatten(parse_qsl(body.decode(), keep_blank_values=True))
+            if request.method == "POST"
+            else unflatten(list(request.query.items()))
+        )
         key = request.headers.get("Idempotency-Key")
         seen = Seen(request.method, request.path, key, params)
         self.seen.append(seen)
         try:
             auth = request.headers.get("Authorization", "")
             if not re.fullmatch(r"Bearer sk_\w+", auth):
-                raise Rejected(401, "You did not provide an API key. Provide it in the Authorization header as a "
-                                    "Bearer token (Authorization: Bearer YOUR_SECRET_KEY).")
-            fingerprint = (request.method, request.path, tuple(sorted(parse_qsl(body.decode(), keep_blank_values=True))))
+                raise Rejected(
+                    401,
+                    "You did not provide an API key. Provide it in the Authorization header as a "
+                    "Bearer token (Authorization: Bearer YOUR_SECRET_KEY).",
+                )
+            fingerprint = (
+                request.method,
+                request.path,
+                tuple(sorted(parse_qsl(body.decode(), keep_blank_values=True))),
+            )
             if request.method == "POST" and key and key in self._saved:
                 first, status, saved = self._saved[key]
                 if first != fingerprint:
-                    raise Rejected(400, "Keys for idempotent requests can only be used with the same parameters "
-                                        "they were first used with. Try using a key other than "
-                                        f"'{key}' if you meant to execute a different request.",
-                                   type_="idempotency_error")
+                    raise Rejected(
+                        400,
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        "they were first used with. Try using a key other than "
+                        f"'{key}' if you meant to execute a different request.",
+                        type_="idempotency_error",
+                    )
                 seen.status, seen.replayed = status, True
-                return web.Response(body=saved, status=status, content_type="application/json",
-                                    headers={"Idempotent-Replayed": "true"})
+                return web.Response(
+                    body=saved, status=status, content_type="application/json", headers={"Idempotent-Replayed": "true"}
+                )
             request[PARAMS], request[BODY] = params, body
             response = await handler(request)
         except Rejected as exc:
@@ -352,8 +397,12 @@ class StripeStandIn:
 
     def _do_expire(self, checkout: dict) -> dict:
         if checkout["status"] != "open":
-            raise Rejected(400, 'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
-                                f"Session has a status of `{checkout['status']}`.", violation=False)
+            raise Rejected(
+                400,
+                'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+                f"Session has a status of `{checkout['status']}`.",
+                violation=False,
+            )
         checkout.update(status="expired", url=None)
         return checkout
 
@@ -368,11 +417,13 @@ class StripeStandIn:
     async def _test_pay(self, request: web.Request) -> web.Response:
         checkout = self.checkouts.get(request.match_info["id"])
         if checkout is None or checkout["status"] != "open":
-            return web.json_response({"error": f"cannot pay a checkout that is {checkout and checkout['status']}"},
-                                     status=409)
+            return web.json_response(
+                {"error": f"cannot pay a checkout that is {checkout and checkout['status']}"}, status=409
+            )
         intent_id = self._intents[checkout["id"]]
-        method = await self._ls("POST", "/v1/payment_methods",
-                                data={"type": "card", **{f"card[{k}]": v for k, v in TEST_CARD.items()}})
+        method = await self._ls(
+            "POST", "/v1/payment_methods", data={"type": "card", **{f"card[{k}]": v for k, v in TEST_CARD.items()}}
+        )
         await self._ls("POST", f"/v1/payment_intents/{intent_id}", data={"payment_method": method["id"]})
         intent = await self._ls("POST", f"/v1/payment_intents/{intent_id}/confirm", data={})
         if intent["status"] != "succeeded":
@@ -383,8 +434,9 @@ class StripeStandIn:
     async def _test_expire(self, request: web.Request) -> web.Response:
         checkout = self.checkouts.get(request.match_info["id"])
         if checkout is None or checkout["status"] != "open":
-            return web.json_response({"error": f"cannot expire a checkout that is {checkout and checkout['status']}"},
-                                     status=409)
+            return web.json_response(
+                {"error": f"cannot expire a checkout that is {checkout and checkout['status']}"}, status=409
+            )
         self._do_expire(checkout)
         return web.json_response(make_event("checkout.session.expired", checkout))
 
@@ -395,13 +447,17 @@ class StripeStandIn:
         if request.method == "POST" and request.path == "/v1/refunds":
             await self._check_refund(params)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
-        async with self._http.request(request.method, self.localstripe_url + request.path_qs,
-                                      data=body or None, headers=headers) as answer:
+        async with self._http.request(
+            request.method, self.localstripe_url + request.path_qs, data=body or None, headers=headers
+        ) as answer:
             payload = await answer.read()
             if answer.status >= 400 and answer.status != 402:
-                self.violations.append(f"{request.method} {request.path}: localstripe {answer.status} {payload[:200]!r}")
-            return web.Response(body=payload, status=answer.status,
-                                content_type=answer.content_type or "application/json")
+                self.violations.append(
+                    f"{request.method} {request.path}: localstripe {answer.status} {payload[:200]!r}"
+                )
+            return web.Response(
+                body=payload, status=answer.status, content_type=answer.content_type or "application/json"
+            )
 
     async def _check_refund(self, params: dict) -> None:
         intent_id = params.get("payment_intent")
@@ -413,16 +469,23 @@ class StripeStandIn:
             return
         left = charge["amount"] - charge["amount_refunded"]
         if int(params["amount"]) > left:
-            raise Rejected(400, f"Refund amount ({int(params['amount'])}) is greater than unrefunded amount on "
-                                f"charge ({left})", param="amount")
+            raise Rejected(
+                400,
+                f"Refund amount ({int(params['amount'])}) is greater than unrefunded amount on charge ({left})",
+                param="amount",
+            )
 
     async def _ls(self, method: str, path: str, *, data: dict | None = None, allow_error: bool = False) -> dict:
-        async with self._http.request(method, self.localstripe_url + path, data=data,
-                                      headers={"Authorization": f"Bearer {self.secret_key}"}) as answer:
+        async with self._http.request(
+            method, self.localstripe_url + path, data=data, headers={"Authorization": f"Bearer {self.secret_key}"}
+        ) as answer:
             body = await answer.json(content_type=None)
             if answer.status != 200 and not allow_error:
-                raise Rejected(answer.status if answer.status < 500 else 500,
-                               f"localstripe {method} {path}: {body}", type_="api_error")
+                raise Rejected(
+                    answer.status if answer.status < 500 else 500,
+                    f"localstripe {method} {path}: {body}",
+                    type_="api_error",
+                )
             return body
 
 
@@ -442,12 +505,16 @@ def check_checkout(params: dict, now: int) -> dict:
     item = items[0]
     extra = sorted(set(item) - {"quantity", "price_data"})
     if extra:
-        raise Rejected(400, f"Received unknown parameter: line_items[0][{extra[0]}]", param=f"line_items[0][{extra[0]}]")
+        raise Rejected(
+            400, f"Received unknown parameter: line_items[0][{extra[0]}]", param=f"line_items[0][{extra[0]}]"
+        )
     if item.get("quantity") != "1":
         raise Rejected(400, "quantity must be 1", param="line_items[0][quantity]")
     price = item.get("price_data")
     if not isinstance(price, dict):
-        raise Rejected(400, "You must specify either `price` or `price_data` for each line item.", param="line_items[0]")
+        raise Rejected(
+            400, "You must specify either `price` or `price_data` for each line item.", param="line_items[0]"
+        )
     extra = sorted(set(price) - {"currency", "unit_amount", "product_data"})
     if extra:
         raise Rejected(400, f"Received unknown parameter: line_items[0][price_data][{extra[0]}]")
@@ -455,24 +522,40 @@ def check_checkout(params: dict, now: int) -> dict:
     if not re.fullmatch(r"[a-z]{3}", currency):
         raise Rejected(400, f"Invalid currency: {currency}", param="line_items[0][price_data][currency]")
     if not re.fullmatch(r"\d+", price.get("unit_amount", "")):
-        raise Rejected(400, "Invalid integer: unit_amount", param="line_items[0][price_data][unit_amount]",
-                       code="parameter_invalid_integer")
+        raise Rejected(
+            400,
+            "Invalid integer: unit_amount",
+            param="line_items[0][price_data][unit_amount]",
+            code="parameter_invalid_integer",
+        )
     if int(price["unit_amount"]) < MINIMUM_CHARGE.get(currency, 1):
-        raise Rejected(400, "The Checkout Session's total amount due must add up to at least the minimum charge "
-                            f"amount for {currency}", param="line_items[0][price_data][unit_amount]")
+        raise Rejected(
+            400,
+            f"The Checkout Session's total amount due must add up to at least the minimum charge amount for {currency}",
+            param="line_items[0][price_data][unit_amount]",
+        )
     product = price.get("product_data")
     if not isinstance(product, dict) or not product.get("name") or set(product) - {"name", "description"}:
-        raise Rejected(400, "product_data needs a name (and nothing unknown)",
-                       param="line_items[0][price_data][product_data][name]")
+        raise Rejected(
+            400,
+            "product_data needs a name (and nothing unknown)",
+            param="line_items[0][price_data][product_data][name]",
+        )
     if not re.fullmatch(r"\d+", str(params["expires_at"])):
         raise Rejected(400, "Invalid integer: expires_at", param="expires_at", code="parameter_invalid_integer")
     expires_at = int(params["expires_at"])
     if expires_at < now + MIN_EXPIRY:
-        raise Rejected(400, "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
-                       param="expires_at")
+        raise Rejected(
+            400,
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
+            param="expires_at",
+        )
     if expires_at > now + MAX_EXPIRY:
-        raise Rejected(400, "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
-                       param="expires_at")
+        raise Rejected(
+            400,
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            param="expires_at",
+        )
     metadata = params.get("metadata")
     if not isinstance(metadata, dict) or not re.fullmatch(r"\d+", metadata.get("session_id", "")):
         raise Rejected(400, "coachbot must send metadata[session_id]", param="metadata")

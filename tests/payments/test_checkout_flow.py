@@ -99,9 +99,15 @@ async def test_a_checkout_expired_at_stripe_releases_the_hold(payments_app):
 async def test_events_that_are_not_ours_are_acknowledged_and_ignored(payments_app):
     env, standin = payments_app, payments_app.standin
     held = await env.book()
-    foreign = standin.event(held.checkout_ref, "checkout.session.completed", id="cs_test_elsewhere",
-                            metadata={"session_id": "999"}, client_reference_id=None, status="complete",
-                            payment_status="paid")
+    foreign = standin.event(
+        held.checkout_ref,
+        "checkout.session.completed",
+        id="cs_test_elsewhere",
+        metadata={"session_id": "999"},
+        client_reference_id=None,
+        status="complete",
+        payment_status="paid",
+    )
     unrelated = standin.event(held.checkout_ref, "customer.created")
 
     for event in (foreign, unrelated):
@@ -146,8 +152,10 @@ def _forged(payload: bytes) -> str:
     return sign(payload, WEBHOOK_SECRET).split(",v1=")[0] + ",v1=" + "0" * 64
 
 
-@pytest.mark.parametrize("how", ["forged signature", "wrong secret", "missing header", "stale timestamp",
-                                 "body changed after signing", "not json"])
+@pytest.mark.parametrize(
+    "how",
+    ["forged signature", "wrong secret", "missing header", "stale timestamp", "body changed after signing", "not json"],
+)
 async def test_webhooks_that_are_not_genuine_are_refused(payments_app, how):
     env, standin = payments_app, payments_app.standin
     held = await env.book()
@@ -183,8 +191,9 @@ async def test_a_timestamp_just_inside_the_tolerance_is_accepted(payments_app):
     assert answer.status_code == 200 and answer.json()["outcome"] == "confirmed"
 
 
-@pytest.mark.parametrize("off", [{"stripe_webhook_secret": None},
-                                 {"stripe_secret_key": None, "stripe_webhook_secret": None}])
+@pytest.mark.parametrize(
+    "off", [{"stripe_webhook_secret": None}, {"stripe_secret_key": None, "stripe_webhook_secret": None}]
+)
 async def test_the_webhook_is_404_when_payments_are_off(database_url, standin, off):
     async with running_app(payment_settings(database_url, standin, **off), standin) as env:
         event = {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}
@@ -199,13 +208,16 @@ async def test_the_pages_checkout_returns_to(payments_app):
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html") and title in page.text
 
 
-@pytest.mark.parametrize("hold_in, expected_in", [
-    (timedelta(minutes=30), 31 * 60),  # the default hold: just inside Stripe's 30-minute minimum
-    (timedelta(minutes=5), 31 * 60),  # a checkout retried late in the hold
-    (timedelta(minutes=-5), 31 * 60),  # ... or after it
-    (timedelta(hours=3), 3 * 3600),  # a longer hold is kept as it is
-    (timedelta(hours=30), 24 * 3600 - 60),  # Stripe's 24-hour maximum
-])
+@pytest.mark.parametrize(
+    "hold_in, expected_in",
+    [
+        (timedelta(minutes=30), 31 * 60),  # the default hold: just inside Stripe's 30-minute minimum
+        (timedelta(minutes=5), 31 * 60),  # a checkout retried late in the hold
+        (timedelta(minutes=-5), 31 * 60),  # ... or after it
+        (timedelta(hours=3), 3 * 3600),  # a longer hold is kept as it is
+        (timedelta(hours=30), 24 * 3600 - 60),  # Stripe's 24-hour maximum
+    ],
+)
 def test_checkout_expiry_stays_inside_stripes_window(hold_in, expected_in):
     now = 1_900_000_000
     hold_ends = datetime.fromtimestamp(now, UTC) + hold_in

@@ -29,14 +29,19 @@ COACHBOT = str(Path(sys.executable).parent / "coachbot")
 @pytest.fixture
 def cli(database_url, standin, tmp_path):
     env = {
-        **os.environ, "DATABASE_URL": database_url, "STRIPE_SECRET_KEY": SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": standin.base_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": standin.base_url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
     }
 
     def run_json(*args):
         # cwd: no stray .env file of the developer's is read
-        done = subprocess.run([COACHBOT, *map(str, args), "--json"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [COACHBOT, *map(str, args), "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -70,7 +75,10 @@ async def test_book_pay_refund_cancel_and_reconcile_through_the_cli(database_url
         assert cancelled["refund_due"] == 0 and cancelled["payment"] == "refunded"
         intent_id = standin.intent_of(checkout_ref)
         assert sorted(r["amount"] for r in standin.refunds(intent_id)) == [1000, PRICE - 1000]
-        assert standin.refund_keys == [f"refund-{booked['id']}-0-1000-0", f"refund-{booked['id']}-1000-{PRICE - 1000}-0"]
+        assert standin.refund_keys == [
+            f"refund-{booked['id']}-0-1000-0",
+            f"refund-{booked['id']}-1000-{PRICE - 1000}-0",
+        ]
 
         # Paid at Stripe, webhook lost: `payments reconcile` confirms it.
         lost = await app.book(72, author_id=author.id)

@@ -27,8 +27,7 @@ async def test_a_signed_payment_webhook_confirms_the_booking_in_the_author_s_cha
     with serving(build_app(telegram), "Bot API stand-in") as base_url:
         telegram.base_url = base_url
         async with ExtBot(TOKEN, base_url=telegram.api_url, base_file_url=base_url + "/file/bot") as bot:
-            sent = await deliver_due(env.container.db.uow, TelegramNotifier(bot, env.ctx, now=env.clock.now),
-                                     env.clock)
+            sent = await deliver_due(env.container.db.uow, TelegramNotifier(bot, env.ctx, now=env.clock.now), env.clock)
 
     assert sent >= 1 and telegram.violations == []
     session = await queries.session(env.ctx, held.id)

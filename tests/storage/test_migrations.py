@@ -34,8 +34,11 @@ async def test_schema_has_every_table(database):
 
 
 def _trigger_names(sync_conn, dialect):
-    query = ("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal" if dialect == "postgresql"
-             else "SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    query = (
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        if dialect == "postgresql"
+        else "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    )
     return set(sync_conn.execute(text(query)).scalars())
 
 
@@ -71,16 +74,28 @@ async def test_outbox_recipients_are_filled_in_for_existing_messages(database, d
 
     await database.dispose()
     in_thread(downgrade, database_url, "0006")
-    rows = [("session_rated", '{"stars": 5}'), ("material_shared", '{"by": "author", "material_id": 1}'),
-            ("material_shared", '{"by": "coach", "material_id": 2}'), ("reminder", '{"minutes_before": 60}')]
+    rows = [
+        ("session_rated", '{"stars": 5}'),
+        ("material_shared", '{"by": "author", "material_id": 1}'),
+        ("material_shared", '{"by": "coach", "material_id": 2}'),
+        ("reminder", '{"minutes_before": 60}'),
+    ]
     async with database.engine.begin() as conn:
         for kind, payload in rows:
-            await conn.execute(text("INSERT INTO outbox (kind, due_at, payload, attempts) "
-                                    "VALUES (:kind, '2030-01-01 00:00:00', :payload, 0)"),
-                               {"kind": kind, "payload": payload})
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox (kind, due_at, payload, attempts) "
+                    "VALUES (:kind, '2030-01-01 00:00:00', :payload, 0)"
+                ),
+                {"kind": kind, "payload": payload},
+            )
     await database.dispose()
     in_thread(upgrade, database_url)
     async with database.engine.connect() as conn:
         found = (await conn.execute(text("SELECT kind, recipient FROM outbox ORDER BY id"))).all()
-    assert [tuple(r) for r in found] == [("session_rated", "coach"), ("material_shared", "coach"),
-                                         ("material_shared", "author"), ("reminder", "author")]
+    assert [tuple(r) for r in found] == [
+        ("session_rated", "coach"),
+        ("material_shared", "coach"),
+        ("material_shared", "author"),
+        ("reminder", "author"),
+    ]

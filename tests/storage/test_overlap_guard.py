@@ -13,9 +13,16 @@ from tests.storage.helpers import NOW, context_for, open_coach
 def raw_session(coach_id, author_id, start, minutes=60, status=SessionStatus.SCHEDULED, before=0, after=0):
     end = start + timedelta(minutes=minutes)
     return Session(
-        coach_id=coach_id, author_id=author_id, starts_at=start, ends_at=end,
-        blocked_from=start - timedelta(minutes=before), blocked_until=end + timedelta(minutes=after),
-        duration_minutes=minutes, status=status, price_amount=100, currency="usd",
+        coach_id=coach_id,
+        author_id=author_id,
+        starts_at=start,
+        ends_at=end,
+        blocked_from=start - timedelta(minutes=before),
+        blocked_until=end + timedelta(minutes=after),
+        duration_minutes=minutes,
+        status=status,
+        price_amount=100,
+        currency="usd",
     )
 
 

@@ -22,9 +22,15 @@ async def test_cancel_and_payment_racing_end_cancelled_and_refunded(database):
     for day in weekdays:
         start = NOW.replace(hour=9) + timedelta(days=day)
         held = await bookings.book(ctx, coach.id, author.id, start)
-        paid = PaymentEvent(id=f"evt_{held.id}", kind=PaymentKind.PAID, provider_type="checkout.session.completed",
-                            session_id=held.id, checkout_ref=held.checkout_ref, payment_ref=f"pi_{held.id}",
-                            amount=held.price_amount)
+        paid = PaymentEvent(
+            id=f"evt_{held.id}",
+            kind=PaymentKind.PAID,
+            provider_type="checkout.session.completed",
+            session_id=held.id,
+            checkout_ref=held.checkout_ref,
+            payment_ref=f"pi_{held.id}",
+            amount=held.price_amount,
+        )
 
         await asyncio.gather(cancellation.cancel(ctx, held.id, by=Actor.AUTHOR, author_id=author.id), handle(ctx, paid))
         await refunds.settle_refunds(ctx)

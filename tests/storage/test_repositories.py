@@ -42,8 +42,9 @@ async def test_exception_rolls_back_everything_in_the_unit(database):
 
 async def test_lists_survive_the_round_trip(database):
     ctx = context_for(database)
-    coach = await catalog.add_coach(ctx, name="C", timezone="UTC", rate=100, specialties=["Romance", "mystery"],
-                                    durations=[90, 30, 60])
+    coach = await catalog.add_coach(
+        ctx, name="C", timezone="UTC", rate=100, specialties=["Romance", "mystery"], durations=[90, 30, 60]
+    )
     again = await catalog.coach(ctx, coach.id)
     assert again.specialties == ["romance", "mystery"]
     assert again.durations == [30, 60, 90]
@@ -67,7 +68,9 @@ async def test_outbox_claims_are_exclusive_and_stale_claims_return(database):
 
     later = NOW + timedelta(minutes=10)
     async with database.uow() as uow:
-        again = await uow.outbox.claim_due(later, limit=10, stale_before=later - timedelta(minutes=5), recipients=AUTHORS)
+        again = await uow.outbox.claim_due(
+            later, limit=10, stale_before=later - timedelta(minutes=5), recipients=AUTHORS
+        )
         await uow.commit()
     assert sorted(m.id for m in again) == sorted(m.id for m in first)
     assert all(m.attempts == 2 for m in again)
@@ -111,8 +114,14 @@ async def test_calendar_reads_rules_overrides_and_busy_spans_in_one_go(database)
     coach = await open_coach(ctx)
     author = await catalog.add_author(ctx, name="A", timezone="UTC")
     day = NOW.replace(hour=0) + timedelta(days=1)
-    await catalog.add_override(ctx, coach.id, kind=OverrideKind.BLOCK, start=day + timedelta(hours=12),
-                               end=day + timedelta(hours=13), reason="lunch")
+    await catalog.add_override(
+        ctx,
+        coach.id,
+        kind=OverrideKind.BLOCK,
+        start=day + timedelta(hours=12),
+        end=day + timedelta(hours=13),
+        reason="lunch",
+    )
     booked = await bookings.book(ctx, coach.id, author.id, day + timedelta(hours=9))
 
     async with database.uow() as uow:

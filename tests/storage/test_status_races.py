@@ -24,6 +24,11 @@ async def test_two_instances_complete_a_session_once(database):
     assert (await queries.session(ctx, session.id)).status is SessionStatus.COMPLETED
     assert (await catalog.coach(ctx, coach.id)).total_sessions == 1
     async with database.uow() as uow:
-        prompts = [m for m in await uow.outbox.claim_due(clock.now(), limit=50, stale_before=clock.now(), recipients=frozenset({"author"}))
-                   if m.kind == "rating_prompt"]
+        prompts = [
+            m
+            for m in await uow.outbox.claim_due(
+                clock.now(), limit=50, stale_before=clock.now(), recipients=frozenset({"author"})
+            )
+            if m.kind == "rating_prompt"
+        ]
     assert len(prompts) == 1

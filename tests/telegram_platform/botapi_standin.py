@@ -35,15 +35,50 @@ TOKEN = "123456789:AAHstand-in_Test-Token-0123456789abcd"
 BOT_ID = 123456789
 BOT_USERNAME = "coachbot_test_bot"
 
-JSON_FIELDS = {"reply_markup", "allowed_updates", "entities", "caption_entities", "link_preview_options",
-               "reply_parameters", "commands", "scope", "menu_button"}
+JSON_FIELDS = {
+    "reply_markup",
+    "allowed_updates",
+    "entities",
+    "caption_entities",
+    "link_preview_options",
+    "reply_parameters",
+    "commands",
+    "scope",
+    "menu_button",
+}
 INT_FIELDS = {"offset", "limit", "timeout", "message_id", "cache_time", "max_connections", "user_id"}
 BOOL_FIELDS = {"drop_pending_updates", "show_alert", "disable_notification", "protect_content"}
-HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler",
-             "span", "blockquote", "tg-emoji"}
+HTML_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
 BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
-HOUSEKEEPING = {"setMyCommands", "deleteMyCommands", "setChatMenuButton", "sendChatAction", "setMyDescription",
-                "setMyShortDescription", "deleteMessage", "editMessageReplyMarkup", "close", "logOut"}
+HOUSEKEEPING = {
+    "setMyCommands",
+    "deleteMyCommands",
+    "setChatMenuButton",
+    "sendChatAction",
+    "setMyDescription",
+    "setMyShortDescription",
+    "deleteMessage",
+    "editMessageReplyMarkup",
+    "close",
+    "logOut",
+}
 
 
 @dataclass
@@ -127,8 +162,9 @@ class BotApiStandIn:
 
     # ---- test helpers ---------------------------------------------------------------------------
 
-    def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None,
-             times: int = 1) -> None:
+    def fail(
+        self, method: str, status: int, description: str, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         with self._lock:
             self.script.setdefault(method, []).extend(Scripted(status, description, parameters) for _ in range(times))
@@ -293,23 +329,37 @@ def build_app(state: BotApiStandIn) -> Starlette:
                 return Response(content, media_type="application/octet-stream")
         return error(404, "Not Found")
 
-    return Starlette(routes=[
-        Route("/bot{token}/{method}", api, methods=["GET", "POST"]),
-        Route("/file/bot{token}/{path:path}", download, methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/bot{token}/{method}", api, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{path:path}", download, methods=["GET"]),
+        ]
+    )
 
 
 # ---- the methods ------------------------------------------------------------------------------
 
 
 async def get_me(state: BotApiStandIn, call: Call) -> Response:
-    return ok({"id": BOT_ID, "is_bot": True, "first_name": "Coachbot", "username": BOT_USERNAME,
-               "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False})
+    return ok(
+        {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Coachbot",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+    )
 
 
 async def get_updates(state: BotApiStandIn, call: Call) -> Response:
     if state.webhook["url"]:
-        return error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+        return error(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        )
     offset = call.params.get("offset") or 0
     limit = call.params.get("limit") or 100
     wait = min(float(call.params.get("timeout") or 0), 2.0)
@@ -363,17 +413,23 @@ async def send_document(state: BotApiStandIn, call: Call) -> Response:
     if (bad := state.violation(call.method, problems)) is not None:
         return bad
     extra = {"caption": call.params["caption"]} if call.params.get("caption") else {}
-    return ok(state.message(call.chat_id, document={"file_id": file_id, "file_unique_id": file_id[-8:],
-                                                    "file_name": filename}, **extra))
+    return ok(
+        state.message(
+            call.chat_id, document={"file_id": file_id, "file_unique_id": file_id[-8:], "file_name": filename}, **extra
+        )
+    )
 
 
 def _suffix(filename: str) -> str:
-    return filename[filename.rfind("."):] if "." in filename else ""
+    return filename[filename.rfind(".") :] if "." in filename else ""
 
 
 async def edit_message_text(state: BotApiStandIn, call: Call) -> Response:
-    problems = [] if ("chat_id" in call.params and "message_id" in call.params) or "inline_message_id" in call.params \
+    problems = (
+        []
+        if ("chat_id" in call.params and "message_id" in call.params) or "inline_message_id" in call.params
         else ["chat_id and message_id, or inline_message_id, are required"]
+    )
     problems += _text_problems(call, "text", 4096, required=True) + _markup_problems(call)
     if (bad := state.violation(call.method, problems)) is not None:
         return bad
@@ -416,8 +472,13 @@ async def delete_webhook(state: BotApiStandIn, call: Call) -> Response:
 
 
 async def get_webhook_info(state: BotApiStandIn, call: Call) -> Response:
-    return ok({"url": state.webhook["url"], "has_custom_certificate": False,
-               "pending_update_count": 0 if state.webhook["url"] else len(state.updates)})
+    return ok(
+        {
+            "url": state.webhook["url"],
+            "has_custom_certificate": False,
+            "pending_update_count": 0 if state.webhook["url"] else len(state.updates),
+        }
+    )
 
 
 async def get_file(state: BotApiStandIn, call: Call) -> Response:

@@ -40,8 +40,11 @@ def botapi(_botapi_server):
 
 def telegram_settings(database_url: str, botapi: BotApiStandIn, **overrides) -> Settings:
     values = dict(
-        database_url=database_url, telegram_bot_token=TOKEN, telegram_api_url=botapi.api_url,
-        public_base_url=PUBLIC_BASE_URL, telegram_webhook_secret=WEBHOOK_SECRET,
+        database_url=database_url,
+        telegram_bot_token=TOKEN,
+        telegram_api_url=botapi.api_url,
+        public_base_url=PUBLIC_BASE_URL,
+        telegram_webhook_secret=WEBHOOK_SECRET,
     )
     return Settings(_env_file=None, **{**values, **overrides})
 

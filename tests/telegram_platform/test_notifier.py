@@ -42,8 +42,7 @@ class World:
     notifier: TelegramNotifier
 
     def outbox(self, kind: str, session_id: int | None = None) -> list[OutboxMessage]:
-        return [m for m in self.store.outbox
-                if m.kind == kind and (session_id is None or m.session_id == session_id)]
+        return [m for m in self.store.outbox if m.kind == kind and (session_id is None or m.session_id == session_id)]
 
     def last(self, kind: str, session_id: int | None = None) -> OutboxMessage:
         return self.outbox(kind, session_id)[-1]
@@ -51,8 +50,12 @@ class World:
 
 @pytest.fixture
 async def bot(botapi):
-    bot = ExtBot(TOKEN, base_url=botapi.api_url, base_file_url=botapi.base_url + "/file/bot",
-                 rate_limiter=AIORateLimiter(max_retries=3))
+    bot = ExtBot(
+        TOKEN,
+        base_url=botapi.api_url,
+        base_file_url=botapi.base_url + "/file/bot",
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
     async with bot:  # getMe
         botapi.calls.clear()
         yield bot
@@ -145,8 +148,10 @@ async def test_starting_now_has_a_join_button(world, botapi):
     await world.notifier.deliver(world.last("starting_now", session.id))
     call = only_call(botapi, "sendMessage")
     assert "starting now" in call.params["text"]
-    assert call.params["reply_markup"]["inline_keyboard"][0][0] == {"text": "Join the session",
-                                                                   "url": "https://video.test/room-1"}
+    assert call.params["reply_markup"]["inline_keyboard"][0][0] == {
+        "text": "Join the session",
+        "url": "https://video.test/room-1",
+    }
 
 
 async def test_starting_now_without_a_meeting_link_is_retried(world, botapi):
@@ -201,8 +206,13 @@ async def test_hold_expired(paying, botapi):
 
 async def test_payment_refunded_because_the_slot_was_taken(paying, botapi):
     held = await bookings.book(paying.ctx, paying.coach.id, paying.author.id, WED_10)
-    message = OutboxMessage(kind="payment_refunded", session_id=held.id, due_at=paying.clock.now(),
-                            payload={"amount": 6000, "reason": "slot_taken"}, id=900)
+    message = OutboxMessage(
+        kind="payment_refunded",
+        session_id=held.id,
+        due_at=paying.clock.now(),
+        payload={"amount": 6000, "reason": "slot_taken"},
+        id=900,
+    )
     await paying.notifier.deliver(message)
     text = only_call(botapi, "sendMessage").params["text"]
     assert "refunded the full 60.00 USD" in text and "booked that time" in text
@@ -235,8 +245,15 @@ async def test_coach_no_show_apologises_with_the_refund(paying, botapi):
 async def test_coach_material_with_a_telegram_file_is_sent_as_that_document(world, botapi):
     session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     botapi.add_file("BQACAgIAAxk-coach-notes", "documents/notes.pdf", b"%PDF-1.4 notes")
-    await materials.add_material(world.ctx, session.id, by=Actor.COACH, actor_id=world.coach.id, kind="notes",
-                                     title="Chapter 1 <notes>", file_ref="tg:BQACAgIAAxk-coach-notes")
+    await materials.add_material(
+        world.ctx,
+        session.id,
+        by=Actor.COACH,
+        actor_id=world.coach.id,
+        kind="notes",
+        title="Chapter 1 <notes>",
+        file_ref="tg:BQACAgIAAxk-coach-notes",
+    )
     await world.notifier.deliver(world.last("material_shared", session.id))
     call = only_call(botapi, "sendDocument")
     assert call.params["document"] == "BQACAgIAAxk-coach-notes"
@@ -245,14 +262,28 @@ async def test_coach_material_with_a_telegram_file_is_sent_as_that_document(worl
 
 async def test_coach_material_as_text_and_long_text_as_a_file(world, botapi):
     session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
-    await materials.add_material(world.ctx, session.id, by=Actor.COACH, actor_id=world.coach.id, kind="homework",
-                                     title="Exercise", content="Write 500 words & keep <tension>.")
+    await materials.add_material(
+        world.ctx,
+        session.id,
+        by=Actor.COACH,
+        actor_id=world.coach.id,
+        kind="homework",
+        title="Exercise",
+        content="Write 500 words & keep <tension>.",
+    )
     await world.notifier.deliver(world.last("material_shared", session.id))
     assert "Write 500 words &amp; keep &lt;tension&gt;." in only_call(botapi, "sendMessage").params["text"]
     botapi.reset()
     long_text = "word " * 3000
-    await materials.add_material(world.ctx, session.id, by=Actor.COACH, actor_id=world.coach.id, kind="notes",
-                                     title="Long notes", content=long_text)
+    await materials.add_material(
+        world.ctx,
+        session.id,
+        by=Actor.COACH,
+        actor_id=world.coach.id,
+        kind="notes",
+        title="Long notes",
+        content=long_text,
+    )
     await world.notifier.deliver(world.last("material_shared", session.id))
     call = only_call(botapi, "sendDocument")
     assert call.files["document"] == ("Long notes.txt", long_text.strip().encode())
@@ -260,8 +291,15 @@ async def test_coach_material_as_text_and_long_text_as_a_file(world, botapi):
 
 async def test_materials_the_author_shared_are_for_the_coach(world, botapi):
     session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
-    await materials.add_material(world.ctx, session.id, by=Actor.AUTHOR, actor_id=world.author.id, kind="manuscript",
-                                     title="Draft", content="Once upon a time")
+    await materials.add_material(
+        world.ctx,
+        session.id,
+        by=Actor.AUTHOR,
+        actor_id=world.author.id,
+        kind="manuscript",
+        title="Draft",
+        content="Once upon a time",
+    )
     await world.notifier.deliver(world.last("material_shared", session.id))
     assert botapi.calls == []
 
@@ -288,9 +326,16 @@ async def test_a_blocked_bot_is_acknowledged_and_a_server_error_is_retried(world
 
 def test_times_and_spans_read_naturally():
     assert local_time(WED_10, "Europe/Berlin") == "Wed 9 Jan 2030, 11:00 CET (Europe/Berlin)"
-    assert local_time(datetime(2030, 7, 1, 12, tzinfo=UTC), "Asia/Kolkata") == "Mon 1 Jul 2030, 17:30 IST (Asia/Kolkata)"
+    assert (
+        local_time(datetime(2030, 7, 1, 12, tzinfo=UTC), "Asia/Kolkata") == "Mon 1 Jul 2030, 17:30 IST (Asia/Kolkata)"
+    )
     assert [span(m) for m in (30, 60, 90, 1440, 2880)] == [
-        "30 minutes", "1 hour", "1 hour 30 minutes", "24 hours", "2 days"]
+        "30 minutes",
+        "1 hour",
+        "1 hour 30 minutes",
+        "24 hours",
+        "2 days",
+    ]
 
 
 # ---- the production wiring on the database ----------------------------------------------------
@@ -319,8 +364,13 @@ async def test_429_retry_after_is_waited_out_and_the_message_arrives(database_ur
         assert second.at - first.at >= 1.0  # retry_after honoured by AIORateLimiter
         assert second.chat_id == CHAT and second.files["document"][0] == f"coaching-session-{session.id}.ics"
         async with container.db.uow() as tx:
-            confirmation = [m for m in await tx.outbox.claim_due(WED_10, limit=50, stale_before=WED_10, recipients=frozenset({"author"}))
-                            if m.kind == "session_confirmed"]
+            confirmation = [
+                m
+                for m in await tx.outbox.claim_due(
+                    WED_10, limit=50, stale_before=WED_10, recipients=frozenset({"author"})
+                )
+                if m.kind == "session_confirmed"
+            ]
         assert confirmation == []  # marked sent, never claimed again
     finally:
         await telegram.application.bot.shutdown()

@@ -60,12 +60,15 @@ async def test_an_empty_database_gives_empty_state(database):
     assert await fresh.get_conversations("intake") == {}
 
 
-@pytest.mark.parametrize("data, problem", [
-    ({1: "int key"}, "string keys"),
-    ({"when": datetime(2030, 1, 1, tzinfo=UTC)}, "datetime"),
-    ({"ids": {1, 2}}, "set"),
-    ({"deep": [{"x": object()}]}, "object"),
-])
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ({1: "int key"}, "string keys"),
+        ({"when": datetime(2030, 1, 1, tzinfo=UTC)}, "datetime"),
+        ({"ids": {1, 2}}, "set"),
+        ({"deep": [{"x": object()}]}, "object"),
+    ],
+)
 async def test_data_that_is_not_json_is_refused_and_not_written(database, data, problem):
     persistence = DatabasePersistence(database)
     with pytest.raises(TypeError, match=problem):
@@ -112,16 +115,22 @@ def build(database, botapi, seen: list):
         return ConversationHandler.END
 
     application = (
-        ApplicationBuilder().token(TOKEN).base_url(botapi.api_url).updater(None)
-        .persistence(DatabasePersistence(database)).build()
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(botapi.api_url)
+        .updater(None)
+        .persistence(DatabasePersistence(database))
+        .build()
     )
-    application.add_handler(ConversationHandler(
-        entry_points=[CommandHandler("begin", begin)],
-        states={ASK_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, name)]},
-        fallbacks=[],
-        name="intake",
-        persistent=True,
-    ))
+    application.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("begin", begin)],
+            states={ASK_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, name)]},
+            fallbacks=[],
+            name="intake",
+            persistent=True,
+        )
+    )
     return application
 
 

@@ -54,8 +54,9 @@ async def test_polling_bot_answers_start_over_http(database_url, botapi, handler
 async def test_scheduler_delivers_the_outbox_through_telegram_when_the_bot_is_on(database_url, botapi, handlers):
     clock = FakeClock()
     container = Container(telegram_settings(database_url, botapi), clock=clock, video=FakeVideo())
-    app = create_app(container, run_scheduler=False,
-                     telegram=TelegramBot(container, register=handlers, poll_timeout=FAST_POLL))
+    app = create_app(
+        container, run_scheduler=False, telegram=TelegramBot(container, register=handlers, poll_timeout=FAST_POLL)
+    )
     async with app.router.lifespan_context(app):
         session = await _book(container, telegram_id=5151)
         await tick(container)
@@ -116,8 +117,11 @@ def test_serve_without_a_token_says_how_to_turn_the_bot_on(tmp_path):
 @pytest.mark.skipif(not HAVE_HANDLERS, reason="conversations/telegram/handlers.py is not written yet")
 def test_serve_runs_the_real_bot_in_polling_mode(tmp_path, botapi):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/var/run.db", TELEGRAM_BOT_TOKEN=TOKEN,
-               TELEGRAM_API_URL=botapi.api_url)
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/var/run.db",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=botapi.api_url,
+    )
     subprocess.run([COACHBOT, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     botapi.push_update(message_update("/start", user_id=31337))
 
@@ -151,8 +155,14 @@ def _free_port() -> int:
 
 def _serve_until_healthy(env: dict, cwd, *, until=lambda: True, timeout: float = 30) -> str:
     port = _free_port()
-    server = subprocess.Popen([COACHBOT, "serve", "--port", str(port)], env=env, cwd=cwd,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [COACHBOT, "serve", "--port", str(port)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -41,20 +41,27 @@ async def test_start_registers_the_webhook_with_its_secret(webhook_app, botapi):
 
 async def test_an_update_with_the_secret_is_processed(webhook_app, botapi, handlers):
     client, _ = webhook_app
-    response = await client.post("/webhooks/telegram", json={"update_id": 7001, **message_update("/start", user_id=808)},
-                                 headers={HEADER: WEBHOOK_SECRET})
+    response = await client.post(
+        "/webhooks/telegram",
+        json={"update_id": 7001, **message_update("/start", user_id=808)},
+        headers={HEADER: WEBHOOK_SECRET},
+    )
     assert response.status_code == 200
     await botapi.wait_for(lambda: answers_to(botapi, 808))
     if isinstance(handlers, MinimalHandlers):
         assert [u.update_id for u in handlers.handled] == [7001]
 
 
-@pytest.mark.parametrize("headers", [{}, {HEADER: "wrong-secret"}, {HEADER: WEBHOOK_SECRET + "x"}, {HEADER: ""}],
-                         ids=["missing", "wrong", "longer", "empty"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {HEADER: "wrong-secret"}, {HEADER: WEBHOOK_SECRET + "x"}, {HEADER: ""}],
+    ids=["missing", "wrong", "longer", "empty"],
+)
 async def test_an_update_without_the_right_secret_is_refused_and_not_processed(webhook_app, botapi, handlers, headers):
     client, _ = webhook_app
-    response = await client.post("/webhooks/telegram", json={"update_id": 7002, **message_update("/start", user_id=909)},
-                                 headers=headers)
+    response = await client.post(
+        "/webhooks/telegram", json={"update_id": 7002, **message_update("/start", user_id=909)}, headers=headers
+    )
     assert response.status_code == 403
     await asyncio.sleep(0.3)
     assert answers_to(botapi, 909) == []
@@ -69,7 +76,9 @@ async def test_malformed_bodies_are_refused(webhook_app, botapi):
         response = await client.post("/webhooks/telegram", content=body, headers={HEADER: WEBHOOK_SECRET})
         assert response.status_code == 400, body
     too_big = b'{"update_id": 1, "x": "' + b"a" * 1_000_001 + b'"}'
-    assert (await client.post("/webhooks/telegram", content=too_big, headers={HEADER: WEBHOOK_SECRET})).status_code == 413
+    assert (
+        await client.post("/webhooks/telegram", content=too_big, headers={HEADER: WEBHOOK_SECRET})
+    ).status_code == 413
 
 
 async def test_webhook_mode_needs_its_secret():
@@ -101,8 +110,14 @@ def test_serve_refuses_webhook_mode_without_a_secret_in_one_line(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_MODE="webhook", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db")
-    done = subprocess.run([str(Path(sys.executable).parent / "coachbot"), "serve"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "coachbot"), "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert done.stderr == "error: configuration: TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook\n"
 

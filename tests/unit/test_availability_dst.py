@@ -89,7 +89,9 @@ def test_the_2026_transitions_these_examples_rely_on():
     for zone, at, before, after in cases:
         assert offset(zone, at - timedelta(seconds=1)) == before, zone
         assert offset(zone, at) == after, zone
-    assert [d.weekday() for d in (date(2026, 3, 8), date(2026, 11, 1), date(2026, 4, 5), date(2026, 10, 4))] == [SUN] * 4
+    assert [d.weekday() for d in (date(2026, 3, 8), date(2026, 11, 1), date(2026, 4, 5), date(2026, 10, 4))] == [
+        SUN
+    ] * 4
     assert date(2026, 9, 5).weekday() == SAT and date(2026, 4, 4).weekday() == SAT
 
 
@@ -109,7 +111,10 @@ def test_new_york_fall_back_rule_0000_0300_is_four_real_hours():
     # The repeated hour is offered twice (once per real hour), never the same instant twice.
     ny = ZoneInfo("America/New_York")
     assert [s.astimezone(ny).strftime("%H:%M%z") for s in starts(got)] == [
-        "00:00-0400", "01:00-0400", "01:00-0500", "02:00-0500",
+        "00:00-0400",
+        "01:00-0400",
+        "01:00-0500",
+        "02:00-0500",
     ]
 
 
@@ -173,7 +178,9 @@ def test_a_rule_starting_at_any_minute_of_a_gap_first_offers_the_transition(
     first = h * 60 + m
     coach = coach_in(zone)
     for minute in range(first + 5, first + gap_minutes, 5):
-        r = AvailabilityRule(coach_id=1, weekday=day.weekday(), start_minute=minute, end_minute=first + gap_minutes + 120)
+        r = AvailabilityRule(
+            coach_id=1, weekday=day.weekday(), start_minute=minute, end_minute=first + gap_minutes + 120
+        )
         got = slots_on(coach, [r], day, 60)
         # Two real hours after the gap end: exactly two slots on the transition's own grid.
         assert starts(got) == [transition, transition + timedelta(hours=1)], minute
@@ -186,7 +193,13 @@ def test_lord_howe_fall_back_repeats_half_an_hour():
     coach = coach_in("Australia/Lord_Howe")
     # 01:00 +11 = 04-04 14:00Z ... 03:00 +10:30 = 04-04 16:30Z: two and a half real hours.
     got = slots_on(coach, [rule(SUN, "01:00", "03:00")], date(2026, 4, 5), 30)
-    assert starts(got) == [Z(2026, 4, 4, 14), Z(2026, 4, 4, 14, 30), Z(2026, 4, 4, 15), Z(2026, 4, 4, 15, 30), Z(2026, 4, 4, 16)]
+    assert starts(got) == [
+        Z(2026, 4, 4, 14),
+        Z(2026, 4, 4, 14, 30),
+        Z(2026, 4, 4, 15),
+        Z(2026, 4, 4, 15, 30),
+        Z(2026, 4, 4, 16),
+    ]
 
 
 def test_lord_howe_fall_back_ambiguous_start():
@@ -200,7 +213,13 @@ def test_lord_howe_spring_forward_loses_half_an_hour():
     coach = coach_in("Australia/Lord_Howe")
     # 01:00 +10:30 = 10-03 14:30Z ... 04:00 +11 = 10-03 17:00Z.
     got = slots_on(coach, [rule(SUN, "01:00", "04:00")], date(2026, 10, 4), 30)
-    assert starts(got) == [Z(2026, 10, 3, 14, 30), Z(2026, 10, 3, 15), Z(2026, 10, 3, 15, 30), Z(2026, 10, 3, 16), Z(2026, 10, 3, 16, 30)]
+    assert starts(got) == [
+        Z(2026, 10, 3, 14, 30),
+        Z(2026, 10, 3, 15),
+        Z(2026, 10, 3, 15, 30),
+        Z(2026, 10, 3, 16),
+        Z(2026, 10, 3, 16, 30),
+    ]
     # A rule starting in the gap (02:15) starts at the transition, 02:30 +11 = 15:30Z.
     got = slots_on(coach, [rule(SUN, "02:15", "03:00")], date(2026, 10, 4), 30)
     assert starts(got) == [Z(2026, 10, 3, 15, 30)]
@@ -279,12 +298,24 @@ def test_santiago_saturday_to_sunday_join_across_the_missing_midnight():
     coach = coach_in("America/Santiago", slot_step_minutes=30)
     rules = [rule(SAT, "22:00", "24:00"), rule(SUN, "00:00", "03:00")]
     got = available_slots(
-        coach, rules, [], [],
-        window_start=Z(2026, 9, 5), window_end=Z(2026, 9, 8), duration_minutes=90, now=Z(2026, 9, 1),
+        coach,
+        rules,
+        [],
+        [],
+        window_start=Z(2026, 9, 5),
+        window_end=Z(2026, 9, 8),
+        duration_minutes=90,
+        now=Z(2026, 9, 1),
     )
     # One continuous window 02:00Z-06:00Z; Saturday's grid runs on past local midnight.
-    assert starts(got) == [Z(2026, 9, 6, 2), Z(2026, 9, 6, 2, 30), Z(2026, 9, 6, 3), Z(2026, 9, 6, 3, 30),
-                           Z(2026, 9, 6, 4), Z(2026, 9, 6, 4, 30)]
+    assert starts(got) == [
+        Z(2026, 9, 6, 2),
+        Z(2026, 9, 6, 2, 30),
+        Z(2026, 9, 6, 3),
+        Z(2026, 9, 6, 3, 30),
+        Z(2026, 9, 6, 4),
+        Z(2026, 9, 6, 4, 30),
+    ]
 
 
 # ---- 24:00 and midnight-crossing slots -------------------------------------------------------
@@ -309,8 +340,14 @@ def test_fall_back_night_join_is_six_real_hours():
     coach = coach_in("America/New_York", slot_step_minutes=60)
     rules = [rule(SAT, "22:00", "24:00"), rule(SUN, "00:00", "03:00")]
     got = available_slots(
-        coach, rules, [], [],
-        window_start=Z(2026, 10, 31), window_end=Z(2026, 11, 3), duration_minutes=180, now=Z(2026, 10, 20),
+        coach,
+        rules,
+        [],
+        [],
+        window_start=Z(2026, 10, 31),
+        window_end=Z(2026, 11, 3),
+        duration_minutes=180,
+        now=Z(2026, 10, 20),
     )
     # Saturday 22:00 EDT = 02:00Z ... Sunday 03:00 EST = 08:00Z.
     assert starts(got) == [Z(2026, 11, 1, 2), Z(2026, 11, 1, 3), Z(2026, 11, 1, 4), Z(2026, 11, 1, 5)]
@@ -321,8 +358,14 @@ def test_slot_crossing_midnight_is_stopped_by_a_block_after_midnight():
     rules = [rule(MON, "22:00", "24:00"), rule(TUE, "00:00", "02:00")]
     block = DateOverride(1, OverrideKind.BLOCK, Z(2026, 6, 15, 23, 30), Z(2026, 6, 16, 0))
     got = available_slots(
-        coach, rules, [block], [],
-        window_start=Z(2026, 6, 15), window_end=Z(2026, 6, 17), duration_minutes=120, now=Z(2026, 6, 1),
+        coach,
+        rules,
+        [block],
+        [],
+        window_start=Z(2026, 6, 15),
+        window_end=Z(2026, 6, 17),
+        duration_minutes=120,
+        now=Z(2026, 6, 1),
     )
     assert got == [Interval(Z(2026, 6, 15, 21), Z(2026, 6, 15, 23))]
 
@@ -336,18 +379,28 @@ def test_inputs_and_results_in_other_zones_are_the_same_instants():
     busy_utc = [Interval(Z(2026, 3, 9, 14), Z(2026, 3, 9, 15))]
     extra_utc = DateOverride(1, OverrideKind.EXTRA, Z(2026, 3, 7, 20), Z(2026, 3, 7, 22))
     reference = available_slots(
-        coach, rules, [extra_utc], busy_utc,
-        window_start=Z(2026, 3, 6), window_end=Z(2026, 3, 11), duration_minutes=60, now=Z(2026, 3, 1),
+        coach,
+        rules,
+        [extra_utc],
+        busy_utc,
+        window_start=Z(2026, 3, 6),
+        window_end=Z(2026, 3, 11),
+        duration_minutes=60,
+        now=Z(2026, 3, 1),
     )
     assert reference  # a non-trivial week across the New York change
 
     for other in ("Asia/Tokyo", "Asia/Kathmandu", "Pacific/Chatham", "UTC"):
         tz = ZoneInfo(other)
         again = available_slots(
-            coach, rules, [extra_utc],
+            coach,
+            rules,
+            [extra_utc],
             [Interval(b.start.astimezone(tz), b.end.astimezone(tz)) for b in busy_utc],
-            window_start=Z(2026, 3, 6).astimezone(tz), window_end=Z(2026, 3, 11).astimezone(tz),
-            duration_minutes=60, now=Z(2026, 3, 1).astimezone(tz),
+            window_start=Z(2026, 3, 6).astimezone(tz),
+            window_end=Z(2026, 3, 11).astimezone(tz),
+            duration_minutes=60,
+            now=Z(2026, 3, 1).astimezone(tz),
         )
         assert [(s.start.timestamp(), s.end.timestamp()) for s in again] == [
             (s.start.timestamp(), s.end.timestamp()) for s in reference
@@ -363,6 +416,12 @@ def test_inputs_and_results_in_other_zones_are_the_same_instants():
     ny = ZoneInfo("America/New_York")
     local = [s.start.astimezone(ny) for s in reference]
     assert {t.strftime("%H:%M") for t in local if t.date() != date(2026, 3, 7)} == {"09:00", "10:00", "11:00"}
-    assert [t.strftime("%H:%M") for t in local if t.date() == date(2026, 3, 7)] == ["09:00", "10:00", "11:00", "15:00", "16:00"]
+    assert [t.strftime("%H:%M") for t in local if t.date() == date(2026, 3, 7)] == [
+        "09:00",
+        "10:00",
+        "11:00",
+        "15:00",
+        "16:00",
+    ]
     assert Z(2026, 3, 6, 14) in starts(reference)  # Friday 09:00 EST
     assert Z(2026, 3, 10, 13) in starts(reference)  # Tuesday 09:00 EDT

@@ -234,9 +234,7 @@ def scenarios(draw, *, small: bool = False):
     override_spans = draw(
         st.lists(st.tuples(st.sampled_from(OverrideKind), spans_near(window_start, -12 * 60, reach, 720)), max_size=4)
     )
-    overrides = [
-        DateOverride(coach_id=1, kind=kind, starts_at=iv.start, ends_at=iv.end) for kind, iv in override_spans
-    ]
+    overrides = [DateOverride(coach_id=1, kind=kind, starts_at=iv.start, ends_at=iv.end) for kind, iv in override_spans]
     return dict(
         coach=coach,
         rules=rules,
@@ -332,9 +330,7 @@ def test_result_does_not_depend_on_the_query_window(case, data):
     a = data.draw(st.integers(0, total - 1))
     b = data.draw(st.integers(a + 1, total))
     sub_start, sub_end = ws + a * MINUTE, ws + b * MINUTE
-    assert run(case, window_start=sub_start, window_end=sub_end) == [
-        s for s in slots if sub_start <= s.start < sub_end
-    ]
+    assert run(case, window_start=sub_start, window_end=sub_end) == [s for s in slots if sub_start <= s.start < sub_end]
     for slot in slots[:3] + slots[-3:]:
         assert run(case, window_start=slot.start, window_end=slot.start + timedelta(microseconds=1)) == [slot]
 
@@ -364,9 +360,7 @@ def test_utc_without_busy_time_is_complete(rules, duration, step, start_day, day
     coach = Coach(name="C", timezone="UTC", rate=0, min_notice_minutes=0, horizon_days=400, slot_step_minutes=step)
     ws = now + timedelta(days=start_day)
     we = ws + timedelta(days=days)
-    got = available_slots(
-        coach, rules, [], [], window_start=ws, window_end=we, duration_minutes=duration, now=now
-    )
+    got = available_slots(coach, rules, [], [], window_start=ws, window_end=we, duration_minutes=duration, now=now)
 
     windows = []  # plain UTC arithmetic: in UTC a wall time *is* the instant
     for d in range(-2, days + 2):
@@ -434,7 +428,11 @@ def test_seeded_sweep_across_every_2026_transition_matches_brute_force():
                 rules = []
                 for weekday in range(7):
                     points = sorted(rng.choice(SPECIAL_MINUTES) for _ in range(rng.choice([2, 2, 4])))
-                    rules += [AvailabilityRule(1, weekday, a, b) for a, b in zip(points[::2], points[1::2], strict=False) if a < b]
+                    rules += [
+                        AvailabilityRule(1, weekday, a, b)
+                        for a, b in zip(points[::2], points[1::2], strict=False)
+                        if a < b
+                    ]
                 coach = Coach(
                     name="C",
                     timezone=zone_name,

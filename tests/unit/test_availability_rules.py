@@ -34,7 +34,9 @@ def coach(**kw) -> Coach:
 
 
 def rule(weekday: int, start_h: int, end_h: int, start_m: int = 0, end_m: int = 0) -> AvailabilityRule:
-    return AvailabilityRule(coach_id=1, weekday=weekday, start_minute=start_h * 60 + start_m, end_minute=end_h * 60 + end_m)
+    return AvailabilityRule(
+        coach_id=1, weekday=weekday, start_minute=start_h * 60 + start_m, end_minute=end_h * 60 + end_m
+    )
 
 
 MONDAY_9_TO_5 = [rule(MON, 9, 17)]
@@ -212,13 +214,20 @@ def test_extra_extends_a_rule_window():
 
 
 def test_block_wins_over_extra():
-    found = slots(coach(), overrides=[extra(at(20, 14), at(20, 18)), block(at(20, 15), at(20, 16))], start=at(20, 0), end=at(21, 0))
+    found = slots(
+        coach(),
+        overrides=[extra(at(20, 14), at(20, 18)), block(at(20, 15), at(20, 16))],
+        start=at(20, 0),
+        end=at(21, 0),
+    )
     assert starts(found) == [at(20, 14), at(20, 16), at(20, 17)]
 
 
 def test_busy_time_inside_extra_hours():
     c = coach(buffer_after_minutes=30)
-    found = slots(c, overrides=[extra(at(20, 14), at(20, 18))], busy=[iv(at(20, 16), at(20, 17))], start=at(20, 0), end=at(21, 0))
+    found = slots(
+        c, overrides=[extra(at(20, 14), at(20, 18))], busy=[iv(at(20, 16), at(20, 17))], start=at(20, 0), end=at(21, 0)
+    )
     assert starts(found) == [at(20, 14), at(20, 17)]  # 15:00 would end 16:00 + 30 min buffer
 
 

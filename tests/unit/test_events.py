@@ -34,9 +34,17 @@ from tests.unit.test_use_cases import WED_10, world
 
 AT = datetime(2030, 1, 9, 10, tzinfo=UTC)
 ONE_OF_EACH = [
-    SessionConfirmed(), Reminder(60, AT), StartingNow(AT), SessionCancelled(Actor.COACH, 1500),
-    SessionRescheduled(Actor.AUTHOR, AT), HoldExpired("hold expired"), PaymentRefunded(9000, RefundReason.SLOT_TAKEN),
-    RefundSent(4500), SessionNoShow(Actor.AUTHOR, 0), RatingPrompt(), SessionRated(4),
+    SessionConfirmed(),
+    Reminder(60, AT),
+    StartingNow(AT),
+    SessionCancelled(Actor.COACH, 1500),
+    SessionRescheduled(Actor.AUTHOR, AT),
+    HoldExpired("hold expired"),
+    PaymentRefunded(9000, RefundReason.SLOT_TAKEN),
+    RefundSent(4500),
+    SessionNoShow(Actor.AUTHOR, 0),
+    RatingPrompt(),
+    SessionRated(4),
     MaterialShared(Actor.AUTHOR, 7),
 ]
 
@@ -53,7 +61,9 @@ def test_the_stored_payload_keeps_the_format_of_earlier_messages():
     # Rows written before events were typed must still be read.
     assert to_message(Reminder(60, AT), 1, AT).payload == {"minutes_before": 60, "starts_at": AT.isoformat()}
     assert to_message(SessionCancelled(Actor.COACH, 1500), 1, AT).payload == {"by": "coach", "refund": 1500}
-    old = OutboxMessage(kind="payment_refunded", session_id=1, due_at=AT, payload={"amount": 100, "reason": "duplicate"})
+    old = OutboxMessage(
+        kind="payment_refunded", session_id=1, due_at=AT, payload={"amount": 100, "reason": "duplicate"}
+    )
     assert from_message(old) == PaymentRefunded(100, RefundReason.DUPLICATE)
 
 
@@ -65,13 +75,16 @@ def test_each_event_names_its_recipient():
     assert {e.recipient for e in for_authors} == {Recipient.AUTHOR}
 
 
-@pytest.mark.parametrize("kind, payload", [
-    ("no_such_kind", {}),
-    ("reminder", {"minutes_before": 60}),  # a field missing
-    ("reminder", {"minutes_before": "soon", "starts_at": AT.isoformat()}),
-    ("session_cancelled", {"by": "martian", "refund": 0}),
-    ("refund_sent", {"amount": True}),
-])
+@pytest.mark.parametrize(
+    "kind, payload",
+    [
+        ("no_such_kind", {}),
+        ("reminder", {"minutes_before": 60}),  # a field missing
+        ("reminder", {"minutes_before": "soon", "starts_at": AT.isoformat()}),
+        ("session_cancelled", {"by": "martian", "refund": 0}),
+        ("refund_sent", {"amount": True}),
+    ],
+)
 def test_a_message_that_cannot_be_read_is_a_value_error(kind, payload):
     with pytest.raises(ValueError):
         from_message(OutboxMessage(kind=kind, session_id=1, due_at=AT, payload=payload))
@@ -97,8 +110,15 @@ class AuthorsOnly:
 async def test_messages_for_coaches_wait_until_a_channel_reaches_them():
     w = await world()
     session = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
-    await materials.add_material(w.ctx, session.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="manuscript",
-                                 title="Draft", content="Chapter one")
+    await materials.add_material(
+        w.ctx,
+        session.id,
+        by=Actor.AUTHOR,
+        actor_id=w.author.id,
+        kind="manuscript",
+        title="Draft",
+        content="Chapter one",
+    )
     w.clock.set(WED_10 + timedelta(hours=2))
     await lifecycle.advance_statuses(w.ctx)
     await lifecycle.rate(w.ctx, session.id, author_id=w.author.id, stars=5)

@@ -44,7 +44,8 @@ async def test_rescheduling_schedules_reminders_for_the_new_time():
     reminders = [m for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder"]
     assert {m.payload["starts_at"] for m in reminders} == {WED_10.isoformat(), THU_10.isoformat()}
     assert sorted(m.due_at for m in reminders if m.payload["starts_at"] == THU_10.isoformat()) == [
-        THU_10 - timedelta(days=1), THU_10 - timedelta(hours=1)
+        THU_10 - timedelta(days=1),
+        THU_10 - timedelta(hours=1),
     ]
 
 
@@ -56,22 +57,36 @@ async def test_reminder_preferences_are_validated_and_used():
     await catalog.update_author(w.ctx, w.author.id, reminder_minutes=[30], timezone="asia/tokyo")
     assert w.store.authors[w.author.id].timezone == "Asia/Tokyo"
     s = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
-    assert [m.payload["minutes_before"] for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder"] == [30]
+    assert [m.payload["minutes_before"] for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder"] == [
+        30
+    ]
 
 
 async def test_materials_are_shared_by_the_two_parties_only():
     w = await world()
     s = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
-    await materials.add_material(w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="manuscript",
-                                 title="Chapter 1", file_ref="tg:file:abc")
-    await materials.add_material(w.ctx, s.id, by=Actor.COACH, actor_id=w.coach.id, kind="homework",
-                                 title="Exercises", content="Rewrite the opening.")
+    await materials.add_material(
+        w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="manuscript", title="Chapter 1", file_ref="tg:file:abc"
+    )
+    await materials.add_material(
+        w.ctx,
+        s.id,
+        by=Actor.COACH,
+        actor_id=w.coach.id,
+        kind="homework",
+        title="Exercises",
+        content="Rewrite the opening.",
+    )
     with pytest.raises(NotAllowed):
-        await materials.add_material(w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.other.id, kind="notes", title="x", content="y")
+        await materials.add_material(
+            w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.other.id, kind="notes", title="x", content="y"
+        )
     with pytest.raises(NotAllowed):
         await materials.materials(w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.other.id)
     with pytest.raises(InvalidInput) as info:
-        await materials.add_material(w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="poem", title="x", content="y")
+        await materials.add_material(
+            w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="poem", title="x", content="y"
+        )
     assert info.value.field == "kind"
     with pytest.raises(InvalidInput) as info:
         await materials.add_material(w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="notes", title="x")
@@ -83,7 +98,9 @@ async def test_materials_are_shared_by_the_two_parties_only():
 
     await cancellation.cancel(w.ctx, s.id, by=Actor.COACH)
     with pytest.raises(InvalidTransition):
-        await materials.add_material(w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="notes", title="x", content="y")
+        await materials.add_material(
+            w.ctx, s.id, by=Actor.AUTHOR, actor_id=w.author.id, kind="notes", title="x", content="y"
+        )
 
 
 async def test_author_lookup_by_telegram_id():
@@ -110,8 +127,11 @@ async def test_moving_a_session_away_and_back_leaves_one_set_of_reminders():
     s = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
     await rescheduling.reschedule(w.ctx, s.id, THU_10)
     await rescheduling.reschedule(w.ctx, s.id, WED_10)
-    pending = [(m.kind, m.payload.get("minutes_before")) for m in w.store.outbox
-               if m.session_id == s.id and m.kind in ("reminder", "starting_now") and m.sent_at is None]
+    pending = [
+        (m.kind, m.payload.get("minutes_before"))
+        for m in w.store.outbox
+        if m.session_id == s.id and m.kind in ("reminder", "starting_now") and m.sent_at is None
+    ]
     assert sorted(pending, key=str) == sorted([("reminder", 1440), ("reminder", 60), ("starting_now", None)], key=str)
 
 

@@ -19,10 +19,19 @@ CUTOFF = START - timedelta(hours=24)  # the last instant an author may still can
 
 def session(paid: int = 0, refunded: int = 0) -> Session:
     return Session(
-        coach_id=1, author_id=1, starts_at=START, ends_at=START + timedelta(hours=1),
-        blocked_from=START, blocked_until=START + timedelta(hours=1), duration_minutes=60,
-        status=SessionStatus.SCHEDULED, price_amount=paid, currency="usd",
-        amount_paid=paid, amount_refunded=refunded, id=1,
+        coach_id=1,
+        author_id=1,
+        starts_at=START,
+        ends_at=START + timedelta(hours=1),
+        blocked_from=START,
+        blocked_until=START + timedelta(hours=1),
+        duration_minutes=60,
+        status=SessionStatus.SCHEDULED,
+        price_amount=paid,
+        currency="usd",
+        amount_paid=paid,
+        amount_refunded=refunded,
+        id=1,
     )
 
 
@@ -147,7 +156,16 @@ def test_refund_matches_decimal_round_half_up_and_never_exceeds_what_is_left(pai
 
 @pytest.mark.parametrize(
     ("amount", "pct", "expected"),
-    [(1999, 50, 1000), (1999, 33, 660), (1999, 100, 1999), (1999, 0, 0), (5, 10, 1), (4, 10, 0), (15, 10, 2), (1, 50, 1)],
+    [
+        (1999, 50, 1000),
+        (1999, 33, 660),
+        (1999, 100, 1999),
+        (1999, 0, 0),
+        (5, 10, 1),
+        (4, 10, 0),
+        (15, 10, 2),
+        (1, 50, 1),
+    ],
 )
 def test_money_percent_rounds_half_up(amount, pct, expected):
     assert Money(amount, "eur").percent(pct) == Money(expected, "eur")

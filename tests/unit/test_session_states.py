@@ -15,9 +15,20 @@ H = timedelta(hours=1)
 
 
 def session(status: SessionStatus, **fields) -> Session:
-    return Session(coach_id=1, author_id=2, starts_at=START, ends_at=START + H, blocked_from=START,
-                   blocked_until=START + H, duration_minutes=60, status=status, price_amount=6000, currency="usd",
-                   id=9, **fields)
+    return Session(
+        coach_id=1,
+        author_id=2,
+        starts_at=START,
+        ends_at=START + H,
+        blocked_from=START,
+        blocked_until=START + H,
+        duration_minutes=60,
+        status=status,
+        price_amount=6000,
+        currency="usd",
+        id=9,
+        **fields,
+    )
 
 
 STEPS = {
@@ -70,7 +81,11 @@ def test_only_scheduled_sessions_move_and_moving_drops_the_old_link():
     slot = Interval(START + 2 * H, START + 3 * H)
     s.move(slot, timedelta(minutes=5), timedelta(minutes=10), NOW)
     assert (s.starts_at, s.blocked_from, s.blocked_until, s.meeting_url) == (
-        slot.start, slot.start - timedelta(minutes=5), slot.end + timedelta(minutes=10), None)
+        slot.start,
+        slot.start - timedelta(minutes=5),
+        slot.end + timedelta(minutes=10),
+        None,
+    )
     with pytest.raises(InvalidTransition):
         session(SessionStatus.HELD).move(slot, H, H, NOW)
 

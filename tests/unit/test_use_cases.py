@@ -94,12 +94,17 @@ async def test_book_valid_slot_with_payments_off():
     assert stored == s
     assert outbox_kinds(w.store, s.id) == ["session_confirmed", "reminder", "reminder", "starting_now"]
     due = [(m.kind, m.payload.get("minutes_before"), m.due_at) for m in w.store.outbox if m.session_id == s.id]
-    assert due[1:] == [("reminder", 1440, s.starts_at - timedelta(days=1)),
-                       ("reminder", 60, s.starts_at - timedelta(hours=1)),
-                       ("starting_now", None, s.starts_at)]
+    assert due[1:] == [
+        ("reminder", 1440, s.starts_at - timedelta(days=1)),
+        ("reminder", 60, s.starts_at - timedelta(hours=1)),
+        ("starting_now", None, s.starts_at),
+    ]
     [change] = w.store.changes
     assert (change.session_id, change.from_status, change.to_status, change.actor) == (
-        s.id, None, SessionStatus.SCHEDULED, Actor.AUTHOR,
+        s.id,
+        None,
+        SessionStatus.SCHEDULED,
+        Actor.AUTHOR,
     )
     assert w.payments.checkouts == []
 
@@ -146,17 +151,29 @@ async def test_rules_are_in_the_coach_time_zone():
     ("start", "message", "expected"),
     [
         # Wednesday 20:00: outside the weekly hours; nearest are that afternoon's slots.
-        (datetime(2030, 1, 9, 20, tzinfo=UTC), "Ada is not available at that time",
-         [datetime(2030, 1, 9, h, tzinfo=UTC) for h in (14, 15, 16)]),
+        (
+            datetime(2030, 1, 9, 20, tzinfo=UTC),
+            "Ada is not available at that time",
+            [datetime(2030, 1, 9, h, tzinfo=UTC) for h in (14, 15, 16)],
+        ),
         # Monday 10:00, two hours from now: inside the 24 h notice; first free is Tuesday 09:00.
-        (datetime(2030, 1, 7, 10, tzinfo=UTC), "Ada needs at least 24 h notice",
-         [datetime(2030, 1, 8, h, tzinfo=UTC) for h in (9, 10, 11)]),
+        (
+            datetime(2030, 1, 7, 10, tzinfo=UTC),
+            "Ada needs at least 24 h notice",
+            [datetime(2030, 1, 8, h, tzinfo=UTC) for h in (9, 10, 11)],
+        ),
         # Friday 2030-03-08 10:00: past the 60-day horizon (which ends that day at 08:00).
-        (datetime(2030, 3, 8, 10, tzinfo=UTC), "Ada takes bookings at most 60 days ahead",
-         [datetime(2030, 3, 7, h, tzinfo=UTC) for h in (14, 15, 16)]),
+        (
+            datetime(2030, 3, 8, 10, tzinfo=UTC),
+            "Ada takes bookings at most 60 days ahead",
+            [datetime(2030, 3, 7, h, tzinfo=UTC) for h in (14, 15, 16)],
+        ),
         # Last Wednesday: in the past; the nearest free slots are the first bookable ones.
-        (datetime(2030, 1, 2, 10, tzinfo=UTC), "that time is in the past",
-         [datetime(2030, 1, 8, h, tzinfo=UTC) for h in (9, 10, 11)]),
+        (
+            datetime(2030, 1, 2, 10, tzinfo=UTC),
+            "that time is in the past",
+            [datetime(2030, 1, 8, h, tzinfo=UTC) for h in (9, 10, 11)],
+        ),
     ],
     ids=["outside-hours", "min-notice", "horizon", "past"],
 )
@@ -269,7 +286,11 @@ async def test_booking_with_payments_holds_the_slot_and_opens_a_checkout():
     assert w.payments.checkouts == [(s.id, 6000)]
     assert s.checkout_ref == "cs_1" and s.checkout_url == "https://pay.test/checkout/cs_1"
     stored = w.store.sessions[s.id]
-    assert (stored.status, stored.checkout_ref, stored.checkout_url) == (SessionStatus.HELD, s.checkout_ref, s.checkout_url)
+    assert (stored.status, stored.checkout_ref, stored.checkout_url) == (
+        SessionStatus.HELD,
+        s.checkout_ref,
+        s.checkout_url,
+    )
     assert outbox_kinds(w.store) == []  # nothing confirmed yet
     assert s.meeting_url is None and w.video.created == []
 
@@ -304,9 +325,11 @@ async def test_confirm_payment_schedules_the_session():
     assert stored.meeting_url == s.meeting_url == w.video.created[0]
     assert outbox_kinds(w.store, s.id) == ["session_confirmed", "reminder", "reminder", "starting_now"]
     due = [(m.kind, m.payload.get("minutes_before"), m.due_at) for m in w.store.outbox if m.session_id == s.id]
-    assert due[1:] == [("reminder", 1440, s.starts_at - timedelta(days=1)),
-                       ("reminder", 60, s.starts_at - timedelta(hours=1)),
-                       ("starting_now", None, s.starts_at)]
+    assert due[1:] == [
+        ("reminder", 1440, s.starts_at - timedelta(days=1)),
+        ("reminder", 60, s.starts_at - timedelta(hours=1)),
+        ("starting_now", None, s.starts_at),
+    ]
     last = w.store.changes[-1]
     assert (last.from_status, last.to_status, last.actor) == (SessionStatus.HELD, SessionStatus.SCHEDULED, Actor.SYSTEM)
 
@@ -480,7 +503,10 @@ async def test_reschedule_moves_the_session_in_place():
     assert moved.id == s.id
     stored = w.store.sessions[s.id]
     assert (stored.starts_at, stored.ends_at) == (THU_10, THU_10 + H)
-    assert (stored.blocked_from, stored.blocked_until) == (THU_10 - timedelta(minutes=5), THU_10 + H + timedelta(minutes=10))
+    assert (stored.blocked_from, stored.blocked_until) == (
+        THU_10 - timedelta(minutes=5),
+        THU_10 + H + timedelta(minutes=10),
+    )
     assert stored.status is SessionStatus.SCHEDULED
     assert len(w.store.sessions) == 1
     # meeting link replaced
@@ -779,8 +805,14 @@ async def test_add_coach_validation(changes, field):
 
 async def test_add_coach_normalises_its_input():
     ctx, store, *_ = make_context()
-    coach = await catalog.add_coach(ctx,
-        name="  Ada  ", timezone="europe/berlin", rate=0, currency="EUR", durations=[90, 30], specialties=["Plot", "plot"]
+    coach = await catalog.add_coach(
+        ctx,
+        name="  Ada  ",
+        timezone="europe/berlin",
+        rate=0,
+        currency="EUR",
+        durations=[90, 30],
+        specialties=["Plot", "plot"],
     )
     stored = store.coaches[coach.id]
     assert (stored.name, stored.timezone, stored.currency) == ("Ada", "Europe/Berlin", "eur")
@@ -791,7 +823,11 @@ async def test_add_coach_normalises_its_input():
 async def test_update_coach_validates_and_writes_nothing_on_failure():
     w = await world()
     before = w.store.snapshot()
-    for changes, field in (({"rate": -5}, "rate"), ({"timezone": "Nowhere"}, "timezone"), ({"colour": "red"}, "colour")):
+    for changes, field in (
+        ({"rate": -5}, "rate"),
+        ({"timezone": "Nowhere"}, "timezone"),
+        ({"colour": "red"}, "colour"),
+    ):
         with pytest.raises(InvalidInput) as info:
             await catalog.update_coach(w.ctx, w.coach.id, **changes)
         assert info.value.field == field

@@ -7,6 +7,7 @@ Create Date: 2026-11-24
 Never use batch_alter_table on `sessions`: on SQLite it rebuilds the table and drops the overlap
 triggers. Plain ADD/DROP COLUMN work natively (SQLite >= 3.35).
 """
+
 import sqlalchemy as sa
 from alembic import op
 

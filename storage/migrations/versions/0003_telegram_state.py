@@ -7,6 +7,7 @@ Create Date: 2026-11-26
 A new table only; `sessions` is untouched (never batch_alter_table it: on SQLite that rebuilds
 the table and drops the overlap triggers).
 """
+
 import sqlalchemy as sa
 from alembic import op
 

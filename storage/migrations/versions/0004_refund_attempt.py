@@ -6,6 +6,7 @@ Create Date: 2026-11-24
 
 Plain ADD/DROP COLUMN: batch_alter_table on `sessions` would drop the SQLite overlap triggers.
 """
+
 import sqlalchemy as sa
 from alembic import op
 

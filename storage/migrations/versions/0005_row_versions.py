@@ -14,6 +14,7 @@ Every new version comes from one counter that only grows (a sequence on PostgreS
 one-row table row_versions on SQLite), so a row deleted and re-created under the same id never
 meets a version a copy of the old row could hold.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -56,8 +57,7 @@ SQLITE_NEW_VERSION = """
 """
 SQLITE_VERSION_ON = {
     "INSERT": "CREATE TRIGGER {table}_version_new AFTER INSERT ON {table} BEGIN {body} END",
-    "UPDATE": "CREATE TRIGGER {table}_version AFTER UPDATE ON {table} WHEN NEW.version <= OLD.version "
-              "BEGIN {body} END",
+    "UPDATE": "CREATE TRIGGER {table}_version AFTER UPDATE ON {table} WHEN NEW.version <= OLD.version BEGIN {body} END",
 }
 SQLITE_TOUCH_COACH = "CREATE TRIGGER {table}_touch_coach_{event} AFTER {event} ON {table} BEGIN {body} END"
 SQLITE_ROWS = {"INSERT": "NEW.coach_id", "UPDATE": "OLD.coach_id, NEW.coach_id", "DELETE": "OLD.coach_id"}

@@ -8,6 +8,7 @@ Bookings now always take the coach's lock and read the calendar afresh (booking/
 the version columns and their triggers (0005) have nothing left to protect. Upgrading undoes
 0005 on both engines; downgrading puts it back as 0005 made it.
 """
+
 import importlib
 
 revision = "0006"

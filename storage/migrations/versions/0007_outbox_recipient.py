@@ -8,6 +8,7 @@ Messages for a recipient whose channel is not running (coaches, until Slack) wai
 instead of being acknowledged unsent. Existing rows: ratings and materials an author shared are
 for the coach; everything else was for the author.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,8 +17,13 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-outbox = sa.table("outbox", sa.column("id", sa.Integer), sa.column("kind", sa.String),
-                  sa.column("payload", sa.JSON), sa.column("recipient", sa.String))
+outbox = sa.table(
+    "outbox",
+    sa.column("id", sa.Integer),
+    sa.column("kind", sa.String),
+    sa.column("payload", sa.JSON),
+    sa.column("recipient", sa.String),
+)
 
 
 def upgrade() -> None:
