@@ -152,8 +152,8 @@ async def add_rule(ctx: Context, coach_id: int, *, weekday: str, start: str, end
     if rule.end_minute <= rule.start_minute:
         raise InvalidInput("end", f"must be after start ({start})")
     async with ctx.uow() as uow:
+        await uow.lock_coach(coach_id)  # the write pattern: calendar changes take the coach's lock first
         await coach_of(uow, coach_id)
-        await uow.lock_coach(coach_id)  # the write pattern: calendar changes take the coach's lock
         for other in await uow.availability.rules(coach_id):
             if other.overlaps(rule):
                 raise InvalidInput(
@@ -190,8 +190,8 @@ async def add_override(
         raise InvalidInput("end", "an override may span at most a year")
     override = DateOverride(coach_id, kind, start, end, v.text("reason", reason, max_len=500))
     async with ctx.uow() as uow:
-        await coach_of(uow, coach_id)
         await uow.lock_coach(coach_id)
+        await coach_of(uow, coach_id)
         await uow.availability.add_override(override)
         await uow.commit()
     return override

@@ -195,7 +195,7 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
-    Index("ix_outbox_due", "sent_at", "due_at"),
+    Index("ix_outbox_due", "sent_at", "recipient", "due_at"),
 )
 
 payment_events = Table(

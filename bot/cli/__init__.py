@@ -29,7 +29,3 @@ def main() -> None:
 
     configure("WARNING")
     app(prog_name="coachbot")
-
-
-if __name__ == "__main__":
-    main()

@@ -6,7 +6,9 @@ Create Date: 2026-12-02
 
 Messages for a recipient whose channel is not running (coaches, until Slack) wait in the outbox
 instead of being acknowledged unsent. Existing rows: ratings and materials an author shared are
-for the coach; everything else was for the author.
+for the coach; everything else was for the author. The backfill is one UPDATE per kind in SQL,
+whatever the size of the outbox. The due-messages index gains the recipient, which the claim
+query now filters on.
 """
 
 import sqlalchemy as sa
@@ -17,24 +19,17 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-outbox = sa.table(
-    "outbox",
-    sa.column("id", sa.Integer),
-    sa.column("kind", sa.String),
-    sa.column("payload", sa.JSON),
-    sa.column("recipient", sa.String),
-)
-
 
 def upgrade() -> None:
     op.add_column("outbox", sa.Column("recipient", sa.String(20), nullable=False, server_default="author"))
-    bind = op.get_bind()
-    op.execute(outbox.update().where(outbox.c.kind == "session_rated").values(recipient="coach"))
-    shared = bind.execute(sa.select(outbox.c.id, outbox.c.payload).where(outbox.c.kind == "material_shared"))
-    for_coach = [row.id for row in shared if (row.payload or {}).get("by") == "author"]
-    if for_coach:
-        op.execute(outbox.update().where(outbox.c.id.in_(for_coach)).values(recipient="coach"))
+    shared_by = "payload->>'by'" if op.get_bind().dialect.name == "postgresql" else "json_extract(payload, '$.by')"
+    op.execute("UPDATE outbox SET recipient = 'coach' WHERE kind = 'session_rated'")
+    op.execute(f"UPDATE outbox SET recipient = 'coach' WHERE kind = 'material_shared' AND {shared_by} = 'author'")
+    op.drop_index("ix_outbox_due", table_name="outbox")
+    op.create_index("ix_outbox_due", "outbox", ["sent_at", "recipient", "due_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_due", table_name="outbox")
+    op.create_index("ix_outbox_due", "outbox", ["sent_at", "due_at"])
     op.drop_column("outbox", "recipient")
