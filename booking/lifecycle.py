@@ -29,7 +29,7 @@ async def _complete(ctx: Context, uow: UnitOfWork, session: Session, by: Actor) 
     before = session.status
     session.complete(ctx.now())
     coach = await coach_of(uow, session.coach_id)
-    coach.total_sessions += 1
+    coach.session_completed()
     await ctx.record_change(uow, session, before, by, "completed")
     await uow.sessions.save(session)
     await ctx.tell(uow, session, RatingPrompt())
@@ -75,7 +75,7 @@ async def no_show(ctx: Context, session_id: int, *, who: Actor = Actor.AUTHOR) -
         refund = ctx.policy.refund_on_no_show(session, who)
         if session.mark_no_show(refund, ctx.now()):
             coach = await coach_of(uow, session.coach_id)
-            coach.total_sessions -= 1
+            coach.completion_undone()
         await ctx.record_change(uow, session, before, Actor.ADMIN, f"{who.value} did not show")
         await uow.sessions.save(session)
         await ctx.tell(uow, session, SessionNoShow(who, refund))
@@ -94,8 +94,7 @@ async def rate(ctx: Context, session_id: int, *, author_id: int, stars: int, fee
             raise NotAllowed("only the session's author can rate it")
         session.rate(stars, feedback, ctx.now())
         coach = await coach_of(uow, session.coach_id)
-        coach.rating_total += stars
-        coach.rating_count += 1
+        coach.rated(stars)
         await uow.sessions.save(session)
         await ctx.tell(uow, session, SessionRated(stars))
         await uow.commit()

@@ -109,6 +109,16 @@ class Coach:
             Decimal("0.01"), rounding=ROUND_HALF_UP
         )
 
+    def session_completed(self) -> None:
+        self.total_sessions += 1
+
+    def completion_undone(self) -> None:
+        self.total_sessions -= 1
+
+    def rated(self, stars: int) -> None:
+        self.rating_total += stars
+        self.rating_count += 1
+
     def price_for(self, duration_minutes: int) -> Money:
         exact = Decimal(self.rate) * Decimal(duration_minutes) / Decimal(60)
         return Money(int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), self.currency)
@@ -295,6 +305,22 @@ class Session:
         self.rating, self.feedback, self.rated_at = stars, feedback, now
 
     # ---- money ----------------------------------------------------------------------------
+
+    def payment_received(self, amount: int, payment_ref: str | None, now: datetime) -> None:
+        """A payment for a session that is not waiting for one (late, or a second one)."""
+        self.amount_paid += amount
+        self.payment_ref = payment_ref
+        self.updated_at = now
+
+    def refund_reported(self, total: int) -> int:
+        """The provider reports `total` refunded so far on the payment: record what is new (a
+        refund made outside us, or ours arriving before our own record). Returns the new amount."""
+        total = min(total, self.amount_paid)
+        delta = max(0, total - self.amount_refunded)
+        if delta:
+            self.amount_refunded = total
+            self.refund_due = max(0, self.refund_due - delta)
+        return delta
 
     def owe_refund(self, amount: int) -> None:
         self.refund_due += amount

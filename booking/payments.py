@@ -109,9 +109,7 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
         await mark_paid(ctx, tx, session, amount=event.amount, payment_ref=event.payment_ref)
         return Outcome.CONFIRMED
     now = ctx.now()
-    session.amount_paid += event.amount
-    session.payment_ref = event.payment_ref
-    session.updated_at = now
+    session.payment_received(event.amount, event.payment_ref, now)
     if before is SessionStatus.CANCELLED and session.cancelled_by is Actor.SYSTEM and session.starts_at > now:
         # Paid after the hold was released: keep the booking if nobody has taken the slot.
         # The coach lock is held, so this check cannot race another booking.
@@ -144,12 +142,9 @@ async def _on_released(ctx: Context, tx: UnitOfWork, session: Session, event: Pa
 
 
 async def _on_refunded(ctx: Context, tx: UnitOfWork, session: Session, event: PaymentEvent) -> Outcome:
-    total = min(event.amount, session.amount_paid)
-    if total <= session.amount_refunded:
+    delta = session.refund_reported(event.amount)
+    if not delta:
         return Outcome.ALREADY_RECORDED
-    delta = total - session.amount_refunded
-    session.amount_refunded = total
-    session.refund_due = max(0, session.refund_due - delta)
     await ctx.note(tx, session, Actor.SYSTEM, f"refund of {delta} recorded from the provider")
     return Outcome.REFUND_RECORDED
 

@@ -122,3 +122,17 @@ def test_a_session_cannot_complete_before_it_starts():
     with pytest.raises(InvalidTransition):
         session(SessionStatus.SCHEDULED).require_started(START - timedelta(seconds=1))
     session(SessionStatus.SCHEDULED).require_started(START)
+
+
+def test_a_refund_the_provider_reports_is_recorded_once_and_never_beyond_the_payment():
+    s = session(SessionStatus.CANCELLED, amount_paid=6000)
+    s.owe_refund(6000)
+    assert s.refund_reported(4000) == 4000 and (s.amount_refunded, s.refund_due) == (4000, 2000)
+    assert s.refund_reported(4000) == 0  # a replay changes nothing
+    assert s.refund_reported(9000) == 2000 and (s.amount_refunded, s.refund_due) == (6000, 0)
+
+
+def test_a_late_or_second_payment_is_added_to_what_was_paid():
+    s = session(SessionStatus.CANCELLED, amount_paid=6000, payment_ref="pi_1")
+    s.payment_received(6000, "pi_2", NOW)
+    assert (s.amount_paid, s.payment_ref, s.updated_at, s.status) == (12000, "pi_2", NOW, SessionStatus.CANCELLED)
