@@ -28,6 +28,7 @@ from booking.holds import release_hold
 from booking.meetings import attach_meeting
 from booking.model import Actor, Author, Coach, Interval, OutboxMessage, Session, SessionStatus, StatusChange
 from booking.ports import UnitOfWork
+from booking.refunds import record_payment
 
 log = structlog.get_logger(__name__)
 
@@ -192,6 +193,7 @@ async def confirm_payment(ctx: Context, session_id: int, *, amount: int, payment
 async def mark_paid(ctx: Context, uow: UnitOfWork, session: Session, *, amount: int, payment_ref: str | None) -> None:
     """A held session's payment arrived: schedule it and queue the confirmation and reminders."""
     session.pay(amount, payment_ref, ctx.now())
+    await record_payment(uow, session, payment_ref, amount)
     await ctx.record_change(uow, session, SessionStatus.HELD, Actor.SYSTEM, "paid")
     await uow.sessions.save(session)
     await queue(ctx, uow, session, confirmation(ctx, session, await author_of(uow, session.author_id)))

@@ -226,6 +226,11 @@ class Session:
         return self.amount_paid - self.amount_refunded
 
     @property
+    def kept(self) -> int:
+        """What we still keep of the author's money: paid, less refunded and less owed back."""
+        return self.amount_paid - self.amount_refunded - self.refund_due
+
+    @property
     def blocked(self) -> Interval:
         return Interval(self.blocked_from, self.blocked_until)
 
@@ -312,16 +317,6 @@ class Session:
         self.payment_ref = payment_ref
         self.updated_at = now
 
-    def refund_reported(self, total: int) -> int:
-        """The provider reports `total` refunded so far on the payment: record what is new (a
-        refund made outside us, or ours arriving before our own record). Returns the new amount."""
-        total = min(total, self.amount_paid)
-        delta = max(0, total - self.amount_refunded)
-        if delta:
-            self.amount_refunded = total
-            self.refund_due = max(0, self.refund_due - delta)
-        return delta
-
     def owe_refund(self, amount: int) -> None:
         self.refund_due += amount
 
@@ -329,6 +324,12 @@ class Session:
         """The provider took a refund of `amount` that was owed."""
         self.amount_refunded += amount
         self.refund_due -= amount
+
+    def refund_recorded(self, amount: int) -> None:
+        """The provider reports a refund we had not recorded (made outside us, or ours arriving
+        before our own record): it counts as refunded, and no longer as owed."""
+        self.amount_refunded += amount
+        self.refund_due = max(0, self.refund_due - amount)
 
     def refund_failed(self, amount: int) -> None:
         """A refund the provider accepted failed later: owed again, retried under a new key."""

@@ -16,11 +16,12 @@ from booking.context import Context, author_of
 from booking.errors import PaymentError
 from booking.events import PaymentRefunded, RefundReason
 from booking.holds import release_expired_hold, release_hold
+from booking.ledger import Payment
 from booking.meetings import attach_meeting
 from booking.model import Actor, Session, SessionStatus
 from booking.ports import CheckoutState, UnitOfWork
 from booking.queries import session as read_session
-from booking.refunds import settle_refunds, try_settle
+from booking.refunds import record_payment, settle_refunds, try_settle
 
 log = structlog.get_logger(__name__)
 
@@ -102,7 +103,8 @@ async def _find(tx: UnitOfWork, event: PaymentEvent) -> Session | None:
 
 
 async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: PaymentEvent) -> Outcome:
-    if event.payment_ref and session.payment_ref == event.payment_ref:
+    assert session.id is not None
+    if event.payment_ref and await tx.payments.get(session.id, event.payment_ref) is not None:
         return Outcome.ALREADY_RECORDED  # e.g. completed and async_payment_succeeded for one payment
     before = session.status
     if before is SessionStatus.HELD:
@@ -110,6 +112,7 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
         return Outcome.CONFIRMED
     now = ctx.now()
     session.payment_received(event.amount, event.payment_ref, now)
+    await record_payment(tx, session, event.payment_ref, event.amount)
     if before is SessionStatus.CANCELLED and session.cancelled_by is Actor.SYSTEM and session.starts_at > now:
         # Paid after the hold was released: keep the booking if nobody has taken the slot.
         # The coach lock is held, so this check cannot race another booking.
@@ -142,9 +145,11 @@ async def _on_released(ctx: Context, tx: UnitOfWork, session: Session, event: Pa
 
 
 async def _on_refunded(ctx: Context, tx: UnitOfWork, session: Session, event: PaymentEvent) -> Outcome:
-    delta = session.refund_reported(event.amount)
+    payment = await _payment_of(tx, session, event)
+    delta = 0 if payment is None else payment.reported(event.amount)
     if not delta:
         return Outcome.ALREADY_RECORDED
+    session.refund_recorded(delta)
     await ctx.note(tx, session, Actor.SYSTEM, f"refund of {delta} recorded from the provider")
     return Outcome.REFUND_RECORDED
 
@@ -152,13 +157,20 @@ async def _on_refunded(ctx: Context, tx: UnitOfWork, session: Session, event: Pa
 async def _on_refund_failed(ctx: Context, tx: UnitOfWork, session: Session, event: PaymentEvent) -> Outcome:
     """A refund the provider accepted failed later (e.g. a closed card): it is owed again and
     retried (with a new key), and the failure is logged for an operator to look at."""
-    amount = min(event.amount, session.amount_refunded)
+    payment = await _payment_of(tx, session, event)
+    amount = 0 if payment is None else payment.refund_failed(event.amount)
     if amount <= 0:
         return Outcome.IGNORED
     session.refund_failed(amount)
     await ctx.note(tx, session, Actor.SYSTEM, f"refund of {amount} failed at the provider; owed again")
     log.error("refund.failed_at_provider", session_id=session.id, amount=amount, event_id=event.id)
     return Outcome.REFUND_DUE
+
+
+async def _payment_of(tx: UnitOfWork, session: Session, event: PaymentEvent) -> Payment | None:
+    """The ledger row a refund event is about: its payment, or the session's latest one."""
+    ref = event.payment_ref or session.payment_ref
+    return await tx.payments.get(session.id, ref) if ref and session.id is not None else None
 
 
 HANDLERS: dict[PaymentKind, Handler] = {

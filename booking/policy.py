@@ -35,7 +35,7 @@ class CancellationPolicy:
             pct = self.author_refund_percent
         else:
             pct = self.coach_refund_percent
-        return _share(session.refundable, pct)
+        return _share(session.kept, pct)
 
     def check_reschedule(self, session: Session, by: Actor, now: datetime) -> None:
         if by is Actor.AUTHOR and not self.author_may_change(session, now):
@@ -46,7 +46,7 @@ class CancellationPolicy:
 
     def refund_on_no_show(self, session: Session, who: Actor) -> int:
         pct = self.coach_no_show_refund_percent if who is Actor.COACH else self.author_no_show_refund_percent
-        return _share(session.refundable, pct)
+        return _share(session.kept, pct)
 
 
 def _share(amount: int, pct: int) -> int:

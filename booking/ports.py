@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from booking.ledger import Payment
 from booking.model import (
     Author,
     AvailabilityRule,
@@ -102,13 +103,22 @@ class SessionRepository(Protocol):
     ) -> Session | None: ...
     async def refunds_due(self) -> list[Session]: ...
     async def released_checkouts(self, *, since: datetime) -> list[Session]:
-        """Unpaid holds the system released since `since` whose checkout link was not closed yet."""
+        """Unpaid holds cancelled since `since` (released by the system or dropped by the author)
+        whose checkout was not closed yet: it may have been paid just before."""
 
     async def missing_meeting(self, now: datetime) -> list[Session]: ...
     async def log(self, change: StatusChange) -> None: ...
     async def history(self, session_id: int) -> list[StatusChange]: ...
     async def add_material(self, material: Material) -> Material: ...
     async def materials(self, session_id: int) -> list[Material]: ...
+
+
+class PaymentRepository(Protocol):
+    """The payment ledger (booking/ledger.py). Changed only under the session's lock."""
+
+    async def add(self, payment: Payment) -> Payment: ...
+    async def of_session(self, session_id: int) -> list[Payment]: ...
+    async def get(self, session_id: int, ref: str) -> Payment | None: ...
 
 
 class OutboxRepository(Protocol):
@@ -136,6 +146,7 @@ class UnitOfWork(Protocol):
     authors: AuthorRepository
     availability: AvailabilityRepository
     sessions: SessionRepository
+    payments: PaymentRepository
     outbox: OutboxRepository
     payment_events: PaymentEventLog
 
@@ -179,8 +190,8 @@ class PaymentGateway(Protocol):
 
     async def expire_checkout(self, ref: str) -> None: ...
 
-    async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
-        """Refund `amount` minor units of the session's payment; returns the refund's reference."""
+    async def refund(self, session: Session, payment_ref: str, amount: int, idempotency_key: str) -> str:
+        """Refund `amount` minor units of the payment `payment_ref`; returns the refund's reference."""
 
 
 class VideoRooms(Protocol):

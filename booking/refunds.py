@@ -9,7 +9,9 @@ import structlog
 from booking.context import Context, session_of
 from booking.errors import InvalidInput, PaymentError
 from booking.events import RefundSent
+from booking.ledger import Payment, next_refund
 from booking.model import Actor, Session
+from booking.ports import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -19,7 +21,7 @@ async def refund(ctx: Context, session_id: int, amount: int | None = None, *, re
     provider refuses, PaymentError is raised and the scheduler keeps retrying."""
     async with ctx.uow() as uow:
         session = await ctx.lock_session(uow, session_id)
-        left = session.refundable - session.refund_due
+        left = session.kept
         amount = left if amount is None else amount
         if amount <= 0 or amount > left:
             raise InvalidInput("amount", f"must be between 1 and {left} (what is left to refund)")
@@ -31,30 +33,64 @@ async def refund(ctx: Context, session_id: int, amount: int | None = None, *, re
 
 
 async def settle_refund(ctx: Context, session_id: int) -> Session:
-    """Pay out what the session owes. The idempotency key is fixed by the amounts, so a retry
-    after a crash between the provider's answer and our commit cannot refund twice."""
+    """Pay out what the session owes, payment by payment (the newest first: a duplicate payment
+    goes back before the one the session keeps), never more than a payment still holds. The
+    idempotency key is fixed by the amounts, so a retry after a crash between the provider's
+    answer and our commit cannot refund twice."""
     async with ctx.uow() as uow:
         session = await session_of(uow, session_id)
-    due = session.refund_due
-    if due <= 0:
-        return session
-    key = f"refund-{session_id}-{session.amount_refunded}-{due}-{session.refund_attempt}"
-    ref = await ctx.payments.refund(session, due, key)
+        ledger = await uow.payments.of_session(session_id)
+    for _ in range(len(ledger) + 1):
+        step = next_refund(ledger, session.refund_due)
+        if step is None:
+            break
+        payment, amount = step
+        key = f"refund-{session_id}-{session.amount_refunded}-{amount}-{session.refund_attempt}"
+        ref = await ctx.payments.refund(session, payment.ref, amount, key)
+        session, ledger = await _record_refund(ctx, session_id, payment.ref, amount, ref)
+    if session.refund_due > 0 and next_refund(ledger, session.refund_due) is None:
+        session = await _drop_unpayable(ctx, session_id)
+    return session
+
+
+async def _record_refund(
+    ctx: Context, session_id: int, payment_ref: str, amount: int, ref: str
+) -> tuple[Session, list[Payment]]:
+    """In the transaction that records it, a refund is checked against what its payment holds."""
     async with ctx.uow() as uow:
         session = await ctx.lock_session(uow, session_id)
-        paid_out = min(due, session.refund_due)
-        if paid_out <= 0:
-            return session  # recorded meanwhile from the provider's own refund event
-        session.refunded(paid_out)
-        await ctx.note(uow, session, Actor.SYSTEM, f"refunded {paid_out} ({ref})")
-        await uow.sessions.save(session)
-        await ctx.tell(uow, session, RefundSent(paid_out))
-        await uow.commit()
+        payment = await uow.payments.get(session_id, payment_ref)
+        paid_out = 0 if payment is None else min(amount, session.refund_due, payment.left)
+        if payment is not None and paid_out > 0:  # else recorded meanwhile from the provider's own event
+            payment.refund(paid_out)
+            session.refunded(paid_out)
+            await ctx.note(uow, session, Actor.SYSTEM, f"refunded {paid_out} ({ref})")
+            await uow.sessions.save(session)
+            await ctx.tell(uow, session, RefundSent(paid_out))
+            await uow.commit()
+        ledger = await uow.payments.of_session(session_id)
+    return session, ledger
+
+
+async def _drop_unpayable(ctx: Context, session_id: int) -> Session:
+    """Owed more than the session's payments still hold (a record from before the ledger, or a
+    bug): what cannot be refunded is no longer owed, and an operator is told in the log."""
+    async with ctx.uow() as uow:
+        session = await ctx.lock_session(uow, session_id)
+        holds = sum(p.left for p in await uow.payments.of_session(session_id))
+        excess = session.refund_due - holds
+        if excess > 0:
+            session.refund_due = holds
+            await ctx.note(uow, session, Actor.SYSTEM, f"{excess} owed beyond what the payments hold; not refunded")
+            await uow.sessions.save(session)
+            await uow.commit()
+            log.error("refund.beyond_payments", session_id=session_id, excess=excess)
     return session
 
 
 async def settle_refunds(ctx: Context) -> int:
-    """Retry every refund still owed (the scheduler calls this)."""
+    """Retry every refund still owed (the scheduler calls this). One session that fails, for
+    whatever reason, never stops the others."""
     async with ctx.uow() as uow:
         owed = await uow.sessions.refunds_due()
     settled = 0
@@ -65,6 +101,8 @@ async def settle_refunds(ctx: Context) -> int:
             settled += 1
         except PaymentError as exc:
             log.warning("refund.retry_failed", session_id=session.id, error=str(exc))
+        except Exception as exc:  # a bug or a broken row must not stop the refunds owed to others
+            log.error("refund.settle_failed", session_id=session.id, error=str(exc), error_type=type(exc).__name__)
     return settled
 
 
@@ -76,3 +114,10 @@ async def try_settle(ctx: Context, session_id: int) -> Session:
         log.warning("refund.deferred", session_id=session_id, error=str(exc))
         async with ctx.uow() as uow:
             return await session_of(uow, session_id)
+
+
+async def record_payment(uow: UnitOfWork, session: Session, payment_ref: str | None, amount: int) -> None:
+    """A payment into the ledger (inside the transaction that records it on the session)."""
+    assert session.id is not None
+    ref = payment_ref or f"session-{session.id}-{session.amount_paid}"  # a provider that gave no id
+    await uow.payments.add(Payment(session.id, ref, amount, created_at=session.updated_at))

@@ -19,5 +19,5 @@ class IncludedPayments:
     async def expire_checkout(self, ref: str) -> None:
         raise PaymentError("payments are off: there are no checkouts")
 
-    async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
+    async def refund(self, session: Session, payment_ref: str, amount: int, idempotency_key: str) -> str:
         raise PaymentError("payments are off: there is nothing to refund")

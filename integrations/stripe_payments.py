@@ -118,12 +118,10 @@ class StripePayments:
                 return  # already complete or expired: nothing to close
             raise
 
-    async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
-        if not session.payment_ref:
-            raise PaymentError(f"session {session.id} has no payment to refund")
+    async def refund(self, session: Session, payment_ref: str, amount: int, idempotency_key: str) -> str:
         refund = await self._call(
             self.client.v1.refunds.create_async,
-            {"payment_intent": session.payment_ref, "amount": amount, "metadata": {"session_id": str(session.id)}},
+            {"payment_intent": payment_ref, "amount": amount, "metadata": {"session_id": str(session.id)}},
             {"idempotency_key": idempotency_key},
         )
         if refund.status in ("failed", "canceled"):

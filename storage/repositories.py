@@ -28,9 +28,9 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from booking.ledger import Payment
 from booking.model import (
     ACTIVE_STATUSES,
-    Actor,
     Author,
     AvailabilityRule,
     Coach,
@@ -303,7 +303,6 @@ class SessionRepository:
         c = t.sessions.c
         query = select(Session).where(
             c.status == SessionStatus.CANCELLED,
-            c.cancelled_by == Actor.SYSTEM,
             c.checkout_url.is_not(None),
             c.amount_paid == 0,
             c.cancelled_at >= since,
@@ -336,6 +335,24 @@ class SessionRepository:
     async def materials(self, session_id: int) -> list[Material]:
         c = t.session_materials.c
         return list((await self.db.scalars(select(Material).where(c.session_id == session_id).order_by(c.id))).all())
+
+
+class PaymentRepository:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def add(self, payment: Payment) -> Payment:
+        self.db.add(payment)
+        await self.db.flush()
+        return payment
+
+    async def of_session(self, session_id: int) -> list[Payment]:
+        c = t.payments.c
+        return list((await self.db.scalars(select(Payment).where(c.session_id == session_id).order_by(c.id))).all())
+
+    async def get(self, session_id: int, ref: str) -> Payment | None:
+        c = t.payments.c
+        return await self.db.scalar(select(Payment).where(c.session_id == session_id, c.ref == ref))
 
 
 class PaymentEventLog:

@@ -15,9 +15,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import registry
 
+from booking.ledger import Payment
 from booking.model import (
     Actor,
     Author,
@@ -181,6 +183,21 @@ session_materials = Table(
     Column("created_at", UTCDateTime),
 )
 
+# One row per payment a session received; refunds go to a payment and never beyond it.
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id"), nullable=False),
+    Column("ref", String(255), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("refunded", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("refunded >= 0 AND refunded <= amount", name="refund_bounds"),
+    UniqueConstraint("session_id", "ref"),
+)
+
 outbox = Table(
     "outbox",
     metadata,
@@ -237,4 +254,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(StatusChange, session_status_changes)
     mapper_registry.map_imperatively(Material, session_materials)
     mapper_registry.map_imperatively(OutboxMessage, outbox)
+    mapper_registry.map_imperatively(Payment, payments)
     _mapped = True

@@ -19,6 +19,7 @@ from storage.repositories import (
     CoachRepository,
     OutboxRepository,
     PaymentEventLog,
+    PaymentRepository,
     SessionRepository,
     TelegramStateRepository,
 )
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     authors: ports.AuthorRepository
     availability: ports.AvailabilityRepository
     sessions: ports.SessionRepository
+    payments: ports.PaymentRepository
     outbox: ports.OutboxRepository
     payment_events: ports.PaymentEventLog
     telegram_state: TelegramStateRepository
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
         self.authors = AuthorRepository(self.db)
         self.availability = AvailabilityRepository(self.db)
         self.sessions = SessionRepository(self.db)
+        self.payments = PaymentRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
         self.telegram_state = TelegramStateRepository(self.db)

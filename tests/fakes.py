@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 
 from booking.context import BookingSettings, Context
 from booking.errors import PaymentError, SlotConflict, TransientConflict
+from booking.ledger import Payment
 from booking.model import (
     ACTIVE_STATUSES,
-    Actor,
     Author,
     AvailabilityRule,
     Coach,
@@ -55,6 +55,7 @@ class Data:
     materials: list[Material] = field(default_factory=list)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     payment_events: dict[str, str] = field(default_factory=dict)
+    payments: dict[int, Payment] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -295,7 +296,6 @@ class FakeSessions:
             s
             for s in self.data.sessions.values()
             if s.status is SessionStatus.CANCELLED
-            and s.cancelled_by is Actor.SYSTEM
             and s.checkout_url
             and s.amount_paid == 0
             and s.cancelled_at is not None
@@ -364,6 +364,24 @@ class FakeOutbox:
         return claimed
 
 
+class FakeLedger:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def add(self, payment: Payment) -> Payment:
+        if await self.get(payment.session_id, payment.ref) is not None:
+            raise AssertionError(f"payment {payment.ref} recorded twice (a unique key in the database)")
+        payment.id = self.data.new_id()
+        self.data.payments[payment.id] = payment
+        return payment
+
+    async def of_session(self, session_id: int) -> list[Payment]:
+        return sorted((p for p in self.data.payments.values() if p.session_id == session_id), key=lambda p: p.id)
+
+    async def get(self, session_id: int, ref: str) -> Payment | None:
+        return next((p for p in self.data.payments.values() if (p.session_id, p.ref) == (session_id, ref)), None)
+
+
 class FakePaymentEvents:
     def __init__(self, data: Data):
         self.data = data
@@ -387,6 +405,7 @@ class FakeUnitOfWork:
         self.authors = FakeAuthors(self._data)
         self.availability = FakeAvailability(self._data)
         self.sessions = FakeSessions(self._data)
+        self.payments = FakeLedger(self._data)
         self.outbox = FakeOutbox(self._data)
         self.payment_events = FakePaymentEvents(self._data)
         return self
@@ -435,6 +454,7 @@ class FakePayments:
         self.expired: list[str] = []
         self.fail_state = False
         self.refunds: list[tuple[int, int, str]] = []  # (session id, amount, idempotency key)
+        self.refunded_payments: list[tuple[str, int]] = []  # (payment ref, amount)
         self._ids = itertools.count(1)
 
     async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout:
@@ -454,10 +474,11 @@ class FakePayments:
             raise PaymentError("the payment provider is unavailable")
         self.expired.append(ref)
 
-    async def refund(self, session: Session, amount: int, idempotency_key: str) -> str:
+    async def refund(self, session: Session, payment_ref: str, amount: int, idempotency_key: str) -> str:
         if self.fail_refund:
             raise PaymentError("the refund was declined")
         self.refunds.append((session.id, amount, idempotency_key))
+        self.refunded_payments.append((payment_ref, amount))
         return f"re_{next(self._ids)}"
 
 

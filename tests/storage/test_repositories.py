@@ -1,9 +1,12 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from booking import bookings, catalog, queries
 from booking.model import Author, Coach, OutboxMessage
+from tests.fakes import FakePayments
 from tests.storage.helpers import NOW, context_for, open_coach
 
 
@@ -131,3 +134,39 @@ async def test_calendar_reads_rules_overrides_and_busy_spans_in_one_go(database)
     assert [(o.kind, o.starts_at.hour) for o in calendar.overrides] == [(OverrideKind.BLOCK, 12)]
     assert [(b.start, b.end) for b in calendar.busy] == [(booked.blocked_from, booked.blocked_until)]
     assert without.busy == [] and calendar.expired_holds == []
+
+
+async def test_the_database_refuses_a_refund_beyond_what_a_payment_holds(database):
+    ctx = context_for(database, payments=FakePayments(enabled=True))
+    coach = await open_coach(ctx)
+    author = await catalog.add_author(ctx, name="A", timezone="UTC")
+    held = await bookings.book(ctx, coach.id, author.id, NOW.replace(hour=9) + timedelta(days=1))
+    await bookings.confirm_payment(ctx, held.id, amount=held.price_amount, payment_ref="pi_1")
+
+    async with database.uow() as uow:
+        [payment] = await uow.payments.of_session(held.id)
+        assert (payment.ref, payment.amount, payment.refunded) == ("pi_1", held.price_amount, 0)
+        payment.refunded = held.price_amount + 1  # past the domain's own check: the CHECK is the last line
+        with pytest.raises(IntegrityError):
+            await uow.db.flush()
+
+
+async def test_existing_paid_sessions_get_their_ledger_row(database, database_url):
+    from storage.migrate import downgrade, upgrade
+    from tests.conftest import in_thread
+
+    ctx = context_for(database, payments=FakePayments(enabled=True))
+    coach = await open_coach(ctx)
+    author = await catalog.add_author(ctx, name="A", timezone="UTC")
+    held = await bookings.book(ctx, coach.id, author.id, NOW.replace(hour=9) + timedelta(days=1))
+    await bookings.confirm_payment(ctx, held.id, amount=held.price_amount, payment_ref="pi_1")
+    await database.dispose()
+    in_thread(downgrade, database_url, "0007")
+    async with database.engine.begin() as conn:
+        await conn.execute(text("UPDATE sessions SET amount_refunded = 1000 WHERE id = :id"), {"id": held.id})
+    await database.dispose()
+    in_thread(upgrade, database_url)
+
+    async with database.uow() as uow:
+        [payment] = await uow.payments.of_session(held.id)
+    assert (payment.ref, payment.amount, payment.refunded) == ("pi_1", held.price_amount, 1000)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.errors import InvalidTransition
+from booking.errors import InvalidTransition, PaymentError
+from booking.ledger import Payment, next_refund
 from booking.model import ALLOWED_TRANSITIONS, Actor, Interval, Session, SessionStatus
 
 START = datetime(2030, 1, 9, 10, tzinfo=UTC)
@@ -125,11 +126,23 @@ def test_a_session_cannot_complete_before_it_starts():
 
 
 def test_a_refund_the_provider_reports_is_recorded_once_and_never_beyond_the_payment():
-    s = session(SessionStatus.CANCELLED, amount_paid=6000)
-    s.owe_refund(6000)
-    assert s.refund_reported(4000) == 4000 and (s.amount_refunded, s.refund_due) == (4000, 2000)
-    assert s.refund_reported(4000) == 0  # a replay changes nothing
-    assert s.refund_reported(9000) == 2000 and (s.amount_refunded, s.refund_due) == (6000, 0)
+    payment = Payment(session_id=9, ref="pi_1", amount=6000)
+    assert payment.reported(4000) == 4000 and payment.left == 2000
+    assert payment.reported(4000) == 0  # a replay changes nothing
+    assert payment.reported(9000) == 2000 and payment.left == 0
+    with pytest.raises(PaymentError):
+        payment.refund(1)
+    assert payment.refund_failed(1000) == 1000 and payment.left == 1000
+
+
+def test_refunds_go_to_the_newest_payment_that_still_holds_money():
+    first = Payment(9, "pi_1", 6000, created_at=NOW, id=1)
+    second = Payment(9, "pi_2", 6000, created_at=NOW + H, id=2)
+    assert next_refund([first, second], 9000) == (second, 6000)
+    second.refund(6000)
+    assert next_refund([first, second], 3000) == (first, 3000)
+    first.refund(6000)
+    assert next_refund([first, second], 1) is None
 
 
 def test_a_late_or_second_payment_is_added_to_what_was_paid():
