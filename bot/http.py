@@ -3,6 +3,7 @@ returns to. Its lifespan runs the Telegram bot (polling or webhook) and the sche
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import html
@@ -22,8 +23,34 @@ from bot.settings import TELEGRAM_WEBHOOK_PATH
 log = structlog.get_logger(__name__)
 
 MAX_WEBHOOK_BYTES = 1_000_000
+BODY_TIMEOUT_S = 10  # a webhook body that trickles in slower than this is dropped (a slow client holds a socket)
+HEALTH_TIMEOUT_S = 1.5  # /healthz answers within 2 s even when the database hangs
 TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token"
 _AUTO = object()
+
+
+class BodyRefused(Exception):
+    def __init__(self, status: int, error: str):
+        super().__init__(error)
+        self.response = JSONResponse({"error": error}, status_code=status)
+
+
+async def read_body(request: Request, limit: int = MAX_WEBHOOK_BYTES) -> bytes:
+    """The body, read in chunks and never past `limit`: a declared length over it is refused before
+    reading, a streamed body as soon as it passes it (413); one that trickles in too slowly, 408."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyRefused(413, "payload too large")
+    body = bytearray()
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise BodyRefused(413, "payload too large")
+    except TimeoutError:
+        raise BodyRefused(408, "request body too slow") from None
+    return bytes(body)
 
 
 def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AUTO) -> Starlette:
@@ -38,25 +65,31 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
 
     async def healthz(_: Request) -> JSONResponse:
         try:
-            await container.db.ping()
-        except Exception as exc:
-            log.error("healthz.database_down", error=str(exc))
+            async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                await container.db.ping()
+        except Exception as exc:  # refused, timed out, or any driver error: the answer is the same
+            log.error("healthz.database_down", error=type(exc).__name__)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
     async def stripe_webhook(request: Request) -> JSONResponse:
-        from integrations.stripe_payments import WebhookRejected
+        from integrations.stripe_payments import MalformedEvent, WebhookRejected
 
         if container.webhook is None:
             return JSONResponse({"error": "payments are not configured"}, status_code=404)
-        payload = await request.body()
-        if len(payload) > MAX_WEBHOOK_BYTES:
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+        try:
+            payload = await read_body(request)
+        except BodyRefused as refused:
+            return refused.response
         try:
             event = container.webhook.parse(payload, request.headers.get("stripe-signature"))
         except WebhookRejected as exc:
             log.warning("stripe.webhook_rejected", reason=str(exc))
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except MalformedEvent as exc:
+            # Genuine (signed) but not what we can read: acknowledged, or Stripe retries it for days.
+            log.warning("stripe.webhook_malformed", event_id=exc.event_id, reason=str(exc))
+            return JSONResponse({"received": True, "outcome": "malformed"})
         try:
             outcome = await payments.handle(container.ctx, event)
         except Exception:
@@ -72,9 +105,10 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
         if not hmac.compare_digest(given.encode(), telegram.webhook_secret.encode()):
             log.warning("telegram.webhook_rejected", reason="secret token missing or wrong")
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        payload = await request.body()
-        if len(payload) > MAX_WEBHOOK_BYTES:
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+        try:
+            payload = await read_body(request)
+        except BodyRefused as refused:
+            return refused.response
         try:
             data = json.loads(payload)
         except ValueError:
@@ -83,7 +117,10 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
         if not telegram.running:  # Telegram retries later; the update is not lost
             return JSONResponse({"error": "the bot is starting"}, status_code=503)
-        await telegram.feed(data)
+        try:
+            await telegram.feed(data)
+        except Exception as exc:  # a genuine update we cannot read: acknowledged, or Telegram resends it
+            log.warning("telegram.update_malformed", update_id=data["update_id"], error=type(exc).__name__)
         return Response(status_code=200)
 
     def page(title: str, text: str) -> HTMLResponse:

@@ -1,21 +1,35 @@
+"""Structured logs (structlog). They carry ids, never personal data or payloads: exceptions are
+rendered without local variables (the console renderer's rich tracebacks print them, which put
+webhook payloads and people's names into logs and could raise on detached ORM objects), as one
+plain traceback on the console or as a structured one in JSON."""
+
 import logging
+import sys
 
 import structlog
+
+NOISY = ("httpx", "httpcore", "apscheduler")
 
 
 def configure(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(level=level.upper(), format="%(message)s")
     # httpx logs every request URL at INFO, and Bot API URLs carry the bot token; APScheduler
     # logs every run of every job.
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
-    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    processors: list[structlog.typing.Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if json:
+        transformer = structlog.tracebacks.ExceptionDictTransformer(show_locals=False, use_rich=False)
+        processors += [structlog.processors.ExceptionRenderer(transformer), structlog.processors.JSONRenderer()]
+    else:
+        processors.append(
+            structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+        )
     structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=__import__("sys").stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
     )

@@ -51,6 +51,14 @@ class WebhookRejected(Exception):
     """The request is not a genuine Stripe event (bad or missing signature, not JSON)."""
 
 
+class MalformedEvent(Exception):
+    """A genuine (signed) event we cannot read: missing or mistyped fields."""
+
+    def __init__(self, event_id: str | None, problem: str):
+        super().__init__(problem)
+        self.event_id = event_id
+
+
 class StripePayments:
     enabled = True
 
@@ -147,13 +155,31 @@ def _state(checkout) -> CheckoutState:
     payment_intent = checkout.get("payment_intent")
     if isinstance(payment_intent, dict) or hasattr(payment_intent, "id"):
         payment_intent = payment_intent["id"]
+    ref = _ref(checkout["id"])
+    if ref is None:
+        raise ValueError("a checkout without an id")
     return CheckoutState(
-        ref=checkout["id"],
+        ref=ref,
         status=checkout.get("status") or "open",
         paid=checkout.get("payment_status") in ("paid", "no_payment_required"),
-        amount=checkout.get("amount_total") or 0,
-        payment_ref=payment_intent,
+        amount=_amount(checkout.get("amount_total")),
+        payment_ref=_ref(payment_intent),
     )
+
+
+def _amount(value: Any) -> int:
+    """Minor units as Stripe sends them; anything else is a malformed event."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError(f"an amount must be a whole number of minor units, got {value!r}")
+    return value
+
+
+def _ref(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"an id must be a string, got {type(value).__name__}")
+    return value
 
 
 class StripeWebhook:
@@ -173,7 +199,13 @@ class StripeWebhook:
             raise WebhookRejected(f"bad signature: {exc.user_message or exc}") from None
         except ValueError as exc:
             raise WebhookRejected(f"not a Stripe event: {exc}") from None
-        return translate(event)
+        try:
+            return translate(event)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            event_id = event.get("id") if isinstance(event, dict) else getattr(event, "id", None)
+            raise MalformedEvent(
+                event_id if isinstance(event_id, str) else None, f"{type(exc).__name__}: {exc}"
+            ) from None
 
 
 def translate(event) -> PaymentEvent:
@@ -202,18 +234,17 @@ def translate(event) -> PaymentEvent:
             kind=PaymentKind.REFUND_FAILED,
             provider_type=event["type"],
             session_id=_session_id(obj),
-            payment_ref=obj.get("payment_intent"),
-            amount=obj.get("amount") or 0,
+            payment_ref=_ref(obj.get("payment_intent")),
+            amount=_amount(obj.get("amount")),
         )
     if event["type"] == "charge.refunded":
-        payment_intent = obj.get("payment_intent")
         return PaymentEvent(
             id=event["id"],
             kind=PaymentKind.REFUNDED,
             provider_type=event["type"],
             session_id=_session_id(obj),
-            payment_ref=payment_intent,
-            amount=obj.get("amount_refunded") or 0,
+            payment_ref=_ref(obj.get("payment_intent")),
+            amount=_amount(obj.get("amount_refunded")),
         )
     return PaymentEvent(id=event["id"], kind=PaymentKind.IGNORED, provider_type=event["type"])
 

@@ -7,6 +7,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_S = 60
+PG_CONNECT_TIMEOUT_S = 5  # a database host gone silent fails a connect in seconds, not a minute
 
 
 def normalise_url(url: str) -> str:
@@ -21,11 +22,23 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     url = normalise_url(url)
+    # hide_parameters: a database error's message (which reaches logs) never carries the values
+    # people gave (names, emails, focus lines).
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
+        )
         _make_sqlite_serialising(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
+    )
 
 
 def _make_sqlite_serialising(engine: AsyncEngine) -> None:

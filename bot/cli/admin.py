@@ -50,6 +50,11 @@ def serve(
         host=host or settings.http_host,
         port=port or settings.http_port,
         log_level=settings.log_level.lower(),
+        # Idle keep-alive sockets close after 5 s, headers must arrive within uvicorn's limits, and
+        # webhook bodies within bot.http.BODY_TIMEOUT_S: a slow or abandoned client holds no socket.
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=15,
+        limit_concurrency=500,
     )
 
 

@@ -170,3 +170,13 @@ async def test_existing_paid_sessions_get_their_ledger_row(database, database_ur
     async with database.uow() as uow:
         [payment] = await uow.payments.of_session(held.id)
     assert (payment.ref, payment.amount, payment.refunded) == ("pi_1", held.price_amount, 1000)
+
+
+async def test_database_errors_do_not_carry_the_values_people_gave(database):
+    async with database.uow() as uow:
+        await uow.authors.add(Author(name="Ann Private", timezone="UTC", telegram_id=77, email="ann@example.com"))
+        await uow.commit()
+    with pytest.raises(IntegrityError) as error:
+        async with database.uow() as uow:
+            await uow.authors.add(Author(name="Ann Private", timezone="UTC", telegram_id=77, email="ann@example.com"))
+    assert "Ann Private" not in str(error.value) and "ann@example.com" not in str(error.value)

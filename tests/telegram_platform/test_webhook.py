@@ -131,3 +131,21 @@ async def test_a_webhook_telegram_refuses_is_reported_and_the_server_still_serve
         assert "https url must be provided" in telegram.start_error and not telegram.running
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_genuine_but_malformed_update_is_acknowledged_not_resent(webhook_app, botapi, handlers):
+    client, _ = webhook_app
+    for body in (
+        {"update_id": 7101, "message": "not an object"},
+        {"update_id": 7102, "callback_query": {"id": 5}},
+        {"update_id": 7103, "message": {"message_id": "x", "chat": None, "date": "yesterday"}},
+    ):
+        response = await client.post("/webhooks/telegram", json=body, headers={HEADER: WEBHOOK_SECRET})
+        assert response.status_code == 200, body  # a 500 makes Telegram resend it, again and again
+    response = await client.post(
+        "/webhooks/telegram",
+        json={"update_id": 7104, **message_update("/start", user_id=818)},
+        headers={HEADER: WEBHOOK_SECRET},
+    )
+    assert response.status_code == 200
+    await botapi.wait_for(lambda: answers_to(botapi, 818))  # the bot still serves the next update
