@@ -29,6 +29,7 @@ class RefundReason(str, enum.Enum):
     DUPLICATE = "duplicate"  # a second payment for a session already paid
     SLOT_TAKEN = "slot_taken"  # paid after the hold lapsed, and the slot was taken meanwhile
     CANCELLED = "cancelled"  # paid for a session that had been cancelled
+    WRONG_AMOUNT = "wrong_amount"  # the payment was not the session's price (or not in its currency)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ class PaymentEvent:
     checkout_ref: str | None = None
     payment_ref: str | None = None
     amount: int = 0  # paid: amount received; refunded: total refunded so far on the payment
+    currency: str | None = None  # paid: the currency of `amount`, when the provider says
 
 
 Handler = Callable[[Context, UnitOfWork, Session, PaymentEvent], Awaitable[Outcome]]
@@ -107,13 +108,19 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
     if event.payment_ref and await tx.payments.get(session.id, event.payment_ref) is not None:
         return Outcome.ALREADY_RECORDED  # e.g. completed and async_payment_succeeded for one payment
     before = session.status
-    if before is SessionStatus.HELD:
+    matches = _pays_for(session, event)
+    if before is SessionStatus.HELD and matches:
         await mark_paid(ctx, tx, session, amount=event.amount, payment_ref=event.payment_ref)
         return Outcome.CONFIRMED
     now = ctx.now()
     session.payment_received(event.amount, event.payment_ref, now)
     await record_payment(tx, session, event.payment_ref, event.amount)
-    if before is SessionStatus.CANCELLED and session.cancelled_by is Actor.SYSTEM and session.starts_at > now:
+    if (
+        before is SessionStatus.CANCELLED
+        and matches
+        and session.cancelled_by is Actor.SYSTEM
+        and session.starts_at > now
+    ):
         # Paid after the hold was released: keep the booking if nobody has taken the slot.
         # The coach lock is held, so this check cannot race another booking.
         taken = await tx.sessions.busy(
@@ -124,8 +131,19 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
             await ctx.record_change(tx, session, before, Actor.SYSTEM, "paid after the hold expired; slot still free")
             await queue(ctx, tx, session, confirmation(ctx, session, await author_of(tx, session.author_id)))
             return Outcome.CONFIRMED
-    # Paid for a session that cannot take place (or paid twice): give everything back.
-    if before is not SessionStatus.CANCELLED:
+    # Paid for a session that cannot take place, paid twice, or not its price: give it all back.
+    if not matches:
+        reason = RefundReason.WRONG_AMOUNT
+        log.error(
+            "payment.wrong_amount",
+            session_id=session.id,
+            event_id=event.id,
+            amount=event.amount,
+            currency=event.currency,
+            price=session.price_amount,
+            session_currency=session.currency,
+        )
+    elif before is not SessionStatus.CANCELLED:
         reason = RefundReason.DUPLICATE
     elif session.cancelled_by is Actor.SYSTEM:
         reason = RefundReason.SLOT_TAKEN
@@ -135,6 +153,13 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
     await ctx.record_change(tx, session, before, Actor.SYSTEM, f"payment refunded in full ({reason.value})")
     await ctx.tell(tx, session, PaymentRefunded(event.amount, reason))
     return Outcome.REFUND_DUE
+
+
+def _pays_for(session: Session, event: PaymentEvent) -> bool:
+    """A paid event is trusted by the session id it carries only if it pays that session's price,
+    in its currency (a checkout made elsewhere on the same account could carry any session id)."""
+    currency_ok = event.currency is None or event.currency.lower() == session.currency.lower()
+    return event.amount == session.price_amount and currency_ok
 
 
 async def _on_released(ctx: Context, tx: UnitOfWork, session: Session, event: PaymentEvent) -> Outcome:
@@ -217,6 +242,7 @@ def _paid_event(session: Session, state: CheckoutState) -> PaymentEvent:
         checkout_ref=state.ref,
         payment_ref=state.payment_ref,
         amount=state.amount,
+        currency=state.currency,
     )
 
 

@@ -176,6 +176,7 @@ class CheckoutState:
     paid: bool
     amount: int
     payment_ref: str | None
+    currency: str | None = None
 
 
 class PaymentGateway(Protocol):

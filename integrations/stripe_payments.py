@@ -164,6 +164,7 @@ def _state(checkout) -> CheckoutState:
         paid=checkout.get("payment_status") in ("paid", "no_payment_required"),
         amount=_amount(checkout.get("amount_total")),
         payment_ref=_ref(payment_intent),
+        currency=_ref(checkout.get("currency")),
     )
 
 
@@ -224,6 +225,7 @@ def translate(event) -> PaymentEvent:
             checkout_ref=state.ref,
             payment_ref=state.payment_ref,
             amount=state.amount,
+            currency=state.currency,
         )
     failed_refund = event["type"] == "refund.failed" or (
         event["type"] == "charge.refund.updated" and obj.get("status") in ("failed", "canceled")

@@ -252,6 +252,7 @@ class TelegramNotifier:
             RefundReason.DUPLICATE: "was a second payment for a session that is already paid",
             RefundReason.CANCELLED: "arrived for a session that had been cancelled",
             RefundReason.SLOT_TAKEN: "arrived after the hold had run out, and someone else had booked that time by then",
+            RefundReason.WRONG_AMOUNT: "did not match the session's price, so it could not confirm the booking",
         }[event.reason]
         text = (
             f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} {why}. "

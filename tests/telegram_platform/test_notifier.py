@@ -15,6 +15,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from booking import bookings, cancellation, catalog, holds, lifecycle, materials, rescheduling
 from booking.context import Context
+from booking.events import RefundReason
 from booking.model import Actor, Author, Coach, OutboxMessage, Session
 from booking.outbox import deliver_due
 from bot.container import Container
@@ -407,3 +408,18 @@ async def test_files_are_fetched_from_the_file_url_next_to_the_api_url(database_
     finally:
         await bot.shutdown()
         await container.close()
+
+
+@pytest.mark.parametrize("reason", [r.value for r in RefundReason])
+async def test_every_reason_for_giving_a_payment_back_is_explained(paying, botapi, reason):
+    held = await bookings.book(paying.ctx, paying.coach.id, paying.author.id, WED_10)
+    message = OutboxMessage(
+        kind="payment_refunded",
+        session_id=held.id,
+        due_at=paying.clock.now(),
+        payload={"amount": 6000, "reason": reason},
+        id=901,
+    )
+    await paying.notifier.deliver(message)
+    text = only_call(botapi, "sendMessage").params["text"]
+    assert "Payment refunded" in text and "60.00 USD" in text

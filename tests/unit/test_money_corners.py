@@ -117,3 +117,31 @@ async def test_one_session_that_cannot_be_settled_never_stops_the_others(monkeyp
     assert counts["refunds"] == 1
     assert (await queries.session(w.ctx, second.id)).refund_due == 0
     assert (await queries.session(w.ctx, first.id)).refund_due == first.amount_paid  # still owed, retried later
+
+
+@pytest.mark.parametrize(
+    "amount, currency",
+    [(1, "usd"), (6000, "eur"), (12000, "usd")],
+    ids=["a cent", "another currency", "twice the price"],
+)
+async def test_a_paid_event_that_does_not_match_the_price_confirms_nothing_and_is_refunded(amount, currency):
+    # (h) Trusted by its session id alone, a checkout for 0.01 would have confirmed a 60.00 session.
+    w = await world(payments=True)
+    held = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
+    event = PaymentEvent(
+        id="evt_odd",
+        kind=PaymentKind.PAID,
+        provider_type="checkout.session.completed",
+        session_id=held.id,
+        checkout_ref="cs_other",
+        payment_ref="pi_odd",
+        amount=amount,
+        currency=currency,
+    )
+
+    assert await payments.handle(w.ctx, event) is payments.Outcome.REFUND_DUE
+
+    after = await queries.session(w.ctx, held.id)
+    assert after.status is SessionStatus.HELD  # still waiting for the right payment
+    assert refunded_per_payment(w) == {"pi_odd": amount}
+    assert (after.amount_paid, after.amount_refunded, after.refund_due) == (amount, amount, 0)
