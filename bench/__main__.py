@@ -1,13 +1,17 @@
-"""`python -m bench`: both benchmarks in one process.
+"""`python -m bench`: the benchmarks in one process.
 
 (a) the slot engine against a port of the seed's getAvailableSlots (bench/slots.py);
 (b) bookings/s through the booking use case (booking.bookings.book) on PostgreSQL against raw
     INSERTs (bench/bookings.py, bench/concurrent.py), sequential and from concurrent clients,
-    on BENCH_DATABASE_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/test).
+    on BENCH_DATABASE_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/test);
+(c) outbox delivery at Telegram's limits (bench/delivery.py): reminders to distinct chats through
+    the production delivery loop, bot and notifier, against a Bot API stand-in that answers 429
+    above 30/s overall or 1/s per chat; messages/s, its ratio to 30/s, duplicates, unhandled 429s.
 
-Options: --only slots|bookings, -n N (operations per sequential round), --rounds R (rounds per side,
-both cases), --clients C and --coaches K (concurrent case), --concurrent-n M (calls per concurrent
-round).
+Options: --only slots|bookings|delivery, -n N (operations per sequential round), --rounds R (rounds
+per side, both cases), --clients C and --coaches K (concurrent case), --concurrent-n M (calls per
+concurrent round), --delivery-n N (reminders, default 5000) and --delivery-db postgresql|sqlite
+(where the outbox lives, default postgresql).
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ import asyncio
 import sys
 import time
 
-from bench import bookings, slots
+from bench import bookings, delivery, slots
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("slots", "bookings"))
+    parser.add_argument("--only", choices=("slots", "bookings", "delivery"))
     parser.add_argument("-n", type=int, default=300, help="bookings / INSERTs per sequential round (default 300)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per side; the medians count (default 5)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
@@ -32,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=400,
         help="bookings / INSERTs per concurrent round, all clients together (default 400)",
+    )
+    parser.add_argument("--delivery-n", type=int, default=5000, help="reminders to distinct chats (default 5000)")
+    parser.add_argument(
+        "--delivery-db", choices=("postgresql", "sqlite"), default="postgresql", help="the outbox's database"
     )
     args = parser.parse_args(argv)
 
@@ -56,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("\n".join(bookings.report(result)), flush=True)
             status = 0 if result["check"] else 1
+    if args.only in (None, "delivery"):
+        try:
+            measured = delivery.run(args.delivery_n, db=args.delivery_db)
+        except OSError as exc:  # no database server there
+            print(f"outbox delivery: not measured, cannot reach the database ({exc})")
+            status = 1
+        else:
+            print("\n".join(delivery.report(measured)), flush=True)
+            status = status or (0 if delivery.passed(measured) else 1)
     print(f"(total {time.perf_counter() - started:.1f} s)")
     return status
 

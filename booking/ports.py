@@ -3,10 +3,10 @@ integrations/; unit tests use in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from booking.ledger import Payment
 from booking.model import (
@@ -121,6 +121,24 @@ class PaymentRepository(Protocol):
     async def get(self, session_id: int, ref: str) -> Payment | None: ...
 
 
+@dataclass(frozen=True)
+class Parties:
+    """What a message about a session is rendered from: the session and both its parties."""
+
+    session: Session
+    author: Author
+    coach: Coach
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A claimed message to try again at `due_at`, after `error`."""
+
+    message_id: int
+    due_at: datetime
+    error: str
+
+
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
     async def claim_due(
@@ -132,6 +150,22 @@ class OutboxRepository(Protocol):
 
     async def supersede(self, session_id: int, kinds: tuple[str, ...], at: datetime) -> None:
         """Mark a session's unsent messages of these kinds as done (they no longer apply)."""
+
+    async def mark_sent(self, message_ids: Collection[int], at: datetime) -> None:
+        """Done (sent, or nothing to send any more), in one statement."""
+
+    async def release(self, message_ids: Collection[int]) -> None:
+        """Unclaim messages that were claimed but never tried: due again at once, and the claim's
+        attempt is not counted."""
+
+    async def retry_later(self, retries: Sequence[Retry]) -> None:
+        """Unclaim messages whose delivery failed, each due again at its own time."""
+
+    async def renew(self, message_ids: Collection[int], at: datetime) -> None:
+        """Claim again, as of `at`, unsent messages still waiting their turn (so they never look stale)."""
+
+    async def parties(self, session_ids: Collection[int]) -> dict[int, Parties]:
+        """By session id, each session with its author and coach, in one query (unknown ids left out)."""
 
 
 class PaymentEventLog(Protocol):
@@ -213,3 +247,28 @@ class Notifier(Protocol):
 
     async def deliver(self, message: OutboxMessage) -> None:
         """Tell the people concerned; raise to have the message retried."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed message made ready to send by a BatchNotifier.
+
+    `send` is None when there is nothing to send (the message no longer applies, or its person
+    cannot be reached): the message is done. `error` is set when it could not be prepared now: it
+    is retried later. Messages to one `channel` (a chat) are sent one at a time, in their order."""
+
+    message: OutboxMessage
+    send: Callable[[], Awaitable[None]] | None = None
+    channel: Hashable = None
+    error: Exception | None = None
+
+
+@runtime_checkable
+class BatchNotifier(Notifier, Protocol):
+    """A notifier that prepares a whole claimed batch at once (one read for all of it) and whose
+    sends can run concurrently, one channel at a time, `channel_interval` seconds apart."""
+
+    channel_interval: float
+
+    async def prepare(self, messages: Sequence[OutboxMessage]) -> list[Prepared]:
+        """One Prepared per message, in the same order; never raises for one message's sake."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking.context import Context
+from booking.outbox import Delivery
 from booking.ports import Clock, Notifier, PaymentGateway, VideoRooms
 from bot.settings import Settings
 from integrations.clock import SystemClock
@@ -17,6 +23,10 @@ from storage.unit_of_work import Database
 if TYPE_CHECKING:
     from bot.telegram_app import TelegramBot
     from integrations.stripe_payments import StripeWebhook
+
+DELIVERY_POLL_SECONDS = 1.0  # the delivery loop also looks this often (messages falling due, other processes)
+_OUTBOX_WRITTEN = "coachbot.outbox_written"
+_OUTBOX_COMMITTED = "coachbot.outbox_committed"
 
 
 class Container:
@@ -42,18 +52,51 @@ class Container:
         self.telegram: TelegramBot | None = None
         self.ctx = Context(self.db.uow, self.clock, self.payments, self.video, settings.booking())
         self.webhook = _webhook(settings)
+        # The outbox's delivery: its loop runs with the scheduler (bot/scheduler.py), and every
+        # commit that wrote outbox rows wakes it, so a message due now leaves at once.
+        self.delivery = Delivery(self.db.uow, self.notifier, self.clock, poll=DELIVERY_POLL_SECONDS)
+        wake_on_outbox_commits(self.db.engine, self.delivery.wake)
 
     def use_telegram(self, telegram: TelegramBot) -> None:
         """The running bot (bot.telegram_app.TelegramBot): its notifier delivers the outbox."""
         self.telegram = telegram
         if not self.notifier_injected:
-            self.notifier = telegram.notifier
+            self.notifier = self.delivery.notifier = telegram.notifier
 
     async def close(self) -> None:
+        await self.delivery.stop()  # sends under way finish, the rest is given back, before the engine goes
         close_video = getattr(self.video, "aclose", None)
         if close_video is not None:
             await close_video()
         await self.db.dispose()
+
+
+def wake_on_outbox_commits(engine: AsyncEngine, wake: Callable[[], None]) -> None:
+    """Call `wake` once a transaction that inserted outbox rows has committed. The flag rides on
+    the DBAPI connection: set by the INSERT, kept by COMMIT (dropped by ROLLBACK), and acted on
+    when the connection goes back to the pool, which is after the commit has finished (waking
+    before it, a claim on PostgreSQL could miss the rows)."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _inserted(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip()[:18].upper() == "INSERT INTO OUTBOX":
+            conn.info[_OUTBOX_WRITTEN] = True
+
+    @event.listens_for(sync_engine, "commit")
+    def _committing(conn: Connection) -> None:
+        if conn.info.pop(_OUTBOX_WRITTEN, False):
+            conn.info[_OUTBOX_COMMITTED] = True
+
+    @event.listens_for(sync_engine, "rollback")
+    def _rolled_back(conn: Connection) -> None:
+        conn.info.pop(_OUTBOX_WRITTEN, None)
+        conn.info.pop(_OUTBOX_COMMITTED, None)
+
+    @event.listens_for(sync_engine, "checkin")
+    def _returned(dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_OUTBOX_COMMITTED, False):
+            wake()
 
 
 def _payments(settings: Settings, clock: Clock) -> PaymentGateway:

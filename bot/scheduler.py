@@ -1,5 +1,10 @@
-"""The repeating jobs of one instance. Work items are rows in our database (holds, outbox),
-so any number of instances can run this: claims decide who does what."""
+"""The repeating jobs of one instance, and its outbox delivery loop. Work items are rows in our
+database (holds, outbox), so any number of instances can run this: claims decide who does what.
+
+The delivery loop (booking.outbox.Delivery, kept by the container) starts and stops with the
+scheduler: it drains the outbox whenever a commit wrote to it and at least every second, so a
+message due now does not wait for the tick. The tick's notifications step only drains when no
+loop runs (e.g. `tick` called directly); otherwise it nudges the loop."""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from booking import lifecycle, meetings, payments
-from booking.outbox import deliver_due
 from bot.container import Container
 
 log = structlog.get_logger(__name__)
@@ -19,7 +23,7 @@ async def tick(container: Container) -> None:
         "holds": lambda: payments.reconcile(container.ctx),
         "statuses": lambda: lifecycle.advance_statuses(container.ctx),
         "meetings": lambda: meetings.attach_missing_meetings(container.ctx),
-        "notifications": lambda: deliver_due(container.db.uow, container.notifier, container.clock),
+        "notifications": lambda: container.delivery.drain(),
     }
     for name, step in steps.items():
         try:
@@ -31,8 +35,25 @@ async def tick(container: Container) -> None:
             log.info("scheduler.step", step=name, result=result)
 
 
+class Scheduler(AsyncIOScheduler):
+    """The tick job, plus the container's delivery loop for as long as the scheduler runs."""
+
+    def __init__(self, container: Container):
+        super().__init__(timezone="UTC")
+        self.container = container
+
+    def start(self, paused: bool = False) -> None:
+        super().start(paused=paused)
+        self.container.delivery.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        # The loop finishes the sends under way and gives the rest back; Container.close() waits for it.
+        self.container.delivery.stop_soon()
+        super().shutdown(wait=wait)
+
+
 def make_scheduler(container: Container) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler = Scheduler(container)
     scheduler.add_job(
         tick,
         "interval",

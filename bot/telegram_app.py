@@ -7,8 +7,11 @@ inside the HTTP server's lifespan (bot/http.py).
   `application.update_queue`. The webhook is left in place on shutdown so Telegram queues updates
   across a restart.
 
-Outbound calls go through AIORateLimiter (Telegram's overall and per-group limits; a 429's
-retry_after is waited out and the call retried). Conversation state is kept in our database
+Outbound calls go through PacedRateLimiter: calls to chats leave evenly spaced, at most
+SEND_RATE per second for the whole bot (Telegram allows about 30; AIORateLimiter let 30 out at
+once and then metered, which draws 429s against a strict window), 20 a minute per group as
+before, and a 429's retry_after holds every call to a chat, then the call is retried.
+Conversation state is kept in our database
 (bot/telegram_persistence.py). If Telegram cannot be reached at startup the server still serves
 and the bot keeps trying in the background; a token Telegram rejects is logged once, clearly,
 and the bot stays off until the setting is fixed (outbox messages wait, nothing is lost)."""
@@ -16,14 +19,16 @@ and the bot stays off until the setting is fixed (outbox messages wait, nothing 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 import structlog
+from aiolimiter import AsyncLimiter
 from telegram import Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 
 from bot.container import Container
 from bot.telegram_persistence import DatabasePersistence
@@ -34,6 +39,8 @@ log = structlog.get_logger(__name__)
 Register = Callable[..., None]  # (application, ctx, *, payments_enabled) -> None
 
 RATE_LIMIT_RETRIES = 3
+SEND_RATE = 28.0  # calls to chats per second, evenly spaced (Telegram: about 30/s; measured: no 429s)
+GROUP_RATE = (20, 60.0)  # calls per group and period (s), as AIORateLimiter's defaults
 POLL_TIMEOUT = timedelta(seconds=10)
 START_RETRY_MAX = 300.0  # seconds between attempts to reach Telegram, at most
 
@@ -57,7 +64,7 @@ def build_application(container: Container, *, register: Register | None = None)
         .token(settings.telegram_bot_token.get_secret_value().strip())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(PacedRateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .persistence(DatabasePersistence(container.db))
     )
     if settings.telegram_mode == "webhook":
@@ -71,6 +78,101 @@ def build_application(container: Container, *, register: Register | None = None)
     if not application.error_handlers:
         application.add_error_handler(_log_error)
     return application
+
+
+class EvenPace:
+    """Evenly spaced departures, one every 1/rate seconds on a fixed schedule, taken in turn (FIFO).
+    A caller that finds the schedule behind by more than half an interval (the pace was idle, or
+    the event loop stalled) starts it afresh from now instead of catching up, so no burst ever
+    leaves; a late wake-up of a few milliseconds is not carried over to the next one. `hold`
+    keeps everyone back until a time (a 429's retry_after)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate
+        self._turn = asyncio.Lock()
+        self._next = float("-inf")
+        self._held_until = 0.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._turn:
+            if self._next < loop.time() - self.interval / 2:
+                self._next = loop.time()
+            delay = self._delay(loop.time())
+            while delay > 0:  # a 429 may hold the pace meanwhile: look again after sleeping
+                await asyncio.sleep(delay)
+                delay = self._delay(loop.time())
+            self._next = max(self._next, self._held_until) + self.interval
+
+    def _delay(self, now: float) -> float:
+        return max(self._next, self._held_until) - now
+
+    def hold(self, seconds: float) -> None:
+        self._held_until = max(self._held_until, asyncio.get_running_loop().time() + seconds)
+
+
+class PacedRateLimiter(BaseRateLimiter[int]):
+    """python-telegram-bot's rate limiter hook, pacing evenly: every call to a chat waits for its
+    slot of one EvenPace shared by the whole bot; calls to groups also wait for the group's
+    20-a-minute limiter (aiolimiter, as AIORateLimiter); a RetryAfter (429) holds the pace for
+    retry_after + 0.1 s and the call is retried, up to `max_retries` times (`rate_limit_args`
+    overrides that per call), then raised."""
+
+    def __init__(self, rate: float = SEND_RATE, *, max_retries: int = 0):
+        self.pace = EvenPace(rate)
+        self.max_retries = max_retries
+        self._groups: dict[int | str, AsyncLimiter] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        retries = rate_limit_args or self.max_retries
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        group = chat_id if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str) else None
+        for attempt in range(retries + 1):
+            try:
+                async with self._group(group):
+                    if chat_id is not None:
+                        await self.pace.wait()
+                    return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == retries:
+                    log.warning("telegram.rate_limited", endpoint=endpoint, retries=retries)
+                    raise
+                seconds = _seconds(exc) + 0.1
+                log.info("telegram.retry_after", endpoint=endpoint, seconds=seconds)
+                self.pace.hold(seconds)
+                if chat_id is None:
+                    await asyncio.sleep(seconds)
+        raise AssertionError("unreachable")
+
+    def _group(self, group: int | str | None) -> contextlib.AbstractAsyncContextManager[Any]:
+        if group is None:
+            return contextlib.nullcontext()
+        if group not in self._groups:
+            if len(self._groups) > 512:  # forget groups whose limiter is full again
+                self._groups = {k: v for k, v in self._groups.items() if not v.has_capacity(v.max_rate)}
+            self._groups[group] = AsyncLimiter(*GROUP_RATE)
+        return self._groups[group]
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = getattr(exc, "_retry_after", None)  # a timedelta; the public attribute may be an int
+    return value.total_seconds() if isinstance(value, timedelta) else float(exc.retry_after)  # type: ignore[arg-type]
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,6 +194,7 @@ class TelegramBot:
         self.settings = container.settings
         self.application = build_application(container, register=register)
         self.notifier = TelegramNotifier(self.application.bot, container.ctx, now=container.clock.now)
+        self.delivery = container.delivery
         self.poll_timeout = poll_timeout
         self.retry_delay = retry_delay
         self.token_rejected = False
@@ -192,6 +295,8 @@ class TelegramBot:
             except (asyncio.CancelledError, Exception):
                 pass
             self._retry = None
+        if self.delivery.notifier is self.notifier:
+            await self.delivery.stop()  # its sends under way finish through this bot, before it closes
         app = self.application
         try:
             if app.updater is not None and app.updater.running:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import typing
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,7 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.ports import Calendar
+from booking.ports import Calendar, Parties, Retry
 from storage import tables as t
 from storage.types import UTCDateTime
 
@@ -408,6 +409,64 @@ class OutboxRepository:
             message.attempts += 1
         await self.db.flush()
         return claimed
+
+    async def mark_sent(self, message_ids: Collection[int], at: datetime) -> None:
+        c = t.outbox.c
+        await self.db.execute(
+            update(t.outbox)
+            .where(c.id.in_(sorted(message_ids)), c.sent_at.is_(None))
+            .values(sent_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release(self, message_ids: Collection[int]) -> None:
+        c = t.outbox.c
+        await self.db.execute(
+            update(t.outbox)
+            .where(c.id.in_(sorted(message_ids)), c.sent_at.is_(None), c.claimed_at.is_not(None))
+            .values(claimed_at=None, attempts=case((c.attempts > 0, c.attempts - 1), else_=0))
+            .execution_options(synchronize_session=False)
+        )
+
+    async def retry_later(self, retries: Sequence[Retry]) -> None:
+        if not retries:
+            return
+        conn = await self.db.connection()
+        await conn.execute(
+            _RETRY_LATER, [{"message_id": r.message_id, "due": r.due_at, "error": r.error} for r in retries]
+        )
+
+    async def renew(self, message_ids: Collection[int], at: datetime) -> None:
+        c = t.outbox.c
+        await self.db.execute(
+            update(t.outbox)
+            .where(c.id.in_(sorted(message_ids)), c.sent_at.is_(None))
+            .values(claimed_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def parties(self, session_ids: Collection[int]) -> dict[int, Parties]:
+        if not session_ids:
+            return {}
+        s = t.sessions.c
+        query = (
+            select(Session, Author, Coach)
+            .join(Author, t.authors.c.id == s.author_id)
+            .join(Coach, t.coaches.c.id == s.coach_id)
+            .where(s.id.in_(sorted(session_ids)))
+        )
+        found: dict[int, Parties] = {}
+        for session, author, coach in await self.db.execute(query):
+            assert session.id is not None
+            found[session.id] = Parties(session, author, coach)
+        return found
+
+
+_RETRY_LATER = (
+    update(t.outbox)
+    .where(t.outbox.c.id == bindparam("message_id"), t.outbox.c.sent_at.is_(None))
+    .values(claimed_at=None, due_at=bindparam("due", type_=UTCDateTime()), last_error=bindparam("error"))
+)
 
 
 class TelegramStateRepository:

@@ -38,7 +38,7 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
-from booking.ports import Calendar, Checkout, CheckoutState
+from booking.ports import Calendar, Checkout, CheckoutState, Parties
 
 # A Monday, 08:00 UTC.
 DEFAULT_NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
@@ -362,6 +362,36 @@ class FakeOutbox:
             message.claimed_at = now
             message.attempts += 1
         return claimed
+
+    def _unsent(self, message_ids) -> list[OutboxMessage]:
+        return [m for i in sorted(message_ids) if (m := self.data.outbox.get(i)) is not None and m.sent_at is None]
+
+    async def mark_sent(self, message_ids, at: datetime) -> None:
+        for m in self._unsent(message_ids):
+            m.sent_at = at
+
+    async def release(self, message_ids) -> None:
+        for m in self._unsent(message_ids):
+            if m.claimed_at is not None:
+                m.claimed_at, m.attempts = None, max(m.attempts - 1, 0)
+
+    async def retry_later(self, retries) -> None:
+        for r in retries:
+            for m in self._unsent([r.message_id]):
+                m.claimed_at, m.due_at, m.last_error = None, r.due_at, r.error
+
+    async def renew(self, message_ids, at: datetime) -> None:
+        for m in self._unsent(message_ids):
+            m.claimed_at = at
+
+    async def parties(self, session_ids) -> dict[int, Parties]:
+        found = {}
+        for session_id in session_ids:
+            session = self.data.sessions.get(session_id)
+            if session is not None:
+                author, coach = self.data.authors[session.author_id], self.data.coaches[session.coach_id]
+                found[session_id] = Parties(session, author, coach)
+        return found
 
 
 class FakeLedger:

@@ -9,8 +9,9 @@ notifier: it claims only the authors' (`recipients`)."""
 
 from __future__ import annotations
 
+import functools
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +21,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from booking import catalog, queries
 from booking import materials as shared_materials
+from booking import outbox
 from booking.context import Context
-from booking.errors import NotFound
 from booking.events import (
     Event,
     HoldExpired,
@@ -42,6 +42,7 @@ from booking.events import (
     from_message,
 )
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
+from booking.ports import Parties, Prepared
 from conversations.calendar_invite import session_ics
 from conversations.telegram import keyboards, texts
 
@@ -51,6 +52,7 @@ RATING_CALLBACK = "r:{session_id}:{stars}"
 MAX_TEXT = 3500  # Telegram's limit is 4096 characters after entities; keep a margin
 MAX_CAPTION = 1024
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+CHAT_INTERVAL = 1.05  # seconds between two messages to one chat (Telegram: about 1/s per chat)
 
 
 @dataclass
@@ -85,7 +87,11 @@ Renderer = Callable[["Rendering", Any], Awaitable["Outgoing | None"]]
 
 
 class TelegramNotifier:
+    """A booking.ports.BatchNotifier: the outbox's delivery sends a batch concurrently, one chat at a
+    time. The overall pace (Telegram: about 30 messages/s) is the bot's rate limiter's."""
+
     recipients = frozenset({Recipient.AUTHOR.value})
+    channel_interval = CHAT_INTERVAL
 
     def __init__(self, bot: Bot, ctx: Context, *, now: Callable[[], datetime] | None = None):
         self.bot = bot
@@ -106,35 +112,65 @@ class TelegramNotifier:
         }
 
     async def deliver(self, message: OutboxMessage) -> None:
-        fields = {"message_id": message.id, "kind": message.kind, "session_id": message.session_id}
-        try:
-            event = from_message(message)
-        except ValueError as exc:  # unknown kind or a payload we cannot read: retrying would not help
-            log.warning("telegram.notify_skipped", reason=str(exc), **fields)
-            return
-        render = self.renderers.get(type(event))
-        if render is None or event.recipient is not Recipient.AUTHOR:
-            log.warning("telegram.notify_skipped", reason="not a message for authors", **fields)
-            return
-        if message.session_id is None:
-            log.warning("telegram.notify_skipped", reason="no session", **fields)
-            return
-        try:
-            session = await queries.session(self.ctx, message.session_id)
-            author = await catalog.author(self.ctx, session.author_id)
-            coach = await catalog.coach(self.ctx, session.coach_id)
-        except NotFound as exc:
-            log.warning("telegram.notify_skipped", reason=str(exc), **fields)
-            return
+        """One message, now (raises what a send raises, to have it retried)."""
+        [prepared] = await self.prepare([message])
+        if prepared.error is not None:
+            raise prepared.error
+        if prepared.send is not None:
+            await prepared.send()
+
+    async def prepare(self, messages: Sequence[OutboxMessage]) -> list[Prepared]:
+        """Render a claimed batch: one read of every session with its author and coach, then one
+        send per message to its author's chat (the chat is the channel: one at a time, in order)."""
+        readable: dict[int, tuple[Event, int]] = {}  # by position: the event and its session
+        for i, message in enumerate(messages):
+            fields = _fields(message)
+            try:
+                event = from_message(message)
+            except ValueError as exc:  # unknown kind or a payload we cannot read: retrying would not help
+                log.warning("telegram.notify_skipped", reason=str(exc), **fields)
+                continue
+            if type(event) not in self.renderers or event.recipient is not Recipient.AUTHOR:
+                log.warning("telegram.notify_skipped", reason="not a message for authors", **fields)
+            elif message.session_id is None:
+                log.warning("telegram.notify_skipped", reason="no session", **fields)
+            else:
+                readable[i] = (event, message.session_id)
+        found = await outbox.parties(self.ctx.uow, {session_id for _, session_id in readable.values()})
+        prepared = []
+        for i, message in enumerate(messages):
+            if i not in readable:
+                prepared.append(Prepared(message))
+                continue
+            event, session_id = readable[i]
+            if session_id not in found:
+                log.warning("telegram.notify_skipped", reason=f"session {session_id} not found", **_fields(message))
+                prepared.append(Prepared(message))
+                continue
+            prepared.append(await self._prepare_one(message, event, found[session_id]))
+        return prepared
+
+    async def _prepare_one(self, message: OutboxMessage, event: Event, parties: Parties) -> Prepared:
+        author, fields = parties.author, _fields(message)
         if author.telegram_id is None:
             log.info("telegram.notify_skipped", reason="author has no Telegram id", author_id=author.id, **fields)
-            return
-        outgoing = await render(Rendering(message, session, author, coach), event)
+            return Prepared(message)
+        render = self.renderers[type(event)]
+        try:
+            outgoing = await render(Rendering(message, parties.session, author, parties.coach), event)
+        except Exception as exc:  # e.g. no meeting link yet: tried again later
+            return Prepared(message, error=exc)
         if outgoing is None:
             log.info("telegram.notify_skipped", reason="no longer relevant", **fields)
-            return
+            return Prepared(message)
+        chat_id = author.telegram_id
+        return Prepared(
+            message, send=functools.partial(self._deliver, chat_id, outgoing, author, fields), channel=chat_id
+        )
+
+    async def _deliver(self, chat_id: int, outgoing: Outgoing, author: Author, fields: dict[str, Any]) -> None:
         try:
-            await self._send(author.telegram_id, outgoing)
+            await self._send(chat_id, outgoing)
         except Forbidden as exc:  # the author blocked the bot or deleted the chat
             log.warning("telegram.notify_undeliverable", error=str(exc), author_id=author.id, **fields)
             return
@@ -366,6 +402,10 @@ def _join_button(s: Session) -> InlineKeyboardMarkup | None:
     if s.meeting_url and s.meeting_url.startswith("https://"):
         return InlineKeyboardMarkup([[InlineKeyboardButton("Join the session", url=s.meeting_url)]])
     return None
+
+
+def _fields(message: OutboxMessage) -> dict[str, Any]:
+    return {"message_id": message.id, "kind": message.kind, "session_id": message.session_id}
 
 
 def _caption(text: str) -> str:
