@@ -42,10 +42,11 @@ async def advance_statuses(ctx: Context) -> int:
     grace = timedelta(minutes=ctx.settings.completion_grace_minutes)
     changed = 0
     async with ctx.uow() as uow:
-        started = await uow.sessions.find(
-            before=now + timedelta(microseconds=1), statuses=LIVE
-        )  # `before` is exclusive
-    for candidate in started:
+        # Only sessions due now: scheduled ones whose start has come, and ones in progress whose
+        # end plus the grace period has passed, however long ago (the scheduler may have been
+        # down). Sessions in progress and not yet over are not read, nor is any history.
+        due = await uow.sessions.due_to_advance(start_by=now, end_by=now - grace)
+    for candidate in due:
         assert candidate.id is not None
         # Each under the locks, re-read: another instance or a cancellation may have won.
         async with ctx.uow() as uow:

@@ -97,6 +97,10 @@ class SessionRepository(Protocol):
         limit: int = 200,
     ) -> list[Session]: ...
 
+    async def due_to_advance(self, *, start_by: datetime, end_by: datetime, limit: int = 200) -> list[Session]:
+        """Sessions whose status is due to change: scheduled ones starting at or before `start_by`
+        and ones in progress ending at or before `end_by`; by start time, at most `limit`."""
+
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]: ...
     async def by_payment(
         self, *, checkout_ref: str | None = None, payment_ref: str | None = None
@@ -104,7 +108,8 @@ class SessionRepository(Protocol):
     async def refunds_due(self) -> list[Session]: ...
     async def released_checkouts(self, *, since: datetime) -> list[Session]:
         """Unpaid holds cancelled since `since` (released by the system or dropped by the author)
-        whose checkout was not closed yet: it may have been paid just before."""
+        whose checkout was not closed yet: it may have been paid just before. Oldest cancellation
+        first, at most 100."""
 
     async def missing_meeting(self, now: datetime) -> list[Session]: ...
     async def log(self, change: StatusChange) -> None: ...

@@ -149,7 +149,9 @@ def duration_of(coach: Coach, duration: int | None) -> int:
 
 
 # ---- what an author can pick, seen from their zone (chat front ends) ---------------------------
-# All windows are clipped to [now, now + the coach's horizon).
+# All windows are clipped to [now, now + the coach's horizon). Each view takes the coach its caller
+# has read and makes one calendar read for all the durations asked about (over the widest reach),
+# so a month view costs one query whatever the number of durations the coach offers.
 
 
 def month_range(coach: Coach, zone: str, now: datetime) -> tuple[date, date]:
@@ -163,25 +165,33 @@ def month_range(coach: Coach, zone: str, now: datetime) -> tuple[date, date]:
 async def free_days(
     ctx: Context, coach: Coach, durations: list[int], zone: str, month: date, exclude: int | None = None
 ) -> set[date]:
-    found = await _starts(ctx, coach, durations, _midnight(month, zone), _midnight(_next_month(month), zone), exclude)
-    tz = ZoneInfo(zone)
-    return {s.astimezone(tz).date() for s in found}
+    window = _clip(ctx, coach, _midnight(month, zone), _midnight(_next_month(month), zone))
+    if window is None:
+        return set()
+    cal = await _calendar_for(ctx, coach, durations, *window, exclude)
+    return _days(_starts(ctx, coach, cal, durations, *window), zone)
 
 
 async def day_starts(
     ctx: Context, coach: Coach, durations: list[int], zone: str, day: date, exclude: int | None = None
 ) -> list[datetime]:
-    return await _starts(ctx, coach, durations, _midnight(day, zone), _midnight(day + timedelta(days=1), zone), exclude)
+    window = _clip(ctx, coach, _midnight(day, zone), _midnight(day + timedelta(days=1), zone))
+    if window is None:
+        return []
+    cal = await _calendar_for(ctx, coach, durations, *window, exclude)
+    return _starts(ctx, coach, cal, durations, *window)
 
 
 async def fitting(
     ctx: Context, coach: Coach, durations: list[int], start: datetime, exclude: int | None = None
 ) -> list[int]:
     """Which of `durations` can start exactly at `start` now."""
-    assert coach.id is not None
+    start = v.instant("from", start)
+    end = start + timedelta(seconds=1)
+    cal = await _calendar_for(ctx, coach, durations, start, end, exclude)
     found = []
     for minutes in durations:
-        free = await slots(ctx, coach.id, start, start + timedelta(seconds=1), minutes, exclude=exclude)
+        free = compute(ctx, coach, cal, start, end, minutes) if coach.is_active else []
         if free and free[0].start == start:
             found.append(minutes)
     return found
@@ -190,34 +200,53 @@ async def fitting(
 async def first_free_month(
     ctx: Context, coach: Coach, durations: list[int], zone: str, exclude: int | None = None
 ) -> tuple[date | None, set[date]]:
-    """The first month with a free day (and its free days), or (None, empty)."""
+    """The first month with a free day (and its free days), or (None, empty). One calendar read
+    covers every month up to the horizon; the months are then searched in order."""
     first, last = month_range(coach, zone, ctx.now())
+    whole = _clip(ctx, coach, _midnight(first, zone), _midnight(_next_month(last), zone))
+    if whole is None:
+        return None, set()
+    cal = await _calendar_for(ctx, coach, durations, *whole, exclude)
     month = first
     while month <= last:
-        days = await free_days(ctx, coach, durations, zone, month, exclude)
+        window = _clip(ctx, coach, _midnight(month, zone), _midnight(_next_month(month), zone))
+        days = _days(_starts(ctx, coach, cal, durations, *window), zone) if window else set()
         if days:
             return month, days
         month = _next_month(month)
     return None, set()
 
 
-async def _starts(
-    ctx: Context,
-    coach: Coach,
-    durations: list[int],
-    start: datetime,
-    end: datetime,
-    exclude: int | None = None,
+async def _calendar_for(
+    ctx: Context, coach: Coach, durations: list[int], start: datetime, end: datetime, exclude: int | None
+) -> Calendar:
+    """One calendar read around [start, end) wide enough for the longest of `durations` (each
+    checked against what the coach offers, as `slots` checks it)."""
+    longest = max((duration_of(coach, minutes) for minutes in durations), default=0)
+    async with ctx.uow() as uow:
+        return await calendar(ctx, uow, coach, start, end, longest, exclude=exclude)
+
+
+def _starts(
+    ctx: Context, coach: Coach, cal: Calendar, durations: list[int], start: datetime, end: datetime
 ) -> list[datetime]:
-    assert coach.id is not None
-    now = ctx.now()
-    start, end = max(start, now), min(end, now + timedelta(days=coach.horizon_days))
-    if end <= start:
+    if not coach.is_active:
         return []
     found: set[datetime] = set()
     for minutes in durations:
-        found.update(s.start for s in await slots(ctx, coach.id, start, end, minutes, exclude=exclude))
+        found.update(s.start for s in compute(ctx, coach, cal, start, end, minutes))
     return sorted(found)
+
+
+def _clip(ctx: Context, coach: Coach, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    now = ctx.now()
+    start, end = max(start, now), min(end, now + timedelta(days=coach.horizon_days))
+    return (start, end) if start < end else None
+
+
+def _days(starts: list[datetime], zone: str) -> set[date]:
+    tz = ZoneInfo(zone)
+    return {s.astimezone(tz).date() for s in starts}
 
 
 def _midnight(day: date, zone: str) -> datetime:

@@ -31,7 +31,6 @@ from sqlalchemy.sql.elements import BindParameter
 
 from booking.ledger import Payment
 from booking.model import (
-    ACTIVE_STATUSES,
     Author,
     AvailabilityRule,
     Coach,
@@ -99,7 +98,7 @@ def _calendar_statement(with_exclude: bool):
     ]
     busy = select(
         literal(_KIND_BUSY), no_int(), no_int(), no_int(), s.blocked_from, s.blocked_until, s.hold_expires_at, s.id
-    ).where(s.coach_id == coach_id, s.status.in_(ACTIVE_STATUSES), s.blocked_from < end, s.blocked_until > start)
+    ).where(s.coach_id == coach_id, t.SESSION_ACTIVE, s.blocked_from < end, s.blocked_until > start)
     if with_exclude:
         busy = busy.where(s.id != bindparam("exclude"))
     parts.append(busy)
@@ -249,7 +248,7 @@ class SessionRepository:
         c = t.sessions.c
         query = select(c.blocked_from, c.blocked_until).where(
             c.coach_id == coach_id,
-            c.status.in_(ACTIVE_STATUSES),
+            t.SESSION_ACTIVE,
             c.blocked_from < end,
             c.blocked_until > start,
         )
@@ -283,12 +282,22 @@ class SessionRepository:
         order = c.starts_at.desc() if before is not None and after is None else c.starts_at
         return list((await self.db.scalars(query.order_by(order, c.id).limit(limit))).all())
 
+    async def due_to_advance(self, *, start_by: datetime, end_by: datetime, limit: int = 200) -> list[Session]:
+        # Two ranges of two small partial indexes, each in its index's order (so SQLite, which has
+        # no statistics, still picks them): every row read is due, none is history.
+        c = t.sessions.c
+        to_start = select(Session).where(t.SESSION_SCHEDULED, c.starts_at <= start_by).order_by(c.starts_at)
+        to_end = select(Session).where(t.SESSION_IN_PROGRESS, c.ends_at <= end_by).order_by(c.ends_at)
+        due = [s for query in (to_start, to_end) for s in (await self.db.scalars(query.limit(limit))).all()]
+        return sorted(due, key=lambda s: (s.starts_at, s.id))[:limit]
+
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
         c = t.sessions.c
-        query = select(Session).where(c.status == SessionStatus.HELD)
+        query = select(Session).where(t.SESSION_HELD)
         if expired_before is not None:
             query = query.where(c.hold_expires_at <= expired_before)
-        return list((await self.db.scalars(query.order_by(c.id))).all())
+        # Sorted here: an ORDER BY id in SQL would lead SQLite (no statistics) to scan the table.
+        return sorted((await self.db.scalars(query)).all(), key=lambda s: s.id or 0)
 
     async def by_payment(self, *, checkout_ref: str | None = None, payment_ref: str | None = None) -> Session | None:
         c = t.sessions.c
@@ -302,21 +311,16 @@ class SessionRepository:
 
     async def released_checkouts(self, *, since: datetime) -> list[Session]:
         c = t.sessions.c
-        query = select(Session).where(
-            c.status == SessionStatus.CANCELLED,
-            c.checkout_url.is_not(None),
-            c.amount_paid == 0,
-            c.cancelled_at >= since,
-        )
-        return list((await self.db.scalars(query.order_by(c.id).limit(100))).all())
+        query = select(Session).where(t.CHECKOUT_LEFT_OPEN, c.cancelled_at >= since)
+        return list((await self.db.scalars(query.order_by(c.cancelled_at, c.id).limit(100))).all())
 
     async def refunds_due(self) -> list[Session]:
         c = t.sessions.c
-        return list((await self.db.scalars(select(Session).where(c.refund_due > 0).order_by(c.id))).all())
+        return list((await self.db.scalars(select(Session).where(t.REFUND_OWED).order_by(c.id))).all())
 
     async def missing_meeting(self, now: datetime) -> list[Session]:
         c = t.sessions.c
-        query = select(Session).where(c.status == SessionStatus.SCHEDULED, c.meeting_url.is_(None), c.ends_at > now)
+        query = select(Session).where(t.MEETING_MISSING, c.ends_at > now)
         return list((await self.db.scalars(query.order_by(c.starts_at).limit(100))).all())
 
     async def log(self, change: StatusChange) -> None:

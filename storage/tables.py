@@ -1,6 +1,8 @@
 """The schema as SQLAlchemy Core tables, mapped imperatively onto the domain dataclasses so
 booking/ stays free of SQLAlchemy. Alembic migrations create it; tests check they agree."""
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -16,11 +18,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.orm import registry
+from sqlalchemy.sql.elements import ColumnElement
 
 from booking.ledger import Payment
 from booking.model import (
+    ACTIVE_STATUSES,
     Actor,
     Author,
     AvailabilityRule,
@@ -154,8 +159,63 @@ sessions = Table(
     CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_paid", name="refund_bounds"),
     CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
     Index("ix_sessions_coach_span", "coach_id", "blocked_from", "blocked_until"),
-    Index("ix_sessions_status_hold", "status", "hold_expires_at"),
     Index("ix_sessions_starts_at", "starts_at"),
+)
+
+
+# ---- partial indexes: what the scheduler and the slot calendar read --------------------------
+# Each holds only the rows its query can return (live work, never history), so those queries stay
+# as fast with years of completed sessions as on the first day. Made by migration 0009.
+# The predicates are shared with the queries in storage/repositories.py, and their constants are
+# written into the SQL: a partial index is used only when the query's WHERE implies the index's,
+# which SQLite cannot see through a bound `IN (?, ?, ?)` (nor PostgreSQL through a generic plan).
+
+
+def const(value: str | int) -> ColumnElement[Any]:
+    """A constant written into the SQL text (no bound parameter)."""
+    return literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
+
+
+def status_is(*statuses: SessionStatus) -> ColumnElement[bool]:
+    column = sessions.c.status
+    if len(statuses) == 1:
+        return column == const(statuses[0].value)
+    return column.in_([const(s.value) for s in statuses])
+
+
+_ACTIVE = (SessionStatus.HELD, SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)  # the order of 0001's guard
+assert frozenset(_ACTIVE) == ACTIVE_STATUSES
+
+_s = sessions.c
+SESSION_ACTIVE = status_is(*_ACTIVE)
+SESSION_HELD = status_is(SessionStatus.HELD)
+SESSION_SCHEDULED = status_is(SessionStatus.SCHEDULED)
+SESSION_IN_PROGRESS = status_is(SessionStatus.IN_PROGRESS)
+MEETING_MISSING = SESSION_SCHEDULED & _s.meeting_url.is_(None)
+REFUND_OWED = _s.refund_due > const(0)
+# An unpaid cancelled session whose checkout was not closed: it may still be paid (reconcile).
+CHECKOUT_LEFT_OPEN = status_is(SessionStatus.CANCELLED) & _s.checkout_url.is_not(None) & (_s.amount_paid == const(0))
+
+
+def _partial(name: str, *columns: Column, where: ColumnElement[bool]) -> Index:
+    return Index(name, *columns, postgresql_where=where, sqlite_where=where)
+
+
+SESSION_PARTIAL_INDEXES = (
+    # the slot calendar and the booking check (busy spans of one coach), and SQLite's overlap guard
+    _partial("ix_sessions_active_span", _s.coach_id, _s.blocked_from, _s.blocked_until, where=SESSION_ACTIVE),
+    # reconcile / expire_holds: holds past their expiry
+    _partial("ix_sessions_held", _s.hold_expires_at, where=SESSION_HELD),
+    # advance_statuses: scheduled sessions whose start has come ...
+    _partial("ix_sessions_scheduled_start", _s.starts_at, where=SESSION_SCHEDULED),
+    # ... and sessions in progress whose end (plus the grace period) has passed
+    _partial("ix_sessions_in_progress_end", _s.ends_at, where=SESSION_IN_PROGRESS),
+    # attach_missing_meetings
+    _partial("ix_sessions_meeting_missing", _s.starts_at, where=MEETING_MISSING),
+    # settle_refunds
+    _partial("ix_sessions_refund_owed", _s.id, where=REFUND_OWED),
+    # reconcile: released checkouts still watched
+    _partial("ix_sessions_checkout_left_open", _s.cancelled_at, where=CHECKOUT_LEFT_OPEN),
 )
 
 session_status_changes = Table(
@@ -212,8 +272,10 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
-    Index("ix_outbox_due", "sent_at", "recipient", "due_at"),
 )
+# The outbox claim (booking/outbox.py): unsent messages only; sent ones are history.
+OUTBOX_UNSENT = outbox.c.sent_at.is_(None)
+Index("ix_outbox_due", outbox.c.recipient, outbox.c.due_at, postgresql_where=OUTBOX_UNSENT, sqlite_where=OUTBOX_UNSENT)
 
 payment_events = Table(
     "payment_events",

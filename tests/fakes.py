@@ -274,6 +274,15 @@ class FakeSessions:
         found.sort(key=lambda s: s.starts_at, reverse=before is not None and after is None)
         return found[:limit]
 
+    async def due_to_advance(self, *, start_by: datetime, end_by: datetime, limit: int = 200) -> list[Session]:
+        found = [
+            s
+            for s in self.data.sessions.values()
+            if (s.status is SessionStatus.SCHEDULED and s.starts_at <= start_by)
+            or (s.status is SessionStatus.IN_PROGRESS and s.ends_at <= end_by)
+        ]
+        return sorted(found, key=lambda s: (s.starts_at, s.id))[:limit]
+
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
         found = [
             s
@@ -301,7 +310,7 @@ class FakeSessions:
             and s.cancelled_at is not None
             and s.cancelled_at >= since
         ]
-        return sorted(found, key=lambda s: s.id)
+        return sorted(found, key=lambda s: (s.cancelled_at, s.id))[:100]
 
     async def refunds_due(self) -> list[Session]:
         return sorted((s for s in self.data.sessions.values() if s.refund_due > 0), key=lambda s: s.id)
