@@ -6,9 +6,11 @@
     on BENCH_DATABASE_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/test);
 (c) outbox delivery at Telegram's limits (bench/delivery.py): reminders to distinct chats through
     the production delivery loop, bot and notifier, against a Bot API stand-in that answers 429
-    above 30/s overall or 1/s per chat; messages/s, its ratio to 30/s, duplicates, unhandled 429s.
+    above 30/s overall or 1/s per chat; messages/s, its ratio to 30/s, duplicates, unhandled 429s;
+(d) one idle scheduler tick with 200k sessions of history against 1k (bench/idle_tick.py), on
+    PostgreSQL, and the 200k tick again without the partial indexes of migration 0009.
 
-Options: --only slots|bookings|delivery, -n N (operations per sequential round), --rounds R (rounds
+Options: --only slots|bookings|delivery|idle, -n N (operations per sequential round), --rounds R (rounds
 per side, both cases), --clients C and --coaches K (concurrent case), --concurrent-n M (calls per
 concurrent round), --delivery-n N (reminders, default 5000) and --delivery-db postgresql|sqlite
 (where the outbox lives, default postgresql).
@@ -21,12 +23,12 @@ import asyncio
 import sys
 import time
 
-from bench import bookings, delivery, slots
+from bench import bookings, delivery, idle_tick, slots
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("slots", "bookings", "delivery"))
+    parser.add_argument("--only", choices=("slots", "bookings", "delivery", "idle"))
     parser.add_argument("-n", type=int, default=300, help="bookings / INSERTs per sequential round (default 300)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per side; the medians count (default 5)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
@@ -73,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("\n".join(delivery.report(measured)), flush=True)
             status = status or (0 if delivery.passed(measured) else 1)
+    if args.only in (None, "idle"):
+        try:
+            idle = asyncio.run(idle_tick.run())
+        except OSError as exc:  # no server there
+            print(f"idle scheduler tick: not measured, cannot reach the database ({exc})")
+            status = 1
+        else:
+            print("\n".join(idle_tick.report(idle)), flush=True)
+            status = status or (0 if idle["check"] and float(idle["ratio"]) <= 2 else 1)  # type: ignore[arg-type]
     print(f"(total {time.perf_counter() - started:.1f} s)")
     return status
 
