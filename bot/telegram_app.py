@@ -10,9 +10,8 @@ inside the HTTP server's lifespan (bot/http.py).
 Outbound calls go through PacedRateLimiter: calls to chats leave evenly spaced, at most
 SEND_RATE per second for the whole bot (Telegram allows about 30; AIORateLimiter let 30 out at
 once and then metered, which draws 429s against a strict window), 20 a minute per group as
-before, and a 429's retry_after holds every call to a chat, then the call is retried.
-Conversation state is kept in our database
-(bot/telegram_persistence.py). If Telegram cannot be reached at startup the server still serves
+before, and a 429's retry_after holds every call to a chat, then the call is retried. Chat state is read from and written to our database
+per update (bot/telegram_state.py), so the Application keeps none between updates. If Telegram cannot be reached at startup the server still serves
 and the bot keeps trying in the background; a token Telegram rejects is logged once, clearly,
 and the bot stays off until the setting is fixed (outbox messages wait, nothing is lost)."""
 
@@ -31,12 +30,12 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 
 from bot.container import Container
-from bot.telegram_persistence import DatabasePersistence
+from bot.telegram_state import DatabaseChatStates
 from conversations.telegram.notifier import TelegramNotifier
 
 log = structlog.get_logger(__name__)
 
-Register = Callable[..., None]  # (application, ctx, *, payments_enabled) -> None
+Register = Callable[..., None]  # (application, ctx, *, payments_enabled, states) -> None
 
 RATE_LIMIT_RETRIES = 3
 SEND_RATE = 28.0  # calls to chats per second, evenly spaced (Telegram: about 30/s; measured: no 429s)
@@ -65,7 +64,6 @@ def build_application(container: Container, *, register: Register | None = None)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
         .rate_limiter(PacedRateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .persistence(DatabasePersistence(container.db))
     )
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)
@@ -74,7 +72,8 @@ def build_application(container: Container, *, register: Register | None = None)
         from conversations.telegram import register as register_conversations
 
         register = register_conversations
-    register(application, container.ctx, payments_enabled=container.payments.enabled)
+    states = DatabaseChatStates(container.db, container.clock)
+    register(application, container.ctx, payments_enabled=container.payments.enabled, states=states)
     if not application.error_handlers:
         application.add_error_handler(_log_error)
     return application
@@ -302,7 +301,7 @@ class TelegramBot:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
-                await app.stop()  # also writes the persistence one last time
+                await app.stop()
         finally:
             await app.shutdown()
         log.info("telegram.stopped")

@@ -474,15 +474,14 @@ _RETRY_LATER = (
 
 
 class TelegramStateRepository:
-    """Rows of the Telegram front end's persisted state (python-telegram-bot persistence)."""
+    """Rows of the Telegram front end's chat state (bot/telegram_state.py), one per author."""
 
     def __init__(self, db: AsyncSession):
         self.db = db
 
-    async def load(self, kind: str) -> dict[str, object]:
+    async def get(self, kind: str, key: str) -> object | None:
         c = t.telegram_state.c
-        rows = await self.db.execute(select(c.key, c.data).where(c.kind == kind).order_by(c.key))
-        return {key: data for key, data in rows}
+        return await self.db.scalar(select(c.data).where(c.kind == kind, c.key == key))
 
     async def put(self, rows: list[tuple[str, str, object]], at: datetime) -> None:
         """Insert or replace (kind, key) -> data, one statement for all rows."""

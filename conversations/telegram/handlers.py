@@ -13,6 +13,7 @@ has left."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +38,7 @@ from conversations.telegram import (
     zones,
 )
 from conversations.telegram import callbacks as cb
+from conversations.telegram.state import ChatStates
 from conversations.telegram.turn import Deps, Handled, NeedsZone, Stale, Turn
 
 log = structlog.get_logger(__name__)
@@ -87,13 +89,32 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
 }
 
 
-def register(application: Application, ctx: Context, *, payments_enabled: bool) -> None:
+def register(
+    application: Application, ctx: Context, *, payments_enabled: bool, states: ChatStates | None = None
+) -> None:
+    """`states`: where chat state lives between updates; None keeps it in the Application (and its
+    persistence, if it has one)."""
     deps = Deps(ctx, payments_enabled)
     message = filters.UpdateType.MESSAGE
 
     def entry(work: Callable[[Turn], Awaitable[None]]):
         async def handle(update: Update, context) -> None:
-            await _run(Turn(update, context, deps), work)
+            user = update.effective_user
+            if states is None or user is None:
+                await _run(Turn(update, context, deps), work)
+                return
+            loaded = await states.load(user.id)
+            data = context.user_data
+            data.clear()
+            data.update(copy.deepcopy(loaded))
+            try:
+                await _run(Turn(update, context, deps), work)
+            finally:
+                try:
+                    if data != loaded:
+                        await states.save(user.id, dict(data))
+                finally:
+                    application.drop_user_data(user.id)  # nothing per author stays in memory
 
         return handle
 

@@ -9,9 +9,9 @@ async def make_bot():
     """Build a bot (optionally with payments on); each is checked for unexpected errors at the end."""
     started: list[Harness] = []
 
-    async def build(*, payments_enabled: bool = False, world=None, persistence=None) -> Harness:
+    async def build(*, payments_enabled: bool = False, world=None, states=None) -> Harness:
         world = world or await make_world(payments_enabled=payments_enabled)
-        harness = await Harness(world, payments_enabled=payments_enabled, persistence=persistence).start()
+        harness = await Harness(world, payments_enabled=payments_enabled, states=states).start()
         started.append(harness)
         return harness
 

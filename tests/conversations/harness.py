@@ -1,5 +1,5 @@
 """A bot under test: the real python-telegram-bot Application with our handlers, the offline Bot
-API, a DictPersistence (so user_data is checked to be JSON after every update) and the booking
+API, chat state kept as JSON between updates (as the database keeps it) and the booking
 use cases on in-memory fakes with a fixed clock.
 
 Every update goes through `Harness.process`, which checks what any update must get: a message
@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, BasePersistence, DictPersistence
+from telegram.ext import Application, ApplicationBuilder
 
 from booking import catalog
 from booking.context import Context
 from booking.errors import BookingError
 from booking.model import Coach
+from bot.telegram_state import checked_json
 from conversations.telegram import register
+from conversations.telegram.state import ChatStates
 from tests.conversations.offline import BOT_USER, NOW, Call, OfflineBotAPI
 from tests.fakes import DEFAULT_NOW, make_context
 
@@ -91,21 +93,35 @@ def assert_plain_json(value, path="user_data") -> None:
     json.dumps(value, allow_nan=False)
 
 
+class JsonStates:
+    """Chat state between updates kept as JSON text, as the database keeps it: a value JSON would
+    change is refused (bot.telegram_state.checked_json), so every flow is checked to store JSON."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, str] = {}
+
+    async def load(self, user_id: int) -> dict:
+        return json.loads(self.rows.get(user_id, "{}"))
+
+    async def save(self, user_id: int, data: dict) -> None:
+        text = checked_json(data, f"user_data[{user_id}]")
+        assert_plain_json(data)
+        if data:
+            self.rows[user_id] = text
+        else:
+            self.rows.pop(user_id, None)
+
+
 class Harness:
-    def __init__(self, world: World, *, payments_enabled: bool = False, persistence: BasePersistence | None = None):
+    def __init__(self, world: World, *, payments_enabled: bool = False, states: ChatStates | None = None):
         self.world = world
         self.ctx = world.ctx
         self.api = OfflineBotAPI()
-        self.persistence = persistence or DictPersistence()
+        self.states = states or JsonStates()
         self.app: Application = (
-            ApplicationBuilder()
-            .token("123:TEST")
-            .request(self.api)
-            .get_updates_request(self.api)
-            .persistence(self.persistence)
-            .build()
+            ApplicationBuilder().token("123:TEST").request(self.api).get_updates_request(self.api).build()
         )
-        register(self.app, world.ctx, payments_enabled=payments_enabled)
+        register(self.app, world.ctx, payments_enabled=payments_enabled, states=self.states)
         self.errors: list[BaseException] = []
         self.app.add_error_handler(self._record_error)
         self._update_ids = itertools.count(1)
@@ -132,9 +148,7 @@ class Harness:
         before = len(self.api.calls)
         payload = {"update_id": next(self._update_ids), **payload}
         await self.app.process_update(Update.de_json(payload, self.app.bot))
-        await self.app.update_persistence()
-        for data in self.app.user_data.values():
-            assert_plain_json(data)  # what the platform's database persistence accepts
+        assert not self.app.user_data, "chat state left in memory after the update"
         calls = self.api.calls[before:]
         query = payload.get("callback_query")
         if query:

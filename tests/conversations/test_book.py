@@ -1,5 +1,3 @@
-from telegram.ext import DictPersistence
-
 from booking import bookings, catalog, materials, queries
 from booking.model import Actor, SessionStatus
 from tests.conversations.conftest import author_for
@@ -169,9 +167,9 @@ async def test_a_draft_survives_a_restart(make_bot):
     await open_day(first, mary)
     await mary.press("10:00")
     await mary.press("60 min")
-    saved = first.persistence.user_data_json
+    await first.stop()
 
-    second = await make_bot(world=first.world, persistence=DictPersistence(user_data_json=saved))
+    second = await make_bot(world=first.world, states=first.states)
     mary_again = second.user(mary.id, "Mary")
     await mary_again.say("character arcs")
     assert "Focus: character arcs" in mary_again.text() and "10:00 (Europe/Berlin)" in mary_again.text()

@@ -1,22 +1,36 @@
-"""A restart in the middle of a booking loses nothing: the draft lives in our database."""
+"""A booking moves between processes mid-way and loses nothing: the draft lives in our database,
+read before and written after each update, so a restart or a second instance goes on with it."""
 
-from bot.telegram_persistence import DatabasePersistence
+from bot.telegram_state import DatabaseChatStates
 from tests.conversations.conftest import author_for
 from tests.conversations.test_book import open_day
+from tests.fakes import FakeClock
 
 
-async def test_a_booking_draft_survives_a_restart_through_the_database(make_bot, database):
-    first = await make_bot(persistence=DatabasePersistence(database))
+async def test_a_booking_draft_moves_to_another_instance_through_the_database(make_bot, database):
+    first = await make_bot(states=DatabaseChatStates(database, FakeClock()))
     mary = first.user()
     await author_for(first, mary)
     await open_day(first, mary)
     await mary.press("10:00")
     await mary.press("60 min")
-    await first.stop()  # the process goes away; what it kept is in the database
 
-    second = await make_bot(world=first.world, persistence=DatabasePersistence(database))
+    # Another instance (its own Application and state store) serves Mary's next message.
+    second = await make_bot(world=first.world, states=DatabaseChatStates(database, FakeClock()))
     mary_again = second.user(mary.id, "Mary")
     await mary_again.say("character arcs")
     assert "Focus: character arcs" in mary_again.text() and "10:00 (Europe/Berlin)" in mary_again.text()
     await mary_again.press("✅ Confirm")
     assert [s.status.value for s in second.world.store.sessions.values()] == ["scheduled"]
+
+
+async def test_state_that_is_done_with_leaves_no_row(make_bot, database):
+    states = DatabaseChatStates(database, FakeClock())
+    bot = await make_bot(states=states)
+    mary = bot.user()
+    await author_for(bot, mary)
+    await open_day(bot, mary)
+    await mary.press("10:00")
+    assert await states.load(mary.id)  # a draft in progress
+    await mary.say("/cancel")
+    assert await states.load(mary.id) == {}

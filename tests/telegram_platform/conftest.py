@@ -56,7 +56,7 @@ class MinimalHandlers:
     def __init__(self):
         self.handled: list[Update] = []
 
-    def __call__(self, application: Application, ctx, *, payments_enabled: bool) -> None:
+    def __call__(self, application: Application, ctx, *, payments_enabled: bool, states=None) -> None:
         async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             self.handled.append(update)
             await update.effective_message.reply_text("Welcome to coachbot!")
