@@ -23,10 +23,20 @@ from booking.errors import (
     SlotTaken,
     SlotUnavailable,
 )
-from booking.events import Event, Reminder, SessionConfirmed, StartingNow, to_message
+from booking.events import Event, Recipient, Reminder, SessionConfirmed, StartingNow, to_message
 from booking.holds import release_hold
 from booking.meetings import attach_meeting
-from booking.model import Actor, Author, Coach, Interval, OutboxMessage, Session, SessionStatus, StatusChange
+from booking.model import (
+    DEFAULT_REMINDER_MINUTES,
+    Actor,
+    Author,
+    Coach,
+    Interval,
+    OutboxMessage,
+    Session,
+    SessionStatus,
+    StatusChange,
+)
 from booking.ports import UnitOfWork
 from booking.refunds import record_payment
 
@@ -125,9 +135,16 @@ async def _new_booking(
 
 
 def confirmation(ctx: Context, session: Session, author: Author) -> list[tuple[Event, datetime]]:
-    """The confirmation now, then reminders before the start and a "starting now", each with
-    when it is due."""
-    return [(SessionConfirmed(), ctx.now()), *reminders(ctx, session, author)]
+    """The confirmation now (to the author, the coach and the admins' feed), then reminders before
+    the start and a "starting now", each with when it is due."""
+    now = ctx.now()
+    confirmed = SessionConfirmed()
+    return [
+        (confirmed, now),
+        (confirmed.for_(Recipient.COACH), now),
+        (confirmed.for_(Recipient.ADMIN), now),
+        *reminders(ctx, session, author),
+    ]
 
 
 def reminders(ctx: Context, session: Session, author: Author) -> list[tuple[Event, datetime]]:
@@ -139,6 +156,10 @@ def reminders(ctx: Context, session: Session, author: Author) -> list[tuple[Even
         due = start - timedelta(minutes=minutes)
         if due > now:
             found.append((Reminder(minutes, start), due))
+    for minutes in DEFAULT_REMINDER_MINUTES:
+        due = start - timedelta(minutes=minutes)
+        if due > now:
+            found.append((Reminder(minutes, start).for_(Recipient.COACH), due))
     if start > now:
         found.append((StartingNow(start), start))
     return found

@@ -9,7 +9,7 @@ import structlog
 from booking import validation as v
 from booking.context import Context
 from booking.errors import NotAllowed, PaymentError, PolicyViolation
-from booking.events import TIMED_KINDS, SessionCancelled
+from booking.events import TIMED_KINDS, Recipient, SessionCancelled
 from booking.model import Actor, Money, Session, SessionStatus
 from booking.refunds import try_settle
 
@@ -57,7 +57,11 @@ async def cancel(
         await uow.outbox.supersede(session_id, TIMED_KINDS, ctx.now())
         await ctx.record_change(uow, session, before, by, reason or "cancelled")
         await uow.sessions.save(session)
-        await ctx.tell(uow, session, SessionCancelled(by, refund))
+        cancelled = SessionCancelled(by, refund)
+        await ctx.tell(uow, session, cancelled)
+        if before is not SessionStatus.HELD:  # the coach and the admins never saw an unpaid hold
+            await ctx.tell(uow, session, cancelled.for_(Recipient.COACH))
+            await ctx.tell(uow, session, cancelled.for_(Recipient.ADMIN))
         await uow.commit()
     if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
         await _close_checkout(ctx, session.checkout_ref)

@@ -23,6 +23,8 @@ EDITABLE_COACH_FIELDS = frozenset(Coach.__dataclass_fields__) - {
     "rating_total",
     "rating_count",
     "total_sessions",
+    "slack_invite_hash",  # booking/coach_accounts.py
+    "slack_invite_expires_at",
 }
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from booking.model import Actor, OutboxMessage
 
@@ -34,12 +34,20 @@ class RefundReason(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Event:
+    """`to` is whom a kind is for by default; `for_(who)` addresses a copy to someone else (the
+    coach's copy of a cancellation). The recipient is stored in the message's own column, not in
+    its payload."""
+
     kind: ClassVar[str]
     to: ClassVar[Recipient] = Recipient.AUTHOR
+    audience: Recipient | None = field(default=None, kw_only=True)
 
     @property
     def recipient(self) -> Recipient:
-        return self.to
+        return self.audience or self.to
+
+    def for_(self, who: Recipient) -> Self:
+        return dataclasses.replace(self, audience=who)
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ class MaterialShared(Event):
 
     @property
     def recipient(self) -> Recipient:
-        return Recipient.COACH if self.by is Actor.AUTHOR else Recipient.AUTHOR
+        return self.audience or (Recipient.COACH if self.by is Actor.AUTHOR else Recipient.AUTHOR)
 
 
 EVENTS: dict[str, type[Event]] = {
@@ -148,8 +156,12 @@ EVENTS: dict[str, type[Event]] = {
 TIMED_KINDS = (Reminder.kind, StartingNow.kind)
 
 
+def _payload_fields(cls: type[Event] | Event) -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(cls) if f.name != "audience"]
+
+
 def to_message(event: Event, session_id: int | None, due_at: datetime) -> OutboxMessage:
-    payload = {f.name: _encode(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    payload = {f.name: _encode(getattr(event, f.name)) for f in _payload_fields(event)}
     return OutboxMessage(
         kind=event.kind, session_id=session_id, due_at=due_at, payload=payload, recipient=event.recipient.value
     )
@@ -162,10 +174,13 @@ def from_message(message: OutboxMessage) -> Event:
         raise ValueError(f"unknown message kind {message.kind!r}")
     hints = typing.get_type_hints(cls)
     try:
-        values = {f.name: _decode(hints[f.name], message.payload[f.name]) for f in dataclasses.fields(cls)}
+        values = {f.name: _decode(hints[f.name], message.payload[f.name]) for f in _payload_fields(cls)}
+        event = cls(**values)
+        if message.recipient and message.recipient != event.recipient.value:
+            event = event.for_(Recipient(message.recipient))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"bad payload for {message.kind}: {exc}") from None
-    return cls(**values)
+    return event
 
 
 def _encode(value: Any) -> Any:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from booking import validation as v
 from booking.context import Context, coach_of
 from booking.errors import InvalidInput, NotAllowed
-from booking.events import RatingPrompt, SessionNoShow, SessionRated
+from booking.events import RatingPrompt, Recipient, SessionNoShow, SessionRated
 from booking.model import Actor, Session, SessionStatus
 from booking.ports import UnitOfWork
 from booking.refunds import try_settle
@@ -80,6 +80,7 @@ async def no_show(ctx: Context, session_id: int, *, who: Actor = Actor.AUTHOR) -
         await ctx.record_change(uow, session, before, Actor.ADMIN, f"{who.value} did not show")
         await uow.sessions.save(session)
         await ctx.tell(uow, session, SessionNoShow(who, refund))
+        await ctx.tell(uow, session, SessionNoShow(who, refund).for_(Recipient.COACH))
         await uow.commit()
     if refund:
         session = await try_settle(ctx, session_id)

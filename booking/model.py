@@ -51,6 +51,9 @@ class OverrideKind(str, enum.Enum):
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+DEFAULT_REMINDER_MINUTES = (24 * 60, 60)  # authors' default; coaches get these
+
+
 @dataclass(frozen=True)
 class Money:
     amount: int  # minor units
@@ -88,6 +91,8 @@ class Coach:
     avatar_url: str | None = None
     email: str | None = None
     slack_user_id: str | None = None
+    slack_invite_hash: str | None = None  # sha256 of the one-time code that links a Slack user
+    slack_invite_expires_at: datetime | None = None
     is_active: bool = True
     rating_total: int = 0
     rating_count: int = 0
@@ -141,7 +146,7 @@ class Author:
     timezone: str
     telegram_id: int | None = None
     email: str | None = None
-    reminder_minutes: list[int] = field(default_factory=lambda: [24 * 60, 60])
+    reminder_minutes: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDER_MINUTES))
     id: int | None = None
     created_at: datetime | None = None
 

@@ -14,7 +14,7 @@ import structlog
 from booking.bookings import confirmation, mark_paid, queue
 from booking.context import Context, author_of
 from booking.errors import PaymentError
-from booking.events import PaymentRefunded, RefundReason
+from booking.events import PaymentRefunded, Recipient, RefundReason
 from booking.holds import release_expired_hold, release_hold
 from booking.ledger import Payment
 from booking.meetings import attach_meeting
@@ -152,6 +152,7 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
     session.owe_refund(event.amount)
     await ctx.record_change(tx, session, before, Actor.SYSTEM, f"payment refunded in full ({reason.value})")
     await ctx.tell(tx, session, PaymentRefunded(event.amount, reason))
+    await ctx.tell(tx, session, PaymentRefunded(event.amount, reason).for_(Recipient.ADMIN))
     return Outcome.REFUND_DUE
 
 

@@ -15,6 +15,8 @@ from booking.policy import CancellationPolicy
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/coachbot.db"
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+DEFAULT_SLACK_API = "https://slack.com/api/"
+SLACK_EVENTS_PATH = "/slack/events"
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
 
@@ -54,6 +56,12 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_secret: SecretStr | None = None
 
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API
+    slack_admin_user_ids: str = ""  # comma-separated Slack user ids
+    slack_admin_channel: str | None = None
+
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None
@@ -65,6 +73,30 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token and self.telegram_bot_token.get_secret_value().strip())
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_bot_token.get_secret_value().strip())
+
+    @property
+    def slack_admins(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.slack_admin_user_ids.split(",") if part.strip())
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or not value.rstrip("/").endswith("/api"):
+            raise ValueError(f"must be the Web API's base URL ending in /api/, like {DEFAULT_SLACK_API}, got {value!r}")
+        return value.rstrip("/") + "/"
+
+    @model_validator(mode="after")
+    def _slack_needs_signing_secret(self) -> Settings:
+        if self.slack_enabled and not (
+            self.slack_signing_secret and self.slack_signing_secret.get_secret_value().strip()
+        ):
+            raise ValueError("SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set")
+        return self
 
     @property
     def telegram_file_url(self) -> str:

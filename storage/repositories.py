@@ -133,6 +133,12 @@ class CoachRepository:
             query = query.where(t.coaches.c.is_active.is_(True))
         return list((await self.db.scalars(query)).all())
 
+    async def by_slack_user(self, slack_user_id: str) -> Coach | None:
+        return await self.db.scalar(select(Coach).where(t.coaches.c.slack_user_id == slack_user_id))
+
+    async def by_invite(self, invite_hash: str) -> Coach | None:
+        return await self.db.scalar(select(Coach).where(t.coaches.c.slack_invite_hash == invite_hash))
+
 
 class AuthorRepository:
     def __init__(self, db: AsyncSession):

@@ -70,6 +70,8 @@ coaches = Table(
     Column("avatar_url", Text),
     Column("email", String(255)),
     Column("slack_user_id", String(64)),
+    Column("slack_invite_hash", String(64)),
+    Column("slack_invite_expires_at", UTCDateTime),
     Column("is_active", Boolean, nullable=False),
     Column("rating_total", Integer, nullable=False),
     Column("rating_count", Integer, nullable=False),
@@ -82,6 +84,8 @@ coaches = Table(
     Column("slot_step_minutes", Integer),
     Column("created_at", UTCDateTime),
     CheckConstraint("rate >= 0", name="rate_not_negative"),
+    Index("ux_coaches_slack_user_id", "slack_user_id", unique=True),
+    Index("ux_coaches_slack_invite_hash", "slack_invite_hash", unique=True),
 )
 
 authors = Table(
@@ -298,6 +302,17 @@ telegram_state = Table(
     Column("data", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("kind IN ('user', 'chat', 'bot', 'conversation', 'callback')", name="kind"),
+)
+
+# The Slack front end's parent message of each session in the coach's DM (channel and ts): later
+# events reply in its thread and update it.
+slack_threads = Table(
+    "slack_threads",
+    metadata,
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 mapper_registry = registry(metadata=metadata)

@@ -121,6 +121,12 @@ class FakeCoaches:
         found = sorted(self.data.coaches.values(), key=lambda c: c.id)
         return [c for c in found if c.is_active or not active_only]
 
+    async def by_slack_user(self, slack_user_id: str) -> Coach | None:
+        return next((c for c in self.data.coaches.values() if c.slack_user_id == slack_user_id), None)
+
+    async def by_invite(self, invite_hash: str) -> Coach | None:
+        return next((c for c in self.data.coaches.values() if c.slack_invite_hash == invite_hash), None)
+
 
 class FakeAuthors:
     def __init__(self, data: Data):

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from booking import catalog
+from booking import catalog, coach_accounts
 from booking.errors import InvalidInput
 from bot.cli.common import JsonOpt, coach_json, emit, parse_durations, run
 
@@ -145,3 +145,32 @@ def _minutes_of_hours(field: str, hours: float) -> int:
     if minutes != int(minutes) or minutes < 0:
         raise InvalidInput(field, f"expected a non-negative whole number of minutes, got {hours} h")
     return int(minutes)
+
+
+@app.command("link-slack")
+def coach_link_slack(
+    coach_id: Annotated[int, typer.Argument(metavar="COACH")],
+    slack_user_id: Annotated[str, typer.Argument(metavar="SLACK_USER_ID", help="e.g. U012AB3CD")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Link a coach to their Slack user (replaces an earlier link)."""
+    coach = run(lambda c: coach_accounts.link_slack(c.ctx, coach_id, slack_user_id))
+    if as_json:
+        emit(coach_json(coach))
+    else:
+        typer.echo(f"coach {coach.id} ({coach.name}) is linked to Slack user {coach.slack_user_id}")
+
+
+@app.command("invite")
+def coach_invite(
+    coach_id: Annotated[int, typer.Argument(metavar="COACH")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A one-time code the coach types as `/coach link CODE` in Slack to link themselves (valid 7 days)."""
+    code = run(lambda c: coach_accounts.invite(c.ctx, coach_id))
+    if as_json:
+        emit({"coach_id": coach_id, "code": code, "valid_days": coach_accounts.INVITE_VALID.days})
+    else:
+        typer.echo(
+            f"{code}\nThe coach types /coach link {code} in Slack (valid {coach_accounts.INVITE_VALID.days} days, once)."
+        )

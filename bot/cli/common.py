@@ -116,6 +116,7 @@ def coach_json(c: Coach) -> dict[str, Any]:
         "buffer_after": c.buffer_after_minutes,
         "durations": c.durations,
         "slot_step": c.slot_step_minutes,
+        "slack_user_id": c.slack_user_id,
     }
 
 

@@ -229,3 +229,25 @@ def test_help_does_not_load_the_application():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+
+
+def test_link_slack_and_invite(cli):
+    ada = cli.json("coach", "add", "--name", "Ada", "--timezone", "UTC", "--rate", "100")
+    bea = cli.json("coach", "add", "--name", "Bea", "--timezone", "UTC", "--rate", "100")
+    assert ada["slack_user_id"] is None
+    assert cli.json("coach", "link-slack", ada["id"], "U111AAA")["slack_user_id"] == "U111AAA"
+    linked = cli.json("coach", "link-slack", ada["id"], "U222BBB")  # re-linking replaces
+    assert (linked["id"], linked["slack_user_id"]) == (ada["id"], "U222BBB")
+    assert "linked to Slack user U222BBB" in cli("coach", "link-slack", ada["id"], "U222BBB").stdout
+
+    taken = cli("coach", "link-slack", bea["id"], "U222BBB", ok=False)
+    assert taken.returncode == 1 and "already linked to coach" in taken.stderr
+    bad = cli("coach", "link-slack", bea["id"], "nobody", ok=False)
+    assert bad.returncode == 1 and "slack_user_id" in bad.stderr
+    assert cli("coach", "link-slack", 999, "U333CCC", ok=False).returncode == 1
+
+    invite = cli.json("coach", "invite", bea["id"])
+    assert len(invite["code"]) == 10 and invite["valid_days"] == 7
+    again = cli("coach", "invite", bea["id"]).stdout  # a new code, which replaces the first
+    code = again.split()[0]
+    assert code != invite["code"] and f"/coach link {code}" in again

@@ -98,15 +98,16 @@ class PaymentsApp:
         session = await queries.session(self.ctx, held.id)
         return session, session.payment_ref
 
-    async def outbox(self, session_id: int) -> list[tuple[str, dict]]:
+    async def outbox(self, session_id: int, to: str = "author") -> list[tuple[str, dict]]:
         async with self.container.db.engine.connect() as conn:
             rows = await conn.execute(
-                text("SELECT kind, payload FROM outbox WHERE session_id = :id ORDER BY id"), {"id": session_id}
+                text("SELECT kind, payload FROM outbox WHERE session_id = :id AND recipient = :to ORDER BY id"),
+                {"id": session_id, "to": to},
             )
             return [(kind, payload if isinstance(payload, dict) else json.loads(payload)) for kind, payload in rows]
 
-    async def kinds(self, session_id: int) -> list[str]:
-        return [kind for kind, _ in await self.outbox(session_id)]
+    async def kinds(self, session_id: int, to: str = "author") -> list[str]:
+        return [kind for kind, _ in await self.outbox(session_id, to)]
 
 
 @contextlib.asynccontextmanager

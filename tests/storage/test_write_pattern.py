@@ -149,7 +149,10 @@ async def test_reminders_follow_the_authors_settings_changed_elsewhere(database,
         due = (
             (
                 await conn.execute(
-                    text("SELECT due_at FROM outbox WHERE session_id = :id AND kind = 'reminder'"), {"id": booked.id}
+                    text(
+                        "SELECT due_at FROM outbox WHERE session_id = :id AND kind = 'reminder' AND recipient = 'author'"
+                    ),
+                    {"id": booked.id},
                 )
             )
             .scalars()

@@ -42,11 +42,16 @@ class World:
     author: Author
     notifier: TelegramNotifier
 
-    def outbox(self, kind: str, session_id: int | None = None) -> list[OutboxMessage]:
-        return [m for m in self.store.outbox if m.kind == kind and (session_id is None or m.session_id == session_id)]
+    def outbox(self, kind: str, session_id: int | None = None, to: str = "author") -> list[OutboxMessage]:
+        """The messages of this kind for `to` (coaches get copies of some of the authors')."""
+        return [
+            m
+            for m in self.store.outbox
+            if m.kind == kind and m.recipient == to and (session_id is None or m.session_id == session_id)
+        ]
 
-    def last(self, kind: str, session_id: int | None = None) -> OutboxMessage:
-        return self.outbox(kind, session_id)[-1]
+    def last(self, kind: str, session_id: int | None = None, to: str = "author") -> OutboxMessage:
+        return self.outbox(kind, session_id, to)[-1]
 
 
 @pytest.fixture
@@ -230,7 +235,7 @@ async def test_rating_prompt_has_five_star_buttons_and_is_skipped_once_rated(wor
     botapi.reset()
     await lifecycle.rate(world.ctx, session.id, author_id=world.author.id, stars=5)
     await world.notifier.deliver(prompt)
-    await world.notifier.deliver(world.last("session_rated", session.id))  # for the coach: not sent here
+    await world.notifier.deliver(world.last("session_rated", session.id, to="coach"))  # for the coach: not sent here
     assert botapi.calls == []
 
 
@@ -301,7 +306,7 @@ async def test_materials_the_author_shared_are_for_the_coach(world, botapi):
         title="Draft",
         content="Once upon a time",
     )
-    await world.notifier.deliver(world.last("material_shared", session.id))
+    await world.notifier.deliver(world.last("material_shared", session.id, to="coach"))
     assert botapi.calls == []
 
 

@@ -127,16 +127,22 @@ async def test_messages_for_coaches_wait_until_a_channel_reaches_them():
     await deliver_due(w.ctx.uow, notifier, w.clock)
     assert "session_rated" not in {m.kind for m in notifier.delivered}
     assert "material_shared" not in {m.kind for m in notifier.delivered}
-    waiting = {m.kind: m for m in w.store.outbox if m.sent_at is None}
-    assert set(waiting) == {"session_rated", "material_shared"}  # not acknowledged: nobody was told
-    assert all(m.recipient == "coach" and m.attempts == 0 for m in waiting.values())
+    waiting = [m for m in w.store.outbox if m.sent_at is None]
+    assert all(m.attempts == 0 for m in waiting)  # not acknowledged: nobody was told
+    assert {m.kind for m in waiting if m.recipient == "coach"} >= {
+        "session_confirmed",
+        "session_rated",
+        "material_shared",
+    }
+    assert {m.kind for m in waiting if m.recipient == "admin"} == {"session_confirmed"}
+    assert {m.recipient for m in waiting} == {"coach", "admin"}
 
     class Coaches(AuthorsOnly):
-        recipients = frozenset({Recipient.COACH.value})
+        recipients = frozenset({Recipient.COACH.value, Recipient.ADMIN.value})
 
     coaches = Coaches()
     await deliver_due(w.ctx.uow, coaches, w.clock)
-    assert sorted(m.kind for m in coaches.delivered) == ["material_shared", "session_rated"]
+    assert sorted(m.id for m in coaches.delivered) == sorted(m.id for m in waiting)
     assert all(m.sent_at is not None for m in w.store.outbox)
 
 
@@ -144,6 +150,12 @@ async def test_a_cancellation_queues_one_typed_event_for_the_author():
     w = await world()
     session = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
     await cancellation.cancel(w.ctx, session.id, by=Actor.COACH, reason="ill")
-    [message] = [m for m in w.store.outbox if m.kind == "session_cancelled"]
+    [message] = [m for m in w.store.outbox if m.kind == "session_cancelled" and m.recipient == "author"]
     assert from_message(message) == SessionCancelled(Actor.COACH, 0)
+    copies = sorted((m.recipient, from_message(m)) for m in w.store.outbox if m.kind == "session_cancelled")
+    assert copies == [
+        ("admin", SessionCancelled(Actor.COACH, 0).for_(Recipient.ADMIN)),
+        ("author", SessionCancelled(Actor.COACH, 0)),
+        ("coach", SessionCancelled(Actor.COACH, 0).for_(Recipient.COACH)),
+    ]
     assert w.store.sessions[session.id].status is SessionStatus.CANCELLED

@@ -41,7 +41,7 @@ async def test_rescheduling_schedules_reminders_for_the_new_time():
     w = await world()
     s = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
     await rescheduling.reschedule(w.ctx, s.id, THU_10)
-    reminders = [m for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder"]
+    reminders = [m for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder" and m.recipient == "author"]
     assert {m.payload["starts_at"] for m in reminders} == {WED_10.isoformat(), THU_10.isoformat()}
     assert sorted(m.due_at for m in reminders if m.payload["starts_at"] == THU_10.isoformat()) == [
         THU_10 - timedelta(days=1),
@@ -57,9 +57,11 @@ async def test_reminder_preferences_are_validated_and_used():
     await catalog.update_author(w.ctx, w.author.id, reminder_minutes=[30], timezone="asia/tokyo")
     assert w.store.authors[w.author.id].timezone == "Asia/Tokyo"
     s = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
-    assert [m.payload["minutes_before"] for m in w.store.outbox if m.session_id == s.id and m.kind == "reminder"] == [
-        30
-    ]
+    assert [
+        m.payload["minutes_before"]
+        for m in w.store.outbox
+        if m.session_id == s.id and m.kind == "reminder" and m.recipient == "author"
+    ] == [30]
 
 
 async def test_materials_are_shared_by_the_two_parties_only():
@@ -131,6 +133,7 @@ async def test_moving_a_session_away_and_back_leaves_one_set_of_reminders():
         (m.kind, m.payload.get("minutes_before"))
         for m in w.store.outbox
         if m.session_id == s.id and m.kind in ("reminder", "starting_now") and m.sent_at is None
+        if m.recipient == "author"
     ]
     assert sorted(pending, key=str) == sorted([("reminder", 1440), ("reminder", 60), ("starting_now", None)], key=str)
 

@@ -64,8 +64,8 @@ async def paid(w: World, start: datetime = WED_10, author: Author | None = None)
     return await bookings.confirm_payment(w.ctx, held.id, amount=held.price_amount, payment_ref="pi_1")
 
 
-def outbox_kinds(store: Store, session_id: int | None = None) -> list[str]:
-    return [m.kind for m in store.outbox if session_id is None or m.session_id == session_id]
+def outbox_kinds(store: Store, session_id: int | None = None, to: str = "author") -> list[str]:
+    return [m.kind for m in store.outbox if (session_id is None or m.session_id == session_id) and m.recipient == to]
 
 
 def starts(alternatives) -> list[datetime]:
@@ -93,7 +93,13 @@ async def test_book_valid_slot_with_payments_off():
     stored = w.store.sessions[s.id]
     assert stored == s
     assert outbox_kinds(w.store, s.id) == ["session_confirmed", "reminder", "reminder", "starting_now"]
-    due = [(m.kind, m.payload.get("minutes_before"), m.due_at) for m in w.store.outbox if m.session_id == s.id]
+    assert outbox_kinds(w.store, s.id, to="coach") == ["session_confirmed", "reminder", "reminder"]
+    assert outbox_kinds(w.store, s.id, to="admin") == ["session_confirmed"]
+    due = [
+        (m.kind, m.payload.get("minutes_before"), m.due_at)
+        for m in w.store.outbox
+        if m.session_id == s.id and m.recipient == "author"
+    ]
     assert due[1:] == [
         ("reminder", 1440, s.starts_at - timedelta(days=1)),
         ("reminder", 60, s.starts_at - timedelta(hours=1)),
@@ -324,7 +330,13 @@ async def test_confirm_payment_schedules_the_session():
     assert (stored.amount_paid, stored.payment_ref, stored.hold_expires_at) == (6000, "pi_42", None)
     assert stored.meeting_url == s.meeting_url == w.video.created[0]
     assert outbox_kinds(w.store, s.id) == ["session_confirmed", "reminder", "reminder", "starting_now"]
-    due = [(m.kind, m.payload.get("minutes_before"), m.due_at) for m in w.store.outbox if m.session_id == s.id]
+    assert outbox_kinds(w.store, s.id, to="coach") == ["session_confirmed", "reminder", "reminder"]
+    assert outbox_kinds(w.store, s.id, to="admin") == ["session_confirmed"]
+    due = [
+        (m.kind, m.payload.get("minutes_before"), m.due_at)
+        for m in w.store.outbox
+        if m.session_id == s.id and m.recipient == "author"
+    ]
     assert due[1:] == [
         ("reminder", 1440, s.starts_at - timedelta(days=1)),
         ("reminder", 60, s.starts_at - timedelta(hours=1)),
@@ -670,7 +682,7 @@ async def test_coach_rating_is_the_rounded_mean():
     coach = w.store.coaches[w.coach.id]
     assert (coach.rating_total, coach.rating_count) == (14, 3)
     assert coach.rating == Decimal("4.67")
-    assert outbox_kinds(w.store).count("session_rated") == 3
+    assert outbox_kinds(w.store, to="coach").count("session_rated") == 3
 
 
 # ---- listing ---------------------------------------------------------------------------
