@@ -382,7 +382,9 @@ async def send_message(state: BotApiStandIn, call: Call) -> Response:
     problems += _text_problems(call, "text", 4096, required=True) + _markup_problems(call)
     if (bad := state.violation(call.method, problems)) is not None:
         return bad
-    extra = {"reply_markup": call.params["reply_markup"]} if "reply_markup" in call.params else {}
+    # A Message carries only an inline keyboard: a reply keyboard or its removal is not echoed.
+    markup = call.params.get("reply_markup")
+    extra = {"reply_markup": markup} if isinstance(markup, dict) and "inline_keyboard" in markup else {}
     return ok(state.message(call.chat_id, text=call.params["text"], **extra))
 
 
