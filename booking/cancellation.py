@@ -38,14 +38,20 @@ def quote(ctx: Context, session: Session, by: Actor) -> CancelQuote:
 
 
 async def cancel(
-    ctx: Context, session_id: int, *, by: Actor, reason: str | None = None, author_id: int | None = None
+    ctx: Context,
+    session_id: int,
+    *,
+    by: Actor,
+    reason: str | None = None,
+    author_id: int | None = None,
+    coach_id: int | None = None,
 ) -> Session:
     """Cancel and refund per policy. A refund the provider does not take now stays owed
     (`refund_due`) and is retried by the scheduler; the cancellation stands either way."""
     reason = v.text("reason", reason, max_len=500)
     async with ctx.uow() as uow:
         session = await ctx.lock_session(uow, session_id)
-        check_owner(session, by, author_id)
+        check_owner(session, by, author_id, coach_id)
         before = session.status
         if before is SessionStatus.HELD:
             refund = 0  # an unpaid hold: nothing to refund, and no cut-off applies
@@ -72,9 +78,12 @@ async def cancel(
     return session
 
 
-def check_owner(session: Session, by: Actor, author_id: int | None) -> None:
+def check_owner(session: Session, by: Actor, author_id: int | None = None, coach_id: int | None = None) -> None:
+    """An author acts only on their own sessions, a coach only on theirs (admins on any)."""
     if by is Actor.AUTHOR and author_id is not None and session.author_id != author_id:
         raise NotAllowed("this session belongs to another author")
+    if by is Actor.COACH and coach_id is not None and session.coach_id != coach_id:
+        raise NotAllowed("this session belongs to another coach")
 
 
 async def _close_checkout(ctx: Context, ref: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from booking import validation as v
+from booking.cancellation import check_owner
 from booking.context import Context, coach_of
 from booking.errors import InvalidInput, NotAllowed
 from booking.events import RatingPrompt, Recipient, SessionNoShow, SessionRated
@@ -16,9 +17,10 @@ from booking.refunds import try_settle
 LIVE = frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})
 
 
-async def complete(ctx: Context, session_id: int, *, by: Actor = Actor.ADMIN) -> Session:
+async def complete(ctx: Context, session_id: int, *, by: Actor = Actor.ADMIN, coach_id: int | None = None) -> Session:
     async with ctx.uow() as uow:
         session = await ctx.lock_session(uow, session_id)
+        check_owner(session, by, coach_id=coach_id)
         session.require_started(ctx.now())
         await _complete(ctx, uow, session, by)
         await uow.commit()
@@ -66,18 +68,22 @@ async def advance_statuses(ctx: Context) -> int:
     return changed
 
 
-async def no_show(ctx: Context, session_id: int, *, who: Actor = Actor.AUTHOR) -> Session:
+async def no_show(
+    ctx: Context, session_id: int, *, who: Actor = Actor.AUTHOR, by: Actor = Actor.ADMIN, coach_id: int | None = None
+) -> Session:
+    """`who` did not show, as `by` reports it (a coach reports only on their own sessions)."""
     if who not in (Actor.AUTHOR, Actor.COACH):
         raise InvalidInput("who", "must be author or coach")
     async with ctx.uow() as uow:
         session = await ctx.lock_session(uow, session_id)
+        check_owner(session, by, coach_id=coach_id)
         session.require_started(ctx.now())
         before = session.status
         refund = ctx.policy.refund_on_no_show(session, who)
         if session.mark_no_show(refund, ctx.now()):
             coach = await coach_of(uow, session.coach_id)
             coach.completion_undone()
-        await ctx.record_change(uow, session, before, Actor.ADMIN, f"{who.value} did not show")
+        await ctx.record_change(uow, session, before, by, f"{who.value} did not show")
         await uow.sessions.save(session)
         await ctx.tell(uow, session, SessionNoShow(who, refund))
         await ctx.tell(uow, session, SessionNoShow(who, refund).for_(Recipient.COACH))

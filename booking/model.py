@@ -292,7 +292,9 @@ class Session:
 
     def require_started(self, now: datetime) -> None:
         if now < self.starts_at:
-            raise InvalidTransition(f"session {self.id} has not started yet")
+            raise InvalidTransition(
+                f"session {self.id} has not started yet: mark it completed or a no-show once it has begun"
+            )
 
     def mark_no_show(self, refund: int, now: datetime) -> bool:
         """Returns True when this undoes a completion (the coach's session count goes back)."""

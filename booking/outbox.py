@@ -69,6 +69,15 @@ async def parties(uow: UnitOfWorkFactory, session_ids: Collection[int]) -> dict[
         return await tx.outbox.parties(session_ids)
 
 
+class SendLater(Exception):
+    """Raised by a notifier whose platform is down or asks to slow down: the message is tried again
+    after `after`, not after the growing backoff, so what waited leaves soon after it recovers."""
+
+    def __init__(self, reason: str, after: timedelta):
+        super().__init__(reason)
+        self.after = after
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** min(attempts, 10)), MAX_BACKOFF)
 
@@ -306,7 +315,7 @@ class Delivery:
         assert message.id is not None
         log.warning("outbox.failed", message_id=message.id, kind=message.kind, attempt=message.attempts, error=str(exc))
         self._claimed.pop(message.id, None)
-        due = self.clock.now() + backoff(message.attempts)
+        due = self.clock.now() + (exc.after if isinstance(exc, SendLater) else backoff(message.attempts))
         self._retry[message.id] = Retry(message.id, due, str(exc)[:1000])
         self._signal.set()
 

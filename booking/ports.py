@@ -248,9 +248,10 @@ class VideoRooms(Protocol):
 
 
 class Notifier(Protocol):
-    # Recipients (booking.events.Recipient values) whose channel is running: messages for anyone
-    # else stay in the outbox until a notifier that reaches them runs.
-    recipients: frozenset[str]
+    @property
+    def recipients(self) -> frozenset[str]:
+        """Recipients (booking.events.Recipient values) whose channel is running: messages for
+        anyone else stay in the outbox until a notifier that reaches them runs."""
 
     async def deliver(self, message: OutboxMessage) -> None:
         """Tell the people concerned; raise to have the message retried."""

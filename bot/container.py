@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from booking.context import Context
 from booking.outbox import Delivery
 from booking.ports import Clock, Notifier, PaymentGateway, VideoRooms
+from bot.notifiers import Channels
 from bot.settings import Settings
 from integrations.clock import SystemClock
 from integrations.included_payments import IncludedPayments
@@ -21,6 +22,7 @@ from storage.engine import make_engine
 from storage.unit_of_work import Database
 
 if TYPE_CHECKING:
+    from bot.slack_app import SlackBot
     from bot.telegram_app import TelegramBot
     from integrations.stripe_payments import StripeWebhook
 
@@ -45,11 +47,16 @@ class Container:
         self.clock: Clock = clock or SystemClock()
         self.payments: PaymentGateway = payments or _payments(settings, self.clock)
         self.video: VideoRooms = video or make_video_rooms(settings.video_provider, **settings.video_settings())
-        # Until a chat front end is running, notifications go to the log; use_telegram() swaps in
-        # the Telegram notifier unless a notifier was given explicitly (tests).
-        self.notifier: Notifier = notifier or LogNotifier()
+        # Each message goes to its recipient's channel. Until the Telegram bot runs, the authors'
+        # go to the log; use_telegram() and use_slack() route them to the running front ends,
+        # unless a notifier was given explicitly (tests). Coaches' and admins' messages wait in
+        # the outbox until Slack runs.
+        self.channels = Channels()
+        self.channels.route(LogNotifier())
+        self.notifier: Notifier = notifier or self.channels
         self.notifier_injected = notifier is not None
         self.telegram: TelegramBot | None = None
+        self.slack: SlackBot | None = None
         self.ctx = Context(self.db.uow, self.clock, self.payments, self.video, settings.booking())
         self.webhook = _webhook(settings)
         # The outbox's delivery: its loop runs with the scheduler (bot/scheduler.py), and every
@@ -61,7 +68,13 @@ class Container:
         """The running bot (bot.telegram_app.TelegramBot): its notifier delivers the outbox."""
         self.telegram = telegram
         if not self.notifier_injected:
-            self.notifier = self.delivery.notifier = telegram.notifier
+            self.channels.route(telegram.notifier)
+
+    def use_slack(self, slack: SlackBot) -> None:
+        """The running Slack app (bot.slack_app.SlackBot): its notifier takes coaches' and admins' messages."""
+        self.slack = slack
+        if not self.notifier_injected:
+            self.channels.route(slack.notifier)
 
     async def close(self) -> None:
         await self.delivery.stop()  # sends under way finish, the rest is given back, before the engine goes

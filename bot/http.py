@@ -18,7 +18,7 @@ from starlette.routing import Route
 from booking import payments
 from bot.container import Container
 from bot.scheduler import make_scheduler
-from bot.settings import TELEGRAM_WEBHOOK_PATH
+from bot.settings import SLACK_EVENTS_PATH, TELEGRAM_WEBHOOK_PATH
 
 log = structlog.get_logger(__name__)
 
@@ -53,9 +53,16 @@ async def read_body(request: Request, limit: int = MAX_WEBHOOK_BYTES) -> bytes:
     return bytes(body)
 
 
-def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AUTO) -> Starlette:
+def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AUTO, slack=_AUTO) -> Starlette:
     """`telegram`: a bot.telegram_app.TelegramBot to run, None for none; by default one is built
-    from the settings when TELEGRAM_BOT_TOKEN is set."""
+    from the settings when TELEGRAM_BOT_TOKEN is set. `slack` likewise (bot.slack_app.SlackBot,
+    when SLACK_BOT_TOKEN is set)."""
+    if slack is _AUTO:
+        from bot.slack_app import make_slack
+
+        slack = make_slack(container)
+    if slack is not None:
+        container.use_slack(slack)
     if telegram is _AUTO:
         from bot.telegram_app import make_telegram
 
@@ -123,6 +130,15 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             log.warning("telegram.update_malformed", update_id=data["update_id"], error=type(exc).__name__)
         return Response(status_code=200)
 
+    async def slack_events(request: Request) -> Response:
+        if slack is None:
+            return JSONResponse({"error": "Slack is off"}, status_code=404)
+        try:
+            body = await read_body(request)
+        except BodyRefused as refused:
+            return refused.response
+        return await slack.handle(request, body)
+
     def page(title: str, text: str) -> HTMLResponse:
         link = container.settings.bot_link
         back = (
@@ -155,6 +171,12 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
                 await telegram.start()  # before the scheduler: its notifier sends through this bot
             elif not container.settings.telegram_enabled:
                 log.warning(BOT_OFF_MESSAGE)
+            if slack is not None:
+                await slack.start()
+            else:
+                from bot.slack_app import SLACK_OFF_MESSAGE
+
+                log.warning(SLACK_OFF_MESSAGE)
             scheduler = make_scheduler(container) if run_scheduler else None
             if scheduler:
                 scheduler.start()
@@ -163,6 +185,7 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
                 scheduler=bool(scheduler),
                 payments=container.payments.enabled,
                 telegram=container.settings.telegram_mode if telegram is not None else "off",
+                slack="on" if slack is not None else "off",
             )
             yield
         finally:
@@ -179,6 +202,7 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             Route("/healthz", healthz),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
+            Route(SLACK_EVENTS_PATH, slack_events, methods=["POST"]),
             Route("/payments/success", paid),
             Route("/payments/cancelled", cancelled),
         ],

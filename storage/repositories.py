@@ -505,3 +505,25 @@ class TelegramStateRepository:
             return
         c = t.telegram_state.c
         await self.db.execute(delete(t.telegram_state).where(tuple_(c.kind, c.key).in_(keys)))
+
+
+class SlackThreadRepository:
+    """Each session's parent message in the coach's Slack DM (the Slack front end's)."""
+
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def get(self, session_ids: Collection[int]) -> dict[int, tuple[str, str]]:
+        c = t.slack_threads.c
+        rows = await self.db.execute(select(c.session_id, c.channel, c.ts).where(c.session_id.in_(list(session_ids))))
+        return {session_id: (channel, ts) for session_id, channel, ts in rows}
+
+    async def put(self, session_id: int, channel: str, ts: str, at: datetime) -> None:
+        statement = _upsertable_insert(self.db, t.slack_threads).values(
+            session_id=session_id, channel=channel, ts=ts, updated_at=at
+        )
+        await self.db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["session_id"], set_={"channel": channel, "ts": ts, "updated_at": at}
+            )
+        )

@@ -21,6 +21,7 @@ from storage.repositories import (
     PaymentEventLog,
     PaymentRepository,
     SessionRepository,
+    SlackThreadRepository,
     TelegramStateRepository,
 )
 from storage.tables import authors, coaches
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     outbox: ports.OutboxRepository
     payment_events: ports.PaymentEventLog
     telegram_state: TelegramStateRepository
+    slack_threads: SlackThreadRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str):
         self._sessions = sessions
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
         self.telegram_state = TelegramStateRepository(self.db)
+        self.slack_threads = SlackThreadRepository(self.db)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -70,7 +70,7 @@ async def test_without_a_token_notifications_stay_in_the_log(database_url):
     app = create_app(container, run_scheduler=False)
     with structlog.testing.capture_logs() as logs:
         async with app.router.lifespan_context(app):
-            assert isinstance(container.notifier, LogNotifier) and container.telegram is None
+            assert isinstance(container.channels.notifier_for("author"), LogNotifier) and container.telegram is None
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
                 assert (await client.get("/healthz")).status_code == 200
                 assert (await client.post("/webhooks/telegram", json={"update_id": 1})).status_code == 404

@@ -1,0 +1,318 @@
+"""The coaches' Slack front end: the `/coach` command, the session buttons (in the DM card and in
+App Home), the cancel dialog and App Home, registered on a slack-bolt AsyncApp.
+
+Every action re-checks who is acting: the Slack user must be linked to the session's coach, or be
+an admin (SLACK_ADMIN_USER_IDS). The domain checks the rest under the session's lock (a session
+that moved on since the button was drawn answers "no longer available"). Every request is
+answered: errors go back as an ephemeral message to the person who acted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from booking import cancellation, catalog, coach_accounts, lifecycle, queries
+from booking.context import Context
+from booking.errors import BookingError, InvalidTransition
+from booking.model import Actor, Author, Coach, Session, SessionStatus
+from conversations.slack import render as r
+
+log = structlog.get_logger(__name__)
+
+CANCEL_VIEW = "cancel_session"
+HOME_SESSIONS = 20  # cards in App Home: 3 blocks and a divider each, under the 100-block limit
+AGENDA_DAYS = {"today": 1, "week": 7}
+HELP = (
+    "*`/coach` commands*\n"
+    "• `/coach today`: your sessions today\n"
+    "• `/coach week`: your sessions in the next 7 days\n"
+    "• `/coach link CODE`: link your Slack account to your coach profile (the code comes from an admin)\n"
+    "• `/coach help`: this list\n"
+    "Your sessions and their actions are also in this app's *Home* tab."
+)
+GONE = "That session is no longer available: it was cancelled, moved or finished meanwhile."
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who pressed or typed: their coach profile (if linked) and whether they are an admin."""
+
+    user_id: str
+    coach: Coach | None
+    admin: bool
+
+
+def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
+    async def who(user_id: str) -> Acting:
+        return Acting(user_id, await coach_accounts.coach_for_slack_user(ctx, user_id), user_id in admins)
+
+    # ---- /coach ----------------------------------------------------------------------------------
+
+    @app.command("/coach")
+    async def coach_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+        words = (command.get("text") or "").split()
+        sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        user = command["user_id"]
+        if sub == "link":
+            await ack(await _link(ctx, user, " ".join(args)))
+            return
+        acting = await who(user)
+        if sub in AGENDA_DAYS:
+            if acting.coach is None:
+                await ack(_not_linked())
+                return
+            await ack(await _agenda(ctx, acting.coach, days=AGENDA_DAYS[sub]))
+            return
+        await ack(HELP if sub == "help" else f"I don't know `/coach {r.escape(sub)}`.\n\n{HELP}")
+
+    # ---- session buttons -------------------------------------------------------------------------
+
+    @app.action(r.JOIN)
+    async def join(ack: Any) -> None:
+        await ack()  # a link button: Slack opens the URL itself
+
+    @app.action(r.COMPLETE)
+    async def complete(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await _session_action(ctx, who, body, client, "complete")
+
+    @app.action(r.NO_SHOW)
+    async def no_show(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await _session_action(ctx, who, body, client, "no_show")
+
+    @app.action(r.CANCEL)
+    async def cancel(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        acting = await who(body["user"]["id"])
+        session = await _allowed_session(ctx, acting, body, client)
+        if session is None:
+            return
+        if session.status not in r.LIVE:
+            await _tell(client, body, GONE)
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=_cancel_view(ctx, session))
+
+    @app.view(CANCEL_VIEW)
+    async def cancel_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        reason = (view["state"]["values"].get("reason", {}).get("reason", {}).get("value") or "").strip()
+        if not reason:
+            await ack(response_action="errors", errors={"reason": "Tell the author why (they will read it)."})
+            return
+        acting = await who(body["user"]["id"])
+        by, coach_id = _as(acting)
+        try:
+            session = await queries.session(ctx, int(meta["session_id"]))
+            _require_allowed(acting, session)
+            await cancellation.cancel(ctx, session.id or 0, by=by, reason=reason, coach_id=coach_id)
+        except BookingError as exc:
+            await ack(response_action="errors", errors={"reason": _reason_for(exc)})
+            return
+        await ack()
+        await publish_home(ctx, client, acting)
+
+    # ---- App Home --------------------------------------------------------------------------------
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        await publish_home(ctx, client, await who(event["user"]))
+
+
+# ---- what the handlers do --------------------------------------------------------------------------
+
+
+async def _link(ctx: Context, user_id: str, code: str) -> str:
+    try:
+        coach = await coach_accounts.redeem_invite(ctx, code, user_id)
+    except BookingError as exc:
+        return f":warning: {exc.message}"
+    return f":white_check_mark: You are linked to the coach profile *{r.escape(coach.name)}*. Try `/coach today`."
+
+
+def _not_linked() -> str:
+    return (
+        "Your Slack account is not linked to a coach profile yet. Ask an admin for a code "
+        "(`coachbot coach invite COACH`) and type `/coach link CODE`."
+    )
+
+
+async def _agenda(ctx: Context, coach: Coach, *, days: int) -> str:
+    assert coach.id is not None
+    now = ctx.now()
+    upcoming = await queries.sessions(ctx, coach_id=coach.id, when="upcoming")
+    live = [s for s in upcoming if s.status in r.LIVE and (s.starts_at - now).days < days]
+    title = "today" if days == 1 else f"in the next {days} days"
+    if not live:
+        return f"No sessions {title}."
+    lines = [f"*Your sessions {title}* ({coach.timezone})"]
+    for s in live:
+        lines.append(f"• {r.when(s.starts_at, coach.timezone)}, {s.duration_minutes} min, session {s.id}")
+    return r.clip("\n".join(lines))
+
+
+async def _allowed_session(
+    ctx: Context, acting: Acting, body: dict[str, Any], client: AsyncWebClient
+) -> Session | None:
+    """The session a button is for, if the person who pressed it may act on it (else they are told)."""
+    try:
+        session = await queries.session(ctx, int(body["actions"][0]["value"]))
+        _require_allowed(acting, session)
+    except (BookingError, ValueError, KeyError) as exc:
+        await _tell(client, body, _reason_for(exc))
+        return None
+    return session
+
+
+def _require_allowed(acting: Acting, session: Session) -> None:
+    if acting.admin:
+        return
+    if acting.coach is None:
+        raise BookingError(_not_linked())
+    if acting.coach.id != session.coach_id:
+        raise BookingError("That session belongs to another coach.")
+
+
+def _as(acting: Acting) -> tuple[Actor, int | None]:
+    """Admins act as admins on any session; a coach as the coach, on their own."""
+    if acting.coach is not None and not acting.admin:
+        return Actor.COACH, acting.coach.id
+    return Actor.ADMIN, None
+
+
+async def _session_action(ctx: Context, who: Any, body: dict[str, Any], client: AsyncWebClient, action: str) -> None:
+    acting = await who(body["user"]["id"])
+    session = await _allowed_session(ctx, acting, body, client)
+    if session is None or session.id is None:
+        return
+    session_id = session.id
+    by, coach_id = _as(acting)
+    try:
+        if action == "complete":
+            if session.status is SessionStatus.COMPLETED:
+                raise InvalidTransition("already completed")
+            session = await lifecycle.complete(ctx, session_id, by=by, coach_id=coach_id)
+        else:
+            session = await lifecycle.no_show(ctx, session_id, who=Actor.AUTHOR, by=by, coach_id=coach_id)
+    except BookingError as exc:
+        await _tell(client, body, _reason_for(exc))
+        return
+    await _redraw(ctx, client, body, session)
+    await publish_home(ctx, client, acting)
+
+
+async def _redraw(ctx: Context, client: AsyncWebClient, body: dict[str, Any], session: Session) -> None:
+    """Update the DM card the button was on (App Home is republished separately)."""
+    container = body.get("container") or {}
+    if container.get("type") != "message":
+        return
+    author, coach = await _parties(ctx, session)
+    await client.chat_update(
+        channel=container["channel_id"],
+        ts=container["message_ts"],
+        text=r.card_text(session, author, coach),
+        blocks=r.as_dicts(r.session_card(session, author, coach, now=ctx.now())),
+    )
+
+
+async def _parties(ctx: Context, session: Session) -> tuple[Author, Coach]:
+    return await catalog.author(ctx, session.author_id), await catalog.coach(ctx, session.coach_id)
+
+
+def _reason_for(exc: Exception) -> str:
+    if isinstance(exc, InvalidTransition):
+        text = exc.message
+        if "not started" in text:
+            return "The session has not started yet: mark it completed or a no-show once it has begun."
+        return GONE
+    if isinstance(exc, BookingError):
+        return exc.message
+    return "That button is not valid any more."
+
+
+async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """An ephemeral answer where the button was pressed (a DM to the user for App Home)."""
+    user = body["user"]["id"]
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+    if channel:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    else:
+        await client.chat_postMessage(channel=user, text=text)
+
+
+def _cancel_view(ctx: Context, session: Session) -> dict[str, Any]:
+    quote = cancellation.quote(ctx, session, Actor.COACH)
+    refund = quote.refund.format() if quote.refund.amount else "nothing (no payment)"
+    view = View(
+        type="modal",
+        callback_id=CANCEL_VIEW,
+        private_metadata=json.dumps({"session_id": session.id}),
+        title="Cancel session",
+        submit="Cancel session",
+        close="Keep it",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"The author is told at once and refunded *{refund}*. This cannot be undone."
+                )
+            ),
+            InputBlock(
+                block_id="reason",
+                label="Reason (the author reads it)",
+                element=PlainTextInputElement(action_id="reason", multiline=True, max_length=500),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+async def publish_home(ctx: Context, client: AsyncWebClient, acting: Acting) -> None:
+    """The Home tab: the coach's upcoming sessions with their actions, and their rating."""
+    blocks: list[Any] = [HeaderBlock(text="Your coaching sessions")]
+    coach = acting.coach
+    if coach is None or coach.id is None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_not_linked())))
+    else:
+        now = ctx.now()
+        upcoming = await queries.sessions(ctx, coach_id=coach.id, when="upcoming")
+        live = [s for s in upcoming if s.status in r.LIVE]
+        rating = f"Rating {coach.rating} from {coach.rating_count} reviews" if coach.rating_count else "No ratings yet"
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=f"{rating} · {coach.total_sessions} sessions held · {coach.timezone}")
+                ]
+            )
+        )
+        if not live:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="No upcoming sessions.")))
+        for s in live[:HOME_SESSIONS]:
+            author = await _author(ctx, s)
+            blocks.append(DividerBlock())
+            blocks.extend(r.session_card(s, author, coach, now=now))
+        if len(live) > HOME_SESSIONS:
+            more = len(live) - HOME_SESSIONS
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more; see `/coach week`.")]))
+    view = View(type="home", blocks=blocks)
+    await client.views_publish(user_id=acting.user_id, view=view.to_dict())
+
+
+async def _author(ctx: Context, session: Session) -> Author:
+    return await catalog.author(ctx, session.author_id)

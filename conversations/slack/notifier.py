@@ -1,0 +1,293 @@
+"""Outbox messages for coaches (DMs) and the admins' feed (a channel), sent through Slack's Web API
+(a booking.ports.BatchNotifier).
+
+One parent message per session in the coach's DM: the first event about a session posts its card
+(booking.events.SessionConfirmed normally; any event if the card is missing, e.g. for a session
+booked before Slack was set up); every later event replies in the card's thread and updates the
+card, so it always shows the session as it is now, with the actions that apply.
+
+Raising makes the outbox retry: SendLater (soon) when Slack is down or rate-limits beyond the
+client's own retries, so nothing waits long after Slack answers again. A coach with no linked
+Slack user, or a request Slack refuses for good (a deleted user, a bad channel), is logged and
+acknowledged: sending again would not help."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+import structlog
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from booking import materials as shared_materials
+from booking import outbox
+from booking.context import Context
+from booking.events import (
+    Event,
+    MaterialShared,
+    PaymentRefunded,
+    Recipient,
+    Reminder,
+    SessionCancelled,
+    SessionConfirmed,
+    SessionNoShow,
+    SessionRated,
+    SessionRescheduled,
+    from_message,
+)
+from booking.model import Actor
+from booking.outbox import SendLater
+from booking.ports import Parties, Prepared
+from conversations.slack import render as r
+from conversations.slack.threads import SlackThreads, Thread
+
+log = structlog.get_logger(__name__)
+
+CHANNEL_INTERVAL = 1.05  # seconds between two messages to one channel (Slack: about 1/s per channel)
+RETRY_SOON = timedelta(seconds=20)  # Slack down: try again this soon (the outbox polls every second)
+MAX_RETRY_AFTER = timedelta(minutes=5)
+# Errors that no retry would fix: the message is acknowledged and logged.
+FINAL_ERRORS = {
+    "channel_not_found",
+    "user_not_found",
+    "user_disabled",
+    "account_inactive",
+    "is_archived",
+    "not_in_channel",
+    "cannot_dm_bot",
+    "invalid_blocks",
+    "msg_too_long",
+    "no_text",
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
+}
+BROADCAST = (Reminder, SessionCancelled, SessionRescheduled)  # replies that also show in the DM itself
+
+
+@dataclass
+class Outgoing:
+    reply: str | None  # a line in the session's thread (None: only the card changes)
+    broadcast: bool = False
+
+
+class SlackNotifier:
+    recipients = frozenset({Recipient.COACH.value, Recipient.ADMIN.value})
+    channel_interval = CHANNEL_INTERVAL
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        ctx: Context,
+        threads: SlackThreads,
+        *,
+        admin_channel: str | None = None,
+        now: Callable[[], datetime] | None = None,
+    ):
+        self.client = client
+        self.ctx = ctx
+        self.threads = threads
+        self.admin_channel = admin_channel
+        self.now = now or ctx.now
+
+    async def deliver(self, message: Any) -> None:
+        [prepared] = await self.prepare([message])
+        if prepared.error is not None:
+            raise prepared.error
+        if prepared.send is not None:
+            await prepared.send()
+
+    async def prepare(self, messages: Sequence[Any]) -> list[Prepared]:
+        events: dict[int, Event] = {}
+        for i, message in enumerate(messages):
+            try:
+                events[i] = from_message(message)
+            except ValueError as exc:
+                log.warning("slack.notify_skipped", reason=str(exc), **_fields(message))
+        session_ids = {m.session_id for i, m in enumerate(messages) if i in events and m.session_id is not None}
+        found = await outbox.parties(self.ctx.uow, session_ids)
+        threads = await self.threads.get([sid for sid in session_ids if sid in found])
+        prepared = []
+        for i, message in enumerate(messages):
+            event = events.get(i)
+            parties = found.get(message.session_id) if message.session_id is not None else None
+            if event is None or parties is None:
+                if event is not None:
+                    log.warning("slack.notify_skipped", reason="session not found", **_fields(message))
+                prepared.append(Prepared(message))
+                continue
+            if message.recipient == Recipient.ADMIN.value:
+                prepared.append(self._for_admins(message, event, parties))
+            else:
+                prepared.append(await self._for_coach(message, event, parties, threads.get(message.session_id)))
+        return prepared
+
+    # ---- the coach's DM --------------------------------------------------------------------------
+
+    async def _for_coach(self, message: Any, event: Event, p: Parties, thread: Thread | None) -> Prepared:
+        user = p.coach.slack_user_id
+        if not user:
+            log.info("slack.notify_skipped", reason="coach has no Slack user", coach_id=p.coach.id, **_fields(message))
+            return Prepared(message)
+        try:
+            outgoing = await self._render(event, p)
+        except Exception as exc:  # e.g. a material that cannot be read now: tried again later
+            return Prepared(message, error=exc)
+        if outgoing is None:
+            log.info("slack.notify_skipped", reason="no longer relevant", **_fields(message))
+            return Prepared(message)
+        send = functools.partial(self._to_coach, message, p, thread, outgoing)
+        return Prepared(message, send=_guarded(send, message), channel=("slack", user))
+
+    async def _to_coach(self, message: Any, p: Parties, thread: Thread | None, out: Outgoing) -> None:
+        assert p.session.id is not None and p.coach.slack_user_id is not None
+        blocks = r.as_dicts(r.session_card(p.session, p.author, p.coach, now=self.now()))
+        text = r.card_text(p.session, p.author, p.coach)
+        if thread is None:  # an earlier message of this batch (sent before this one) may have posted it
+            thread = (await self.threads.get([p.session.id])).get(p.session.id)
+        if thread is None:
+            opened = await self.client.conversations_open(users=p.coach.slack_user_id)
+            posted = await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+            thread = Thread(posted["channel"], posted["ts"])
+            await self.threads.put(p.session.id, thread)
+        else:
+            await self.client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
+        if out.reply:
+            await self.client.chat_postMessage(
+                channel=thread.channel,
+                thread_ts=thread.ts,
+                text=r.clip(out.reply),
+                reply_broadcast=out.broadcast,
+            )
+        log.info("slack.notified", coach_id=p.coach.id, **_fields(message))
+
+    async def _render(self, event: Event, p: Parties) -> Outgoing | None:
+        s, zone = p.session, p.coach.timezone
+        author = r.escape(p.author.name)
+        if isinstance(event, SessionConfirmed):
+            return Outgoing(None)  # the card says it all
+        if isinstance(event, Reminder):
+            if event.starts_at != s.starts_at or s.status not in r.LIVE:
+                return None
+            join = f" Join: {s.meeting_url}" if s.meeting_url else ""
+            return Outgoing(f":alarm_clock: Starts in {_span(event.minutes_before)} with {author}.{join}", True)
+        if isinstance(event, SessionRescheduled):
+            moved = r.when(event.previous, zone)
+            return Outgoing(
+                f":arrows_counterclockwise: Moved by {_who(event.by)} from {moved} to {r.when(s.starts_at, zone)}.",
+                True,
+            )
+        if isinstance(event, SessionCancelled):
+            refund = f" Refund to the author: {r.money(event.refund, s.currency)}." if event.refund else ""
+            reason = f" Reason: {r.escape(s.cancel_reason)}." if s.cancel_reason else ""
+            return Outgoing(f":x: Cancelled by {_who(event.by)}.{reason}{refund}", True)
+        if isinstance(event, SessionNoShow):
+            who = "The author" if event.who is Actor.AUTHOR else "You"
+            return Outgoing(f":warning: {who} did not show.")
+        if isinstance(event, SessionRated):
+            stars = "★" * event.stars + "☆" * (5 - event.stars)
+            feedback = f"\n> {r.escape(s.feedback)}" if s.feedback else ""
+            return Outgoing(f"{stars} {event.stars}/5 from {author}.{feedback}")
+        if isinstance(event, MaterialShared):
+            return await self._material(event, p)
+        return None
+
+    async def _material(self, event: MaterialShared, p: Parties) -> Outgoing | None:
+        assert p.session.id is not None and p.coach.id is not None
+        shared = await shared_materials.materials(self.ctx, p.session.id, by=Actor.COACH, actor_id=p.coach.id)
+        material = next((m for m in shared if m.id == event.material_id), None)
+        if material is None:
+            return None
+        head = f":paperclip: {r.escape(p.author.name)} shared {r.escape(material.kind)}: *{r.escape(material.title)}*"
+        body = material.content or ""
+        ref = material.file_ref or ""
+        if ref.startswith(("http://", "https://")):
+            body = f"{body}\n{ref}" if body else ref
+        elif ref.startswith("tg:"):
+            body = body or "(a file sent in Telegram; ask the author to share a link or paste the text)"
+        return Outgoing(f"{head}\n{r.escape(body)}" if body else head)
+
+    # ---- the admins' feed ------------------------------------------------------------------------
+
+    def _for_admins(self, message: Any, event: Event, p: Parties) -> Prepared:
+        channel = self.admin_channel
+        if not channel:
+            log.debug("slack.notify_skipped", reason="no admin channel", **_fields(message))
+            return Prepared(message)
+        line = _admin_line(event, p)
+        if line is None:
+            return Prepared(message)
+        send = functools.partial(self._post, channel, line)
+        return Prepared(message, send=_guarded(send, message), channel=("slack", channel))
+
+    async def _post(self, channel: str, text: str) -> None:
+        await self.client.chat_postMessage(channel=channel, text=r.clip(text))
+
+
+def _admin_line(event: Event, p: Parties) -> str | None:
+    s = p.session
+    who = f"session {s.id}: {r.escape(p.author.name)} with {r.escape(p.coach.name)}, {r.when(s.starts_at, 'UTC')}"
+    if isinstance(event, SessionConfirmed):
+        price = r.money(s.amount_paid, s.currency) if s.amount_paid else "included"
+        return f":new: Booked {who} ({price})"
+    if isinstance(event, SessionCancelled):
+        refund = f", refund {r.money(event.refund, s.currency)}" if event.refund else ""
+        owed = f" ({r.money(s.refund_due, s.currency)} still owed)" if s.refund_due else ""
+        return f":x: Cancelled by {event.by.value} {who}{refund}{owed}"
+    if isinstance(event, PaymentRefunded):
+        return (
+            f":money_with_wings: Payment of {r.money(event.amount, s.currency)} refunded ({event.reason.value}) {who}"
+        )
+    return None
+
+
+def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], Awaitable[None]]:
+    """Slack's refusals sorted into: retry soon (down, rate limited), acknowledge (for good)."""
+
+    async def attempt() -> None:
+        try:
+            await send()
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 429:
+                after = timedelta(seconds=int(exc.response.headers.get("retry-after", 30) or 30))
+                raise SendLater("slack rate limited", min(after, MAX_RETRY_AFTER)) from exc
+            if error in FINAL_ERRORS:
+                log.error("slack.notify_rejected", error=error, **_fields(message))
+                return
+            if status >= 500 or error in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+                raise SendLater(f"slack unavailable ({error or status})", RETRY_SOON) from exc
+            raise
+        except (
+            SlackClientError,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:  # connection refused, reset, timed out
+            raise SendLater(f"slack unreachable ({type(exc).__name__})", RETRY_SOON) from exc
+
+    return attempt
+
+
+def _who(by: Actor) -> str:
+    return {Actor.AUTHOR: "the author", Actor.COACH: "you", Actor.ADMIN: "an admin"}.get(by, "the system")
+
+
+def _span(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minutes"
+
+
+def _fields(message: Any) -> dict[str, Any]:
+    return {"message_id": message.id, "kind": message.kind, "session_id": message.session_id}

@@ -1,0 +1,119 @@
+"""What coaches see in Slack: a session's card (the parent message of its thread, and a row of App
+Home) and the one-line replies that later events add to its thread. Block Kit through slack_sdk's
+models; times in the coach's zone as text, plus a `<!date^...>` token that Slack renders in the
+reader's own zone.
+
+Mrkdwn escaping: &, < and > are the only characters Slack needs escaped in text we did not write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
+
+MAX_TEXT = 2900  # Slack: 3,000 characters per text object; keep a margin
+LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+
+# action_ids of a session's buttons (the value is the session id)
+JOIN = "session_join"
+COMPLETE = "session_complete"
+NO_SHOW = "session_no_show"
+CANCEL = "session_cancel"
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def when(instant: datetime, zone: str) -> str:
+    """'Wed 9 Jan 2030, 11:00 CET (Europe/Berlin)': the coach's wall clock, zone named."""
+    at = instant.astimezone(ZoneInfo(zone))
+    return f"{at:%a} {at.day} {at:%b %Y, %H:%M} {at.tzname()} ({zone})"
+
+
+def date_token(instant: datetime, fallback: str) -> str:
+    """Slack shows this in the reader's zone, e.g. 'Wednesday, January 9th at 11:00 AM'."""
+    return f"<!date^{int(instant.timestamp())}^{{date_long_pretty}} at {{time}}|{escape(fallback)}>"
+
+
+def money(amount: int, currency: str) -> str:
+    return Money(amount, currency).format()
+
+
+def status_line(s: Session) -> str:
+    if s.status is SessionStatus.CANCELLED:
+        who = {Actor.AUTHOR: "the author", Actor.COACH: "you", Actor.ADMIN: "an admin"}.get(
+            s.cancelled_by or Actor.SYSTEM, "the system"
+        )
+        given_back = s.amount_refunded + s.refund_due
+        refund = f", refund {money(given_back, s.currency)}" if given_back else ""
+        return f":x: Cancelled by {who}{refund}"
+    return {
+        SessionStatus.HELD: ":hourglass: Waiting for payment",
+        SessionStatus.SCHEDULED: ":white_check_mark: Scheduled",
+        SessionStatus.IN_PROGRESS: ":large_green_circle: In progress",
+        SessionStatus.COMPLETED: ":checkered_flag: Completed",
+        SessionStatus.NO_SHOW: ":warning: Marked as a no-show",
+    }.get(s.status, s.status.value)
+
+
+def session_card(s: Session, author: Author, coach: Coach, *, now: datetime) -> list[Block]:
+    """The session as it is now, with the actions that apply to it now."""
+    assert s.id is not None
+    local = when(s.starts_at, coach.timezone)
+    price = "included" if not s.price_amount else money(s.price_amount, s.currency)
+    lines = [
+        f"*Session with {escape(author.name)}*",
+        f"{local} ({date_token(s.starts_at, local)} for you)",
+        f"{s.duration_minutes} min · {price} · {status_line(s)}",
+    ]
+    if s.focus:
+        lines.append(f"Focus: {escape(s.focus)}")
+    blocks: list[Block] = [
+        SectionBlock(block_id=f"session:{s.id}", text=MarkdownTextObject(text=clip("\n".join(lines))))
+    ]
+    buttons = session_buttons(s, now=now)
+    if buttons:
+        blocks.append(ActionsBlock(block_id=f"actions:{s.id}", elements=buttons))
+    if s.status in LIVE and s.meeting_url:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Meeting: {escape(s.meeting_url)}")]))
+    return blocks
+
+
+def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
+    if s.status not in LIVE:
+        return []
+    value = str(s.id)
+    buttons = []
+    if s.meeting_url and s.meeting_url.startswith(("https://", "http://")):
+        buttons.append(ButtonElement(text="Join", action_id=JOIN, url=s.meeting_url, value=value, style="primary"))
+    if now >= s.starts_at:  # before the start these would only be refused
+        buttons.append(ButtonElement(text="Mark completed", action_id=COMPLETE, value=value))
+        buttons.append(ButtonElement(text="No-show", action_id=NO_SHOW, value=value))
+    if s.status is SessionStatus.SCHEDULED:
+        buttons.append(ButtonElement(text="Cancel…", action_id=CANCEL, value=value, style="danger"))
+    return buttons
+
+
+def card_text(s: Session, author: Author, coach: Coach) -> str:
+    """The notification text of the card (what Slack shows in the notification and to screen readers)."""
+    return clip(f"Session with {author.name}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
+
+
+def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]
