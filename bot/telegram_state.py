@@ -9,8 +9,12 @@ rather than silently changed on the way back."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
+
+from sqlalchemy import text
 
 from storage.unit_of_work import Database
 
@@ -42,6 +46,19 @@ class DatabaseChatStates:
     def __init__(self, database: Database, clock: Any):
         self.database = database
         self.clock = clock
+
+    @contextlib.asynccontextmanager
+    async def hold(self, user_id: int) -> AsyncIterator[None]:
+        """On PostgreSQL, a transaction-level advisory lock on the author's Telegram id (the
+        one-bigint key space; the coaches' locks use the two-int one), released when the update
+        is done, whatever happens. SQLite serves one instance, whose Application handles
+        updates one at a time: nothing to hold."""
+        if self.database.dialect != "postgresql":
+            yield
+            return
+        async with self.database.engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": user_id})
+            yield
 
     async def load(self, user_id: int) -> dict[str, Any]:
         async with self.database.uow() as uow:

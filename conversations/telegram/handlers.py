@@ -103,18 +103,19 @@ def register(
             if states is None or user is None:
                 await _run(Turn(update, context, deps), work)
                 return
-            loaded = await states.load(user.id)
-            data = context.user_data
-            data.clear()
-            data.update(copy.deepcopy(loaded))
-            try:
-                await _run(Turn(update, context, deps), work)
-            finally:
+            async with states.hold(user.id):
+                loaded = await states.load(user.id)
+                data = context.user_data
+                data.clear()
+                data.update(copy.deepcopy(loaded))
                 try:
-                    if data != loaded:
-                        await states.save(user.id, dict(data))
+                    await _run(Turn(update, context, deps), work)
                 finally:
-                    application.drop_user_data(user.id)  # nothing per author stays in memory
+                    try:
+                        if data != loaded:
+                            await states.save(user.id, dict(data))
+                    finally:
+                        application.drop_user_data(user.id)  # nothing per author stays in memory
 
         return handle
 

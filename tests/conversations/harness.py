@@ -9,6 +9,7 @@ unexpected exception reaching the error handler."""
 from __future__ import annotations
 
 import itertools
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -99,6 +100,10 @@ class JsonStates:
 
     def __init__(self) -> None:
         self.rows: dict[int, str] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, user_id: int):
+        yield
 
     async def load(self, user_id: int) -> dict:
         return json.loads(self.rows.get(user_id, "{}"))

@@ -19,9 +19,10 @@ re-read under their locks, both would release the same holds and complete the sa
 Meanwhile one author books by webhook updates posted to instance A, B, A, B... in turn: /start,
 the time zone, /book, the coach, the calendar, a day, a time, a length, the focus line, Confirm.
 Each update's reply must arrive, and the next update goes to the other instance once the chat
-state the update left (awaited input, the booking draft) is in the database. It is written once
-the turn is over, after its last reply: an update reaching the other instance before that would
-be served on the state before it.
+state the update left (awaited input, the booking draft) is in the database, so that each step's
+replies are told apart. (The state is saved after the turn's last reply; an update reaching the
+other instance before that waits for it, ChatStates.hold, tested in
+tests/telegram_platform/test_chat_states.py.)
 
 Then, with all due work done and both instances quiet and stopped (SIGTERM): each due message
 reached the stand-in exactly once, each hold has one release in its history and one "hold

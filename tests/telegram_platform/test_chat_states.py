@@ -42,3 +42,32 @@ async def test_data_that_is_not_json_is_refused_and_not_written(database, data, 
     with pytest.raises((TypeError, ValueError), match=problem if problem != "NaN" else "JSON|NaN|nan"):
         await states.save(5, data)
     assert await states.load(5) == {} and await rows(database) == 0
+
+
+async def test_one_authors_updates_wait_for_each_other_across_instances(database):
+    """Held from before load to after save: a second instance handling the same author's next update
+    must not read the state before the first has written it (on SQLite there is one instance)."""
+    import asyncio
+
+    if database.dialect != "postgresql":
+        pytest.skip("one instance on SQLite: the Application handles updates one at a time")
+    first, second = DatabaseChatStates(database, FakeClock()), DatabaseChatStates(database, FakeClock())
+    order: list[str] = []
+    first_in = asyncio.Event()
+
+    async def instance_a() -> None:
+        async with first.hold(901):
+            first_in.set()
+            await asyncio.sleep(0.2)  # the reply goes out before the state is saved
+            await first.save(901, {"await": {"kind": "zone"}})
+            order.append("a saved")
+
+    async def instance_b() -> None:
+        await first_in.wait()
+        async with second.hold(901):
+            order.append(f"b read {await second.load(901)}")
+        async with second.hold(902):  # another author never waits for this one
+            order.append("b other")
+
+    await asyncio.gather(instance_a(), instance_b())
+    assert order == ["a saved", "b read {'await': {'kind': 'zone'}}", "b other"]
