@@ -8,8 +8,8 @@ unexpected exception reaching the error handler."""
 
 from __future__ import annotations
 
-import itertools
 import contextlib
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
