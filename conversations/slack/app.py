@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from slack_bolt.async_app import AsyncApp
@@ -156,9 +157,10 @@ def _not_linked() -> str:
 
 async def _agenda(ctx: Context, coach: Coach, *, days: int) -> str:
     assert coach.id is not None
-    now = ctx.now()
-    upcoming = await queries.sessions(ctx, coach_id=coach.id, when="upcoming")
-    live = [s for s in upcoming if s.status in r.LIVE and (s.starts_at - now).days < days]
+    zone = ZoneInfo(coach.timezone)
+    today = ctx.now().astimezone(zone).date()
+    upcoming = await queries.sessions(ctx, coach_id=coach.id, when="upcoming")  # in progress too
+    live = [s for s in upcoming if s.status in r.LIVE and (s.starts_at.astimezone(zone).date() - today).days < days]
     title = "today" if days == 1 else f"in the next {days} days"
     if not live:
         return f"No sessions {title}."

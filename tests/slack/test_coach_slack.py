@@ -208,6 +208,13 @@ async def test_today_lists_the_coachs_sessions_in_their_zone(env):
     assert "not linked" in response.text
 
 
+async def test_today_is_the_coachs_calendar_day_not_the_next_24_hours(env):
+    env.clock.set(datetime(2030, 3, 5, 22, 30, tzinfo=UTC))  # Tuesday 23:30 in Berlin; START is tomorrow there
+    await env.book()
+    assert "No sessions today" in (await env.post(signing.slash_command(text="today"))).text
+    assert "Wed 6 Mar 2030, 16:00 CET" in (await env.post(signing.slash_command(text="week"))).text
+
+
 async def test_link_with_a_one_time_code(env):
     code = await coach_accounts.invite(env.ctx, env.other_coach_id)
     response = await env.post(signing.slash_command(text=f"link {code}", user_id="U0NEWCOACH"))
