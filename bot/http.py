@@ -26,6 +26,11 @@ MAX_WEBHOOK_BYTES = 1_000_000
 BODY_TIMEOUT_S = 10  # a webhook body that trickles in slower than this is dropped (a slow client holds a socket)
 HEALTH_TIMEOUT_S = 1.5  # /healthz answers within 2 s even when the database hangs
 TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token"
+SLACK_OFF_MESSAGE = (
+    "Slack is off: SLACK_BOT_TOKEN is not set. Create the app from deploy/slack-manifest.yaml, install it, "
+    "then put its bot token in SLACK_BOT_TOKEN and its signing secret in SLACK_SIGNING_SECRET and restart. "
+    "Messages for coaches wait in the outbox meanwhile."
+)
 _AUTO = object()
 
 
@@ -58,9 +63,11 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
     from the settings when TELEGRAM_BOT_TOKEN is set. `slack` likewise (bot.slack_app.SlackBot,
     when SLACK_BOT_TOKEN is set)."""
     if slack is _AUTO:
-        from bot.slack_app import make_slack
+        slack = None
+        if container.settings.slack_enabled:  # slack_bolt, slack_sdk and aiohttp cost ~15 MB: only when used
+            from bot.slack_app import SlackBot
 
-        slack = make_slack(container)
+            slack = SlackBot(container)
     if slack is not None:
         container.use_slack(slack)
     if telegram is _AUTO:
@@ -174,8 +181,6 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             if slack is not None:
                 await slack.start()
             else:
-                from bot.slack_app import SLACK_OFF_MESSAGE
-
                 log.warning(SLACK_OFF_MESSAGE)
             scheduler = make_scheduler(container) if run_scheduler else None
             if scheduler:

@@ -30,11 +30,6 @@ from conversations.slack.notifier import SlackNotifier
 
 log = structlog.get_logger(__name__)
 
-SLACK_OFF_MESSAGE = (
-    "Slack is off: SLACK_BOT_TOKEN is not set. Create the app from deploy/slack-manifest.yaml, install it, "
-    "then put its bot token in SLACK_BOT_TOKEN and its signing secret in SLACK_SIGNING_SECRET and restart. "
-    "Messages for coaches wait in the outbox meanwhile."
-)
 CLIENT_TIMEOUT_S = 10
 
 
@@ -77,9 +72,3 @@ class SlackBot:
     async def handle(self, request: Request, body: bytes) -> Response:
         response = await self.app.async_dispatch(to_async_bolt_request(request, body))
         return to_starlette_response(response)
-
-
-def make_slack(container: Container) -> SlackBot | None:
-    if not container.settings.slack_enabled:
-        return None
-    return SlackBot(container)

@@ -322,3 +322,18 @@ async def test_without_a_token_slack_is_off_and_coach_messages_wait(database_url
         assert container.slack is None and "coach" not in container.channels.recipients
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
             assert (await http.post("/slack/events", content="{}")).status_code == 404
+
+
+def test_without_a_token_the_slack_libraries_are_not_even_loaded(tmp_path):
+    """They cost about 15 MB of the server's memory (bench/memory.py)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bot.settings import Settings; from bot.container import Container; "
+        "from bot.http import create_app; "
+        f"create_app(Container(Settings(database_url='sqlite+aiosqlite:///{tmp_path}/x.db')), telegram=None); "
+        "print(sorted(m for m in ('slack_bolt', 'slack_sdk', 'aiohttp') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
