@@ -415,7 +415,8 @@ async def _new_author(ctx: Context, name: str) -> int:
 
 
 async def _session_counts(engine: AsyncEngine) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
-    """Per coach: sessions, sessions with a meeting link, confirmations queued in the outbox."""
+    """Per coach: sessions, sessions with a meeting link, authors' confirmations queued in the outbox
+    (the coach and the admins get copies)."""
     async with engine.connect() as conn:
         sessions = dict((await conn.execute(text("SELECT coach_id, count(*) FROM sessions GROUP BY coach_id"))).all())
         meetings = dict(
@@ -430,7 +431,7 @@ async def _session_counts(engine: AsyncEngine) -> tuple[dict[int, int], dict[int
                 await conn.execute(
                     text(
                         "SELECT s.coach_id, count(*) FROM outbox o JOIN sessions s ON s.id = o.session_id "
-                        "WHERE o.kind = 'session_confirmed' GROUP BY s.coach_id"
+                        "WHERE o.kind = 'session_confirmed' AND o.recipient = 'author' GROUP BY s.coach_id"
                     )
                 )
             ).all()
