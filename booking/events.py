@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import typing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Self
 
 from booking.model import Actor, OutboxMessage
@@ -135,6 +135,16 @@ class MaterialShared(Event):
         return self.audience or (Recipient.COACH if self.by is Actor.AUTHOR else Recipient.AUTHOR)
 
 
+@dataclass(frozen=True)
+class DailyAgenda(Event):
+    """The coach's sessions of `day` (their local date), sent at 08:00 there (booking/agenda.py).
+    A message about the coach, not a session: its coach_id is set and its session_id is not."""
+
+    kind: ClassVar[str] = "daily_agenda"
+    to: ClassVar[Recipient] = Recipient.COACH
+    day: date
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -150,6 +160,7 @@ EVENTS: dict[str, type[Event]] = {
         RatingPrompt,
         SessionRated,
         MaterialShared,
+        DailyAgenda,
     )
 }
 # Messages tied to a session's start: superseded when it moves or is cancelled.
@@ -160,10 +171,23 @@ def _payload_fields(cls: type[Event] | Event) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(cls) if f.name != "audience"]
 
 
-def to_message(event: Event, session_id: int | None, due_at: datetime) -> OutboxMessage:
+def to_message(
+    event: Event,
+    session_id: int | None,
+    due_at: datetime,
+    *,
+    coach_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
     payload = {f.name: _encode(getattr(event, f.name)) for f in _payload_fields(event)}
     return OutboxMessage(
-        kind=event.kind, session_id=session_id, due_at=due_at, payload=payload, recipient=event.recipient.value
+        kind=event.kind,
+        session_id=session_id,
+        due_at=due_at,
+        payload=payload,
+        recipient=event.recipient.value,
+        coach_id=coach_id,
+        dedupe_key=dedupe_key,
     )
 
 
@@ -184,7 +208,7 @@ def from_message(message: OutboxMessage) -> Event:
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):  # a datetime is a date too: both as ISO-8601
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
@@ -194,6 +218,8 @@ def _encode(value: Any) -> Any:
 def _decode(kind: Any, value: Any) -> Any:
     if kind is datetime:
         return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"expected a whole number, got {value!r}")

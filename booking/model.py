@@ -377,6 +377,8 @@ class OutboxMessage:
     due_at: datetime
     payload: dict[str, Any] = field(default_factory=dict)
     recipient: str = "author"  # booking.events.Recipient: whose channel delivers it
+    coach_id: int | None = None  # a message about a coach rather than a session (the daily agenda)
+    dedupe_key: str | None = None  # unique when set: a message queued once, whoever queues it
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     attempts: int = 0

@@ -148,6 +148,13 @@ class Retry:
 
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
+    async def add_once(self, messages: Sequence[OutboxMessage]) -> int:
+        """Insert the messages (each with a dedupe_key) whose key no message has yet; the unique
+        key decides between concurrent writers. Returns how many were inserted."""
+
+    async def keys_taken(self, keys: Collection[str]) -> set[str]:
+        """Which of these dedupe keys some message already has."""
+
     async def claim_due(
         self, now: datetime, *, limit: int, stale_before: datetime, recipients: frozenset[str]
     ) -> list[OutboxMessage]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from booking import lifecycle, meetings, payments
+from booking import agenda, lifecycle, meetings, payments
 from bot.container import Container
 
 log = structlog.get_logger(__name__)
@@ -23,6 +23,7 @@ async def tick(container: Container) -> None:
         "holds": lambda: payments.reconcile(container.ctx),
         "statuses": lambda: lifecycle.advance_statuses(container.ctx),
         "meetings": lambda: meetings.attach_missing_meetings(container.ctx),
+        "agendas": lambda: agenda.queue_daily_agendas(container.ctx),
         "notifications": lambda: container.delivery.drain(),
     }
     for name, step in steps.items():

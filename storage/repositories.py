@@ -385,6 +385,33 @@ class OutboxRepository:
         self.db.add(message)
         await self.db.flush()
 
+    async def add_once(self, messages: Sequence[OutboxMessage]) -> int:
+        if not messages:
+            return 0
+        rows = [
+            {
+                "kind": m.kind,
+                "session_id": m.session_id,
+                "coach_id": m.coach_id,
+                "dedupe_key": m.dedupe_key,
+                "due_at": m.due_at,
+                "payload": m.payload,
+                "recipient": m.recipient,
+                "attempts": 0,
+            }
+            for m in messages
+        ]
+        assert all(row["dedupe_key"] for row in rows), "add_once takes messages with a dedupe_key"
+        statement = _upsertable_insert(self.db, t.outbox).values(rows)
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(t.outbox.c.id)
+        return len((await self.db.execute(statement)).all())
+
+    async def keys_taken(self, keys: Collection[str]) -> set[str]:
+        if not keys:
+            return set()
+        c = t.outbox.c
+        return set((await self.db.scalars(select(c.dedupe_key).where(c.dedupe_key.in_(sorted(keys))))).all())
+
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.db.get(OutboxMessage, message_id)
 

@@ -276,6 +276,12 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
+    # A message about a coach rather than a session (session_id NULL): the daily agenda.
+    Column("coach_id", Integer, ForeignKey("coaches.id")),
+    # Set for a message that must be queued once whoever queues it (two instances, restarts):
+    # the unique index decides, e.g. "daily_agenda:<coach id>:<local date>". Made by 0011.
+    Column("dedupe_key", String(100)),
+    Index("ux_outbox_dedupe_key", "dedupe_key", unique=True),
 )
 # The outbox claim (booking/outbox.py): unsent messages only; sent ones are history.
 OUTBOX_UNSENT = outbox.c.sent_at.is_(None)

@@ -353,6 +353,18 @@ class FakeOutbox:
         message.id = self.data.new_id()
         self.data.outbox[message.id] = message
 
+    async def add_once(self, messages) -> int:
+        added = 0
+        for message in messages:
+            assert message.dedupe_key, "add_once takes messages with a dedupe_key"
+            if message.dedupe_key not in await self.keys_taken([message.dedupe_key]):
+                await self.add(message)
+                added += 1
+        return added
+
+    async def keys_taken(self, keys) -> set[str]:
+        return {m.dedupe_key for m in self.data.outbox.values() if m.dedupe_key in set(keys)}
+
     async def supersede(self, session_id: int, kinds: tuple[str, ...], at: datetime) -> None:
         for m in self.data.outbox.values():
             if m.session_id == session_id and m.kind in kinds and m.sent_at is None:

@@ -24,10 +24,13 @@ import structlog
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from booking import agenda as agendas
 from booking import materials as shared_materials
 from booking import outbox
 from booking.context import Context
+from booking.errors import NotFound
 from booking.events import (
+    DailyAgenda,
     Event,
     MaterialShared,
     PaymentRefunded,
@@ -115,6 +118,9 @@ class SlackNotifier:
         prepared = []
         for i, message in enumerate(messages):
             event = events.get(i)
+            if event is not None and message.session_id is None and message.coach_id is not None:
+                prepared.append(await self._about_coach(message, event, message.coach_id))
+                continue
             parties = found.get(message.session_id) if message.session_id is not None else None
             if event is None or parties is None:
                 if event is not None:
@@ -212,6 +218,37 @@ class SlackNotifier:
             body = body or "(a file sent in Telegram; ask the author to share a link or paste the text)"
         return Outgoing(f"{head}\n{r.escape(body)}" if body else head)
 
+    # ---- messages about the coach, not a session (the daily agenda) -------------------------------
+
+    async def _about_coach(self, message: Any, event: Event, coach_id: int) -> Prepared:
+        if not isinstance(event, DailyAgenda):
+            log.warning("slack.notify_skipped", reason="not a message about a coach", **_fields(message))
+            return Prepared(message)
+        try:
+            agenda = await agendas.day_agenda(self.ctx, coach_id, event.day)
+        except NotFound:
+            log.warning("slack.notify_skipped", reason="coach not found", **_fields(message))
+            return Prepared(message)
+        except Exception as exc:  # the database: tried again later
+            return Prepared(message, error=exc)
+        coach, user = agenda.coach, agenda.coach.slack_user_id
+        if not user:
+            log.info("slack.notify_skipped", reason="coach has no Slack user", **_fields(message))
+            return Prepared(message)
+        if agendas.local_day(coach.timezone, self.now()) != event.day:
+            log.info("slack.notify_skipped", reason="the day is over", **_fields(message))
+            return Prepared(message)
+        if not agenda.items:
+            log.info("slack.notify_skipped", reason="no sessions that day", **_fields(message))
+            return Prepared(message)
+        send = functools.partial(self._dm, user, r.agenda_text(agenda), r.as_dicts(r.agenda_blocks(agenda)))
+        return Prepared(message, send=_guarded(send, message), channel=("slack", user))
+
+    async def _dm(self, user: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        opened = await self.client.conversations_open(users=user)
+        await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+        log.info("slack.notified", slack_user=user)
+
     # ---- the admins' feed ------------------------------------------------------------------------
 
     def _for_admins(self, message: Any, event: Event, p: Parties) -> Prepared:
@@ -290,4 +327,7 @@ def _span(minutes: int) -> str:
 
 
 def _fields(message: Any) -> dict[str, Any]:
-    return {"message_id": message.id, "kind": message.kind, "session_id": message.session_id}
+    fields = {"message_id": message.id, "kind": message.kind, "session_id": message.session_id}
+    if getattr(message, "coach_id", None) is not None:
+        fields["coach_id"] = message.coach_id
+    return fields

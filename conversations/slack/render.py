@@ -16,10 +16,12 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
 
+from booking.agenda import DayAgenda
 from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
 
 MAX_TEXT = 2900  # Slack: 3,000 characters per text object; keep a margin
@@ -113,6 +115,52 @@ def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
 def card_text(s: Session, author: Author, coach: Coach) -> str:
     """The notification text of the card (what Slack shows in the notification and to screen readers)."""
     return clip(f"Session with {author.name}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
+
+
+# ---- the daily agenda (booking/agenda.py) -------------------------------------------------------
+
+AGENDA_MAX_ROWS = 40  # a message holds 50 blocks: a header, a context line, the rows, "and more"
+
+
+def agenda_blocks(agenda: DayAgenda) -> list[Block]:
+    """One row per session: its time in the coach's zone, the author, the length, the focus line
+    and the join link (a Join button as well)."""
+    coach, items = agenda.coach, agenda.items
+    tz = ZoneInfo(coach.timezone)
+    first = items[0].session.starts_at.astimezone(tz) if items else None
+    zone = f"{first:%Z} ({coach.timezone})" if first else coach.timezone
+    count = f"{len(items)} session{'s' if len(items) != 1 else ''}"
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Your sessions today, {agenda.day:%a} {agenda.day.day} {agenda.day:%b}"),
+        ContextBlock(elements=[MarkdownTextObject(text=f"{count} · times in {zone}")]),
+    ]
+    for item in items[:AGENDA_MAX_ROWS]:
+        s = item.session
+        start, end = s.starts_at.astimezone(tz), s.ends_at.astimezone(tz)
+        lines = [f"*{start:%H:%M}–{end:%H:%M}* · {escape(item.author.name)} · {s.duration_minutes} min"]
+        if s.focus:
+            lines.append(f"Focus: {escape(s.focus)}")
+        web_link = bool(s.meeting_url and s.meeting_url.startswith(("https://", "http://")))
+        if s.meeting_url:
+            lines.append(f"Join: {escape(s.meeting_url)}")
+        else:
+            lines.append("Join: the link is added before the start")
+        accessory = ButtonElement(text="Join", action_id=JOIN, url=s.meeting_url, value=str(s.id)) if web_link else None
+        blocks.append(
+            SectionBlock(
+                block_id=f"agenda:{s.id}", text=MarkdownTextObject(text=clip("\n".join(lines))), accessory=accessory
+            )
+        )
+    if len(items) > AGENDA_MAX_ROWS:
+        more = len(items) - AGENDA_MAX_ROWS
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more: see this app's Home tab.")]))
+    return blocks
+
+
+def agenda_text(agenda: DayAgenda) -> str:
+    tz = ZoneInfo(agenda.coach.timezone)
+    rows = [f"{i.session.starts_at.astimezone(tz):%H:%M} {i.author.name}" for i in agenda.items]
+    return clip(f"Your sessions today ({agenda.day:%a} {agenda.day.day} {agenda.day:%b}): " + ", ".join(rows))
 
 
 def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:

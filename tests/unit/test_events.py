@@ -4,13 +4,14 @@ recipient, and messages for a recipient without a running channel wait in the ou
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from booking import bookings, cancellation, lifecycle, materials
 from booking.events import (
     EVENTS,
+    DailyAgenda,
     HoldExpired,
     MaterialShared,
     PaymentRefunded,
@@ -46,6 +47,7 @@ ONE_OF_EACH = [
     RatingPrompt(),
     SessionRated(4),
     MaterialShared(Actor.AUTHOR, 7),
+    DailyAgenda(date(2030, 1, 9)),
 ]
 
 
@@ -71,7 +73,8 @@ def test_each_event_names_its_recipient():
     assert to_message(SessionRated(5), 1, AT).recipient == "coach"
     assert MaterialShared(Actor.AUTHOR, 1).recipient is Recipient.COACH
     assert MaterialShared(Actor.COACH, 1).recipient is Recipient.AUTHOR
-    for_authors = [e for e in ONE_OF_EACH if not isinstance(e, (SessionRated, MaterialShared))]
+    assert DailyAgenda(date(2030, 1, 9)).recipient is Recipient.COACH
+    for_authors = [e for e in ONE_OF_EACH if not isinstance(e, (SessionRated, MaterialShared, DailyAgenda))]
     assert {e.recipient for e in for_authors} == {Recipient.AUTHOR}
 
 
