@@ -316,6 +316,12 @@ class Session:
             raise InvalidTransition("this session has already been rated")
         self.rating, self.feedback, self.rated_at = stars, feedback, now
 
+    def write_coach_notes(self, notes: str | None, now: datetime) -> None:
+        """The coach's private notes on the session (None clears them); any status but a hold."""
+        if self.status is SessionStatus.HELD:
+            raise InvalidTransition(f"session {self.id} is not booked yet")
+        self.coach_notes, self.updated_at = notes, now
+
     # ---- money ----------------------------------------------------------------------------
 
     def payment_received(self, amount: int, payment_ref: str | None, now: datetime) -> None:

@@ -103,6 +103,9 @@ class SessionRepository(Protocol):
         """Sessions whose status is due to change: scheduled ones starting at or before `start_by`
         and ones in progress ending at or before `end_by`; by start time, at most `limit`."""
 
+    async def with_feedback(self, coach_id: int, *, limit: int) -> list[Session]:
+        """The coach's sessions whose author wrote feedback, the most recently rated first."""
+
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]: ...
     async def by_payment(
         self, *, checkout_ref: str | None = None, payment_ref: str | None = None

@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from bot.container import Container
 from bot.slack_threads import DatabaseSlackThreads
+from conversations.slack import session_tools
 from conversations.slack.app import register
 from conversations.slack.notifier import SlackNotifier
 
@@ -50,6 +51,7 @@ class SlackBot:
             logger=logging.getLogger("slack_bolt"),
         )
         register(self.app, container.ctx, admins=settings.slack_admins)
+        session_tools.register(self.app, container.ctx, admins=settings.slack_admins)
         self.notifier = SlackNotifier(
             self.client,
             container.ctx,

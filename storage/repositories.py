@@ -297,6 +297,11 @@ class SessionRepository:
         due = [s for query in (to_start, to_end) for s in (await self.db.scalars(query.limit(limit))).all()]
         return sorted(due, key=lambda s: (s.starts_at, s.id))[:limit]
 
+    async def with_feedback(self, coach_id: int, *, limit: int) -> list[Session]:
+        c = t.sessions.c
+        query = select(Session).where(c.coach_id == coach_id, c.feedback.is_not(None), c.rated_at.is_not(None))
+        return list((await self.db.scalars(query.order_by(c.rated_at.desc(), c.id.desc()).limit(limit))).all())
+
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
         c = t.sessions.c
         query = select(Session).where(t.SESSION_HELD)

@@ -289,6 +289,14 @@ class FakeSessions:
         ]
         return sorted(found, key=lambda s: (s.starts_at, s.id))[:limit]
 
+    async def with_feedback(self, coach_id: int, *, limit: int) -> list[Session]:
+        found = [
+            s
+            for s in self.data.sessions.values()
+            if s.coach_id == coach_id and s.feedback is not None and s.rated_at is not None
+        ]
+        return sorted(found, key=lambda s: (s.rated_at, s.id), reverse=True)[:limit]
+
     async def holds(self, *, expired_before: datetime | None = None) -> list[Session]:
         found = [
             s

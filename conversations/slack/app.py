@@ -16,9 +16,6 @@ from zoneinfo import ZoneInfo
 import structlog
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import (
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
     InputBlock,
     MarkdownTextObject,
     PlainTextInputElement,
@@ -31,12 +28,12 @@ from booking import cancellation, catalog, coach_accounts, lifecycle, queries
 from booking.context import Context
 from booking.errors import BookingError, InvalidTransition
 from booking.model import Actor, Author, Coach, Session, SessionStatus
+from conversations.slack import home
 from conversations.slack import render as r
 
 log = structlog.get_logger(__name__)
 
 CANCEL_VIEW = "cancel_session"
-HOME_SESSIONS = 20  # cards in App Home: 3 blocks and a divider each, under the 100-block limit
 AGENDA_DAYS = {"today": 1, "week": 7}
 HELP = (
     "*`/coach` commands*\n"
@@ -285,36 +282,7 @@ def _cancel_view(ctx: Context, session: Session) -> dict[str, Any]:
     return view.to_dict()
 
 
-async def publish_home(ctx: Context, client: AsyncWebClient, acting: Acting) -> None:
-    """The Home tab: the coach's upcoming sessions with their actions, and their rating."""
-    blocks: list[Any] = [HeaderBlock(text="Your coaching sessions")]
-    coach = acting.coach
-    if coach is None or coach.id is None:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_not_linked())))
-    else:
-        now = ctx.now()
-        upcoming = await queries.sessions(ctx, coach_id=coach.id, when="upcoming")
-        live = [s for s in upcoming if s.status in r.LIVE]
-        rating = f"Rating {coach.rating} from {coach.rating_count} reviews" if coach.rating_count else "No ratings yet"
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=f"{rating} · {coach.total_sessions} sessions held · {coach.timezone}")
-                ]
-            )
-        )
-        if not live:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text="No upcoming sessions.")))
-        for s in live[:HOME_SESSIONS]:
-            author = await _author(ctx, s)
-            blocks.append(DividerBlock())
-            blocks.extend(r.session_card(s, author, coach, now=now))
-        if len(live) > HOME_SESSIONS:
-            more = len(live) - HOME_SESSIONS
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more; see `/coach week`.")]))
-    view = View(type="home", blocks=blocks)
-    await client.views_publish(user_id=acting.user_id, view=view.to_dict())
-
-
-async def _author(ctx: Context, session: Session) -> Author:
-    return await catalog.author(ctx, session.author_id)
+async def publish_home(ctx: Context, client: AsyncWebClient, acting: Acting, *, page: int = 0) -> None:
+    """The Home tab (conversations/slack/home.py): sessions with their actions, a page at a time,
+    weekly hours, this month, rating and feedback."""
+    await home.publish(ctx, client, acting.user_id, acting.coach, page=page, not_linked=_not_linked())

@@ -32,6 +32,9 @@ JOIN = "session_join"
 COMPLETE = "session_complete"
 NO_SHOW = "session_no_show"
 CANCEL = "session_cancel"
+NOTE = "session_note"  # opens the private-note dialog (conversations/slack/session_tools.py)
+NOTED = (*LIVE, SessionStatus.COMPLETED, SessionStatus.NO_SHOW)  # sessions a coach may keep notes on
+NOTE_PREVIEW = 500
 
 
 def escape(text: str) -> str:
@@ -94,19 +97,24 @@ def session_card(s: Session, author: Author, coach: Coach, *, now: datetime) -> 
         blocks.append(ActionsBlock(block_id=f"actions:{s.id}", elements=buttons))
     if s.status in LIVE and s.meeting_url:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Meeting: {escape(s.meeting_url)}")]))
+    if s.coach_notes:
+        note = clip(s.coach_notes, NOTE_PREVIEW)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":memo: Your private note: {escape(note)}")]))
     return blocks
 
 
 def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
-    if s.status not in LIVE:
-        return []
     value = str(s.id)
     buttons = []
-    if s.meeting_url and s.meeting_url.startswith(("https://", "http://")):
-        buttons.append(ButtonElement(text="Join", action_id=JOIN, url=s.meeting_url, value=value, style="primary"))
-    if now >= s.starts_at:  # before the start these would only be refused
-        buttons.append(ButtonElement(text="Mark completed", action_id=COMPLETE, value=value))
-        buttons.append(ButtonElement(text="No-show", action_id=NO_SHOW, value=value))
+    if s.status in LIVE:
+        if s.meeting_url and s.meeting_url.startswith(("https://", "http://")):
+            buttons.append(ButtonElement(text="Join", action_id=JOIN, url=s.meeting_url, value=value, style="primary"))
+        if now >= s.starts_at:  # before the start these would only be refused
+            buttons.append(ButtonElement(text="Mark completed", action_id=COMPLETE, value=value))
+            buttons.append(ButtonElement(text="No-show", action_id=NO_SHOW, value=value))
+    if s.status in NOTED:
+        label = "Edit private note…" if s.coach_notes else "Add private note…"
+        buttons.append(ButtonElement(text=label, action_id=NOTE, value=value))
     if s.status is SessionStatus.SCHEDULED:
         buttons.append(ButtonElement(text="Cancel…", action_id=CANCEL, value=value, style="danger"))
     return buttons
