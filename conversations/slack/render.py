@@ -33,7 +33,9 @@ COMPLETE = "session_complete"
 NO_SHOW = "session_no_show"
 CANCEL = "session_cancel"
 NOTE = "session_note"  # opens the private-note dialog (conversations/slack/session_tools.py)
+SHARE = "session_share"  # opens the share-material dialog
 NOTED = (*LIVE, SessionStatus.COMPLETED, SessionStatus.NO_SHOW)  # sessions a coach may keep notes on
+SHAREABLE = (*LIVE, SessionStatus.COMPLETED)  # as booking.materials and the authors' side allow
 NOTE_PREVIEW = 500
 
 
@@ -112,6 +114,8 @@ def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
         if now >= s.starts_at:  # before the start these would only be refused
             buttons.append(ButtonElement(text="Mark completed", action_id=COMPLETE, value=value))
             buttons.append(ButtonElement(text="No-show", action_id=NO_SHOW, value=value))
+    if s.status in SHAREABLE:
+        buttons.append(ButtonElement(text="Share material…", action_id=SHARE, value=value))
     if s.status in NOTED:
         label = "Edit private note…" if s.coach_notes else "Add private note…"
         buttons.append(ButtonElement(text=label, action_id=NOTE, value=value))

@@ -113,8 +113,8 @@ async def test_a_booking_reaches_the_coach_as_one_card_with_actions_and_the_admi
     assert "Wed 6 Mar 2030, 16:00 CET (Europe/Berlin)" in text
     assert f"<!date^{int(START.timestamp())}^" in text
     assert "60 min" in text and "Pacing of chapter 3" in text and "Scheduled" in text
-    # completion only once it has begun; a private note at any time
-    assert buttons(card) == ["session_join", "session_note", "session_cancel"]
+    # completion only once it has begun; sharing material and a private note at any time
+    assert buttons(card) == ["session_join", "session_share", "session_note", "session_cancel"]
     [feed] = env.slack.messages(ADMIN_CHANNEL)
     assert f"session {session.id}" in feed.text and "Booked" in feed.text
     assert env.slack.updates() == []
@@ -244,7 +244,7 @@ async def test_mark_completed_is_refused_before_the_start_and_works_after(env):
     assert (await queries.session(env.ctx, session.id)).status is SessionStatus.COMPLETED
     [update] = env.slack.updates()
     assert update.ts == card.ts and "Completed" in card_text(update)
-    assert buttons(update) == ["session_note"]  # notes after the session too
+    assert buttons(update) == ["session_share", "session_note"]  # after the session: homework, notes
     assert env.slack.home_tab(COACH_USER) is not None
 
 

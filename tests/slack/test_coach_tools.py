@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking import catalog, lifecycle, notes, queries
+from booking import catalog, lifecycle, materials, notes, queries
 from booking.model import Actor, SessionStatus
 from conversations.slack import home, render
 from tests.slack import signing
@@ -197,3 +197,80 @@ async def test_another_coach_can_neither_open_nor_submit_a_note_and_an_admin_can
     )
     assert admin.status_code == 200 and admin.text in ("", "null")
     assert (await queries.session(env.ctx, session.id)).coach_notes == "Support: refund sent"
+
+
+# ---- sharing material ------------------------------------------------------------------------------
+
+
+def share_values(title: str = "", text: str = "", link: str | None = None, kind: str = "homework") -> dict:
+    values = {
+        "title": {"title": value(title)},
+        "kind": {"kind": signing.static_select_value(kind)},
+        "text": {"text": value(text)},
+    }
+    values["link"] = {"link": {"type": "url_text_input", "value": link}}
+    return values
+
+
+async def test_the_coach_shares_a_text_and_a_link_from_the_card_and_the_author_is_queued_a_message(env):
+    session = await env.book()
+    card = await card_in_dm(env, session.id)
+    env.slack.clear()
+    await env.post(signing.block_actions(render.SHARE, str(session.id), message=card.message, channel_id=card.channel))
+    [opened] = env.slack.calls("views.open")
+    modal = opened.view
+    assert modal["callback_id"] == "session_share" and "*Ann &amp; Co* gets this in Telegram" in texts(modal)
+    assert [b.get("block_id") for b in modal["blocks"][1:]] == ["title", "kind", "text", "link"]
+
+    empty = await env.post(signing.view_submission(modal, share_values()))
+    assert set(empty.json()["errors"]) == {"title", "text"}
+    bad_link = await env.post(signing.view_submission(modal, share_values("Exercises", link="ftp://files.test/x")))
+    assert set(bad_link.json()["errors"]) == {"link"}
+    assert await materials.materials(env.ctx, session.id, by=Actor.COACH, actor_id=env.coach_id) == []
+
+    done = await env.post(
+        signing.view_submission(
+            modal, share_values("Chapter 3 exercises", "Rewrite the opening twice.", "https://docs.test/ch3")
+        )
+    )
+    answer = done.json()
+    assert answer["response_action"] == "update" and "*Chapter 3 exercises* is on its way to Ann &amp; Co" in str(
+        answer["view"]
+    )
+    [shared] = await materials.materials(env.ctx, session.id, by=Actor.COACH, actor_id=env.coach_id)
+    assert (shared.uploaded_by, shared.kind, shared.title) == (Actor.COACH, "homework", "Chapter 3 exercises")
+    assert (shared.content, shared.file_ref) == ("Rewrite the opening twice.", "https://docs.test/ch3")
+    async with env.container.db.uow() as uow:
+        queued = await uow.outbox.claim_due(
+            env.clock.now(), limit=50, stale_before=env.clock.now(), recipients=frozenset({"author"})
+        )
+    assert [m.payload for m in queued if m.kind == "material_shared"] == [{"by": "coach", "material_id": shared.id}]
+
+
+async def test_only_the_sessions_own_coach_shares(env):
+    session = await env.book()
+    await env.post(signing.block_actions(render.SHARE, str(session.id), user_id=OTHER_USER))
+    await env.post(signing.block_actions(render.SHARE, str(session.id), user_id=ADMIN_USER))
+    assert "another coach" in env.slack.ephemerals(OTHER_USER)[0].text
+    assert "own coach" in env.slack.ephemerals(ADMIN_USER)[0].text
+    assert env.slack.calls("views.open") == []
+
+    await env.post(signing.block_actions(render.SHARE, str(session.id)))
+    modal = env.slack.calls("views.open")[0].view
+    for user in (OTHER_USER, ADMIN_USER):
+        forged = await env.post(signing.view_submission(modal, share_values("Mine", "text"), user_id=user))
+        assert forged.json()["response_action"] == "errors"
+    assert await materials.materials(env.ctx, session.id, by=Actor.COACH, actor_id=env.coach_id) == []
+
+
+async def test_a_cancelled_session_has_nothing_to_share_and_a_stale_dialog_is_refused(env):
+    session = await env.book()
+    await env.post(signing.block_actions(render.SHARE, str(session.id)))
+    modal = env.slack.calls("views.open")[0].view
+    await env.post(signing.block_actions("session_cancel", str(session.id)))
+    cancel = env.slack.calls("views.open")[1].view
+    await env.post(signing.view_submission(cancel, {"reason": {"reason": value("Ill")}}))
+    late = await env.post(signing.view_submission(modal, share_values("Exercises", "text")))
+    assert late.json()["response_action"] == "errors" and "no longer available" in late.json()["errors"]["title"]
+    await env.post(signing.block_actions(render.SHARE, str(session.id)))
+    assert "no longer available" in env.slack.ephemerals(COACH_USER)[-1].text
