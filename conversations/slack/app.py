@@ -30,6 +30,7 @@ from booking.errors import BookingError, InvalidTransition
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.slack import home
 from conversations.slack import render as r
+from conversations.slack import settings_views as sv
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +40,9 @@ HELP = (
     "*`/coach` commands*\n"
     "• `/coach today`: your sessions today\n"
     "• `/coach week`: your sessions in the next 7 days\n"
+    "• `/coach availability`: your weekly hours, session lengths, buffers, notice and horizon\n"
+    "• `/coach timeoff`: block days or hours off (booked sessions are kept)\n"
+    "• `/coach profile`: your bio, specialties, credentials, rate, time zone and photo\n"
     "• `/coach link CODE`: link your Slack account to your coach profile (the code comes from an admin)\n"
     "• `/coach help`: this list\n"
     "Your sessions and their actions are also in this app's *Home* tab."
@@ -76,7 +80,15 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
                 return
             await ack(await _agenda(ctx, acting.coach, days=AGENDA_DAYS[sub]))
             return
+        if sub in sv.COMMANDS:  # the coach's own settings, in a modal
+            if acting.coach is None:
+                await ack(_not_linked())
+                return
+            await ack(await sv.open_modal(ctx, client, sub, acting.coach, command["trigger_id"]))
+            return
         await ack(HELP if sub == "help" else f"I don't know `/coach {r.escape(sub)}`.\n\n{HELP}")
+
+    sv.register(app, ctx, who=who)
 
     # ---- session buttons -------------------------------------------------------------------------
 
