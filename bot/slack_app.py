@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from bot.container import Container
 from bot.slack_threads import DatabaseSlackThreads
+from bot.telegram_files import TelegramFiles
 from conversations.slack import session_tools
 from conversations.slack.app import register
 from conversations.slack.notifier import SlackNotifier
@@ -57,6 +58,7 @@ class SlackBot:
             container.ctx,
             DatabaseSlackThreads(container.db, container.clock),
             admin_channel=settings.slack_admin_channel,
+            files=TelegramFiles(container),  # authors' Telegram documents, handed to coaches as files
         )
 
     async def start(self) -> None:

@@ -30,6 +30,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 
 from bot.container import Container
+from bot.notifiers import Channels
 from bot.telegram_state import DatabaseChatStates
 from conversations.telegram.notifier import TelegramNotifier
 
@@ -294,7 +295,10 @@ class TelegramBot:
             except (asyncio.CancelledError, Exception):
                 pass
             self._retry = None
-        if self.delivery.notifier is self.notifier:
+        through = self.delivery.notifier
+        if through is self.notifier or (
+            isinstance(through, Channels) and through.notifier_for("author") is self.notifier
+        ):
             await self.delivery.stop()  # its sends under way finish through this bot, before it closes
         app = self.application
         try:

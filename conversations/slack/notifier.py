@@ -4,7 +4,10 @@
 One parent message per session in the coach's DM: the first event about a session posts its card
 (booking.events.SessionConfirmed normally; any event if the card is missing, e.g. for a session
 booked before Slack was set up); every later event replies in the card's thread and updates the
-card, so it always shows the session as it is now, with the actions that apply.
+card, so it always shows the session as it is now, with the actions that apply. A document an
+author shared in Telegram is uploaded into the thread as the file itself, fetched through the
+`files` source (conversations/files.py); without one, or when the file cannot be had, the thread
+says so in words. Messages about the coach rather than a session (the daily agenda) go to the DM.
 
 Raising makes the outbox retry: SendLater (soon) when Slack is down or rate-limits beyond the
 client's own retries, so nothing waits long after Slack answers again. A coach with no linked
@@ -17,6 +20,7 @@ import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
 import aiohttp
@@ -46,6 +50,7 @@ from booking.events import (
 from booking.model import Actor
 from booking.outbox import SendLater
 from booking.ports import Parties, Prepared
+from conversations.files import FileSource
 from conversations.slack import render as r
 from conversations.slack.threads import SlackThreads, Thread
 
@@ -71,12 +76,26 @@ FINAL_ERRORS = {
     "edit_window_closed",
 }
 BROADCAST = (Reminder, SessionCancelled, SessionRescheduled)  # replies that also show in the DM itself
+FILE_TRIES = 5  # attempts at handing over a file an author sent in Telegram before saying so in words
+NO_FILE = "(a file sent in Telegram; ask the author to share a link or paste the text)"
+MAX_FILENAME = 120
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to upload in the thread, `reply` as its comment; if it cannot be had, `fallback`
+    (the reply with a word about the file) is posted instead."""
+
+    ref: str  # the material's file_ref
+    title: str  # what the author named it (for a Telegram document, its file name)
+    fallback: str
 
 
 @dataclass
 class Outgoing:
     reply: str | None  # a line in the session's thread (None: only the card changes)
     broadcast: bool = False
+    attachment: Attachment | None = None
 
 
 class SlackNotifier:
@@ -91,12 +110,14 @@ class SlackNotifier:
         *,
         admin_channel: str | None = None,
         now: Callable[[], datetime] | None = None,
+        files: FileSource | None = None,
     ):
         self.client = client
         self.ctx = ctx
         self.threads = threads
         self.admin_channel = admin_channel
         self.now = now or ctx.now
+        self.files = files  # where documents shared in Telegram are fetched from (None: words only)
 
     async def deliver(self, message: Any) -> None:
         [prepared] = await self.prepare([message])
@@ -141,7 +162,7 @@ class SlackNotifier:
             log.info("slack.notify_skipped", reason="coach has no Slack user", coach_id=p.coach.id, **_fields(message))
             return Prepared(message)
         try:
-            outgoing = await self._render(event, p)
+            outgoing = await self._render(event, p, message.attempts)
         except Exception as exc:  # e.g. a material that cannot be read now: tried again later
             return Prepared(message, error=exc)
         if outgoing is None:
@@ -152,6 +173,12 @@ class SlackNotifier:
 
     async def _to_coach(self, message: Any, p: Parties, thread: Thread | None, out: Outgoing) -> None:
         assert p.session.id is not None and p.coach.slack_user_id is not None
+        shared = None
+        if out.attachment is not None and self.files is not None:
+            # First, before anything changes in Slack: a fetch that raises leaves it all for the retry.
+            shared = await self.files.fetch(out.attachment.ref)
+            if shared is None:
+                out = Outgoing(out.attachment.fallback, out.broadcast)
         blocks = r.as_dicts(r.session_card(p.session, p.author, p.coach, now=self.now()))
         text = r.card_text(p.session, p.author, p.coach)
         if thread is None:  # an earlier message of this batch (sent before this one) may have posted it
@@ -163,16 +190,25 @@ class SlackNotifier:
             await self.threads.put(p.session.id, thread)
         else:
             await self.client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
-        if out.reply:
+        if shared is not None and out.attachment is not None:
+            await self.client.files_upload_v2(
+                channel=thread.channel,
+                thread_ts=thread.ts,
+                file=shared.content,
+                filename=_filename(out.attachment.title, shared.name),
+                title=out.attachment.title,
+                initial_comment=r.clip(out.reply or out.attachment.title),
+            )
+        elif out.reply:
             await self.client.chat_postMessage(
                 channel=thread.channel,
                 thread_ts=thread.ts,
                 text=r.clip(out.reply),
                 reply_broadcast=out.broadcast,
             )
-        log.info("slack.notified", coach_id=p.coach.id, **_fields(message))
+        log.info("slack.notified", coach_id=p.coach.id, file=shared is not None, **_fields(message))
 
-    async def _render(self, event: Event, p: Parties) -> Outgoing | None:
+    async def _render(self, event: Event, p: Parties, attempts: int) -> Outgoing | None:
         s, zone = p.session, p.coach.timezone
         author = r.escape(p.author.name)
         if isinstance(event, SessionConfirmed):
@@ -200,10 +236,10 @@ class SlackNotifier:
             feedback = f"\n> {r.escape(s.feedback)}" if s.feedback else ""
             return Outgoing(f"{stars} {event.stars}/5 from {author}.{feedback}")
         if isinstance(event, MaterialShared):
-            return await self._material(event, p)
+            return await self._material(event, p, attempts)
         return None
 
-    async def _material(self, event: MaterialShared, p: Parties) -> Outgoing | None:
+    async def _material(self, event: MaterialShared, p: Parties, attempts: int) -> Outgoing | None:
         assert p.session.id is not None and p.coach.id is not None
         shared = await shared_materials.materials(self.ctx, p.session.id, by=Actor.COACH, actor_id=p.coach.id)
         material = next((m for m in shared if m.id == event.material_id), None)
@@ -215,7 +251,13 @@ class SlackNotifier:
         if ref.startswith(("http://", "https://")):
             body = f"{body}\n{ref}" if body else ref
         elif ref.startswith("tg:"):
-            body = body or "(a file sent in Telegram; ask the author to share a link or paste the text)"
+            # The file itself goes into the thread. Without a source (the Telegram bot is off), or
+            # after FILE_TRIES attempts that failed (Telegram or the upload), the words go instead.
+            fallback = f"{head}\n{r.escape(body)}\n{NO_FILE}" if body else f"{head}\n{NO_FILE}"
+            if self.files is None or attempts > FILE_TRIES:
+                return Outgoing(fallback)
+            reply = f"{head}\n{r.escape(body)}" if body else head
+            return Outgoing(reply, attachment=Attachment(ref, material.title, fallback))
         return Outgoing(f"{head}\n{r.escape(body)}" if body else head)
 
     # ---- messages about the coach, not a session (the daily agenda) -------------------------------
@@ -310,6 +352,15 @@ def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], 
             raise SendLater(f"slack unreachable ({type(exc).__name__})", RETRY_SOON) from exc
 
     return attempt
+
+
+def _filename(title: str, source_name: str) -> str:
+    """The author's name for the file, with the extension of the file itself if it lacks one."""
+    name = "".join(ch if ch.isprintable() and ch not in "/\\:" else "_" for ch in title).strip() or "material"
+    suffix = PurePosixPath(source_name).suffix
+    if suffix and not PurePosixPath(name).suffix:
+        name += suffix
+    return name[-MAX_FILENAME:]
 
 
 def _who(by: Actor) -> str:

@@ -115,3 +115,24 @@ async def test_a_batch_is_read_once_and_each_chat_gets_its_messages_in_order(dat
     for chat in chats:
         files = [c.files["document"][0] for c in state.calls_to("sendDocument") if c.chat_id == chat]
         assert files == [f"coaching-session-{session_id}.ics" for session_id in booked[chat]]
+
+
+async def test_the_bot_closes_only_after_the_delivery_sending_through_it_has_stopped(database_url, botapi, handlers):
+    """On shutdown the sends under way finish (or are given back) before the bot's HTTP client
+    closes; otherwise they fail half-way and may reach Telegram twice."""
+    container = Container(telegram_settings(database_url, botapi), clock=FakeClock(), video=FakeVideo())
+    telegram = TelegramBot(container, register=handlers, poll_timeout=timedelta(seconds=1))
+    app = create_app(container, telegram=telegram)
+    seen: dict[str, bool] = {}
+    real_shutdown = telegram.application.shutdown
+
+    async def shutdown() -> None:
+        task = container.delivery._task
+        seen["delivery running when the bot closed"] = task is not None and not task.done()
+        await real_shutdown()
+
+    telegram.application.shutdown = shutdown
+    async with app.router.lifespan_context(app):
+        coach = await _open_coach(container)
+        await _book(container, coach, 7000, WED_10)
+    assert seen == {"delivery running when the bot closed": False}
