@@ -26,13 +26,15 @@ def checked_slack_user_id(value: str) -> str:
 
 
 async def link_slack(ctx: Context, coach_id: int, slack_user_id: str) -> Coach:
-    """Link a Slack user to a coach, replacing the coach's earlier link. A Slack user already
-    linked to another coach is refused (one person acts for one coach)."""
+    """Link a Slack user to a coach, replacing the coach's earlier link and voiding a pending
+    invite (which would otherwise take the link over). A Slack user already linked to another
+    coach is refused (one person acts for one coach)."""
     slack_user_id = checked_slack_user_id(slack_user_id)
     async with ctx.uow() as uow:
         await uow.lock_coach(coach_id)
         coach = await coach_of(uow, coach_id)
         _link(coach, await uow.coaches.by_slack_user(slack_user_id), slack_user_id)
+        coach.slack_invite_hash = coach.slack_invite_expires_at = None
         await uow.commit()
     return coach
 

@@ -82,6 +82,18 @@ class Settings(BaseSettings):
     def slack_admins(self) -> frozenset[str]:
         return frozenset(part.strip() for part in self.slack_admin_user_ids.split(",") if part.strip())
 
+    @field_validator("slack_admin_user_ids")
+    @classmethod
+    def _slack_admin_ids(cls, value: str) -> str:
+        from booking.coach_accounts import SLACK_USER_ID
+
+        bad = [part.strip() for part in value.split(",") if part.strip() and not SLACK_USER_ID.match(part.strip())]
+        if bad:
+            raise ValueError(
+                f"SLACK_ADMIN_USER_IDS: {bad[0]!r} is not a Slack user id; give ids like U012AB3CD, comma-separated"
+            )
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _slack_api_url(cls, value: str) -> str:

@@ -81,3 +81,12 @@ async def test_an_invite_cannot_take_a_user_already_acting_for_another_coach():
         await coach_accounts.redeem_invite(ctx, code, "U333CCC")
     assert store.coaches[ada.id].slack_user_id is None
     assert (await coach_accounts.redeem_invite(ctx, code, "U555EEE")).slack_user_id == "U555EEE"  # still usable
+
+
+async def test_an_admins_link_voids_a_pending_invite():
+    ctx, store, _clock, ada, _bea = await two_coaches()
+    code = await coach_accounts.invite(ctx, ada.id)
+    await coach_accounts.link_slack(ctx, ada.id, "U111AAA")
+    with pytest.raises(InvalidInput):
+        await coach_accounts.redeem_invite(ctx, code, "U999ZZZ")
+    assert store.coaches[ada.id].slack_user_id == "U111AAA"
