@@ -116,6 +116,14 @@ class RatingPrompt(Event):
 
 
 @dataclass(frozen=True)
+class SessionCompleted(Event):
+    """For the coach: their card shows the session as done (the author gets a RatingPrompt)."""
+
+    kind: ClassVar[str] = "session_completed"
+    to: ClassVar[Recipient] = Recipient.COACH
+
+
+@dataclass(frozen=True)
 class SessionRated(Event):
     kind: ClassVar[str] = "session_rated"
     to: ClassVar[Recipient] = Recipient.COACH
@@ -158,6 +166,7 @@ EVENTS: dict[str, type[Event]] = {
         RefundSent,
         SessionNoShow,
         RatingPrompt,
+        SessionCompleted,
         SessionRated,
         MaterialShared,
         DailyAgenda,

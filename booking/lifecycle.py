@@ -9,7 +9,7 @@ from booking import validation as v
 from booking.cancellation import check_owner
 from booking.context import Context, coach_of
 from booking.errors import InvalidInput, NotAllowed
-from booking.events import RatingPrompt, Recipient, SessionNoShow, SessionRated
+from booking.events import RatingPrompt, Recipient, SessionCompleted, SessionNoShow, SessionRated
 from booking.model import Actor, Session, SessionStatus
 from booking.ports import UnitOfWork
 from booking.refunds import try_settle
@@ -35,6 +35,7 @@ async def _complete(ctx: Context, uow: UnitOfWork, session: Session, by: Actor) 
     await ctx.record_change(uow, session, before, by, "completed")
     await uow.sessions.save(session)
     await ctx.tell(uow, session, RatingPrompt())
+    await ctx.tell(uow, session, SessionCompleted())
 
 
 async def advance_statuses(ctx: Context) -> int:

@@ -28,7 +28,7 @@ from bot.slack_threads import DatabaseSlackThreads
 from bot.telegram_files import TelegramFiles
 from conversations.slack import session_tools
 from conversations.slack.app import register
-from conversations.slack.notifier import SlackNotifier
+from conversations.slack.notifier import SlackNotifier, slack_refusal
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,8 @@ class SlackBot:
         try:
             identity = await self.client.auth_test()
         except SlackApiError as exc:
-            log.error("slack.token_rejected", error=exc.response.get("error"))
+            error, status, _ = slack_refusal(exc)
+            log.error("slack.token_rejected", error=error, status=status)
         except Exception as exc:  # Slack unreachable: requests and sends retry on their own
             log.warning("slack.unreachable", error=type(exc).__name__)
         else:

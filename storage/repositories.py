@@ -19,6 +19,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     tuple_,
     union_all,
     update,
@@ -48,6 +49,7 @@ from storage import tables as t
 from storage.types import UTCDateTime
 
 COACH_LOCK_NAMESPACE = 7301  # first key of pg_advisory_xact_lock(int, int): "coach calendar"
+CARD_LOCK_NAMESPACE = 7302  # the same, "a session's Slack card"
 
 _KIND_BUSY, _KIND_RULE, _KIND_BLOCK, _KIND_EXTRA = 0, 1, 2, 3
 
@@ -545,17 +547,20 @@ class SlackThreadRepository:
     def __init__(self, db: AsyncSession):
         self.db = db
 
-    async def get(self, session_ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    async def get(self, session_ids: Collection[int]) -> dict[int, tuple[str, str, str | None]]:
         c = t.slack_threads.c
-        rows = await self.db.execute(select(c.session_id, c.channel, c.ts).where(c.session_id.in_(list(session_ids))))
-        return {session_id: (channel, ts) for session_id, channel, ts in rows}
-
-    async def put(self, session_id: int, channel: str, ts: str, at: datetime) -> None:
-        statement = _upsertable_insert(self.db, t.slack_threads).values(
-            session_id=session_id, channel=channel, ts=ts, updated_at=at
+        rows = await self.db.execute(
+            select(c.session_id, c.channel, c.ts, c.user_id).where(c.session_id.in_(list(session_ids)))
         )
+        return {session_id: (channel, ts, user) for session_id, channel, ts, user in rows}
+
+    async def put(self, session_id: int, channel: str, ts: str, user_id: str | None, at: datetime) -> None:
+        values = {"channel": channel, "ts": ts, "user_id": user_id, "updated_at": at}
+        statement = _upsertable_insert(self.db, t.slack_threads).values(session_id=session_id, **values)
+        await self.db.execute(statement.on_conflict_do_update(index_elements=["session_id"], set_=values))
+
+    async def lock_card(self, session_id: int) -> None:
+        """PostgreSQL: one instance at a time (re)posts a session's card, until the transaction ends."""
         await self.db.execute(
-            statement.on_conflict_do_update(
-                index_elements=["session_id"], set_={"channel": channel, "ts": ts, "updated_at": at}
-            )
+            text("SELECT pg_advisory_xact_lock(:ns, :id)"), {"ns": CARD_LOCK_NAMESPACE, "id": session_id}
         )

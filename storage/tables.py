@@ -318,6 +318,7 @@ slack_threads = Table(
     Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
     Column("channel", String(32), nullable=False),
     Column("ts", String(32), nullable=False),
+    Column("user_id", String(32)),  # whose DM it is (NULL: from before migration 0012)
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

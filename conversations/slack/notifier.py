@@ -41,13 +41,15 @@ from booking.events import (
     Recipient,
     Reminder,
     SessionCancelled,
+    SessionCompleted,
     SessionConfirmed,
     SessionNoShow,
     SessionRated,
     SessionRescheduled,
     from_message,
 )
-from booking.model import Actor
+from booking.model import DEFAULT_REMINDER_MINUTES as REMINDERS
+from booking.model import Actor, SessionStatus
 from booking.outbox import SendLater
 from booking.ports import Parties, Prepared
 from conversations.files import FileSource
@@ -64,7 +66,6 @@ FINAL_ERRORS = {
     "channel_not_found",
     "user_not_found",
     "user_disabled",
-    "account_inactive",
     "is_archived",
     "not_in_channel",
     "cannot_dm_bot",
@@ -75,6 +76,14 @@ FINAL_ERRORS = {
     "cant_update_message",
     "edit_window_closed",
 }
+# The bot's own token refused (the app uninstalled or deactivated, a token revoked or wrong): nothing
+# is wrong with the message; it waits until an operator fixes the token.
+TOKEN_ERRORS = {"account_inactive", "invalid_auth", "not_authed", "token_revoked", "token_expired", "no_permission"}
+RETRY_AFTER_TOKEN = timedelta(minutes=5)
+# History, when Slack comes on after a while off: no card is started for a session over for this
+# long, and an admin line that waited this long is dropped (not all sent at once).
+TOO_OLD = timedelta(hours=24)
+LATE_REMINDER = timedelta(minutes=5)
 BROADCAST = (Reminder, SessionCancelled, SessionRescheduled)  # replies that also show in the DM itself
 FILE_TRIES = 5  # attempts at handing over a file an author sent in Telegram before saying so in words
 NO_FILE = "(a file sent in Telegram; ask the author to share a link or paste the text)"
@@ -168,6 +177,9 @@ class SlackNotifier:
         if outgoing is None:
             log.info("slack.notify_skipped", reason="no longer relevant", **_fields(message))
             return Prepared(message)
+        if not _current(thread, user) and p.session.status not in r.LIVE and p.session.ends_at < self.now() - TOO_OLD:
+            log.info("slack.notify_skipped", reason="too old to start a card", **_fields(message))
+            return Prepared(message)
         send = functools.partial(self._to_coach, message, p, thread, outgoing)
         return Prepared(message, send=_guarded(send, message), channel=("slack", user))
 
@@ -181,15 +193,22 @@ class SlackNotifier:
                 out = Outgoing(out.attachment.fallback, out.broadcast)
         blocks = r.as_dicts(r.session_card(p.session, p.author, p.coach, now=self.now()))
         text = r.card_text(p.session, p.author, p.coach)
-        if thread is None:  # an earlier message of this batch (sent before this one) may have posted it
+        user = p.coach.slack_user_id
+        if not _current(thread, user):  # an earlier message (this batch, another instance) may have posted it
             thread = (await self.threads.get([p.session.id])).get(p.session.id)
-        if thread is None:
-            opened = await self.client.conversations_open(users=p.coach.slack_user_id)
-            posted = await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
-            thread = Thread(posted["channel"], posted["ts"])
-            await self.threads.put(p.session.id, thread)
-        else:
+        if thread is not None and _current(thread, user):
             await self.client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
+        else:
+            async with self.threads.posting(p.session.id) as slot:
+                if slot.current is not None and _current(slot.current, user):
+                    thread = slot.current
+                    await self.client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
+                else:  # none yet, or on the DM of a Slack user the coach is no longer linked to
+                    opened = await self.client.conversations_open(users=user)
+                    posted = await self.client.chat_postMessage(
+                        channel=opened["channel"]["id"], text=text, blocks=blocks
+                    )
+                    thread = slot.made = Thread(posted["channel"], posted["ts"], user)
         if shared is not None and out.attachment is not None:
             await self.client.files_upload_v2(
                 channel=thread.channel,
@@ -211,13 +230,22 @@ class SlackNotifier:
     async def _render(self, event: Event, p: Parties, attempts: int) -> Outgoing | None:
         s, zone = p.session, p.coach.timezone
         author = r.escape(p.author.name)
-        if isinstance(event, SessionConfirmed):
+        if isinstance(event, (SessionConfirmed, SessionCompleted)):
             return Outgoing(None)  # the card says it all
         if isinstance(event, Reminder):
-            if event.starts_at != s.starts_at or s.status not in r.LIVE:
+            now = self.now()
+            if event.starts_at != s.starts_at or s.status is not SessionStatus.SCHEDULED or now >= s.starts_at:
                 return None
-            join = f" Join: {s.meeting_url}" if s.meeting_url else ""
-            return Outgoing(f":alarm_clock: Starts in {_span(event.minutes_before)} with {author}.{join}", True)
+            join = f" Join: {r.escape(s.meeting_url)}" if s.meeting_url else ""
+            if any(m < event.minutes_before and now >= s.starts_at - timedelta(minutes=m) for m in REMINDERS):
+                return None  # a later reminder is due too: that one says it
+            due = s.starts_at - timedelta(minutes=event.minutes_before)
+            if now - due > LATE_REMINDER:  # held back (Slack was down): say when, not "in 1 day"
+                left = _span(max(1, round((s.starts_at - now).total_seconds() / 60)))
+                start = f"at {r.when(s.starts_at, zone)} (in {left})"
+            else:
+                start = f"in {_span(event.minutes_before)}"
+            return Outgoing(f":alarm_clock: Starts {start} with {author}.{join}", True)
         if isinstance(event, SessionRescheduled):
             moved = r.when(event.previous, zone)
             return Outgoing(
@@ -298,6 +326,9 @@ class SlackNotifier:
         if not channel:
             log.debug("slack.notify_skipped", reason="no admin channel", **_fields(message))
             return Prepared(message)
+        if message.due_at < self.now() - TOO_OLD:
+            log.info("slack.notify_skipped", reason="too old for the feed", **_fields(message))
+            return Prepared(message)
         line = _admin_line(event, p)
         if line is None:
             return Prepared(message)
@@ -332,11 +363,13 @@ def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], 
         try:
             await send()
         except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else None
-            status = exc.response.status_code if exc.response is not None else 0
+            error, status, retry_after = slack_refusal(exc)
             if status == 429:
-                after = timedelta(seconds=int(exc.response.headers.get("retry-after", 30) or 30))
+                after = timedelta(seconds=retry_after if retry_after is not None else 30)
                 raise SendLater("slack rate limited", min(after, MAX_RETRY_AFTER)) from exc
+            if error in TOKEN_ERRORS:
+                log.error("slack.token_refused", error=error, **_fields(message))
+                raise SendLater(f"slack refused the token ({error})", RETRY_AFTER_TOKEN) from exc
             if error in FINAL_ERRORS:
                 log.error("slack.notify_rejected", error=error, **_fields(message))
                 return
@@ -352,6 +385,26 @@ def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], 
             raise SendLater(f"slack unreachable ({type(exc).__name__})", RETRY_SOON) from exc
 
     return attempt
+
+
+def slack_refusal(exc: SlackApiError) -> tuple[str | None, int, int | None]:
+    """(Slack's error code, HTTP status, Retry-After seconds) of a refused call. The response is
+    not always Slack's JSON: a proxy's page in front of Slack reaches slack_sdk as a string, or
+    as aiohttp's own response object when it was labelled JSON but was not."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    status = getattr(response, "status_code", None) or getattr(response, "status", None) or 0
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get("retry-after") or headers.get("Retry-After")
+    retry_after = int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    return error, int(status), retry_after
+
+
+def _current(thread: Thread | None, user: str | None) -> bool:
+    """The card is on the DM of the coach's Slack user now (a card recorded before whose DM it is
+    was kept counts as theirs)."""
+    return thread is not None and thread.user in (None, user)
 
 
 def _filename(title: str, source_name: str) -> str:

@@ -111,9 +111,10 @@ def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
     if s.status in LIVE:
         if s.meeting_url and s.meeting_url.startswith(("https://", "http://")):
             buttons.append(ButtonElement(text="Join", action_id=JOIN, url=s.meeting_url, value=value, style="primary"))
-        if now >= s.starts_at:  # before the start these would only be refused
-            buttons.append(ButtonElement(text="Mark completed", action_id=COMPLETE, value=value))
-            buttons.append(ButtonElement(text="No-show", action_id=NO_SHOW, value=value))
+        # Shown before the start too (pressed early, they are refused with an explanation): the card
+        # is not redrawn when the session begins, so buttons drawn earlier must already be there.
+        buttons.append(ButtonElement(text="Mark completed", action_id=COMPLETE, value=value))
+        buttons.append(ButtonElement(text="No-show", action_id=NO_SHOW, value=value))
     if s.status in SHAREABLE:
         buttons.append(ButtonElement(text="Share material…", action_id=SHARE, value=value))
     if s.status in NOTED:
@@ -126,7 +127,7 @@ def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
 
 def card_text(s: Session, author: Author, coach: Coach) -> str:
     """The notification text of the card (what Slack shows in the notification and to screen readers)."""
-    return clip(f"Session with {author.name}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
+    return clip(f"Session with {escape(author.name)}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
 
 
 # ---- the daily agenda (booking/agenda.py) -------------------------------------------------------

@@ -124,6 +124,7 @@ class Fault:
     status: int
     error: str
     retry_after: int | None = None
+    raw: str | None = None  # a content type: answer `error` as that raw body (a proxy's page), not Slack's JSON
 
 
 class SlackStandin:
@@ -506,7 +507,10 @@ def build_app(state: SlackStandin) -> Starlette:
         else:
             call.status, call.response = fault.status, {"ok": False, "error": fault.error}
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
-            response = JSONResponse(call.response, status_code=fault.status, headers=headers)
+            if fault.raw is not None:
+                response = Response(fault.error, status_code=fault.status, media_type=fault.raw, headers=headers)
+            else:
+                response = JSONResponse(call.response, status_code=fault.status, headers=headers)
         state._record(call)
         return response
 

@@ -113,8 +113,15 @@ async def test_a_booking_reaches_the_coach_as_one_card_with_actions_and_the_admi
     assert "Wed 6 Mar 2030, 16:00 CET (Europe/Berlin)" in text
     assert f"<!date^{int(START.timestamp())}^" in text
     assert "60 min" in text and "Pacing of chapter 3" in text and "Scheduled" in text
-    # completion only once it has begun; sharing material and a private note at any time
-    assert buttons(card) == ["session_join", "session_share", "session_note", "session_cancel"]
+    # every action from the start: completing early is refused with an explanation
+    assert buttons(card) == [
+        "session_join",
+        "session_complete",
+        "session_no_show",
+        "session_share",
+        "session_note",
+        "session_cancel",
+    ]  # (the card is not redrawn when the session begins)
     [feed] = env.slack.messages(ADMIN_CHANNEL)
     assert f"session {session.id}" in feed.text and "Booked" in feed.text
     assert env.slack.updates() == []

@@ -21,6 +21,7 @@ from booking.events import (
     RefundSent,
     Reminder,
     SessionCancelled,
+    SessionCompleted,
     SessionConfirmed,
     SessionNoShow,
     SessionRated,
@@ -45,6 +46,7 @@ ONE_OF_EACH = [
     RefundSent(4500),
     SessionNoShow(Actor.AUTHOR, 0),
     RatingPrompt(),
+    SessionCompleted(),
     SessionRated(4),
     MaterialShared(Actor.AUTHOR, 7),
     DailyAgenda(date(2030, 1, 9)),
@@ -74,7 +76,10 @@ def test_each_event_names_its_recipient():
     assert MaterialShared(Actor.AUTHOR, 1).recipient is Recipient.COACH
     assert MaterialShared(Actor.COACH, 1).recipient is Recipient.AUTHOR
     assert DailyAgenda(date(2030, 1, 9)).recipient is Recipient.COACH
-    for_authors = [e for e in ONE_OF_EACH if not isinstance(e, (SessionRated, MaterialShared, DailyAgenda))]
+    assert SessionCompleted().recipient is Recipient.COACH
+    for_authors = [
+        e for e in ONE_OF_EACH if not isinstance(e, (SessionRated, MaterialShared, DailyAgenda, SessionCompleted))
+    ]
     assert {e.recipient for e in for_authors} == {Recipient.AUTHOR}
 
 

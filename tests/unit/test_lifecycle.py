@@ -25,7 +25,7 @@ async def test_statuses_advance_at_the_start_and_after_the_end_plus_grace():
     assert await lifecycle.advance_statuses(w.ctx) == 1
     assert w.store.sessions[s.id].status is SessionStatus.COMPLETED
     assert w.store.coaches[w.coach.id].total_sessions == 1
-    assert [m.kind for m in w.store.outbox if m.session_id == s.id][-1] == "rating_prompt"
+    assert [m.kind for m in w.store.outbox if m.session_id == s.id and m.recipient == "author"][-1] == "rating_prompt"
     assert await lifecycle.advance_statuses(w.ctx) == 0  # nothing happens twice
 
 
