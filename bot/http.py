@@ -197,6 +197,8 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             if scheduler:
                 scheduler.shutdown(wait=False)
             try:
+                # The delivery sends through the bots: its sends under way finish before they close.
+                await container.delivery.stop()
                 if telegram is not None:
                     await telegram.stop()
             finally:

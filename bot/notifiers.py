@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from booking.model import OutboxMessage
 from booking.ports import BatchNotifier, Notifier, Prepared
+from conversations.sending import deliver_now
 
 
 class Channels:
@@ -37,11 +38,7 @@ class Channels:
         return self._by_recipient.get(recipient)
 
     async def deliver(self, message: OutboxMessage) -> None:
-        [prepared] = await self.prepare([message])
-        if prepared.error is not None:
-            raise prepared.error
-        if prepared.send is not None:
-            await prepared.send()
+        await deliver_now(self, message)
 
     async def prepare(self, messages: Sequence[OutboxMessage]) -> list[Prepared]:
         groups: dict[int, tuple[Notifier, list[int]]] = {}

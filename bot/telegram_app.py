@@ -30,7 +30,6 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 
 from bot.container import Container
-from bot.notifiers import Channels
 from bot.telegram_state import DatabaseChatStates
 from conversations.telegram.notifier import TelegramNotifier
 
@@ -295,11 +294,8 @@ class TelegramBot:
             except (asyncio.CancelledError, Exception):
                 pass
             self._retry = None
-        through = self.delivery.notifier
-        if through is self.notifier or (
-            isinstance(through, Channels) and through.notifier_for("author") is self.notifier
-        ):
-            await self.delivery.stop()  # its sends under way finish through this bot, before it closes
+        if self.delivery.notifier is self.notifier:  # run on its own (the server stops the delivery first)
+            await self.delivery.stop()
         app = self.application
         try:
             if app.updater is not None and app.updater.running:

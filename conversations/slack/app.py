@@ -9,6 +9,7 @@ answered: errors go back as an ephemeral message to the person who acted."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,14 +110,9 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
     @app.action(r.CANCEL)
     async def cancel(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        acting = await who(body["user"]["id"])
-        session = await _allowed_session(ctx, acting, body, client)
-        if session is None:
-            return
-        if session.status not in r.LIVE:
-            await _tell(client, body, GONE)
-            return
-        await client.views_open(trigger_id=body["trigger_id"], view=_cancel_view(ctx, session))
+        found = await button_session(ctx, who, body, client, r.LIVE)
+        if found is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=_cancel_view(ctx, found[1]))
 
     @app.view(CANCEL_VIEW)
     async def cancel_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
@@ -177,6 +173,21 @@ async def _agenda(ctx: Context, coach: Coach, *, days: int) -> str:
     for s in live:
         lines.append(f"• {r.when(s.starts_at, coach.timezone)}, {s.duration_minutes} min, session {s.id}")
     return r.clip("\n".join(lines))
+
+
+async def button_session(
+    ctx: Context, who: Any, body: dict[str, Any], client: AsyncWebClient, statuses: Collection[SessionStatus]
+) -> tuple[Acting, Session] | None:
+    """Who pressed a session's button and the session, if they may act on it and it is still in
+    one of `statuses` (else they are told, and None)."""
+    acting = await who(body["user"]["id"])
+    session = await _allowed_session(ctx, acting, body, client)
+    if session is None:
+        return None
+    if session.status not in statuses:
+        await _tell(client, body, GONE)
+        return None
+    return acting, session
 
 
 async def _allowed_session(

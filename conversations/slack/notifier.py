@@ -53,6 +53,7 @@ from booking.model import Actor, SessionStatus
 from booking.outbox import SendLater
 from booking.ports import Parties, Prepared
 from conversations.files import FileSource
+from conversations.sending import deliver_now
 from conversations.slack import render as r
 from conversations.slack.threads import SlackThreads, Thread
 
@@ -129,11 +130,7 @@ class SlackNotifier:
         self.files = files  # where documents shared in Telegram are fetched from (None: words only)
 
     async def deliver(self, message: Any) -> None:
-        [prepared] = await self.prepare([message])
-        if prepared.error is not None:
-            raise prepared.error
-        if prepared.send is not None:
-            await prepared.send()
+        await deliver_now(self, message)
 
     async def prepare(self, messages: Sequence[Any]) -> list[Prepared]:
         events: dict[int, Event] = {}

@@ -39,14 +39,13 @@ from booking.model import Actor, Session
 from conversations.slack import home
 from conversations.slack import render as r
 from conversations.slack.app import (
-    GONE,
     Acting,
-    _allowed_session,
     _as,
     _reason_for,
     _redraw,
     _require_allowed,
     _tell,
+    button_session,
     publish_home,
 )
 
@@ -83,14 +82,9 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
     @app.action(r.NOTE)
     async def note(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        acting = await who(body["user"]["id"])
-        session = await _allowed_session(ctx, acting, body, client)
-        if session is None:
-            return
-        if session.status not in r.NOTED:
-            await _tell(client, body, GONE)
-            return
-        await client.views_open(trigger_id=body["trigger_id"], view=_note_view(session, body))
+        found = await button_session(ctx, who, body, client, r.NOTED)
+        if found is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=_note_view(found[1], body))
 
     @app.view(NOTE_VIEW)
     async def note_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
@@ -114,15 +108,12 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
     @app.action(r.SHARE)
     async def share(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        acting = await who(body["user"]["id"])
-        session = await _allowed_session(ctx, acting, body, client)
-        if session is None:
+        found = await button_session(ctx, who, body, client, r.SHAREABLE)
+        if found is None:
             return
+        acting, session = found
         if acting.coach is None or acting.coach.id != session.coach_id:
             await _tell(client, body, ONLY_THE_COACH)
-            return
-        if session.status not in r.SHAREABLE:
-            await _tell(client, body, GONE)
             return
         author = await catalog.author(ctx, session.author_id)
         await client.views_open(trigger_id=body["trigger_id"], view=_share_view(session, author.name, body))

@@ -44,6 +44,7 @@ from booking.events import (
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
 from booking.ports import Parties, Prepared
 from conversations.calendar_invite import session_ics
+from conversations.sending import deliver_now
 from conversations.telegram import keyboards, texts
 
 log = structlog.get_logger(__name__)
@@ -113,11 +114,7 @@ class TelegramNotifier:
 
     async def deliver(self, message: OutboxMessage) -> None:
         """One message, now (raises what a send raises, to have it retried)."""
-        [prepared] = await self.prepare([message])
-        if prepared.error is not None:
-            raise prepared.error
-        if prepared.send is not None:
-            await prepared.send()
+        await deliver_now(self, message)
 
     async def prepare(self, messages: Sequence[OutboxMessage]) -> list[Prepared]:
         """Render a claimed batch: one read of every session with its author and coach, then one
