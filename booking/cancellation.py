@@ -45,9 +45,12 @@ async def cancel(
     reason: str | None = None,
     author_id: int | None = None,
     coach_id: int | None = None,
+    settle_now: bool = True,
 ) -> Session:
     """Cancel and refund per policy. A refund the provider does not take now stays owed
-    (`refund_due`) and is retried by the scheduler; the cancellation stands either way."""
+    (`refund_due`) and is retried by the scheduler; the cancellation stands either way. With
+    `settle_now=False` the caller runs `settle` itself once it has answered (a chat that must
+    answer within seconds cannot wait for the payment and video providers)."""
     reason = v.text("reason", reason, max_len=500)
     async with ctx.uow() as uow:
         session = await ctx.lock_session(uow, session_id)
@@ -71,9 +74,14 @@ async def cancel(
         await uow.commit()
     if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
         await _close_checkout(ctx, session.checkout_ref)
-    if refund:
-        session = await try_settle(ctx, session_id)
-    if session.meeting_url:
+    return await settle(ctx, session_id) if settle_now else session
+
+
+async def settle(ctx: Context, session_id: int) -> Session:
+    """What follows a committed cancellation, outside its transaction: the refund paid (or left
+    owed for the scheduler) and the meeting room deleted. Safe to run again."""
+    session = await try_settle(ctx, session_id)
+    if session.status is SessionStatus.CANCELLED and session.meeting_url:
         await ctx.drop_meeting(session.meeting_url)
     return session
 

@@ -199,6 +199,8 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             try:
                 # The delivery sends through the bots: its sends under way finish before they close.
                 await container.delivery.stop()
+                if slack is not None:
+                    await slack.stop()
                 if telegram is not None:
                     await telegram.stop()
             finally:

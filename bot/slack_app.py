@@ -5,10 +5,12 @@ outbox's Slack notifier sends through.
 The client retries connection errors and one 429 (waiting Slack's Retry-After) itself; anything
 longer is the outbox's retry (conversations/slack/notifier.py). bolt's AsyncApp verifies each
 request's signature and its 5-minute timestamp window (401 otherwise), and with
-process_before_response the handler's work is done before Slack gets its answer."""
+process_before_response the handler's work is done before Slack gets its answer, except what
+a listener leaves for after it (conversations/slack/after_ack.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import structlog
@@ -27,12 +29,14 @@ from bot.container import Container
 from bot.slack_threads import DatabaseSlackThreads
 from bot.telegram_files import TelegramFiles
 from conversations.slack import session_tools
+from conversations.slack.after_ack import AfterAck
 from conversations.slack.app import register
 from conversations.slack.notifier import SlackNotifier, slack_refusal
 
 log = structlog.get_logger(__name__)
 
 CLIENT_TIMEOUT_S = 10
+STOP_WAIT_S = 10
 
 
 class SlackBot:
@@ -45,12 +49,14 @@ class SlackBot:
             timeout=CLIENT_TIMEOUT_S,
             retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
         )
+        self.after_ack = AfterAck(logging.getLogger("slack_bolt"))
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             process_before_response=True,
             logger=logging.getLogger("slack_bolt"),
         )
+        self.app.listener_runner.lazy_listener_runner = self.after_ack  # no constructor option for it
         register(self.app, container.ctx, admins=settings.slack_admins)
         session_tools.register(self.app, container.ctx, admins=settings.slack_admins)
         self.notifier = SlackNotifier(
@@ -73,6 +79,14 @@ class SlackBot:
             log.warning("slack.unreachable", error=type(exc).__name__)
         else:
             log.info("slack.started", team=identity.get("team_id"), bot_user=identity.get("user_id"))
+
+    async def stop(self) -> None:
+        """Let the work started after an answer finish (a refund cut short stays owed and is retried)."""
+        try:
+            async with asyncio.timeout(STOP_WAIT_S):
+                await self.after_ack.drain()
+        except TimeoutError:
+            log.warning("slack.stopped_with_work_under_way")
 
     async def handle(self, request: Request, body: bytes) -> Response:
         response = await self.app.async_dispatch(to_async_bolt_request(request, body))

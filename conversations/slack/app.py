@@ -29,7 +29,7 @@ from booking import cancellation, catalog, coach_accounts, lifecycle, queries
 from booking.context import Context
 from booking.errors import BookingError, InvalidTransition
 from booking.model import Actor, Author, Coach, Session, SessionStatus
-from conversations.slack import home
+from conversations.slack import home, metadata
 from conversations.slack import render as r
 from conversations.slack import settings_views as sv
 
@@ -114,9 +114,7 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
         if found is not None:
             await client.views_open(trigger_id=body["trigger_id"], view=_cancel_view(ctx, found[1]))
 
-    @app.view(CANCEL_VIEW)
-    async def cancel_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
+    async def cancel_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
         reason = (view["state"]["values"].get("reason", {}).get("reason", {}).get("value") or "").strip()
         if not reason:
             await ack(response_action="errors", errors={"reason": "Tell the author why (they will read it)."})
@@ -124,14 +122,23 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
         acting = await who(body["user"]["id"])
         by, coach_id = _as(acting)
         try:
-            session = await queries.session(ctx, int(meta["session_id"]))
+            session = await queries.session(ctx, metadata.session_id(view))
             _require_allowed(acting, session)
-            await cancellation.cancel(ctx, session.id or 0, by=by, reason=reason, coach_id=coach_id)
-        except BookingError as exc:
+            await cancellation.cancel(ctx, session.id or 0, by=by, reason=reason, coach_id=coach_id, settle_now=False)
+        except (BookingError, ValueError) as exc:
             await ack(response_action="errors", errors={"reason": _reason_for(exc)})
             return
+        context["cancelled_session"] = session.id
         await ack()
-        await publish_home(ctx, client, acting)
+
+    async def settle_cancelled(body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient) -> None:
+        """After the dialog closed: the refund and the room (provider calls), then the Home tab."""
+        if "cancelled_session" not in context:
+            return
+        await cancellation.settle(ctx, context["cancelled_session"])
+        await publish_home(ctx, client, await who(body["user"]["id"]))
+
+    app.view(CANCEL_VIEW)(ack=cancel_submitted, lazy=[settle_cancelled])
 
     # ---- App Home --------------------------------------------------------------------------------
 

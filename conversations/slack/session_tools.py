@@ -36,7 +36,7 @@ from booking import catalog, coach_accounts, materials, notes, queries
 from booking.context import Context
 from booking.errors import BookingError, InvalidInput
 from booking.model import Actor, Session
-from conversations.slack import home
+from conversations.slack import home, metadata
 from conversations.slack import render as r
 from conversations.slack.app import (
     Acting,
@@ -88,15 +88,15 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
 
     @app.view(NOTE_VIEW)
     async def note_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = metadata.of(view)
         text = _value(view, "notes")
         acting = await who(body["user"]["id"])
         by, coach_id = _as(acting)
         try:
-            session = await queries.session(ctx, int(meta["session_id"]))
+            session = await queries.session(ctx, metadata.session_id(view))
             _require_allowed(acting, session)
             session = await notes.write_coach_notes(ctx, session.id or 0, text, by=by, coach_id=coach_id)
-        except BookingError as exc:
+        except (BookingError, ValueError) as exc:
             await ack(response_action="errors", errors={"notes": _reason_for(exc)})
             return
         await ack()
@@ -120,7 +120,6 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
 
     @app.view(SHARE_VIEW)
     async def share_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
         title, text, link = _value(view, "title"), _value(view, "text"), _value(view, "link")
         kind = _selected(view, "kind") or "notes"
         problems = _share_problems(title, text, link, kind)
@@ -129,7 +128,7 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
             return
         acting = await who(body["user"]["id"])
         try:
-            session = await queries.session(ctx, int(meta["session_id"]))
+            session = await queries.session(ctx, metadata.session_id(view))
             _require_allowed(acting, session)
             if acting.coach is None or acting.coach.id is None or acting.coach.id != session.coach_id:
                 raise BookingError(ONLY_THE_COACH)
@@ -146,7 +145,7 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
         except InvalidInput as exc:
             await ack(response_action="errors", errors={_FIELDS.get(exc.field, "title"): exc.problem})
             return
-        except BookingError as exc:
+        except (BookingError, ValueError) as exc:
             await ack(response_action="errors", errors={"title": _reason_for(exc)})
             return
         author = await catalog.author(ctx, session.author_id)

@@ -57,6 +57,7 @@ from booking import validation as v
 from booking.context import Context, hours
 from booking.errors import BookingError, InvalidInput
 from booking.model import WEEKDAYS, AvailabilityRule, Coach, Session
+from conversations.slack import metadata
 from conversations.slack import render as r
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def register(app: AsyncApp, ctx: Context, *, who: Who) -> None:
     async def coach_of(body: dict[str, Any], view: dict[str, Any]) -> Coach | None:
         """The coach saving the modal: the submitter's own profile, the one the modal was for."""
         acting = await who(body["user"]["id"])
-        meta = _meta(view)
+        meta = metadata.of(view)
         if acting.coach is None or acting.coach.id is None or acting.coach.id != meta.get("coach_id"):
             return None
         return acting.coach
@@ -100,8 +101,11 @@ def register(app: AsyncApp, ctx: Context, *, who: Who) -> None:
             await ack(response_action="update", view=_notice_view("Weekly hours", NOT_YOURS))
             return
         values = view["state"]["values"]
-        days = [day for day in _meta(view).get("days", {}) if day in WEEKDAYS]
-        slots = {day: int(n) for day, n in _meta(view).get("days", {}).items() if day in WEEKDAYS}
+        shown = metadata.of(view).get("days")
+        slots = (
+            {d: n for d, n in shown.items() if d in WEEKDAYS and isinstance(n, int)} if isinstance(shown, dict) else {}
+        )
+        days = list(slots)
         windows, errors = _windows_from(values, slots)
         settings, setting_errors = _settings_from(values)
         errors.update(setting_errors)
@@ -655,14 +659,6 @@ def _notice_view(title: str, text: str, more: str | None = None) -> dict[str, An
     if more:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=r.clip(more))))
     return View(type="modal", title=title, close="Done", blocks=blocks).to_dict()
-
-
-def _meta(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ delivery, as the scheduler runs it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ class Env:
 
 
 @contextlib.asynccontextmanager
-async def running(database_url: str, slack: SlackStandin):
+async def running(database_url: str, slack: SlackStandin, *, video: FakeVideo | None = None):
     settings = Settings(  # type: ignore[call-arg]
         database_url=database_url,
         slack_bot_token=TOKEN,
@@ -66,7 +67,7 @@ async def running(database_url: str, slack: SlackStandin):
         slack_admin_channel=ADMIN_CHANNEL,
     )
     clock = FakeClock(datetime(2030, 3, 4, 9, 0, tzinfo=UTC))
-    container = Container(settings, clock=clock, video=FakeVideo())
+    container = Container(settings, clock=clock, video=video or FakeVideo())
     app = create_app(container, run_scheduler=False, telegram=None)
     async with app.router.lifespan_context(app):
         ctx = container.ctx
@@ -290,6 +291,49 @@ async def test_cancel_asks_for_a_reason_then_cancels_with_a_full_refund(env):
     assert again.json()["response_action"] == "errors"
     await env.post(signing.block_actions("session_cancel", str(session.id)))
     assert "no longer available" in env.slack.ephemerals(COACH_USER)[-1].text
+
+
+class SlowVideo(FakeVideo):
+    """A video provider whose room deletion waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def delete(self, url: str) -> None:
+        await self.gate.wait()
+        await super().delete(url)
+
+
+async def test_the_cancel_dialog_closes_before_the_providers_answer(database_url, slack_standin):
+    """Slack drops an answer later than 3 s: the dialog is answered once the cancellation is saved,
+    and the room (like the refund) is dealt with after that."""
+    video = SlowVideo()
+    async with running(database_url, slack_standin, video=video) as env:
+        session = await env.book()
+        await env.post(signing.block_actions("session_cancel", str(session.id)))
+        [opened] = env.slack.calls("views.open")
+        submit = signing.view_submission(opened.view, {"reason": {"reason": signing.plain_text_value("Ill")}})
+        done = await asyncio.wait_for(env.post(submit), timeout=30)  # without the split: never answered
+        assert done.status_code == 200
+        assert (await queries.session(env.ctx, session.id)).status is SessionStatus.CANCELLED
+        assert video.deleted == [] and env.slack.home_tab(COACH_USER) is None
+
+        video.gate.set()
+        await env.container.slack.after_ack.drain()
+        assert video.deleted == [session.meeting_url]
+        assert env.slack.home_tab(COACH_USER) is not None  # Home republished after the work
+
+
+async def test_a_forged_dialog_is_refused_not_crashed(env):
+    session = await env.book()
+    await env.post(signing.block_actions("session_cancel", str(session.id)))
+    [opened] = env.slack.calls("views.open")
+    for metadata in ("not json", "[1]", '{"session_id": "1; drop"}', "{}"):
+        forged = {**opened.view, "private_metadata": metadata}
+        answer = await env.post(signing.view_submission(forged, {"reason": {"reason": signing.plain_text_value("x")}}))
+        assert answer.status_code == 200 and answer.json()["response_action"] == "errors"
+    assert (await queries.session(env.ctx, session.id)).status is SessionStatus.SCHEDULED
 
 
 async def test_an_admin_acts_on_any_session(env):
