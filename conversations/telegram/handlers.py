@@ -29,6 +29,7 @@ from conversations.telegram import (
     browse,
     cancel,
     errors,
+    expected,
     materials,
     rate,
     reschedule,
@@ -238,15 +239,20 @@ async def _on_document(turn: Turn) -> None:
     if pending.get("kind") == "focus":
         await book.on_manuscript(turn)
         return
+    if await expected.keep_waiting(turn, pending):
+        return
     await end_wait(turn, pending)
     await turn.send(texts.DOCUMENT_HOW)
 
 
 async def _on_other(turn: Turn) -> None:
+    """A photo, voice note, sticker, contact...: never an answer to a step, never the end of one."""
     pending = _take_wait(turn)
     if pending.get("kind") == "material" and turn.message.photo:
         turn.user_data["await"] = pending  # still waiting for the file
         await turn.send(texts.NOT_A_FILE)
+        return
+    if await expected.keep_waiting(turn, pending):
         return
     await end_wait(turn, pending)
     await _help(turn)

@@ -68,6 +68,13 @@ PRIVATE_ONLY = "Please write to me in a private chat."
 EDITED = "I only read new messages. Please send it again as a new message."
 STOPPED = "OK, stopped. To cancel a booked session, open /sessions."
 NOT_A_FILE = "Please send it as a file (📎 → File) so your coach gets the original."
+EXPECT_ZONE = (
+    "I still need your time zone: type your city (e.g. <i>Berlin</i>), pick a zone below, or share your location."
+)
+EXPECT_FOCUS = (
+    "I'm waiting for your focus: type it as one line of text, send your manuscript as a document, or press Skip."
+)
+EXPECT_FEEDBACK = "Type a few words for your coach as text, or press Skip."
 DOCUMENT_HOW = "To share a file with your coach, open /sessions, pick the session, then Materials → Add material."
 
 HELP = (

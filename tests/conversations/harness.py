@@ -222,6 +222,13 @@ class User:
         }
         return await self._send(self._message(sticker=sticker))
 
+    async def send_photo(self, caption: str | None = None) -> list[Call]:
+        photo = [{"file_id": "pic", "file_unique_id": "p", "width": 640, "height": 480}]
+        return await self._send(self._message(photo=photo, **({"caption": caption} if caption else {})))
+
+    async def send_voice(self) -> list[Call]:
+        return await self._send(self._message(voice={"file_id": "vox", "file_unique_id": "v", "duration": 4}))
+
     async def edit(self, text: str) -> list[Call]:
         message = self._message(text=text, edit_date=NOW + 5)
         self.last = await self.h.process({"edited_message": message}, self.id)
