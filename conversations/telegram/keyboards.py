@@ -234,8 +234,12 @@ def settings(reminders: list[int]) -> InlineKeyboardMarkup:
     return markup(rows)
 
 
-def zone_choices(names: list[str]) -> InlineKeyboardMarkup:
-    return markup([back(name, cb.zone(name)) for name in names])
+def zone_choices(names: list[str], *, keep: str | None = None) -> InlineKeyboardMarkup:
+    """`keep`: a fixed-offset zone offered after the cities."""
+    rows = [back(name, cb.zone(name)) for name in names]
+    if keep:
+        rows.append(back(texts.keep_offset(keep), cb.zone(keep)))
+    return markup(rows)
 
 
 def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:

@@ -30,12 +30,14 @@ async def ask_zone(turn: Turn) -> None:
 
 
 async def on_zone_text(turn: Turn, text: str) -> None:
-    guess = zones.guess(text)
+    guess = zones.guess(text, turn.now())
     if guess.zone:
         await save_zone(turn, guess.zone)
         return
     turn.user_data["await"] = dict(WAIT_ZONE)  # still waiting: let them try again
-    if guess.suggestions:
+    if guess.offset:
+        await turn.send(texts.offset_choices(guess.offset), keyboards.zone_choices(guess.suggestions, keep=guess.fixed))
+    elif guess.suggestions:
         await turn.send(texts.DID_YOU_MEAN, keyboards.zone_choices(guess.suggestions))
     else:
         await turn.send(texts.ZONE_UNKNOWN)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
+from conversations.telegram.zones import display
 
 MAX_CAPTION = 1024
 MAX_ANSWER = 200  # answerCallbackQuery text
@@ -32,8 +33,9 @@ def local(instant: datetime, zone: str) -> datetime:
 def when(instant: datetime, zone: str, *, abbreviation: bool = False) -> str:
     """'Tue 8 Jan 2030, 14:00 (Europe/Berlin)', or with the abbreviation '... 14:00 CET (Europe/Berlin)'."""
     at = local(instant, zone)
-    abbr = f" {at.tzname()}" if abbreviation else ""
-    return f"{at:%a} {at.day} {at:%b %Y, %H:%M}{abbr} ({zone})"
+    name = display(zone)
+    abbr = f" {at.tzname()}" if abbreviation and name == zone else ""  # a fixed offset's "+02" says nothing more
+    return f"{at:%a} {at.day} {at:%b %Y, %H:%M}{abbr} ({name})"
 
 
 def short_when(instant: datetime, zone: str) -> str:
@@ -119,8 +121,19 @@ ZONE_NOT_FOUND_AT_LOCATION = "I couldn't tell the time zone of that place. Pleas
 DID_YOU_MEAN = "Did you mean one of these?"
 
 
+def offset_choices(offset: str) -> str:
+    return (
+        f"Which of these is yours? They are at {offset} now, and they follow daylight saving when it "
+        "changes. Or keep the fixed offset, which never changes."
+    )
+
+
+def keep_offset(zone: str) -> str:
+    return f"Keep {display(zone)}"
+
+
 def zone_line(zone: str, now: datetime) -> str:
-    return f"<b>{esc(zone)}</b> (it is {clock(now, zone)} there now)"
+    return f"<b>{esc(display(zone))}</b> (it is {clock(now, zone)} there now)"
 
 
 def zone_saved(zone: str, now: datetime, *, new: bool) -> str:
@@ -199,7 +212,7 @@ def coach_card(coach: Coach, payments: bool) -> str:
     for minutes in coach.durations:
         price = coach.price_for(minutes).format() if payments else "included"
         lines.append(f"• {minutes} min — {price}")
-    lines.append(f"Coach's time zone: {esc(coach.timezone)}")
+    lines.append(f"Coach's time zone: {esc(display(coach.timezone))}")
     return "\n".join(lines)
 
 
@@ -222,7 +235,7 @@ def calendar(coach: Coach, month: date, zone: str, *, moving: bool = False) -> s
     head = "Pick a new day" if moving else "Pick a day"
     return (
         f"<b>{esc(coach.name)}</b> — {month_title(month)}\n"
-        f"{head}; times are in your zone ({esc(zone)}).\n{PICK_DAY_HINT}"
+        f"{head}; times are in your zone ({esc(display(zone))}).\n{PICK_DAY_HINT}"
     )
 
 
@@ -231,7 +244,7 @@ def no_free_days(coach: Coach) -> str:
 
 
 def day_slots(coach: Coach, day: date, zone: str) -> str:
-    return f"<b>{esc(coach.name)}</b> — {day_title(day)}\nFree start times in your zone ({esc(zone)}):"
+    return f"<b>{esc(coach.name)}</b> — {day_title(day)}\nFree start times in your zone ({esc(display(zone))}):"
 
 
 def pick_duration(coach: Coach, start: datetime, zone: str) -> str:
@@ -299,7 +312,7 @@ def meeting(session: Session) -> str:
 def held(session: Session, coach: Coach, zone: str) -> str:
     text = (
         f"⏳ {esc(coach.name)}, {when(session.starts_at, zone)} is held for you"
-        + (f" until {clock(session.hold_expires_at, zone)} ({esc(zone)})" if session.hold_expires_at else "")
+        + (f" until {clock(session.hold_expires_at, zone)} ({esc(display(zone))})" if session.hold_expires_at else "")
         + f".\nPay {session.price.format()} to confirm. The confirmation and meeting link arrive here "
         "after the payment."
     )
@@ -339,7 +352,7 @@ def session_list(which: str, items: list[tuple[Session, str]], zone: str) -> str
     if not items:
         return "You have no upcoming sessions. Book one with /coaches." if which == "u" else "No past sessions yet."
     title = "<b>Your upcoming sessions</b>" if which == "u" else "<b>Your past sessions</b>"
-    lines = [title, f"Times in {esc(zone)}.", ""]
+    lines = [title, f"Times in {esc(display(zone))}.", ""]
     for session, coach_name in items:
         lines.append(
             f"• {short_when(session.starts_at, zone)} — {esc(coach_name)}, {session.duration_minutes} min"

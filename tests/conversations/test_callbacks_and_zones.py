@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from conversations.telegram import callbacks as cb
 from conversations.telegram.handlers import ROUTES
-from conversations.telegram.zones import guess
+from conversations.telegram.zones import display, guess
 
 BIG = 10**12 - 1
 LATE = datetime(2099, 12, 31, 23, 0, tzinfo=UTC)
@@ -118,8 +118,6 @@ def test_parse_never_raises(data):
         ("Berlin, Germany", "Europe/Berlin"),
         ("mumbai", "Asia/Kolkata"),
         ("San Francisco", "America/Los_Angeles"),
-        ("UTC+2", "Etc/GMT-2"),
-        ("gmt-5", "Etc/GMT+5"),
         ("utc", "UTC"),
         ("Buenos Aires", "America/Argentina/Buenos_Aires"),
         ("indianapolis", "America/Indiana/Indianapolis"),
@@ -133,3 +131,23 @@ def test_zone_suggestions_and_misses():
     assert guess("Berln").suggestions == ["Europe/Berlin"]
     assert guess("Atlantis under the sea").zone is None
     assert guess("UTC+15").zone is None and guess("x" * 500).zone is None
+
+
+WINTER, SUMMER = datetime(2030, 1, 7, 8, 0, tzinfo=UTC), datetime(2030, 7, 7, 8, 0, tzinfo=UTC)
+
+
+def test_an_offset_offers_the_cities_at_that_offset_now():
+    winter = guess("UTC+2", now=WINTER)
+    assert winter.zone is None and winter.offset == "UTC+02:00" and winter.fixed == "Etc/GMT-2"
+    assert {"Europe/Athens", "Africa/Johannesburg"} <= set(winter.suggestions)
+    assert "Europe/Berlin" not in winter.suggestions and len(winter.suggestions) <= 6
+    assert "Europe/Berlin" in guess("utc + 2", now=SUMMER).suggestions
+    new_york = guess("gmt-5", now=WINTER)
+    assert "America/New_York" in new_york.suggestions and new_york.fixed == "Etc/GMT+5"
+    india = guess("UTC+5:30", now=WINTER)
+    assert india.suggestions[:1] == ["Asia/Kolkata"] and india.offset == "UTC+05:30" and india.fixed is None
+
+
+def test_a_fixed_offset_is_shown_the_way_people_write_it():
+    assert display("Etc/GMT-2") == "UTC+02:00" and display("Etc/GMT+5") == "UTC-05:00"
+    assert display("Etc/UTC") == "UTC" and display("Europe/Berlin") == "Europe/Berlin"

@@ -88,3 +88,22 @@ async def test_free_text_outside_a_flow_gets_help(bot):
     assert "/coaches" in mary.replies()[0]
     await mary.edit("changed my mind")
     assert "new message" in mary.replies()[0]
+
+
+async def test_an_offset_offers_cities_and_a_kept_offset_reads_utc_plus(bot):
+    mary = bot.user()
+    await mary.say("/start")
+    await mary.say("UTC+2")
+    assert "UTC+02:00" in mary.text() and "Etc/" not in mary.text()
+    assert "Europe/Athens" in mary.labels() and "Europe/Berlin" not in mary.labels()  # +1 in January
+    await mary.press("Europe/Athens")
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Europe/Athens"
+
+    await mary.say("/settings")
+    await mary.press("Change time zone")
+    await mary.say("UTC+2")
+    await mary.press("Keep UTC+02:00")
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Etc/GMT-2"
+    assert "UTC+02:00" in mary.replies()[0] and "Etc/GMT" not in mary.replies()[0]
+    await mary.say("/settings")
+    assert "UTC+02:00" in mary.text() and "Etc/GMT" not in mary.text()
