@@ -199,6 +199,7 @@ class TelegramBot:
         self.token_rejected = False
         self.start_error: str | None = None
         self._retry: asyncio.Task[None] | None = None
+        self._post_init_done = False
 
     @property
     def webhook_mode(self) -> bool:
@@ -263,6 +264,10 @@ class TelegramBot:
     async def _start_once(self) -> None:
         app = self.application
         await app.initialize()  # getMe; idempotent once it succeeded
+        if app.post_init is not None and not self._post_init_done:
+            # run_polling/run_webhook would call it; we drive the Application ourselves (the command menu)
+            await app.post_init(app)
+            self._post_init_done = True
         if self.webhook_mode:
             await app.bot.set_webhook(
                 url=self.settings.telegram_webhook_url,

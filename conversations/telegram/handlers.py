@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -28,6 +28,7 @@ from conversations.telegram import (
     book,
     browse,
     cancel,
+    commands,
     errors,
     expected,
     materials,
@@ -43,15 +44,6 @@ from conversations.telegram.state import ChatStates
 from conversations.telegram.turn import Deps, Handled, NeedsZone, Stale, Turn
 
 log = structlog.get_logger(__name__)
-
-COMMANDS = [
-    BotCommand("coaches", "Browse writing coaches"),
-    BotCommand("book", "Book a session"),
-    BotCommand("sessions", "Your sessions"),
-    BotCommand("settings", "Time zone and reminders"),
-    BotCommand("help", "What I can do"),
-    BotCommand("cancel", "Stop what we are doing"),
-]
 
 
 async def _noop(turn: Turn) -> None:
@@ -120,7 +112,7 @@ def register(
 
         return handle
 
-    commands = {
+    by_command = {
         "start": _ending_wait(start.cmd_start),
         "settings": _ending_wait(start.cmd_settings),
         "coaches": _ending_wait(browse.cmd_coaches),
@@ -129,7 +121,7 @@ def register(
         "help": _ending_wait(_help),
         "cancel": _ending_wait(_stop),
     }
-    for name, work in commands.items():
+    for name, work in by_command.items():
         application.add_handler(CommandHandler(name, entry(work), filters=message))
     application.add_handler(CallbackQueryHandler(entry(_on_callback)))
     application.add_handler(MessageHandler(message & filters.LOCATION, entry(_ending_wait(start.on_location))))
@@ -138,6 +130,7 @@ def register(
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entry(_on_edited)))
     application.add_handler(MessageHandler(message, entry(_on_other)))
     application.add_error_handler(errors.on_error)
+    application.post_init = commands.on_post_init
 
 
 async def _run(turn: Turn, work: Callable[[Turn], Awaitable[None]]) -> None:

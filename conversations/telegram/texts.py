@@ -79,6 +79,14 @@ EXPECT_FOCUS = (
 EXPECT_FEEDBACK = "Type a few words for your coach as text, or press Skip."
 DOCUMENT_HOW = "To share a file with your coach, open /sessions, pick the session, then Materials → Add material."
 
+COMMAND_MENU = (
+    ("coaches", "Browse writing coaches"),
+    ("book", "Book a session"),
+    ("sessions", "Your sessions"),
+    ("settings", "Time zone and reminders"),
+    ("help", "What I can do"),
+    ("cancel", "Stop what we are doing"),
+)
 HELP = (
     "Here is what I can do:\n"
     "/coaches — browse writing coaches\n"

@@ -3,7 +3,7 @@
 It speaks the Bot API's HTTP contract as python-telegram-bot uses it: POST /bot<token>/<method>
 with form-encoded or multipart parameters (complex values JSON-encoded), answers
 {"ok": true, "result": ...} or {"ok": false, "error_code", "description", "parameters"}, and
-serves files at /file/bot<token>/<file_path>. Implemented: getMe, getUpdates (long polling over
+serves files at /file/bot<token>/<file_path>. Implemented: getMe, setMyCommands, getUpdates (long polling over
 queued updates, `offset` confirms), sendMessage, sendDocument, editMessageText,
 answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, getFile, plus harmless
 housekeeping methods. Every call is recorded. Requests the real API would refuse (missing
@@ -68,7 +68,6 @@ HTML_TAGS = {
 }
 BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 HOUSEKEEPING = {
-    "setMyCommands",
     "deleteMyCommands",
     "setChatMenuButton",
     "sendChatAction",
@@ -354,6 +353,29 @@ async def get_me(state: BotApiStandIn, call: Call) -> Response:
     )
 
 
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+
+
+async def set_my_commands(state: BotApiStandIn, call: Call) -> Response:
+    commands = call.params.get("commands")
+    problems = []
+    if not isinstance(commands, list) or len(commands) > 100:
+        problems.append("commands must be a list of at most 100")
+        commands = []
+    for command in commands:
+        name, description = command.get("command", ""), command.get("description", "")
+        if not COMMAND_NAME.fullmatch(name):
+            problems.append(f"BOT_COMMAND_INVALID: {name!r}")
+        if not 1 <= len(description) <= 256:
+            problems.append(f"BOT_COMMAND_DESCRIPTION_INVALID: {name!r}")
+    language = call.params.get("language_code", "")
+    if language and not re.fullmatch(r"[a-z]{2}", language):
+        problems.append(f"LANG_CODE_INVALID: {language!r}")
+    if (bad := state.violation(call.method, problems)) is not None:
+        return bad
+    return ok(True)
+
+
 async def get_updates(state: BotApiStandIn, call: Call) -> Response:
     if state.webhook["url"]:
         return error(
@@ -493,6 +515,7 @@ async def get_file(state: BotApiStandIn, call: Call) -> Response:
 
 HANDLERS = {
     "getMe": get_me,
+    "setMyCommands": set_my_commands,
     "getUpdates": get_updates,
     "sendMessage": send_message,
     "sendDocument": send_document,
