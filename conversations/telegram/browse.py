@@ -36,11 +36,26 @@ async def on_filters(turn: Turn) -> None:
 
 
 async def on_card(turn: Turn, coach_id: int) -> None:
-    coach = await turn.active_coach(coach_id)
+    await _card(turn, await turn.active_coach(coach_id), replace=True)
+
+
+async def on_book_again(turn: Turn, coach_id: int) -> None:
+    """ "Book again" under a message that ended a booking (hold released, cancelled, missed): the
+    coach's card, or the list when the coach no longer takes bookings, below that message, which stays."""
+    try:
+        coach = await turn.active_coach(coach_id)
+    except Stale:
+        text, markup = await _list(turn, 0, "")
+        await turn.send(text, markup)
+        return
+    await _card(turn, coach, replace=False)
+
+
+async def _card(turn: Turn, coach: Coach, *, replace: bool) -> None:
     text, markup = texts.coach_card(coach, turn.payments), keyboards.coach_card(coach)
     if coach.avatar_url and await _send_photo(turn, coach, coach.avatar_url, text, markup):
         return
-    await turn.show(text, markup)
+    await (turn.show(text, markup) if replace else turn.send(text, markup))
 
 
 async def _list(turn: Turn, page: int, specialty_hash: str) -> tuple[str, InlineKeyboardMarkup | None]:

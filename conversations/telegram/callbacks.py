@@ -7,6 +7,7 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   l:<page>:<filter>       coach list page; filter is "" or a 6-hex hash of a specialty
   f                       specialty filter menu
   c:<coach>               coach card
+  a:<coach>               book again: the coach's card as a new message (under a notification)
   b:c:<coach>             book: open the calendar
   b:m:<coach>:<month>     book: calendar month
   b:d:<coach>:<day>       book: free times on a day (the author's local day)
@@ -82,6 +83,7 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("list", r"l:(0|[1-9][0-9]{0,2}):([0-9a-f]{6})?", (int, lambda s: s or "")),
     ("filters", r"f", ()),
     ("card", rf"c:{_ID}", (int,)),
+    ("again", rf"a:{_ID}", (int,)),
     ("book.start", rf"b:c:{_ID}", (int,)),
     ("book.month", rf"b:m:{_ID}:{_MONTH}", (int, _month)),
     ("book.day", rf"b:d:{_ID}:{_DAY}", (int, _day)),
@@ -161,6 +163,10 @@ def coach_list(page: int = 0, specialty_hash: str = "") -> str:
 
 def card(coach_id: int) -> str:
     return _build("c", coach_id)
+
+
+def book_again(coach_id: int) -> str:
+    return _build("a", coach_id)
 
 
 def book_start(coach_id: int) -> str:

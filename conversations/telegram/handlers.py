@@ -55,6 +55,7 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
     "list": browse.on_list,
     "filters": browse.on_filters,
     "card": browse.on_card,
+    "again": browse.on_book_again,
     "book.start": book.on_start,
     "book.month": book.on_month,
     "book.day": book.on_day,

@@ -62,6 +62,10 @@ def coach_card(coach: Coach) -> InlineKeyboardMarkup:
     return markup([back(texts.BOOK, cb.book_start(_id(coach))), back(texts.BACK_TO_COACHES, cb.coach_list())])
 
 
+def book_again(coach: Coach) -> InlineKeyboardMarkup:
+    return markup([back(texts.BOOK_AGAIN, cb.book_again(_id(coach)))])
+
+
 # ---- pickers ---------------------------------------------------------------------------
 
 

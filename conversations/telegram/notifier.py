@@ -246,9 +246,10 @@ class TelegramNotifier:
             lines.append("Nothing was charged.")
         elif s.amount_paid:
             lines.append("No refund applies: it was cancelled too close to the start.")
-        if by is not Actor.AUTHOR:
-            lines.append("You can book another time with /start.")
-        return Outgoing("\n".join(lines))
+        if by is Actor.AUTHOR:
+            return Outgoing("\n".join(lines))
+        lines.append("You can book another time with /book.")
+        return Outgoing("\n".join(lines), keyboard=keyboards.book_again(c.coach))
 
     async def _rescheduled(self, c: Rendering, event: SessionRescheduled) -> Outgoing | None:
         s = c.session
@@ -275,9 +276,9 @@ class TelegramNotifier:
         text = (
             f"⌛ <b>Hold released</b>\nWe held {c.when()} with {c.coach_name} for you, but the payment "
             "did not arrive in time, so the slot is free again. Nothing was charged.\n"
-            "You can pick a time again with /start."
+            "You can pick a time again with /book."
         )
-        return Outgoing(text)
+        return Outgoing(text, keyboard=keyboards.book_again(c.coach))
 
     async def _payment_refunded(self, c: Rendering, event: PaymentRefunded) -> Outgoing | None:
         amount = event.amount
@@ -332,8 +333,8 @@ class TelegramNotifier:
             lines.append(f"Refund: {c.money(refund)} goes back to your card.")
         elif c.session.amount_paid:
             lines.append("No refund applies.")
-        lines.append("Book another time with /start.")
-        return Outgoing("\n".join(lines))
+        lines.append("Book another time with /book.")
+        return Outgoing("\n".join(lines), keyboard=keyboards.book_again(c.coach))
 
     async def _material_shared(self, c: Rendering, event: MaterialShared) -> Outgoing | None:
         assert c.session.id is not None and c.author.id is not None  # read from the database

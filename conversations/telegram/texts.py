@@ -175,6 +175,7 @@ FILTER = "🔎 Filter by specialty"
 PREV, NEXT = "‹ Prev", "Next ›"
 BACK_TO_COACHES = "‹ Coaches"
 BOOK = "📅 Book a session"
+BOOK_AGAIN = "📅 Book again"
 
 
 def rating(coach: Coach) -> str:

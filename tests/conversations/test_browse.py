@@ -1,5 +1,6 @@
 from booking import catalog
 from tests.conversations.conftest import author_for
+from tests.conversations.offline import BOT_USER, NOW
 from tests.fakes import FakeUnitOfWork
 
 
@@ -103,3 +104,17 @@ async def test_long_profiles_fit_telegram_limits(bot):
     methods = [c.method for c in mary.last]
     assert methods == ["sendPhoto", "sendMessage", "answerCallbackQuery"]
     assert mary.last[0]["caption"] == "<b>Bram Ink</b>" and "📅 Book a session" in mary.labels()
+
+
+async def test_book_again_under_a_notification_opens_the_card_below_it(bot):
+    mary = bot.user()
+    await author_for(bot, mary)
+    notice = {"message_id": 77, "date": NOW, "chat": mary.chat, "from": BOT_USER, "text": "⌛ Hold released"}
+    await mary.press_data(f"a:{bot.world.coaches['ada'].id}", notice)
+    assert [c.method for c in mary.last] == ["sendMessage", "answerCallbackQuery"]  # the notice stays
+    assert "<b>Ada Quill</b>" in mary.text() and "📅 Book a session" in mary.labels()
+    await mary.press("Book a session")
+    assert "January 2030" in mary.text()
+
+    await mary.press_data(f"a:{bot.world.coaches['gone'].id}", notice)  # no longer taking bookings
+    assert "<b>Coaches</b>" in mary.text() and "Retired Coach" not in mary.text()

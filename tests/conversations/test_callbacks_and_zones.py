@@ -22,6 +22,7 @@ def every_builder():
         "zone.ask": cb.ZONE_ASK,
         "list": cb.coach_list(999, "abcdef"),
         "card": cb.card(BIG),
+        "again": cb.book_again(BIG),
         "book.start": cb.book_start(BIG),
         "book.month": cb.book_month(BIG, month),
         "book.day": cb.book_day(BIG, day),

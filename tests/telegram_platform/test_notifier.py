@@ -210,6 +210,36 @@ async def test_hold_expired(paying, botapi):
     assert "Hold released" in text and "Nothing was charged" in text and NEW_YORK_WED in text
 
 
+def book_again(call, coach: Coach) -> None:
+    """The message points to /book, never /start (which only welcomes a known author back), and
+    its button opens the coach's card."""
+    text = call.params.get("text") or call.params.get("caption")
+    assert "/start" not in text and "/book" in text
+    buttons = [b for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert {"text": "📅 Book again", "callback_data": f"a:{coach.id}"} in buttons
+
+
+async def test_messages_that_end_a_booking_offer_to_book_again(paying, botapi):
+    held = await bookings.book(paying.ctx, paying.coach.id, paying.author.id, WED_10)
+    paying.clock.advance(hours=1)
+    await holds.expire_holds(paying.ctx)
+    await paying.notifier.deliver(paying.last("hold_expired", held.id))
+    book_again(only_call(botapi, "sendMessage"), paying.coach)
+
+    botapi.reset()
+    session = await paid_session(paying, THU_10)
+    await cancellation.cancel(paying.ctx, session.id, by=Actor.COACH, reason="ill")
+    await paying.notifier.deliver(paying.last("session_cancelled", session.id))
+    book_again(only_call(botapi, "sendMessage"), paying.coach)
+
+    botapi.reset()
+    missed = await paid_session(paying, THU_10 + timedelta(hours=2))
+    paying.clock.set(THU_10 + timedelta(hours=2, minutes=20))
+    await lifecycle.no_show(paying.ctx, missed.id, who=Actor.COACH)
+    await paying.notifier.deliver(paying.last("session_no_show", missed.id))
+    book_again(only_call(botapi, "sendMessage"), paying.coach)
+
+
 async def test_payment_refunded_because_the_slot_was_taken(paying, botapi):
     held = await bookings.book(paying.ctx, paying.coach.id, paying.author.id, WED_10)
     message = OutboxMessage(
