@@ -125,7 +125,7 @@ def register(
     for name, work in by_command.items():
         application.add_handler(CommandHandler(name, entry(work), filters=message))
     application.add_handler(CallbackQueryHandler(entry(_on_callback)))
-    application.add_handler(MessageHandler(message & filters.LOCATION, entry(_ending_wait(start.on_location))))
+    application.add_handler(MessageHandler(message & filters.LOCATION, entry(_on_location)))
     application.add_handler(MessageHandler(message & filters.Document.ALL, entry(_on_document)))
     application.add_handler(MessageHandler(message & filters.TEXT & ~filters.COMMAND, entry(_on_text)))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entry(_on_edited)))
@@ -223,6 +223,18 @@ async def _on_text(turn: Turn) -> None:
         await start.save_zone(turn, text)
     else:
         await _help(turn)
+
+
+async def _on_location(turn: Turn) -> None:
+    """The answer to the zone question (or from someone we have no zone for yet); anywhere else a
+    question first, and the step the author was at keeps waiting."""
+    pending = _take_wait(turn)
+    if pending.get("kind") == "zone" or await turn.author() is None:
+        await start.on_location(turn)
+        return
+    if pending:
+        turn.user_data["await"] = pending
+    await start.on_location_elsewhere(turn)
 
 
 async def _on_document(turn: Turn) -> None:

@@ -246,6 +246,10 @@ def zone_choices(names: list[str], *, keep: str | None = None) -> InlineKeyboard
     return markup(rows)
 
 
+def zone_switch(new: str, current: str) -> InlineKeyboardMarkup:
+    return markup([back(texts.use_zone(new), cb.zone(new)), back(texts.keep_zone(current), cb.zone(current))])
+
+
 def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:
     rows = [[KeyboardButton(texts.SHARE_LOCATION, request_location=True)]]
     rows += [[KeyboardButton(n) for n in pair] for pair in (common[i : i + 2] for i in range(0, len(common), 2))]

@@ -61,6 +61,23 @@ async def on_location(turn: Turn) -> None:
     await save_zone(turn, zone)
 
 
+async def on_location_elsewhere(turn: Turn) -> None:
+    """A location shared when we did not ask for one (an author who has a zone): it may be a
+    trip or a place to meet, so the zone changes only when the author says so."""
+    author = await turn.require_author()
+    location = turn.message.location
+    assert location is not None  # routed here by filters.LOCATION
+    zone = await zones.zone_at(location.latitude, location.longitude)
+    if zone is None:
+        await turn.send(texts.zone_not_found_kept(author.timezone))
+    elif zone == author.timezone:
+        await turn.send(texts.zone_unchanged(zone, turn.now()))
+    else:
+        await turn.send(
+            texts.switch_zone(zone, author.timezone, turn.now()), keyboards.zone_switch(zone, author.timezone)
+        )
+
+
 async def save_zone(turn: Turn, zone: str) -> None:
     turn.user_data.pop("await", None)
     author = await turn.author()

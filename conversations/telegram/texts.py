@@ -140,6 +140,28 @@ def keep_offset(zone: str) -> str:
     return f"Keep {display(zone)}"
 
 
+def switch_zone(new: str, current: str, now: datetime) -> str:
+    return (
+        f"That place is in {zone_line(new, now)}.\nYour time zone is {zone_line(current, now)}. Switch to the new one?"
+    )
+
+
+def use_zone(zone: str) -> str:
+    return f"Use {display(zone)}"
+
+
+def keep_zone(zone: str) -> str:
+    return f"Keep {display(zone)}"
+
+
+def zone_unchanged(zone: str, now: datetime) -> str:
+    return f"That place is in your time zone, {zone_line(zone, now)}."
+
+
+def zone_not_found_kept(current: str) -> str:
+    return f"I couldn't tell the time zone of that place; yours stays <b>{esc(display(current))}</b>."
+
+
 def zone_line(zone: str, now: datetime) -> str:
     return f"<b>{esc(display(zone))}</b> (it is {clock(now, zone)} there now)"
 

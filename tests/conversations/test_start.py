@@ -1,5 +1,6 @@
 from booking import catalog
 from tests.conversations.conftest import author_for
+from tests.conversations.test_book import open_day
 
 
 async def test_start_then_typed_city_creates_the_author(bot):
@@ -107,3 +108,41 @@ async def test_an_offset_offers_cities_and_a_kept_offset_reads_utc_plus(bot):
     assert "UTC+02:00" in mary.replies()[0] and "Etc/GMT" not in mary.replies()[0]
     await mary.say("/settings")
     assert "UTC+02:00" in mary.text() and "Etc/GMT" not in mary.text()
+
+
+async def test_a_location_outside_the_zone_question_asks_before_changing_the_zone(bot):
+    mary = bot.user()
+    await author_for(bot, mary)
+    await mary.send_location(40.7128, -74.0060)
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Europe/Berlin"
+    assert "America/New_York" in mary.text() and "Europe/Berlin" in mary.text()
+    assert mary.labels() == ["Use America/New_York", "Keep Europe/Berlin"]
+    await mary.press("Keep Europe/Berlin")
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Europe/Berlin"
+
+    await mary.send_location(40.7128, -74.0060)
+    await mary.press("Use America/New_York")
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "America/New_York"
+    await mary.send_location(40.7128, -74.0060)  # where they already are: nothing to ask
+    assert "America/New_York" in mary.replies()[0] and mary.labels() == []
+
+
+async def test_a_location_at_the_focus_step_keeps_the_booking_and_the_zone(bot):
+    mary = bot.user()
+    await author_for(bot, mary)
+    await open_day(bot, mary)
+    await mary.press("10:00")
+    await mary.press("60 min")
+    await mary.send_location(40.7128, -74.0060)
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "Europe/Berlin"
+    await mary.say("dialogue")
+    assert "Focus: dialogue" in mary.text() and "10:00 (Europe/Berlin)" in mary.text()
+
+
+async def test_a_location_at_the_zone_question_is_the_answer(bot):
+    mary = bot.user()
+    await author_for(bot, mary)
+    await mary.say("/settings")
+    await mary.press("Change time zone")
+    await mary.send_location(40.7128, -74.0060)
+    assert (await catalog.author_by_telegram(bot.ctx, mary.id)).timezone == "America/New_York"
