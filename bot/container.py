@@ -70,6 +70,15 @@ class Container:
         if not self.notifier_injected:
             self.channels.route(telegram.notifier)
 
+    @property
+    def bot_link(self) -> str | None:
+        """The t.me link back to the chat: by TELEGRAM_BOT_USERNAME, else by the username the bot
+        learned from Telegram at start; None while neither is known."""
+        if self.settings.bot_link:
+            return self.settings.bot_link
+        username = self.telegram.username if self.telegram is not None else None
+        return f"https://t.me/{username}" if username else None
+
     def use_slack(self, slack: SlackBot) -> None:
         """The running Slack app (bot.slack_app.SlackBot): its notifier takes coaches' and admins' messages."""
         self.slack = slack

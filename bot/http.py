@@ -147,7 +147,7 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
         return await slack.handle(request, body)
 
     def page(title: str, text: str) -> HTMLResponse:
-        link = container.settings.bot_link
+        link = container.bot_link
         back = (
             f'<p><a href="{html.escape(link)}">Back to the chat</a></p>'
             if link

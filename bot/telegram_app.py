@@ -215,6 +215,14 @@ class TelegramBot:
     def running(self) -> bool:
         return self.application.running
 
+    @property
+    def username(self) -> str | None:
+        """The bot's username as Telegram gave it (getMe), once the bot has started."""
+        try:
+            return self.application.bot.username
+        except RuntimeError:  # not initialized yet: Telegram not reached
+            return None
+
     async def start(self) -> None:
         """Start now if Telegram answers; otherwise keep trying in the background."""
         try:
