@@ -129,6 +129,7 @@ async def on_skip(turn: Turn) -> None:
 async def on_confirm(turn: Turn, coach_id: int, start: datetime, duration: int) -> None:
     coach = await turn.active_coach(coach_id)
     author = await turn.require_author()
+    require_in_calendar(turn, coach, author, start)
     draft = turn.user_data.get("book") or {}
     same = (draft.get("coach"), draft.get("start"), draft.get("duration")) == (coach.id, cb.epoch(start), duration)
     assert author.id is not None  # read from the database
@@ -179,6 +180,14 @@ def _draft(turn: Turn) -> dict[str, Any]:
     if not isinstance(draft, dict) or not {"coach", "start", "duration"} <= draft.keys():
         raise Stale()
     return draft
+
+
+def require_in_calendar(turn: Turn, coach: Coach, author: Author, start: datetime) -> None:
+    """A time no calendar of ours can show (a forged button: the year 5138) is stale, not a
+    booking to refuse with alternatives drawn around it."""
+    first, last = slots.month_range(coach, author.timezone, turn.now())
+    if not first <= _local_day(start, author).replace(day=1) <= last:
+        raise Stale()
 
 
 def _local_day(start: datetime, author: Author) -> date:

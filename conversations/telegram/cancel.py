@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from booking import cancellation
 from booking.errors import PolicyViolation
-from booking.model import Actor, Money, Session
+from booking.model import Actor, Money, Session, SessionStatus
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Turn
 
@@ -15,8 +15,7 @@ CANCELLABLE = cancellation.CANCELLABLE
 async def on_ask(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
     if session.status not in CANCELLABLE:
-        turn.note = texts.NOT_CANCELLABLE
-        await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session_id))
+        await _not_cancellable(turn, session)
         return
     quote = cancellation.quote(turn.ctx, session, Actor.AUTHOR)
     if not quote.allowed:
@@ -31,8 +30,7 @@ async def on_ask(turn: Turn, session_id: int) -> None:
 async def on_yes(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
     if session.status not in CANCELLABLE:
-        turn.note = texts.NOT_CANCELLABLE
-        await turn.show(texts.NOT_CANCELLABLE, keyboards.to_session(session_id))
+        await _not_cancellable(turn, session)
         return
     try:
         after = await cancellation.cancel(turn.ctx, session_id, by=Actor.AUTHOR, author_id=author.id)
@@ -42,6 +40,12 @@ async def on_yes(turn: Turn, session_id: int) -> None:
     await turn.show(
         texts.cancelled(after, author.timezone, _refunded(session, after)), keyboards.to_session(session_id)
     )
+
+
+async def _not_cancellable(turn: Turn, session: Session) -> None:
+    assert session.id is not None  # read from the database
+    turn.note = texts.ALREADY_CANCELLED if session.status is SessionStatus.CANCELLED else texts.NOT_CANCELLABLE
+    await turn.show(turn.note, keyboards.to_session(session.id))
 
 
 def _refunded(before: Session, after: Session) -> Money:

@@ -49,7 +49,6 @@ from conversations.telegram import keyboards, texts
 
 log = structlog.get_logger(__name__)
 
-RATING_CALLBACK = "r:{session_id}:{stars}"
 MAX_TEXT = 3500  # Telegram's limit is 4096 characters after entities; keep a margin
 MAX_CAPTION = 1024
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
@@ -307,15 +306,12 @@ class TelegramNotifier:
         s = c.session
         if s.status is not SessionStatus.COMPLETED or s.rating is not None:
             return None
-        buttons = [
-            InlineKeyboardButton(f"{stars} ⭐", callback_data=RATING_CALLBACK.format(session_id=s.id, stars=stars))
-            for stars in range(1, 6)
-        ]
+        assert s.id is not None  # read from the database
         text = (
-            f"⭐ <b>How was your session with {c.coach_name}?</b>\n"
+            f"★ <b>How was your session with {c.coach_name}?</b>\n"
             f"{c.when()}. Tap a rating from 1 (poor) to 5 (excellent)."
         )
-        return Outgoing(text, keyboard=InlineKeyboardMarkup([buttons]))
+        return Outgoing(text, keyboard=keyboards.rating(s.id))
 
     async def _no_show(self, c: Rendering, event: SessionNoShow) -> Outgoing | None:
         refund = event.refund

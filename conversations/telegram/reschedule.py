@@ -12,6 +12,7 @@ from booking.errors import PolicyViolation, SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.telegram import callbacks as cb
 from conversations.telegram import keyboards, texts
+from conversations.telegram.book import require_in_calendar
 from conversations.telegram.turn import Handled, Stale, Turn
 
 
@@ -52,6 +53,7 @@ async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
 
 async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
     author, session, coach = await _movable(turn, session_id)
+    require_in_calendar(turn, coach, author, start)
     try:
         moved = await rescheduling.reschedule(turn.ctx, session_id, start, by=Actor.AUTHOR, author_id=author.id)
     except PolicyViolation as exc:

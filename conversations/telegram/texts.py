@@ -418,6 +418,7 @@ def session_detail(session: Session, coach: Coach, zone: str) -> str:
 KEEP = "Keep it"
 YES_CANCEL = "Yes, cancel"
 NOT_CANCELLABLE = "This session can no longer be cancelled."
+ALREADY_CANCELLED = "This session is already cancelled."
 NOT_MOVABLE = "Only confirmed sessions can be rescheduled."
 
 

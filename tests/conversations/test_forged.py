@@ -88,3 +88,21 @@ async def test_malformed_callback_data(bot):
         assert mary.answer() == STALE, data
     await mary.press_data(None)  # a game callback without data
     assert mary.answer() == STALE
+
+
+async def test_a_time_outside_the_calendar_is_refused_like_any_forged_button(bot):
+    mary = bot.user()
+    author = await author_for(bot, mary)
+    session = await booked(bot, author, days=8)
+    ada = bot.world.coaches["ada"].id
+    year_5138, year_1973 = 99999999999, 100000000
+    for data in [
+        f"b:ok:{ada}:{year_5138}:60",
+        f"b:ok:{ada}:{year_1973}:60",
+        f"x:y:{session.id}:{year_5138}",
+        f"x:y:{session.id}:{year_1973}",
+    ]:
+        calls = await mary.press_data(data)
+        assert mary.answer() == STALE, data
+        assert [c.method for c in calls] == ["answerCallbackQuery"], data  # nothing drawn for that year
+    assert bot.world.store.sessions[session.id].starts_at == session.starts_at

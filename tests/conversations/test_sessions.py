@@ -48,7 +48,9 @@ async def test_cancel_explains_the_refund_then_refunds(paid_bot):
     assert bot.world.store.sessions[session.id].status is SessionStatus.CANCELLED
     assert [(sid, amount) for sid, amount, _ in bot.world.payments.refunds] == [(session.id, 8000)]
     await mary.press_data(f"k:y:{session.id}")
-    assert mary.answer() == "This session can no longer be cancelled."
+    assert mary.answer() == "This session is already cancelled."
+    await mary.press_data(f"k:{session.id}")
+    assert mary.answer() == "This session is already cancelled." and "already cancelled" in mary.text()
 
 
 async def test_cancel_with_payments_off_has_nothing_to_refund(bot):

@@ -260,8 +260,11 @@ async def test_rating_prompt_has_five_star_buttons_and_is_skipped_once_rated(wor
     await lifecycle.advance_statuses(world.ctx)
     prompt = world.last("rating_prompt", session.id)
     await world.notifier.deliver(prompt)
-    buttons = only_call(botapi, "sendMessage").params["reply_markup"]["inline_keyboard"]
+    call = only_call(botapi, "sendMessage")
+    buttons = call.params["reply_markup"]["inline_keyboard"]
     assert [b["callback_data"] for b in buttons[0]] == [f"r:{session.id}:{n}" for n in range(1, 6)]
+    # stars look the same here as in the chat's own rating buttons and texts
+    assert [b["text"] for b in buttons[0]] == [f"{n} ★" for n in range(1, 6)] and "⭐" not in call.params["text"]
     botapi.reset()
     await lifecycle.rate(world.ctx, session.id, author_id=world.author.id, stars=5)
     await world.notifier.deliver(prompt)
