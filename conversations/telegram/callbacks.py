@@ -15,7 +15,7 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   b:k                     book: skip the focus line
   b:ok:<coach>:<t>:<min>  book: confirm
   b:x                     book: abandon the draft
-  s:u | s:p               upcoming | past sessions
+  s:u[:<page>] | s:p[:<page>]  upcoming | past sessions (page from 0)
   s:v:<session>           one session and its actions
   s:pay:<session>         make the payment link again
   k:<session>             cancel: explain policy and refund
@@ -91,7 +91,7 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("book.skip", r"b:k", ()),
     ("book.confirm", rf"b:ok:{_ID}:{_T}:([1-9][0-9]{{0,2}})", (int, _epoch, int)),
     ("book.abort", r"b:x", ()),
-    ("sessions", r"s:(u|p)", (str,)),
+    ("sessions", r"s:(u|p)(?::(0|[1-9][0-9]{0,2}))?", (str, lambda s: int(s or 0))),
     ("session", rf"s:v:{_ID}", (int,)),
     ("pay", rf"s:pay:{_ID}", (int,)),
     ("cancel.ask", rf"k:{_ID}", (int,)),
@@ -191,8 +191,8 @@ def book_confirm(coach_id: int, start: datetime, duration: int) -> str:
     return _build("b:ok", coach_id, epoch(start), duration)
 
 
-def sessions(which: str) -> str:
-    return _build("s", which)
+def sessions(which: str, page: int = 0) -> str:
+    return _build("s", which, page) if page else _build("s", which)
 
 
 def session(session_id: int) -> str:

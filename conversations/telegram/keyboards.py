@@ -153,8 +153,16 @@ def pay(session: Session) -> InlineKeyboardMarkup:
 # ---- sessions --------------------------------------------------------------------------
 
 
-def session_list(which: str, items: list[tuple[Session, str]], zone: str) -> InlineKeyboardMarkup:
+def session_list(
+    which: str, items: list[tuple[Session, str]], zone: str, page: int = 0, pages: int = 1
+) -> InlineKeyboardMarkup:
     rows = [[Button(texts.session_button(s, name, zone), callback_data=cb.session(_id(s)))] for s, name in items]
+    nav = []
+    if page > 0:
+        nav.append(Button(texts.PREV, callback_data=cb.sessions(which, page - 1)))
+    if page + 1 < pages:
+        nav.append(Button(texts.NEXT, callback_data=cb.sessions(which, page + 1)))
+    rows.append(nav)
     other = ("p", texts.PAST) if which == "u" else ("u", texts.UPCOMING)
     rows.append(back(other[1], cb.sessions(other[0])))
     return markup(rows)

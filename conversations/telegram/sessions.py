@@ -9,16 +9,16 @@ from booking.model import SessionStatus
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Stale, Turn
 
-SHOWN = 10
+PAGE_SIZE = 10
 
 
 async def cmd_sessions(turn: Turn) -> None:
-    text, markup = await _list(turn, "u")
+    text, markup = await _list(turn, "u", 0)
     await turn.send(text, markup)
 
 
-async def on_list(turn: Turn, which: str) -> None:
-    text, markup = await _list(turn, which)
+async def on_list(turn: Turn, which: str, page: int) -> None:
+    text, markup = await _list(turn, which, page)
     await turn.show(text, markup)
 
 
@@ -42,9 +42,12 @@ async def on_pay(turn: Turn, session_id: int) -> None:
     await turn.show(texts.held(session, coach, author.timezone), keyboards.pay(session))
 
 
-async def _list(turn: Turn, which: str):
+async def _list(turn: Turn, which: str, page: int):
     author = await turn.require_author()
     found = await queries.sessions(turn.ctx, author_id=author.id, when="upcoming" if which == "u" else "past")
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(page, pages - 1)  # the list may have shrunk since the button was drawn
     names = {c.id: c.name for c in await catalog.coaches(turn.ctx)}
-    items = [(s, names.get(s.coach_id, "?")) for s in found[:SHOWN]]
-    return texts.session_list(which, items, author.timezone), keyboards.session_list(which, items, author.timezone)
+    items = [(s, names.get(s.coach_id, "?")) for s in found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]]
+    zone = author.timezone
+    return texts.session_list(which, items, zone, page, pages), keyboards.session_list(which, items, zone, page, pages)

@@ -379,10 +379,12 @@ STATUS = {
 JOIN, MATERIALS, RESCHEDULE, CANCEL = "🎥 Join", "📎 Materials", "🕑 Reschedule", "✖ Cancel"
 
 
-def session_list(which: str, items: list[tuple[Session, str]], zone: str) -> str:
+def session_list(which: str, items: list[tuple[Session, str]], zone: str, page: int = 0, pages: int = 1) -> str:
     if not items:
         return "You have no upcoming sessions. Book one with /coaches." if which == "u" else "No past sessions yet."
     title = "<b>Your upcoming sessions</b>" if which == "u" else "<b>Your past sessions</b>"
+    if pages > 1:
+        title += f" (page {page + 1} of {pages})"
     lines = [title, f"Times in {esc(display(zone))}.", ""]
     for session, coach_name in items:
         lines.append(

@@ -146,3 +146,22 @@ async def test_an_unpaid_hold_can_be_dropped_inside_the_cut_off(paid_bot):
     await mary.press("Yes, cancel")
     assert bot.world.store.sessions[session.id].status is SessionStatus.CANCELLED
     assert bot.world.payments.refunds == []
+
+
+async def test_sessions_page_past_ten(bot):
+    mary = bot.user()
+    author = await author_for(bot, mary)
+    for days in (1, 2, 3, 4, 7, 8):
+        for hours in (1, 2):
+            await booked(bot, author, days=days, hours=hours)
+    await mary.say("/sessions")
+    assert "page 1 of 2" in mary.text() and mary.text().count("• ") == 10
+    assert mary.labels()[-2:] == ["Next ›", "Past"]
+    await mary.press("Next ›")
+    assert "page 2 of 2" in mary.text() and mary.text().count("• ") == 2
+    assert "Tue 15 Jan 10:00 — Ada Quill" in mary.text()
+    assert mary.labels() == ["Tue 15 Jan 10:00 · Ada Quill", "Tue 15 Jan 11:00 · Ada Quill", "‹ Prev", "Past"]
+    await mary.press("‹ Prev")
+    assert "page 1 of 2" in mary.text()
+    await mary.press_data("s:u:9")  # a page button drawn before the list shrank: its last page
+    assert "page 2 of 2" in mary.text()
