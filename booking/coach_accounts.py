@@ -14,6 +14,7 @@ from booking.model import Coach
 
 INVITE_VALID = timedelta(days=7)
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")  # what Slack's user ids look like
+SLACK_TEAM_ID = re.compile(r"^T[A-Z0-9]{2,30}$")  # a workspace
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are typed by people
 CODE_LENGTH = 10
 
@@ -25,15 +26,26 @@ def checked_slack_user_id(value: str) -> str:
     return value
 
 
-async def link_slack(ctx: Context, coach_id: int, slack_user_id: str) -> Coach:
-    """Link a Slack user to a coach, replacing the coach's earlier link and voiding a pending
-    invite (which would otherwise take the link over). A Slack user already linked to another
-    coach is refused (one person acts for one coach)."""
+def checked_slack_team_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not SLACK_TEAM_ID.match(value):
+        raise InvalidInput("team", f"{value!r} is not a Slack team id (like T012AB3CD)")
+    return value
+
+
+async def link_slack(ctx: Context, coach_id: int, slack_user_id: str, team_id: str | None = None) -> Coach:
+    """Link a Slack user (of workspace `team_id`; None: the bot token's one workspace) to a coach,
+    replacing the coach's earlier link and voiding a pending invite (which would otherwise take
+    the link over). A Slack user already linked to another coach is refused (one person acts for
+    one coach)."""
     slack_user_id = checked_slack_user_id(slack_user_id)
+    team_id = checked_slack_team_id(team_id)
     async with ctx.uow() as uow:
         await uow.lock_coach(coach_id)
         coach = await coach_of(uow, coach_id)
-        _link(coach, await uow.coaches.by_slack_user(slack_user_id), slack_user_id)
+        _link(coach, await uow.coaches.by_slack_user(slack_user_id), slack_user_id, team_id)
         coach.slack_invite_hash = coach.slack_invite_expires_at = None
         await uow.commit()
     return coach
@@ -52,8 +64,10 @@ async def invite(ctx: Context, coach_id: int) -> str:
     return code
 
 
-async def redeem_invite(ctx: Context, code: str, slack_user_id: str) -> Coach:
+async def redeem_invite(ctx: Context, code: str, slack_user_id: str, team_id: str | None = None) -> Coach:
+    """Link the Slack user who typed `/coach link CODE` (in workspace `team_id`)."""
     slack_user_id = checked_slack_user_id(slack_user_id)
+    team_id = checked_slack_team_id(team_id)
     cleaned = re.sub(r"[\s-]", "", code).upper()
     if not cleaned:
         raise InvalidInput("code", "give the code `coachbot coach invite` printed, e.g. /coach link K7QX2MPA9R")
@@ -66,7 +80,7 @@ async def redeem_invite(ctx: Context, code: str, slack_user_id: str) -> Coach:
         expires = coach.slack_invite_expires_at
         if coach.slack_invite_hash != _hash(cleaned) or expires is None or expires <= ctx.now():
             raise InvalidInput("code", "this code has expired or was used already; ask for a new one")
-        _link(coach, await uow.coaches.by_slack_user(slack_user_id), slack_user_id)
+        _link(coach, await uow.coaches.by_slack_user(slack_user_id), slack_user_id, team_id)
         coach.slack_invite_hash = coach.slack_invite_expires_at = None
         await uow.commit()
     return coach
@@ -77,13 +91,14 @@ async def coach_for_slack_user(ctx: Context, slack_user_id: str) -> Coach | None
         return await uow.coaches.by_slack_user(slack_user_id)
 
 
-def _link(coach: Coach, holder: Coach | None, slack_user_id: str) -> None:
+def _link(coach: Coach, holder: Coach | None, slack_user_id: str, team_id: str | None) -> None:
     if holder is not None and holder.id != coach.id:
         raise NotAllowed(
             f"Slack user {slack_user_id} is already linked to coach {holder.id} ({holder.name}); "
             "link that coach to another user first"
         )
     coach.slack_user_id = slack_user_id
+    coach.slack_team_id = team_id
 
 
 def _hash(code: str) -> str:

@@ -91,6 +91,7 @@ class Coach:
     avatar_url: str | None = None
     email: str | None = None
     slack_user_id: str | None = None
+    slack_team_id: str | None = None  # the workspace of slack_user_id (None: the one workspace of a bot token)
     slack_invite_hash: str | None = None  # sha256 of the one-time code that links a Slack user
     slack_invite_expires_at: datetime | None = None
     is_active: bool = True

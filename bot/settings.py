@@ -17,6 +17,8 @@ DEFAULT_DB = "sqlite+aiosqlite:///var/coachbot.db"
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
 DEFAULT_SLACK_API = "https://slack.com/api/"
 SLACK_EVENTS_PATH = "/slack/events"
+SLACK_INSTALL_PATH = "/slack/install"
+SLACK_OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
 
@@ -61,6 +63,9 @@ class Settings(BaseSettings):
     slack_api_url: str = DEFAULT_SLACK_API
     slack_admin_user_ids: str = ""  # comma-separated Slack user ids
     slack_admin_channel: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_admin_team: str | None = None  # the workspace of SLACK_ADMIN_CHANNEL, with several installed
 
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
@@ -76,7 +81,19 @@ class Settings(BaseSettings):
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_bot_token.get_secret_value().strip())
+        return self.slack_oauth_enabled or bool(
+            self.slack_bot_token and self.slack_bot_token.get_secret_value().strip()
+        )
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        """Distributed to several workspaces: each installs the app through /slack/install."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def slack_authorize_url(self) -> str:
+        """Slack's OAuth authorize page, next to SLACK_API_URL (https://slack.com/oauth/v2/authorize)."""
+        return self.slack_api_url.removesuffix("api/") + "oauth/v2/authorize"
 
     @property
     def slack_admins(self) -> frozenset[str]:
@@ -102,12 +119,40 @@ class Settings(BaseSettings):
             raise ValueError(f"must be the Web API's base URL ending in /api/, like {DEFAULT_SLACK_API}, got {value!r}")
         return value.rstrip("/") + "/"
 
+    @field_validator("slack_client_id", "slack_admin_team", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("slack_client_secret", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: Any) -> Any:
+        return value if not isinstance(value, str) or value.strip() else None
+
+    @field_validator("slack_admin_team")
+    @classmethod
+    def _slack_admin_team(cls, value: str | None) -> str | None:
+        from booking.coach_accounts import SLACK_TEAM_ID
+
+        if value is not None and not SLACK_TEAM_ID.match(value):
+            raise ValueError(f"SLACK_ADMIN_TEAM: {value!r} is not a Slack team id (like T012AB3CD)")
+        return value
+
+    @model_validator(mode="after")
+    def _slack_oauth_needs_both(self) -> Settings:
+        if self.slack_client_id and not self.slack_client_secret:
+            raise ValueError("SLACK_CLIENT_SECRET is required when SLACK_CLIENT_ID is set")
+        if self.slack_client_secret and not self.slack_client_id:
+            raise ValueError("SLACK_CLIENT_ID is required when SLACK_CLIENT_SECRET is set")
+        return self
+
     @model_validator(mode="after")
     def _slack_needs_signing_secret(self) -> Settings:
         if self.slack_enabled and not (
             self.slack_signing_secret and self.slack_signing_secret.get_secret_value().strip()
         ):
-            raise ValueError("SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set")
+            given = "SLACK_CLIENT_ID" if self.slack_oauth_enabled else "SLACK_BOT_TOKEN"
+            raise ValueError(f"SLACK_SIGNING_SECRET is required when {given} is set")
         return self
 
     @property

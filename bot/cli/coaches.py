@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -10,7 +10,11 @@ from rich.table import Table
 
 from booking import catalog, coach_accounts
 from booking.errors import InvalidInput
+from booking.model import Coach
 from bot.cli.common import JsonOpt, coach_json, emit, parse_durations, run
+
+if TYPE_CHECKING:
+    from bot.container import Container
 
 app = typer.Typer(no_args_is_help=True, help="Coaches and their booking settings.")
 out = Console()
@@ -151,14 +155,52 @@ def _minutes_of_hours(field: str, hours: float) -> int:
 def coach_link_slack(
     coach_id: Annotated[int, typer.Argument(metavar="COACH")],
     slack_user_id: Annotated[str, typer.Argument(metavar="SLACK_USER_ID", help="e.g. U012AB3CD")],
+    team: Annotated[
+        Optional[str],
+        typer.Option(
+            "--team",
+            help="The coach's Slack workspace (team id, e.g. T012AB3CD); needed only when the app is "
+            "installed in several workspaces (SLACK_CLIENT_ID).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Link a coach to their Slack user (replaces an earlier link)."""
-    coach = run(lambda c: coach_accounts.link_slack(c.ctx, coach_id, slack_user_id))
+
+    async def link(c: Container) -> Coach:
+        workspace = await _link_team(c, team)
+        return await coach_accounts.link_slack(c.ctx, coach_id, slack_user_id, workspace)
+
+    coach = run(link)
     if as_json:
         emit(coach_json(coach))
     else:
-        typer.echo(f"coach {coach.id} ({coach.name}) is linked to Slack user {coach.slack_user_id}")
+        where = f" in workspace {coach.slack_team_id}" if coach.slack_team_id else ""
+        typer.echo(f"coach {coach.id} ({coach.name}) is linked to Slack user {coach.slack_user_id}{where}")
+
+
+async def _link_team(c: Container, team: str | None) -> str | None:
+    """The workspace to record: as given; with a bot token, none (the token's); with OAuth, the one
+    installed workspace, and a given one must be installed."""
+    settings = c.settings
+    if not settings.slack_oauth_enabled or settings.slack_client_id is None:
+        return coach_accounts.checked_slack_team_id(team)
+    from bot.settings import SLACK_INSTALL_PATH
+    from storage.slack_installations import installed_teams
+
+    installed = await installed_teams(c.db.engine, settings.slack_client_id)
+    if team is not None:
+        team = coach_accounts.checked_slack_team_id(team)
+        if team not in installed:
+            found = ", ".join(installed) or "none yet"
+            raise InvalidInput("team", f"the Slack app is not installed in workspace {team} (installed: {found})")
+        return team
+    if not installed:
+        install = settings.public_base_url.rstrip("/") + SLACK_INSTALL_PATH
+        raise InvalidInput("team", f"no workspace has installed the Slack app yet; install it from {install}")
+    if len(installed) > 1:
+        raise InvalidInput("team", f"the app is installed in several workspaces ({', '.join(installed)}): give --team")
+    return installed[0]
 
 
 @app.command("invite")

@@ -117,6 +117,7 @@ def coach_json(c: Coach) -> dict[str, Any]:
         "durations": c.durations,
         "slot_step": c.slot_step_minutes,
         "slack_user_id": c.slack_user_id,
+        "slack_team_id": c.slack_team_id,
     }
 
 

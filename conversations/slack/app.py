@@ -72,7 +72,7 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
         sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
         user = command["user_id"]
         if sub == "link":
-            await ack(await _link(ctx, user, " ".join(args)))
+            await ack(await _link(ctx, user, " ".join(args), command.get("team_id")))
             return
         acting = await who(user)
         if sub in AGENDA_DAYS:
@@ -152,9 +152,9 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
 # ---- what the handlers do --------------------------------------------------------------------------
 
 
-async def _link(ctx: Context, user_id: str, code: str) -> str:
+async def _link(ctx: Context, user_id: str, code: str, team_id: str | None) -> str:
     try:
-        coach = await coach_accounts.redeem_invite(ctx, code, user_id)
+        coach = await coach_accounts.redeem_invite(ctx, code, user_id, team_id)
     except BookingError as exc:
         return f":warning: {exc.message}"
     return f":white_check_mark: You are linked to the coach profile *{r.escape(coach.name)}*. Try `/coach today`."

@@ -99,3 +99,23 @@ async def test_outbox_recipients_are_filled_in_for_existing_messages(database, d
         ("material_shared", "author"),
         ("reminder", "author"),
     ]
+
+
+async def test_slack_workspaces_downgrade_and_upgrade_again(database, database_url):
+    from storage.migrate import downgrade, upgrade
+    from tests.conftest import in_thread
+
+    slack_tables = {"slack_bots", "slack_installations", "slack_oauth_states"}
+
+    async def table_names():
+        async with database.engine.connect() as conn:
+            return await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+
+    assert slack_tables <= await table_names() and "slack_team_id" in await _columns(database, "coaches")
+    await database.dispose()
+    in_thread(downgrade, database_url, "0012")
+    assert not slack_tables & await table_names()
+    assert "slack_team_id" not in await _columns(database, "coaches")
+    await database.dispose()
+    in_thread(upgrade, database_url)
+    assert slack_tables <= await table_names() and "slack_team_id" in await _columns(database, "coaches")
