@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from booking.model import Coach, Session, SessionStatus
+from conversations import calendar_links
 from conversations.telegram import callbacks as cb
 from conversations.telegram import texts
 
@@ -168,7 +169,7 @@ def session_list(
     return markup(rows)
 
 
-def session_actions(session: Session) -> InlineKeyboardMarkup:
+def session_actions(session: Session, *, calendar: list[Button] | None = None) -> InlineKeyboardMarkup:
     sid, status = _id(session), session.status
     rows: list[list[Button]] = []
     if status is SessionStatus.HELD:
@@ -178,6 +179,8 @@ def session_actions(session: Session) -> InlineKeyboardMarkup:
             rows.append(back(texts.GET_PAYMENT_LINK, cb.pay(sid)))
     if status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS) and session.meeting_url:
         rows.append([Button(texts.JOIN, url=session.meeting_url)])
+    if calendar:
+        rows.append(calendar)
     if status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED):
         rows.append(back(texts.MATERIALS, cb.materials(sid)))
     if status is SessionStatus.SCHEDULED:
@@ -194,6 +197,16 @@ def session_actions(session: Session) -> InlineKeyboardMarkup:
     upcoming = status in (SessionStatus.HELD, SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
     rows.append(back(texts.BACK, cb.sessions("u" if upcoming else "p")))
     return markup(rows)
+
+
+def booked(session: Session, coach: Coach) -> InlineKeyboardMarkup:
+    """Under a confirmation or a move: the session's actions with, below Join, links that add it
+    to Google Calendar or Outlook (beside the .ics)."""
+    links = [
+        Button(texts.GOOGLE_CALENDAR, url=calendar_links.google(session, coach)),
+        Button(texts.OUTLOOK, url=calendar_links.outlook(session, coach)),
+    ]
+    return session_actions(session, calendar=links)
 
 
 def cancel_confirm(session_id: int) -> InlineKeyboardMarkup:

@@ -201,10 +201,10 @@ class TelegramNotifier:
         if s.price_amount and s.amount_paid:
             lines.append(f"Paid: {c.money(s.amount_paid)}.")
         lines.append(_join_line(s))
-        lines.append("Add it to your calendar with the attached file.")
+        lines.append("Add it to your calendar with the attached file, or with a button below.")
         return Outgoing(
             "\n".join(lines),
-            keyboard=keyboards.session_actions(s),
+            keyboard=keyboards.booked(s, c.coach),
             document=self._ics(c),
             filename=f"coaching-session-{s.id}.ics",
         )
@@ -260,11 +260,11 @@ class TelegramNotifier:
             f"Your session with {c.coach_name} was moved by {_who(event.by)}{moved_from}",
             f"to <b>{c.when()}</b> ({s.duration_minutes} min).",
             _join_line(s),
-            "The attached file updates your calendar entry.",
+            "The attached file updates your calendar entry (a link below adds the new time).",
         ]
         return Outgoing(
             "\n".join(lines),
-            keyboard=keyboards.session_actions(s),
+            keyboard=keyboards.booked(s, c.coach),
             document=self._ics(c),
             filename=f"coaching-session-{s.id}.ics",
         )

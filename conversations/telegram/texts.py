@@ -376,6 +376,7 @@ STATUS = {
     SessionStatus.CANCELLED: "cancelled",
     SessionStatus.NO_SHOW: "missed",
 }
+GOOGLE_CALENDAR, OUTLOOK = "📅 Google Calendar", "📅 Outlook"
 JOIN, MATERIALS, RESCHEDULE, CANCEL = "🎥 Join", "📎 Materials", "🕑 Reschedule", "✖ Cancel"
 
 

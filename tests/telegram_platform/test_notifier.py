@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from icalendar import Calendar
@@ -118,6 +119,38 @@ async def test_confirmation_has_time_in_the_authors_zone_link_and_a_calendar_fil
     assert str(event["url"]) == "https://video.test/room-1"
     assert "Maya <Lind> & Co" in str(event["summary"])
     assert call.params["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://video.test/room-1"
+
+
+def calendar_links(call) -> dict[str, dict[str, list[str]]]:
+    """The calendar buttons of a message: label -> the query of its link."""
+    found = {}
+    for row in call.params["reply_markup"]["inline_keyboard"]:
+        for button in row:
+            if button["text"] in ("📅 Google Calendar", "📅 Outlook"):
+                found[button["text"]] = (button["url"].split("?")[0], parse_qs(urlsplit(button["url"]).query))
+    return found
+
+
+async def test_confirmation_has_google_and_outlook_links_beside_the_calendar_file(world, botapi):
+    session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10, focus="the ending")
+    await world.notifier.deliver(world.last("session_confirmed"))
+    links = calendar_links(only_call(botapi, "sendDocument"))
+    google, query = links["📅 Google Calendar"]
+    assert google == "https://calendar.google.com/calendar/render" and query["action"] == ["TEMPLATE"]
+    assert query["dates"] == ["20300109T100000Z/20300109T110000Z"]
+    assert query["text"] == ["Writing coaching with Maya <Lind> & Co"]
+    assert "Focus: the ending" in query["details"][0] and query["location"] == [session.meeting_url]
+    outlook, query = links["📅 Outlook"]
+    assert outlook == "https://outlook.live.com/calendar/0/deeplink/compose"
+    assert query["startdt"] == ["2030-01-09T10:00:00Z"] and query["enddt"] == ["2030-01-09T11:00:00Z"]
+    assert query["subject"] == ["Writing coaching with Maya <Lind> & Co"] and query["rru"] == ["addevent"]
+
+    botapi.reset()
+    world.clock.advance(minutes=5)
+    await rescheduling.reschedule(world.ctx, session.id, THU_10, by=Actor.COACH)
+    await world.notifier.deliver(world.last("session_rescheduled", session.id))
+    _, query = calendar_links(only_call(botapi, "sendDocument"))["📅 Google Calendar"]
+    assert query["dates"] == ["20300110T100000Z/20300110T110000Z"]
 
 
 async def test_reminder_carries_the_join_link(world, botapi):
