@@ -9,7 +9,7 @@ context in its callback data, and the only thing remembered between updates is w
 input we wait for (user_data["await"]) plus the booking draft (user_data["book"]); both are
 plain JSON values, so any persistence keeps them across restarts. The newest prompt wins:
 any command or button ends an earlier wait, so text is never captured by a flow the author
-has left."""
+has left; what cannot answer a step (a photo, a sticker, a location) leaves the wait as it is."""
 
 from __future__ import annotations
 
