@@ -153,6 +153,29 @@ class DailyAgenda(Event):
     day: date
 
 
+@dataclass(frozen=True)
+class RefundOwed(Event):
+    """For the admins: a refund the payment provider did not take when it was granted. It stays
+    owed and the scheduler retries it; the author hears when it is paid (RefundSent)."""
+
+    kind: ClassVar[str] = "refund_owed"
+    to: ClassVar[Recipient] = Recipient.ADMIN
+    amount: int
+    error: str
+
+
+@dataclass(frozen=True)
+class DeliveryFailed(Event):
+    """For the admins: a message that could not reach its person and was closed unsent (the
+    author blocked the bot, the coach has no Slack account linked...)."""
+
+    kind: ClassVar[str] = "delivery_failed"
+    to: ClassVar[Recipient] = Recipient.ADMIN
+    failed_kind: str
+    failed_to: Recipient
+    reason: str
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -170,6 +193,8 @@ EVENTS: dict[str, type[Event]] = {
         SessionRated,
         MaterialShared,
         DailyAgenda,
+        RefundOwed,
+        DeliveryFailed,
     )
 }
 # Messages tied to a session's start: superseded when it moves or is cancelled.

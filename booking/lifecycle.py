@@ -86,8 +86,9 @@ async def no_show(
             coach.completion_undone()
         await ctx.record_change(uow, session, before, by, f"{who.value} did not show")
         await uow.sessions.save(session)
-        await ctx.tell(uow, session, SessionNoShow(who, refund))
-        await ctx.tell(uow, session, SessionNoShow(who, refund).for_(Recipient.COACH))
+        noted = SessionNoShow(who, refund)
+        for to in Recipient:  # the author, the coach and the admins' feed
+            await ctx.tell(uow, session, noted.for_(to))
         await uow.commit()
     if refund:
         session = await try_settle(ctx, session_id)

@@ -16,6 +16,9 @@ them (mark sent, retry later, release) in batches.
   for the lot; if it fails, message by message, so one row that cannot be written never holds
   back the others, and what still could not be written is tried again at the next settle.
   A sent message is never released (that would send it twice): its mark is retried.
+- A message whose person cannot be reached (Undeliverable, or a Prepared with `undeliverable`) is
+  closed with the reason, and the admins are told (booking.events.DeliveryFailed) in the same
+  transaction; a message for the admins themselves is only closed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from booking.events import DeliveryFailed, Recipient, to_message
 from booking.model import OutboxMessage
 from booking.ports import (
     BatchNotifier,
@@ -78,6 +82,27 @@ class SendLater(Exception):
         self.after = after
 
 
+class Undeliverable(Exception):
+    """The message's person cannot be reached this way (they blocked the bot, left the workspace,
+    have no account linked): sending again would not help."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def failure_notice(message: OutboxMessage, reason: str, now: datetime) -> OutboxMessage | None:
+    """What the admins are told of a message closed unsent (nothing for one of their own)."""
+    if message.recipient == Recipient.ADMIN.value:
+        return None
+    try:
+        failed_to = Recipient(message.recipient)
+    except ValueError:
+        return None
+    event = DeliveryFailed(message.kind, failed_to, reason[:300])
+    return to_message(event, message.session_id, now, coach_id=message.coach_id)
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** min(attempts, 10)), MAX_BACKOFF)
 
@@ -121,6 +146,7 @@ class Delivery:
         self._sent: dict[int, None] = {}  # outcomes to write back (ordered sets / maps)
         self._retry: dict[int, Retry] = {}
         self._release: dict[int, None] = {}
+        self._closed: dict[int, tuple[OutboxMessage, str]] = {}  # undeliverable, with the reason
         self._last_settle = 0.0
         self._done = 0
 
@@ -256,6 +282,8 @@ class Delivery:
     def _queue(self, item: Prepared, interval: float) -> None:
         if item.error is not None:
             self._failed(item.message, item.error)
+        elif item.undeliverable is not None:
+            self._undelivered(item.message, item.undeliverable)
         elif item.send is None:
             self._succeeded(item.message)
         else:
@@ -288,6 +316,8 @@ class Delivery:
                     except asyncio.CancelledError:
                         self._give_back(message)  # it may have gone out: at least once
                         raise
+                    except Undeliverable as exc:
+                        self._undelivered(message, exc.reason)
                     except Exception as exc:
                         self._failed(message, exc)
                     else:
@@ -319,6 +349,14 @@ class Delivery:
         self._retry[message.id] = Retry(message.id, due, str(exc)[:1000])
         self._signal.set()
 
+    def _undelivered(self, message: OutboxMessage, reason: str) -> None:
+        assert message.id is not None
+        log.warning("outbox.undeliverable", message_id=message.id, kind=message.kind, reason=reason)
+        self._claimed.pop(message.id, None)
+        self._closed[message.id] = (message, reason)
+        self._done += 1
+        self._signal.set()
+
     def _give_back(self, message: OutboxMessage) -> None:
         assert message.id is not None
         self._claimed.pop(message.id, None)
@@ -328,7 +366,7 @@ class Delivery:
     async def _settle(self, *, final: bool = False) -> None:
         """Write the outcomes back: all in one transaction, or one by one if that fails."""
         loop = asyncio.get_running_loop()
-        waiting = len(self._sent) + len(self._retry) + len(self._release)
+        waiting = len(self._sent) + len(self._retry) + len(self._release) + len(self._closed)
         if not final and waiting < SETTLE_AT and loop.time() - self._last_settle < self.settle_every:
             return
         self._last_settle = loop.time()
@@ -338,17 +376,25 @@ class Delivery:
                 await asyncio.sleep(0.2 * attempt)
             if await self._write_back():
                 return
-        log.error("outbox.unsettled", sent=list(self._sent), retry=list(self._retry), release=list(self._release))
+        log.error(
+            "outbox.unsettled",
+            sent=list(self._sent),
+            retry=list(self._retry),
+            release=list(self._release),
+            closed=list(self._closed),
+        )
 
     async def _write_back(self) -> bool:
         now = self.clock.now()
         stale_soon = [i for i, at in self._claimed.items() if at <= now - STALE_CLAIM / 2]
-        work = _Outcomes(list(self._sent), list(self._retry.values()), list(self._release), stale_soon)
+        work = _Outcomes(
+            list(self._sent), list(self._retry.values()), list(self._release), stale_soon, dict(self._closed)
+        )
         if work.empty or await self._write(work, now):
             return True
         for part in work.one_by_one():  # a row that cannot be written holds back no other
             await self._write(part, now)
-        return not (self._sent or self._retry or self._release)
+        return not (self._sent or self._retry or self._release or self._closed)
 
     async def _write(self, work: _Outcomes, now: datetime) -> bool:
         try:
@@ -361,6 +407,12 @@ class Delivery:
                     await tx.outbox.release(work.released)
                 if work.renew:
                     await tx.outbox.renew(work.renew, now)
+                if work.closed:
+                    reasons = {i: reason for i, (_, reason) in work.closed.items()}
+                    for i in await tx.outbox.close_undelivered(reasons, now):
+                        notice = failure_notice(work.closed[i][0], reasons[i], now)
+                        if notice is not None:
+                            await tx.outbox.add(notice)
                 await tx.commit()
         except Exception as exc:
             log.warning("outbox.settle_failed", error=str(exc), message_ids=work.ids()[:20], messages=len(work.ids()))
@@ -371,6 +423,8 @@ class Delivery:
             self._retry.pop(r.message_id, None)
         for i in work.released:
             self._release.pop(i, None)
+        for i in work.closed:
+            self._closed.pop(i, None)
         for i in work.renew:
             if i in self._claimed:
                 self._claimed[i] = now
@@ -383,18 +437,20 @@ class _Outcomes:
     retries: list[Retry] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
     renew: list[int] = field(default_factory=list)
+    closed: dict[int, tuple[OutboxMessage, str]] = field(default_factory=dict)  # with the reason
 
     @property
     def empty(self) -> bool:
-        return not (self.sent or self.retries or self.released or self.renew)
+        return not (self.sent or self.retries or self.released or self.renew or self.closed)
 
     def ids(self) -> list[int]:
-        return self.sent + [r.message_id for r in self.retries] + self.released + self.renew
+        return self.sent + [r.message_id for r in self.retries] + self.released + self.renew + list(self.closed)
 
     def one_by_one(self) -> list[_Outcomes]:
         return (
             [_Outcomes(sent=[i]) for i in self.sent]
             + [_Outcomes(retries=[r]) for r in self.retries]
             + [_Outcomes(released=[i]) for i in self.released]
+            + [_Outcomes(closed={i: closed}) for i, closed in self.closed.items()]
             + ([_Outcomes(renew=self.renew)] if self.renew else [])
         )

@@ -3,7 +3,7 @@ integrations/; unit tests use in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -178,6 +178,10 @@ class OutboxRepository(Protocol):
     async def retry_later(self, retries: Sequence[Retry]) -> None:
         """Unclaim messages whose delivery failed, each due again at its own time."""
 
+    async def close_undelivered(self, reasons: Mapping[int, str], at: datetime) -> list[int]:
+        """Close unsent messages that cannot reach their person, each with its reason; the ids
+        actually closed (not closed meanwhile)."""
+
     async def renew(self, message_ids: Collection[int], at: datetime) -> None:
         """Claim again, as of `at`, unsent messages still waiting their turn (so they never look stale)."""
 
@@ -271,14 +275,15 @@ class Notifier(Protocol):
 class Prepared:
     """A claimed message made ready to send by a BatchNotifier.
 
-    `send` is None when there is nothing to send (the message no longer applies, or its person
-    cannot be reached): the message is done. `error` is set when it could not be prepared now: it
-    is retried later. Messages to one `channel` (a chat) are sent one at a time, in their order."""
+    `send` is None when there is nothing to send: the message is done, because it no longer
+    applies or, with `undeliverable` (the reason), because its person cannot be reached (the admins
+    are told). `error` is set when it could not be prepared now: it is retried later. Messages to one `channel` (a chat) are sent one at a time, in their order."""
 
     message: OutboxMessage
     send: Callable[[], Awaitable[None]] | None = None
     channel: Hashable = None
     error: Exception | None = None
+    undeliverable: str | None = None
 
 
 @runtime_checkable

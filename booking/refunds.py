@@ -8,7 +8,7 @@ import structlog
 
 from booking.context import Context, session_of
 from booking.errors import InvalidInput, PaymentError
-from booking.events import RefundSent
+from booking.events import RefundOwed, RefundSent
 from booking.ledger import Payment, next_refund
 from booking.model import Actor, Session
 from booking.ports import UnitOfWork
@@ -113,7 +113,11 @@ async def try_settle(ctx: Context, session_id: int) -> Session:
     except PaymentError as exc:
         log.warning("refund.deferred", session_id=session_id, error=str(exc))
         async with ctx.uow() as uow:
-            return await session_of(uow, session_id)
+            session = await session_of(uow, session_id)
+            if session.refund_due:
+                await ctx.tell(uow, session, RefundOwed(session.refund_due, str(exc)[:300]))
+                await uow.commit()
+            return session
 
 
 async def record_payment(uow: UnitOfWork, session: Session, payment_ref: str | None, amount: int) -> None:

@@ -4,6 +4,7 @@ claimed at all, so its messages wait in the outbox until that channel runs."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 
@@ -54,7 +55,7 @@ class Channels:
             else:
                 done = [Prepared(m, send=functools.partial(notifier.deliver, m), channel="in order") for m in batch]
             for i, p in zip(positions, done, strict=True):
-                prepared[i] = Prepared(p.message, send=p.send, channel=(key, p.channel), error=p.error)
+                prepared[i] = dataclasses.replace(p, channel=(key, p.channel))
         # A message for a recipient no channel takes (it was claimed before a channel stopped):
         # an error, so it is retried rather than acknowledged unsent.
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from booking.outbox import Undeliverable
 from booking.ports import Prepared
 
 
@@ -18,5 +19,7 @@ async def deliver_now(notifier: Preparing, message: Any) -> None:
     [prepared] = await notifier.prepare([message])
     if prepared.error is not None:
         raise prepared.error
+    if prepared.undeliverable is not None:
+        raise Undeliverable(prepared.undeliverable)
     if prepared.send is not None:
         await prepared.send()

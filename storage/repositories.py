@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -479,6 +479,20 @@ class OutboxRepository:
         await conn.execute(
             _RETRY_LATER, [{"message_id": r.message_id, "due": r.due_at, "error": r.error} for r in retries]
         )
+
+    async def close_undelivered(self, reasons: Mapping[int, str], at: datetime) -> list[int]:
+        c = t.outbox.c
+        closed = []
+        for message_id, reason in sorted(reasons.items()):
+            statement = (
+                update(t.outbox)
+                .where(c.id == message_id, c.sent_at.is_(None))
+                .values(sent_at=at, last_error=f"undeliverable: {reason}"[:1000])
+                .execution_options(synchronize_session=False)
+            )
+            if typing.cast(CursorResult[Any], await self.db.execute(statement)).rowcount:
+                closed.append(message_id)
+        return closed
 
     async def renew(self, message_ids: Collection[int], at: datetime) -> None:
         c = t.outbox.c

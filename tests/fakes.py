@@ -415,6 +415,13 @@ class FakeOutbox:
             for m in self._unsent([r.message_id]):
                 m.claimed_at, m.due_at, m.last_error = None, r.due_at, r.error
 
+    async def close_undelivered(self, reasons, at: datetime) -> list[int]:
+        closed = []
+        for m in self._unsent(reasons):
+            m.sent_at, m.last_error = at, f"undeliverable: {reasons[m.id]}"
+            closed.append(m.id)
+        return closed
+
     async def renew(self, message_ids, at: datetime) -> None:
         for m in self._unsent(message_ids):
             m.claimed_at = at

@@ -11,8 +11,8 @@ says so in words. Messages about the coach rather than a session (the daily agen
 
 Raising makes the outbox retry: SendLater (soon) when Slack is down or rate-limits beyond the
 client's own retries, so nothing waits long after Slack answers again. A coach with no linked
-Slack user, or a request Slack refuses for good (a deleted user, a bad channel), is logged and
-acknowledged: sending again would not help."""
+Slack user, or a request Slack refuses for good (a deleted user, a bad channel), is closed as
+undeliverable (the admins' feed says so): sending again would not help."""
 
 from __future__ import annotations
 
@@ -29,16 +29,18 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from booking import agenda as agendas
+from booking import catalog, outbox
 from booking import materials as shared_materials
-from booking import outbox
 from booking.context import Context
 from booking.errors import NotFound
 from booking.events import (
     DailyAgenda,
+    DeliveryFailed,
     Event,
     MaterialShared,
     PaymentRefunded,
     Recipient,
+    RefundOwed,
     Reminder,
     SessionCancelled,
     SessionCompleted,
@@ -50,7 +52,7 @@ from booking.events import (
 )
 from booking.model import DEFAULT_REMINDER_MINUTES as REMINDERS
 from booking.model import Actor, SessionStatus
-from booking.outbox import SendLater
+from booking.outbox import SendLater, Undeliverable
 from booking.ports import Parties, Prepared
 from conversations.files import FileSource
 from conversations.sending import deliver_now
@@ -89,6 +91,17 @@ BROADCAST = (Reminder, SessionCancelled, SessionRescheduled)  # replies that als
 FILE_TRIES = 5  # attempts at handing over a file an author sent in Telegram before saying so in words
 NO_FILE = "(a file sent in Telegram; ask the author to share a link or paste the text)"
 MAX_FILENAME = 120
+FAILED_WHAT = {  # what an undelivered message was, in the admins' feed
+    SessionConfirmed.kind: "the booking confirmation",
+    Reminder.kind: "a reminder",
+    SessionCancelled.kind: "the cancellation",
+    SessionRescheduled.kind: "the new time",
+    SessionNoShow.kind: "the no-show notice",
+    DailyAgenda.kind: "the daily agenda",
+    MaterialShared.kind: "a shared material",
+    SessionRated.kind: "a rating",
+}
+NOT_LINKED = "the coach has no Slack account linked (coachbot coach invite COACH)"
 
 
 @dataclass(frozen=True)
@@ -145,6 +158,9 @@ class SlackNotifier:
         prepared = []
         for i, message in enumerate(messages):
             event = events.get(i)
+            if event is not None and message.session_id is None and message.recipient == Recipient.ADMIN.value:
+                prepared.append(await self._for_admins(message, event, None))
+                continue
             if event is not None and message.session_id is None and message.coach_id is not None:
                 prepared.append(await self._about_coach(message, event, message.coach_id))
                 continue
@@ -155,7 +171,7 @@ class SlackNotifier:
                 prepared.append(Prepared(message))
                 continue
             if message.recipient == Recipient.ADMIN.value:
-                prepared.append(self._for_admins(message, event, parties))
+                prepared.append(await self._for_admins(message, event, parties))
             else:
                 prepared.append(await self._for_coach(message, event, parties, threads.get(message.session_id)))
         return prepared
@@ -166,7 +182,7 @@ class SlackNotifier:
         user = p.coach.slack_user_id
         if not user:
             log.info("slack.notify_skipped", reason="coach has no Slack user", coach_id=p.coach.id, **_fields(message))
-            return Prepared(message)
+            return Prepared(message, undeliverable=NOT_LINKED)
         try:
             outgoing = await self._render(event, p, message.attempts)
         except Exception as exc:  # e.g. a material that cannot be read now: tried again later
@@ -301,7 +317,7 @@ class SlackNotifier:
         coach, user = agenda.coach, agenda.coach.slack_user_id
         if not user:
             log.info("slack.notify_skipped", reason="coach has no Slack user", **_fields(message))
-            return Prepared(message)
+            return Prepared(message, undeliverable=NOT_LINKED)
         if agendas.local_day(coach.timezone, self.now()) != event.day:
             log.info("slack.notify_skipped", reason="the day is over", **_fields(message))
             return Prepared(message)
@@ -318,7 +334,7 @@ class SlackNotifier:
 
     # ---- the admins' feed ------------------------------------------------------------------------
 
-    def _for_admins(self, message: Any, event: Event, p: Parties) -> Prepared:
+    async def _for_admins(self, message: Any, event: Event, p: Parties | None) -> Prepared:
         channel = self.admin_channel
         if not channel:
             log.debug("slack.notify_skipped", reason="no admin channel", **_fields(message))
@@ -326,7 +342,18 @@ class SlackNotifier:
         if message.due_at < self.now() - TOO_OLD:
             log.info("slack.notify_skipped", reason="too old for the feed", **_fields(message))
             return Prepared(message)
-        line = _admin_line(event, p)
+        if p is not None:
+            line = _admin_line(event, p)
+        elif isinstance(event, DeliveryFailed) and message.coach_id is not None:
+            try:
+                coach = await catalog.coach(self.ctx, message.coach_id)
+            except NotFound:
+                return Prepared(message)
+            except Exception as exc:  # the database: tried again later
+                return Prepared(message, error=exc)
+            line = _failed_line(event, f"coach {r.escape(coach.name)}", f"(coach {coach.id})")
+        else:
+            line = None
         if line is None:
             return Prepared(message)
         send = functools.partial(self._post, channel, line)
@@ -350,7 +377,31 @@ def _admin_line(event: Event, p: Parties) -> str | None:
         return (
             f":money_with_wings: Payment of {r.money(event.amount, s.currency)} refunded ({event.reason.value}) {who}"
         )
+    if isinstance(event, SessionNoShow):
+        refund = f", refund {r.money(event.refund, s.currency)}" if event.refund else ""
+        return f":ghost: No-show ({_absent(event.who)}) {who}{refund}"
+    if isinstance(event, RefundOwed):
+        return (
+            f":hourglass: Refund of {r.money(event.amount, s.currency)} owed {who}: the payment provider did not "
+            f"take it ({r.escape(event.error)}). It is retried automatically (`coachbot payments reconcile` tries now)."
+        )
+    if isinstance(event, DeliveryFailed):
+        person = (
+            f"author {r.escape(p.author.name)}"
+            if event.failed_to is Recipient.AUTHOR
+            else f"coach {r.escape(p.coach.name)}"
+        )
+        return _failed_line(event, person, who)
     return None
+
+
+def _failed_line(event: DeliveryFailed, person: str, about: str) -> str:
+    what = FAILED_WHAT.get(event.failed_kind, event.failed_kind.replace("_", " "))
+    return f":warning: Not delivered to {person}: {what} ({about}). {r.escape(event.reason)}"
+
+
+def _absent(who: Actor) -> str:
+    return {Actor.AUTHOR: "the author", Actor.COACH: "the coach"}.get(who, who.value)
 
 
 def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], Awaitable[None]]:
@@ -369,7 +420,7 @@ def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], 
                 raise SendLater(f"slack refused the token ({error})", RETRY_AFTER_TOKEN) from exc
             if error in FINAL_ERRORS:
                 log.error("slack.notify_rejected", error=error, **_fields(message))
-                return
+                raise Undeliverable(f"Slack refused it ({error})") from exc
             if status >= 500 or error in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
                 raise SendLater(f"slack unavailable ({error or status})", RETRY_SOON) from exc
             raise

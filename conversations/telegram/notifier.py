@@ -3,8 +3,8 @@
 Each message is rendered from the session as it is now (read through the domain), in
 the author's time zone with the zone named. Raising makes the outbox retry later, so only
 transient failures raise (network, timeouts, 429 beyond the rate limiter's retries); a user who
-blocked the bot, an unknown chat or a request Telegram refuses as malformed is logged and
-acknowledged, since sending again would not help. Messages for coaches never reach this
+blocked the bot, an unknown chat or a request Telegram refuses as malformed is closed as
+undeliverable (the admins are told), since sending again would not help. Messages for coaches never reach this
 notifier: it claims only the authors' (`recipients`)."""
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ class TelegramNotifier:
         author, fields = parties.author, _fields(message)
         if author.telegram_id is None:
             log.info("telegram.notify_skipped", reason="author has no Telegram id", author_id=author.id, **fields)
-            return Prepared(message)
+            return Prepared(message, undeliverable="the author has no Telegram chat with the bot")
         render = self.renderers[type(event)]
         try:
             outgoing = await render(Rendering(message, parties.session, author, parties.coach), event)
@@ -169,10 +169,10 @@ class TelegramNotifier:
             await self._send(chat_id, outgoing)
         except Forbidden as exc:  # the author blocked the bot or deleted the chat
             log.warning("telegram.notify_undeliverable", error=str(exc), author_id=author.id, **fields)
-            return
+            raise outbox.Undeliverable(f"the author blocked the bot or deleted the chat ({exc})") from exc
         except BadRequest as exc:  # malformed or chat not found: a retry would fail the same way
             log.error("telegram.notify_rejected", error=str(exc), author_id=author.id, **fields)
-            return
+            raise outbox.Undeliverable(f"Telegram refused it ({exc})") from exc
         log.info("telegram.notified", author_id=author.id, **fields)
 
     async def _send(self, chat_id: int, out: Outgoing) -> None:

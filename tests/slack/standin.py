@@ -264,6 +264,11 @@ class SlackStandin:
         with self._lock:
             self._faults.setdefault(method, []).extend(Fault(status, error) for _ in range(n))
 
+    def refuse_next(self, method: str, error: str, n: int = 1) -> None:
+        """Slack's answer to a request it will never take (HTTP 200, ok false), e.g. user_not_found."""
+        with self._lock:
+            self._faults.setdefault(method, []).extend(Fault(200, error) for _ in range(n))
+
     def rate_limit_next(self, method: str, n: int = 1, retry_after: int = 1) -> None:
         with self._lock:
             self._faults.setdefault(method, []).extend(Fault(429, "ratelimited", retry_after) for _ in range(n))

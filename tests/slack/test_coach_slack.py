@@ -20,7 +20,7 @@ from booking.outbox import deliver_due
 from bot.container import Container
 from bot.http import create_app
 from bot.settings import Settings
-from tests.fakes import FakeClock, FakeVideo
+from tests.fakes import FakeClock, FakePayments, FakeVideo
 from tests.slack import signing
 from tests.slack.standin import TOKEN, SlackStandin
 
@@ -57,7 +57,9 @@ class Env:
 
 
 @contextlib.asynccontextmanager
-async def running(database_url: str, slack: SlackStandin, *, video: FakeVideo | None = None):
+async def running(
+    database_url: str, slack: SlackStandin, *, video: FakeVideo | None = None, payments: FakePayments | None = None
+):
     settings = Settings(  # type: ignore[call-arg]
         database_url=database_url,
         slack_bot_token=TOKEN,
@@ -67,7 +69,7 @@ async def running(database_url: str, slack: SlackStandin, *, video: FakeVideo | 
         slack_admin_channel=ADMIN_CHANNEL,
     )
     clock = FakeClock(datetime(2030, 3, 4, 9, 0, tzinfo=UTC))
-    container = Container(settings, clock=clock, video=video or FakeVideo())
+    container = Container(settings, clock=clock, video=video or FakeVideo(), payments=payments)
     app = create_app(container, run_scheduler=False, telegram=None)
     async with app.router.lifespan_context(app):
         ctx = container.ctx

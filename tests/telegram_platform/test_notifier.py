@@ -18,7 +18,7 @@ from booking import bookings, cancellation, catalog, holds, lifecycle, materials
 from booking.context import Context
 from booking.events import RefundReason
 from booking.model import Actor, Author, Coach, OutboxMessage, Session
-from booking.outbox import deliver_due
+from booking.outbox import Undeliverable, deliver_due
 from bot.container import Container
 from bot.telegram_app import TelegramBot
 from conversations.telegram.notifier import TelegramNotifier, local_time, span
@@ -376,19 +376,23 @@ async def test_materials_the_author_shared_are_for_the_coach(world, botapi):
     assert botapi.calls == []
 
 
-async def test_an_author_without_telegram_is_acknowledged_without_sending(bot, botapi):
+async def test_an_author_without_telegram_is_closed_unsent_and_the_admins_are_told(bot, botapi):
     w = await make_world(bot, telegram_id=None)
     await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
-    for message in list(w.store.outbox):
-        await w.notifier.deliver(message)
+    await deliver_due(w.ctx.uow, w.notifier, w.clock)
     assert botapi.calls == []
+    due = [m for m in w.store.outbox if m.recipient == "author" and m.due_at <= w.clock.now()]
+    assert due and all(m.sent_at and m.last_error and "no Telegram chat" in m.last_error for m in due)
+    notices = [m for m in w.store.outbox if m.kind == "delivery_failed"]
+    assert [(m.recipient, m.payload["failed_kind"]) for m in notices] == [("admin", "session_confirmed")]
 
 
-async def test_a_blocked_bot_is_acknowledged_and_a_server_error_is_retried(world, botapi):
+async def test_a_blocked_bot_is_undeliverable_and_a_server_error_is_retried(world, botapi):
     session = await bookings.book(world.ctx, world.coach.id, world.author.id, WED_10)
     reminder = world.outbox("reminder", session.id)[0]
     botapi.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
-    await world.notifier.deliver(reminder)  # nothing to retry: the author has to unblock us first
+    with pytest.raises(Undeliverable, match="blocked the bot"):  # closed: the author has to unblock us first
+        await world.notifier.deliver(reminder)
     botapi.fail("sendMessage", 500, "Internal Server Error")
     with pytest.raises(TelegramError):  # raised: the outbox retries it later
         await world.notifier.deliver(reminder)

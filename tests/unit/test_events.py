@@ -12,11 +12,13 @@ from booking import bookings, cancellation, lifecycle, materials
 from booking.events import (
     EVENTS,
     DailyAgenda,
+    DeliveryFailed,
     HoldExpired,
     MaterialShared,
     PaymentRefunded,
     RatingPrompt,
     Recipient,
+    RefundOwed,
     RefundReason,
     RefundSent,
     Reminder,
@@ -50,6 +52,8 @@ ONE_OF_EACH = [
     SessionRated(4),
     MaterialShared(Actor.AUTHOR, 7),
     DailyAgenda(date(2030, 1, 9)),
+    RefundOwed(4500, "card declined"),
+    DeliveryFailed("session_confirmed", Recipient.COACH, "the coach has no Slack account linked"),
 ]
 
 
@@ -77,9 +81,11 @@ def test_each_event_names_its_recipient():
     assert MaterialShared(Actor.COACH, 1).recipient is Recipient.AUTHOR
     assert DailyAgenda(date(2030, 1, 9)).recipient is Recipient.COACH
     assert SessionCompleted().recipient is Recipient.COACH
-    for_authors = [
-        e for e in ONE_OF_EACH if not isinstance(e, (SessionRated, MaterialShared, DailyAgenda, SessionCompleted))
-    ]
+    assert (
+        RefundOwed(1, "declined").recipient is DeliveryFailed("x", Recipient.AUTHOR, "y").recipient is Recipient.ADMIN
+    )
+    not_for_authors = (SessionRated, MaterialShared, DailyAgenda, SessionCompleted, RefundOwed, DeliveryFailed)
+    for_authors = [e for e in ONE_OF_EACH if not isinstance(e, not_for_authors)]
     assert {e.recipient for e in for_authors} == {Recipient.AUTHOR}
 
 

@@ -480,6 +480,7 @@ async def test_refund_is_recorded_only_when_the_gateway_accepts_it():
     assert out.status is stored.status is SessionStatus.CANCELLED  # the cancellation itself stands
     assert (stored.amount_refunded, stored.refund_due) == (0, 6000)
     assert await refunds.settle_refunds(w.ctx) == 0  # still refused: still owed
+    assert outbox_kinds(w.store, s.id, to="admin").count("refund_owed") == 1  # the admins hear once
 
     w.payments.fail_refund = False
     assert await refunds.settle_refunds(w.ctx) == 1
