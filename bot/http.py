@@ -18,7 +18,7 @@ from starlette.routing import Route
 from booking import payments
 from bot.container import Container
 from bot.scheduler import make_scheduler
-from bot.settings import SLACK_EVENTS_PATH, TELEGRAM_WEBHOOK_PATH
+from bot.settings import SLACK_EVENTS_PATH, SLACK_INSTALL_PATH, SLACK_OAUTH_REDIRECT_PATH, TELEGRAM_WEBHOOK_PATH
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +61,7 @@ async def read_body(request: Request, limit: int = MAX_WEBHOOK_BYTES) -> bytes:
 def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AUTO, slack=_AUTO) -> Starlette:
     """`telegram`: a bot.telegram_app.TelegramBot to run, None for none; by default one is built
     from the settings when TELEGRAM_BOT_TOKEN is set. `slack` likewise (bot.slack_app.SlackBot,
-    when SLACK_BOT_TOKEN is set)."""
+    when SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, are set)."""
     if slack is _AUTO:
         slack = None
         if container.settings.slack_enabled:  # slack_bolt, slack_sdk and aiohttp cost ~15 MB: only when used
@@ -146,6 +146,11 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             return refused.response
         return await slack.handle(request, body)
 
+    async def slack_oauth(request: Request) -> Response:
+        if slack is None:
+            return JSONResponse({"error": "Slack is off"}, status_code=404)
+        return await slack.handle_oauth(request)
+
     def page(title: str, text: str) -> HTMLResponse:
         link = container.bot_link
         back = (
@@ -212,6 +217,8 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
             Route(SLACK_EVENTS_PATH, slack_events, methods=["POST"]),
+            Route(SLACK_INSTALL_PATH, slack_oauth, methods=["GET"]),
+            Route(SLACK_OAUTH_REDIRECT_PATH, slack_oauth, methods=["GET"]),
             Route("/payments/success", paid),
             Route("/payments/cancelled", cancelled),
         ],

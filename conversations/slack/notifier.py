@@ -58,6 +58,7 @@ from conversations.files import FileSource
 from conversations.sending import deliver_now
 from conversations.slack import render as r
 from conversations.slack.threads import SlackThreads, Thread
+from conversations.slack.workspaces import OneWorkspace, Workspaces
 
 log = structlog.get_logger(__name__)
 
@@ -134,8 +135,10 @@ class SlackNotifier:
         admin_channel: str | None = None,
         now: Callable[[], datetime] | None = None,
         files: FileSource | None = None,
+        workspaces: Workspaces | None = None,
     ):
         self.client = client
+        self.workspaces = workspaces or OneWorkspace(client)  # whose bot token each message goes with
         self.ctx = ctx
         self.threads = threads
         self.admin_channel = admin_channel
@@ -198,6 +201,7 @@ class SlackNotifier:
 
     async def _to_coach(self, message: Any, p: Parties, thread: Thread | None, out: Outgoing) -> None:
         assert p.session.id is not None and p.coach.slack_user_id is not None
+        client = await self.workspaces.client_for(p.coach.slack_team_id)
         shared = None
         if out.attachment is not None and self.files is not None:
             # First, before anything changes in Slack: a fetch that raises leaves it all for the retry.
@@ -210,20 +214,18 @@ class SlackNotifier:
         if not _current(thread, user):  # an earlier message (this batch, another instance) may have posted it
             thread = (await self.threads.get([p.session.id])).get(p.session.id)
         if thread is not None and _current(thread, user):
-            await self.client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
+            await client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
         else:
             async with self.threads.posting(p.session.id) as slot:
                 if slot.current is not None and _current(slot.current, user):
                     thread = slot.current
-                    await self.client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
+                    await client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
                 else:  # none yet, or on the DM of a Slack user the coach is no longer linked to
-                    opened = await self.client.conversations_open(users=user)
-                    posted = await self.client.chat_postMessage(
-                        channel=opened["channel"]["id"], text=text, blocks=blocks
-                    )
+                    opened = await client.conversations_open(users=user)
+                    posted = await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
                     thread = slot.made = Thread(posted["channel"], posted["ts"], user)
         if shared is not None and out.attachment is not None:
-            await self.client.files_upload_v2(
+            await client.files_upload_v2(
                 channel=thread.channel,
                 thread_ts=thread.ts,
                 file=shared.content,
@@ -232,7 +234,7 @@ class SlackNotifier:
                 initial_comment=r.clip(out.reply or out.attachment.title),
             )
         elif out.reply:
-            await self.client.chat_postMessage(
+            await client.chat_postMessage(
                 channel=thread.channel,
                 thread_ts=thread.ts,
                 text=r.clip(out.reply),
@@ -324,12 +326,14 @@ class SlackNotifier:
         if not agenda.items:
             log.info("slack.notify_skipped", reason="no sessions that day", **_fields(message))
             return Prepared(message)
-        send = functools.partial(self._dm, user, r.agenda_text(agenda), r.as_dicts(r.agenda_blocks(agenda)))
+        text, blocks = r.agenda_text(agenda), r.as_dicts(r.agenda_blocks(agenda))
+        send = functools.partial(self._dm, user, coach.slack_team_id, text, blocks)
         return Prepared(message, send=_guarded(send, message), channel=("slack", user))
 
-    async def _dm(self, user: str, text: str, blocks: list[dict[str, Any]]) -> None:
-        opened = await self.client.conversations_open(users=user)
-        await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+    async def _dm(self, user: str, team_id: str | None, text: str, blocks: list[dict[str, Any]]) -> None:
+        client = await self.workspaces.client_for(team_id)
+        opened = await client.conversations_open(users=user)
+        await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
         log.info("slack.notified", slack_user=user)
 
     # ---- the admins' feed ------------------------------------------------------------------------
@@ -360,7 +364,8 @@ class SlackNotifier:
         return Prepared(message, send=_guarded(send, message), channel=("slack", channel))
 
     async def _post(self, channel: str, text: str) -> None:
-        await self.client.chat_postMessage(channel=channel, text=r.clip(text))
+        client = await self.workspaces.admin_client()
+        await client.chat_postMessage(channel=channel, text=r.clip(text))
 
 
 def _admin_line(event: Event, p: Parties) -> str | None:

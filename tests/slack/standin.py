@@ -9,6 +9,13 @@ views.update, views.push, views.publish, files.getUploadURLExternal, the upload 
 and files.completeUploadExternal (so files_upload_v2 works end to end). Anything else answers
 unknown_method and is listed in `unknown`.
 
+Several workspaces: `token` is the default workspace's (TEAM_ID) bot token. `oauth_app(...)` and
+`add_workspace(team)` make the OAuth install flow work: GET /oauth/v2/authorize (Slack's consent
+page, `authorize_url`) sends the browser back to the app's redirect_uri with a code, and
+oauth.v2.access trades it for a new bot token of that workspace; auth.test then answers with the
+token's workspace. `uninstall(team)` revokes a workspace's tokens. Each call records the token
+it came with (`Call.token`).
+
 Every call is recorded (`calls()`, `messages()`, ...) and can be awaited (`wait_for`). Requests
 the real API would refuse (Block Kit limits, missing arguments) are answered like Slack does and
 listed in `violations`, which the fixture asserts is empty. Tests script failures with
@@ -17,6 +24,7 @@ listed in `violations`, which the fixture asserts is empty. Tests script failure
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -25,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -63,6 +71,7 @@ class Call:
 
     method: str
     args: dict  # query + form/JSON body, `blocks`/`view`/`files`/... JSON-decoded, `token` removed
+    token: str | None = None  # the bot token it came with
     status: int = 200
     response: dict = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
@@ -130,6 +139,10 @@ class Fault:
 class SlackStandin:
     def __init__(self, token: str = TOKEN, *, default_tz: str = DEFAULT_TZ):
         self.token = token
+        self.tokens: dict[str, str] = {token: TEAM_ID}  # valid bot tokens -> their workspace
+        self.workspaces: set[str] = {TEAM_ID}  # teams whose people can install the app
+        self.oauth: tuple[str, str] | None = None  # the app's client id and secret
+        self.codes: dict[str, str] = {}  # OAuth codes handed out -> their workspace
         self.default_tz = default_tz
         self.root_url = ""  # http://127.0.0.1:<port>, set while running()
         self._lock = threading.Lock()
@@ -194,6 +207,34 @@ class SlackStandin:
         """A response_url for a command/action payload; what the app posts there is recorded as
         calls to the method "response_url" (args: the JSON it sent, plus `url`)."""
         return f"{self.root_url}/respond/{next(self._ids)}"
+
+    # ---- test helpers: workspaces ---------------------------------------------------------------
+
+    @property
+    def authorize_url(self) -> str:
+        """Slack's OAuth consent page (what SLACK_API_URL's authorize page is next to it)."""
+        return f"{self.root_url}/oauth/v2/authorize"
+
+    def oauth_app(self, client_id: str, client_secret: str) -> None:
+        self.oauth = (client_id, client_secret)
+
+    def add_workspace(self, team_id: str) -> None:
+        self.workspaces.add(team_id)
+
+    def token_of(self, team_id: str) -> str | None:
+        """The workspace's newest bot token."""
+        return next((t for t, team in reversed(self.tokens.items()) if team == team_id), None)
+
+    def uninstall(self, team_id: str) -> None:
+        """The app uninstalled from the workspace: its tokens stop working."""
+        with self._lock:
+            self.tokens = {t: team for t, team in self.tokens.items() if team != team_id}
+
+    def _issue_token(self, team_id: str) -> str:
+        with self._lock:
+            token = f"xoxb-{team_id.lower()}-{next(self._ids)}-StandInBotToken"
+            self.tokens[token] = team_id
+            return token
 
     # ---- test helpers: what was called ----------------------------------------------------------
 
@@ -521,12 +562,14 @@ def build_app(state: SlackStandin) -> Starlette:
 
     async def api(request: Request) -> Response:
         args, token = await _read(request)
-        call = Call(request.path_params["method"], args)
+        call = Call(request.path_params["method"], args, token=token)
 
         def answer() -> Response:
-            if not token:
+            if call.method == "oauth.v2.access":  # the app's client id and secret, not a token
+                call.response = oauth_v2_access(state, call, request.headers.get("authorization", ""))
+            elif not token:
                 call.response = {"ok": False, "error": "not_authed"}
-            elif token != state.token:
+            elif token not in state.tokens:
                 call.response = {"ok": False, "error": "invalid_auth"}
             elif call.method not in METHODS:
                 state.unknown.append(call.method)
@@ -564,9 +607,30 @@ def build_app(state: SlackStandin) -> Starlette:
 
         return answered(call, answer)
 
+    async def authorize(request: Request) -> Response:
+        """Slack's consent page, where the person installing clicks Allow at once."""
+        query = dict(request.query_params)
+        call = Call("oauth.authorize", query)
+        team = query.get("team") or TEAM_ID
+        problems = [] if state.oauth and query.get("client_id") == state.oauth[0] else ["unknown client_id"]
+        problems += [] if query.get("redirect_uri") else ["redirect_uri is missing"]
+        problems += [] if team in state.workspaces else [f"no workspace {team}"]
+        if problems:
+            state.violations.extend(f"oauth.authorize: {p}" for p in problems)
+            call.status, call.response = 400, {"ok": False, "error": "; ".join(problems)}
+            state._record(call)
+            return PlainTextResponse(call.response["error"], status_code=400)
+        code = f"code-{next(state._ids)}"
+        state.codes[code] = team
+        call.response = {"ok": True, "code": code, "team": team}
+        state._record(call)
+        back = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+        return Response(status_code=302, headers={"Location": back})
+
     return Starlette(
         routes=[
             Route("/api/{method}", api, methods=["GET", "POST"]),
+            Route("/oauth/v2/authorize", authorize, methods=["GET"]),
             Route("/upload/v1/{file_id}", upload, methods=["POST"]),
             Route("/respond/{key}", respond, methods=["POST"]),
         ]
@@ -577,14 +641,48 @@ def build_app(state: SlackStandin) -> Starlette:
 
 
 def auth_test(state: SlackStandin, call: Call) -> dict:
+    team = state.tokens.get(call.token or "", TEAM_ID)
+    user_id, bot_id = _bot_of(team)
     return {
         "ok": True,
-        "url": f"https://{TEAM_DOMAIN}.slack.com/",
-        "team": "Coachbot Test",
+        "url": f"https://{TEAM_DOMAIN}.slack.com/" if team == TEAM_ID else f"https://{team.lower()}.slack.com/",
+        "team": "Coachbot Test" if team == TEAM_ID else f"Team {team}",
         "user": "coachbot",
-        "team_id": TEAM_ID,
-        "user_id": BOT_USER_ID,
-        "bot_id": BOT_ID,
+        "team_id": team,
+        "user_id": user_id,
+        "bot_id": bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+def _bot_of(team: str) -> tuple[str, str]:
+    """The app's bot user and bot id in a workspace."""
+    return (BOT_USER_ID, BOT_ID) if team == TEAM_ID else (f"U{team[1:]}BOT", f"B{team[1:]}BOT")
+
+
+def oauth_v2_access(state: SlackStandin, call: Call, authorization: str) -> dict:
+    client_id, client_secret = call.args.get("client_id"), call.args.get("client_secret")
+    if authorization.lower().startswith("basic "):
+        client_id, _, client_secret = base64.b64decode(authorization[6:]).decode().partition(":")
+    if state.oauth is None or (client_id, client_secret) != state.oauth:
+        return {
+            "ok": False,
+            "error": "invalid_client_id" if client_id != (state.oauth or ("",))[0] else "bad_client_secret",
+        }
+    team = state.codes.pop(call.args.get("code") or "", None)
+    if team is None:
+        return {"ok": False, "error": "invalid_code"}
+    user_id, _ = _bot_of(team)
+    return {
+        "ok": True,
+        "app_id": APP_ID,
+        "authed_user": {"id": "U0INSTALLER"},
+        "scope": "chat:write,commands,im:write,files:write,users:read",
+        "token_type": "bot",
+        "access_token": state._issue_token(team),
+        "bot_user_id": user_id,
+        "team": {"id": team, "name": f"Team {team}"},
+        "enterprise": None,
         "is_enterprise_install": False,
     }
 
