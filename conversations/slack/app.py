@@ -120,10 +120,10 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
             await ack(response_action="errors", errors={"reason": "Tell the author why (they will read it)."})
             return
         acting = await who(body["user"]["id"])
-        by, coach_id = _as(acting)
         try:
             session = await queries.session(ctx, metadata.session_id(view))
             _require_allowed(acting, session)
+            by, coach_id = _as(acting, session)
             await cancellation.cancel(ctx, session.id or 0, by=by, reason=reason, coach_id=coach_id, settle_now=False)
         except (BookingError, ValueError) as exc:
             await ack(response_action="errors", errors={"reason": _reason_for(exc)})
@@ -219,9 +219,10 @@ def _require_allowed(acting: Acting, session: Session) -> None:
         raise BookingError("That session belongs to another coach.")
 
 
-def _as(acting: Acting) -> tuple[Actor, int | None]:
-    """Admins act as admins on any session; a coach as the coach, on their own."""
-    if acting.coach is not None and not acting.admin:
+def _as(acting: Acting, session: Session) -> tuple[Actor, int | None]:
+    """A coach acts as the coach on their own sessions (an admin who coaches too); an admin as an
+    admin on the others'. Call after _require_allowed."""
+    if acting.coach is not None and acting.coach.id == session.coach_id:
         return Actor.COACH, acting.coach.id
     return Actor.ADMIN, None
 
@@ -232,7 +233,7 @@ async def _session_action(ctx: Context, who: Any, body: dict[str, Any], client: 
     if session is None or session.id is None:
         return
     session_id = session.id
-    by, coach_id = _as(acting)
+    by, coach_id = _as(acting, session)
     try:
         if action == "complete":
             if session.status is SessionStatus.COMPLETED:

@@ -25,6 +25,7 @@ from booking.agenda import DayAgenda
 from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
 
 MAX_TEXT = 2900  # Slack: 3,000 characters per text object; keep a margin
+MAX_ENTITY = 5  # "&amp;", the longest escape we write
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 
 # action_ids of a session's buttons (the value is the session id)
@@ -44,7 +45,18 @@ def escape(text: str) -> str:
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, never ending inside a <link|label>, a <!date^...> token or an
+    &entity; (Slack would show the broken markup)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
+    amp = cut.rfind("&")
+    if amp > cut.rfind(";") and len(cut) - amp <= MAX_ENTITY:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def when(instant: datetime, zone: str) -> str:

@@ -91,10 +91,10 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
         meta = metadata.of(view)
         text = _value(view, "notes")
         acting = await who(body["user"]["id"])
-        by, coach_id = _as(acting)
         try:
             session = await queries.session(ctx, metadata.session_id(view))
             _require_allowed(acting, session)
+            by, coach_id = _as(acting, session)
             session = await notes.write_coach_notes(ctx, session.id or 0, text, by=by, coach_id=coach_id)
         except (BookingError, ValueError) as exc:
             await ack(response_action="errors", errors={"notes": _reason_for(exc)})

@@ -58,14 +58,19 @@ class Env:
 
 @contextlib.asynccontextmanager
 async def running(
-    database_url: str, slack: SlackStandin, *, video: FakeVideo | None = None, payments: FakePayments | None = None
+    database_url: str,
+    slack: SlackStandin,
+    *,
+    video: FakeVideo | None = None,
+    payments: FakePayments | None = None,
+    admins: str = ADMIN_USER,
 ):
     settings = Settings(  # type: ignore[call-arg]
         database_url=database_url,
         slack_bot_token=TOKEN,
         slack_signing_secret=signing.SIGNING_SECRET,
         slack_api_url=slack.base_url,
-        slack_admin_user_ids=ADMIN_USER,
+        slack_admin_user_ids=admins,
         slack_admin_channel=ADMIN_CHANNEL,
     )
     clock = FakeClock(datetime(2030, 3, 4, 9, 0, tzinfo=UTC))
@@ -343,6 +348,20 @@ async def test_an_admin_acts_on_any_session(env):
     env.clock.set(START + timedelta(minutes=70))
     await env.post(signing.block_actions("session_no_show", str(session.id), user_id=ADMIN_USER))
     assert (await queries.session(env.ctx, session.id)).status is SessionStatus.NO_SHOW
+
+
+async def test_an_admin_who_coaches_acts_as_the_coach_on_their_own_sessions(database_url, slack_standin):
+    async with running(database_url, slack_standin, admins=f"{ADMIN_USER},{COACH_USER}") as env:
+        session = await env.book()
+        await env.post(signing.block_actions("session_cancel", str(session.id)))
+        [opened] = env.slack.calls("views.open")
+        await env.post(signing.view_submission(opened.view, {"reason": {"reason": signing.plain_text_value("Ill")}}))
+        assert (await queries.session(env.ctx, session.id)).cancelled_by is Actor.COACH  # "your coach cancelled"
+
+        other = await bookings.book(env.ctx, env.other_coach_id, env.author_id, START)
+        env.clock.set(START + timedelta(minutes=70))
+        await env.post(signing.block_actions("session_no_show", str(other.id)))
+        assert (await queries.session(env.ctx, other.id)).status is SessionStatus.NO_SHOW  # an admin on another's
 
 
 async def test_app_home_shows_upcoming_sessions_with_their_actions(env):
