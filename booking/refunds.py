@@ -32,11 +32,12 @@ async def refund(ctx: Context, session_id: int, amount: int | None = None, *, re
     return await settle_refund(ctx, session_id)
 
 
-async def settle_refund(ctx: Context, session_id: int) -> Session:
+async def settle_refund(ctx: Context, session_id: int, *, announce: bool = True) -> Session:
     """Pay out what the session owes, payment by payment (the newest first: a duplicate payment
     goes back before the one the session keeps), never more than a payment still holds. The
     idempotency key is fixed by the amounts, so a retry after a crash between the provider's
-    answer and our commit cannot refund twice."""
+    answer and our commit cannot refund twice. `announce`: the author is told (RefundSent); not
+    when the message about the change that granted the refund already says so."""
     async with ctx.uow() as uow:
         session = await session_of(uow, session_id)
         ledger = await uow.payments.of_session(session_id)
@@ -47,14 +48,14 @@ async def settle_refund(ctx: Context, session_id: int) -> Session:
         payment, amount = step
         key = f"refund-{session_id}-{session.amount_refunded}-{amount}-{session.refund_attempt}"
         ref = await ctx.payments.refund(session, payment.ref, amount, key)
-        session, ledger = await _record_refund(ctx, session_id, payment.ref, amount, ref)
+        session, ledger = await _record_refund(ctx, session_id, payment.ref, amount, ref, announce)
     if session.refund_due > 0 and next_refund(ledger, session.refund_due) is None:
         session = await _drop_unpayable(ctx, session_id)
     return session
 
 
 async def _record_refund(
-    ctx: Context, session_id: int, payment_ref: str, amount: int, ref: str
+    ctx: Context, session_id: int, payment_ref: str, amount: int, ref: str, announce: bool
 ) -> tuple[Session, list[Payment]]:
     """In the transaction that records it, a refund is checked against what its payment holds."""
     async with ctx.uow() as uow:
@@ -66,7 +67,8 @@ async def _record_refund(
             session.refunded(paid_out)
             await ctx.note(uow, session, Actor.SYSTEM, f"refunded {paid_out} ({ref})")
             await uow.sessions.save(session)
-            await ctx.tell(uow, session, RefundSent(paid_out))
+            if announce:
+                await ctx.tell(uow, session, RefundSent(paid_out))
             await uow.commit()
         ledger = await uow.payments.of_session(session_id)
     return session, ledger
@@ -107,9 +109,11 @@ async def settle_refunds(ctx: Context) -> int:
 
 
 async def try_settle(ctx: Context, session_id: int) -> Session:
-    """Settle now if the provider takes it; otherwise it stays owed for the scheduler."""
+    """Settle a refund just granted, now if the provider takes it (the message about the change
+    that granted it names the refund: no second one); otherwise it stays owed, the admins are
+    told, and the scheduler's retry tells the author when it is paid."""
     try:
-        return await settle_refund(ctx, session_id)
+        return await settle_refund(ctx, session_id, announce=False)
     except PaymentError as exc:
         log.warning("refund.deferred", session_id=session_id, error=str(exc))
         async with ctx.uow() as uow:

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from booking import bookings, cancellation, catalog, holds, lifecycle, materials, rescheduling
+from booking import bookings, cancellation, catalog, holds, lifecycle, materials, refunds, rescheduling
 from booking.context import Context
 from booking.events import RefundReason
 from booking.model import Actor, Author, Coach, OutboxMessage, Session
@@ -202,15 +202,27 @@ async def test_starting_now_without_a_meeting_link_is_retried(world, botapi):
     assert botapi.calls_to("sendMessage") == []
 
 
-async def test_cancellation_by_the_coach_names_the_refund_and_refund_sent_follows(paying, botapi):
+async def test_cancellation_by_the_coach_names_the_refund_in_its_one_message(paying, botapi):
     session = await paid_session(paying)
     await cancellation.cancel(paying.ctx, session.id, by=Actor.COACH, reason="ill")
     await paying.notifier.deliver(paying.last("session_cancelled", session.id))
-    text = only_call(botapi, "sendMessage").params["text"]
+    call = only_call(botapi, "sendDocument")
+    text = call.params["caption"]
+    calendar = Calendar.from_ical(call.files["document"][1])
+    assert calendar["method"] == "CANCEL" and calendar.walk("VEVENT")[0]["status"] == "CANCELLED"
     assert "cancelled by your coach" in text and "Refund: 60.00 USD" in text and "Reason: ill" in text
-    botapi.reset()
+    assert paying.outbox("refund_sent", session.id) == []  # paid at once: no second message
+
+
+async def test_a_refund_paid_later_is_announced_when_it_is_paid(paying, botapi):
+    session = await paid_session(paying)
+    paying.payments.fail_refund = True
+    await cancellation.cancel(paying.ctx, session.id, by=Actor.COACH, reason="ill")
+    assert paying.outbox("refund_sent", session.id) == []
+    paying.payments.fail_refund = False
+    await refunds.settle_refunds(paying.ctx)
     await paying.notifier.deliver(paying.last("refund_sent", session.id))
-    assert "60.00 USD" in only_call(botapi, "sendMessage").params["text"]
+    assert "Refund sent" in only_call(botapi, "sendMessage").params["text"]
 
 
 async def test_cancelling_a_hold_says_nothing_was_charged(paying, botapi):
@@ -263,7 +275,7 @@ async def test_messages_that_end_a_booking_offer_to_book_again(paying, botapi):
     session = await paid_session(paying, THU_10)
     await cancellation.cancel(paying.ctx, session.id, by=Actor.COACH, reason="ill")
     await paying.notifier.deliver(paying.last("session_cancelled", session.id))
-    book_again(only_call(botapi, "sendMessage"), paying.coach)
+    book_again(only_call(botapi, "sendDocument"), paying.coach)
 
     botapi.reset()
     missed = await paid_session(paying, THU_10 + timedelta(hours=2))
