@@ -1,21 +1,32 @@
-"""An iCalendar (RFC 5545) file for a booked session, built with `icalendar`. The UID is fixed per
-session and SEQUENCE grows with every change, so importing the file sent after a reschedule
-updates the entry instead of adding a second one."""
+"""iCalendar (RFC 5545) files for booked sessions, built with `icalendar`: one file per session
+sent with each booking, reschedule and cancellation message (an iTIP METHOD), and feeds of many
+sessions a calendar app subscribes to (no METHOD). The UID is fixed per session and SEQUENCE
+grows with every change, so the file sent after a reschedule updates the entry instead of adding
+a second one, and a CANCEL removes it. Times are in UTC, so no VTIMEZONE is needed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from booking.model import Coach, Session
+from booking.model import Author, Coach, Session, SessionStatus
 
 PRODID = "-//coachbot//sessions//EN"
 UID_DOMAIN = "coachbot"
+UID_PREFIX = "session-"
+ALARM_BEFORE = timedelta(minutes=15)
+NO_EMAIL_DOMAIN = "coachbot.invalid"  # people without an email still need a calendar address
 
 
 def session_uid(session_id: int) -> str:
-    return f"session-{session_id}@{UID_DOMAIN}"
+    return f"{UID_PREFIX}{session_id}@{UID_DOMAIN}"
+
+
+def is_our_uid(uid: str) -> bool:
+    """True for the UID of an event this product wrote (a pushed session, a feed entry)."""
+    return uid.startswith(UID_PREFIX) and uid.endswith(f"@{UID_DOMAIN}")
 
 
 def event_title(coach: Coach) -> str:
@@ -31,24 +42,75 @@ def event_details(session: Session, coach: Coach) -> str:
     return "\n".join(lines)
 
 
-def session_ics(session: Session, coach: Coach, *, stamp: datetime, cancelled: bool = False) -> bytes:
+def _address(email: str | None, kind: str, person_id: int | None, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email or f'{kind}-{person_id}@{NO_EMAIL_DOMAIN}'}")
+    address.params["CN"] = vText(name)
+    return address
+
+
+def session_event(session: Session, coach: Coach, author: Author | None, *, stamp: datetime) -> Event:
+    """The session as a VEVENT; STATUS:CANCELLED once it no longer takes place."""
     assert session.id is not None  # a booked session: stored
     changed = session.updated_at or session.created_at or stamp
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    cancelled = session.status is SessionStatus.CANCELLED
     event = Event()
     event.add("uid", session_uid(session.id))
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("dtstart", session.starts_at.astimezone(UTC))
     event.add("dtend", session.ends_at.astimezone(UTC))
-    event.add("sequence", int(changed.timestamp()))
+    event.add("sequence", int(changed.timestamp()))  # every change moves updated_at forward
     event.add("summary", event_title(coach))
     if session.meeting_url:
         event.add("url", session.meeting_url)
         event.add("location", session.meeting_url)
     event.add("description", event_details(session, coach))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    organizer = _address(coach.email, "coach", coach.id, coach.name)
+    organizer.params["ROLE"] = vText("CHAIR")
+    event.add("organizer", organizer)
+    if author is not None:
+        attendee = _address(author.email, "author", author.id, author.name)
+        attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+        attendee.params["PARTSTAT"] = vText("DECLINED" if cancelled else "ACCEPTED")
+        event.add("attendee", attendee)
+    if not cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event_title(coach))
+        alarm.add("trigger", -ALARM_BEFORE)
+        event.add_component(alarm)
+    return event
+
+
+def _calendar(method: str | None, name: str | None = None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def session_ics(session: Session, coach: Coach, author: Author | None = None, *, stamp: datetime) -> bytes:
+    """One session for a chat message: METHOD REQUEST (booked, moved) or CANCEL (cancelled)."""
+    event = session_event(session, coach, author, stamp=stamp)
+    calendar = _calendar("CANCEL" if event["status"] == "CANCELLED" else "REQUEST")
     calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
+
+
+def feed_ics(
+    name: str, entries: Iterable[tuple[Session, Coach, Author]], *, stamp: datetime, author_view: bool
+) -> bytes:
+    """A subscription feed, one VEVENT per session, titled for its reader: an author sees the
+    coach's name, a coach the author's."""
+    calendar = _calendar(None, name)
+    for session, coach, author in entries:
+        event = session_event(session, coach, author, stamp=stamp)
+        if not author_view:
+            event["summary"] = vText(f"Writing coaching: {author.name}")
+        calendar.add_component(event)
+    return bytes(calendar.to_ical())

@@ -245,10 +245,14 @@ class TelegramNotifier:
             lines.append("Nothing was charged.")
         elif s.amount_paid:
             lines.append("No refund applies: it was cancelled too close to the start.")
-        if by is Actor.AUTHOR:
-            return Outgoing("\n".join(lines))
-        lines.append("You can book another time with /book.")
-        return Outgoing("\n".join(lines), keyboard=keyboards.book_again(c.coach))
+        # A hold never reached the author's calendar; a confirmed session's file removes it there.
+        document = None if was_hold else self._ics(c)
+        filename = None if was_hold else f"coaching-session-{s.id}.ics"
+        keyboard = None
+        if by is not Actor.AUTHOR:
+            lines.append("You can book another time with /book.")
+            keyboard = keyboards.book_again(c.coach)
+        return Outgoing("\n".join(lines), keyboard=keyboard, document=document, filename=filename)
 
     async def _rescheduled(self, c: Rendering, event: SessionRescheduled) -> Outgoing | None:
         s = c.session
@@ -355,7 +359,7 @@ class TelegramNotifier:
         return Outgoing(f"{head}\n\n{html.escape(body)}")
 
     def _ics(self, c: Rendering) -> bytes:
-        return session_ics(c.session, c.coach, stamp=self.now())
+        return session_ics(c.session, c.coach, c.author, stamp=self.now())
 
 
 # ---- helpers ------------------------------------------------------------------------------------
