@@ -163,7 +163,9 @@ async def _on_callback(turn: Turn) -> None:
     parsed = cb.parse(turn.query.data)
     if parsed is None:
         raise Stale()
-    if parsed.kind != "noop" and not _changes_stars(turn, parsed):
+    if parsed.kind not in ("noop", "zone") and not _changes_stars(turn, parsed):
+        # A zone button answers a side question (a location shared mid-step, a did-you-mean):
+        # the step in progress keeps waiting; saving the zone ends a wait for the zone itself.
         await end_wait(turn)
     await ROUTES[parsed.kind](turn, *parsed.args)
 

@@ -79,7 +79,8 @@ async def on_location_elsewhere(turn: Turn) -> None:
 
 
 async def save_zone(turn: Turn, zone: str) -> None:
-    turn.user_data.pop("await", None)
+    if turn.user_data.get("await") == WAIT_ZONE:  # answered; any other step keeps waiting
+        turn.user_data.pop("await")
     author = await turn.author()
     new = author is None
     if new:

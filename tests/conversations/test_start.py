@@ -138,6 +138,14 @@ async def test_a_location_at_the_focus_step_keeps_the_booking_and_the_zone(bot):
     await mary.say("dialogue")
     assert "Focus: dialogue" in mary.text() and "10:00 (Europe/Berlin)" in mary.text()
 
+    await mary.press("✖ Cancel")
+    await open_day(bot, mary)
+    await mary.press("11:00")  # only 60 minutes fit: straight to the focus step
+    await mary.send_location(40.7128, -74.0060)
+    await mary.press("Keep Europe/Berlin")  # answering the side question leaves the focus step waiting
+    await mary.say("pacing")
+    assert "Focus: pacing" in mary.text() and "11:00 (Europe/Berlin)" in mary.text()
+
 
 async def test_a_location_at_the_zone_question_is_the_answer(bot):
     mary = bot.user()
