@@ -28,13 +28,14 @@ import contextlib
 import functools
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 
-from booking.events import DeliveryFailed, Recipient, to_message
 from booking.model import OutboxMessage
+from booking.outcomes import Outcomes
+from booking.outcomes import SendLater as SendLater  # raised by notifiers, which import it from here
+from booking.outcomes import Undeliverable as Undeliverable
 from booking.ports import (
     BatchNotifier,
     Clock,
@@ -71,36 +72,6 @@ async def parties(uow: UnitOfWorkFactory, session_ids: Collection[int]) -> dict[
         return {}
     async with uow() as tx:
         return await tx.outbox.parties(session_ids)
-
-
-class SendLater(Exception):
-    """Raised by a notifier whose platform is down or asks to slow down: the message is tried again
-    after `after`, not after the growing backoff, so what waited leaves soon after it recovers."""
-
-    def __init__(self, reason: str, after: timedelta):
-        super().__init__(reason)
-        self.after = after
-
-
-class Undeliverable(Exception):
-    """The message's person cannot be reached this way (they blocked the bot, left the workspace,
-    have no account linked): sending again would not help."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def failure_notice(message: OutboxMessage, reason: str, now: datetime) -> OutboxMessage | None:
-    """What the admins are told of a message closed unsent (nothing for one of their own)."""
-    if message.recipient == Recipient.ADMIN.value:
-        return None
-    try:
-        failed_to = Recipient(message.recipient)
-    except ValueError:
-        return None
-    event = DeliveryFailed(message.kind, failed_to, reason[:300])
-    return to_message(event, message.session_id, now, coach_id=message.coach_id)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -387,7 +358,7 @@ class Delivery:
     async def _write_back(self) -> bool:
         now = self.clock.now()
         stale_soon = [i for i, at in self._claimed.items() if at <= now - STALE_CLAIM / 2]
-        work = _Outcomes(
+        work = Outcomes(
             list(self._sent), list(self._retry.values()), list(self._release), stale_soon, dict(self._closed)
         )
         if work.empty or await self._write(work, now):
@@ -396,23 +367,10 @@ class Delivery:
             await self._write(part, now)
         return not (self._sent or self._retry or self._release or self._closed)
 
-    async def _write(self, work: _Outcomes, now: datetime) -> bool:
+    async def _write(self, work: Outcomes, now: datetime) -> bool:
         try:
             async with self.uow() as tx:
-                if work.sent:
-                    await tx.outbox.mark_sent(work.sent, now)
-                if work.retries:
-                    await tx.outbox.retry_later(work.retries)
-                if work.released:
-                    await tx.outbox.release(work.released)
-                if work.renew:
-                    await tx.outbox.renew(work.renew, now)
-                if work.closed:
-                    reasons = {i: reason for i, (_, reason) in work.closed.items()}
-                    for i in await tx.outbox.close_undelivered(reasons, now):
-                        notice = failure_notice(work.closed[i][0], reasons[i], now)
-                        if notice is not None:
-                            await tx.outbox.add(notice)
+                await work.write(tx.outbox, now)
                 await tx.commit()
         except Exception as exc:
             log.warning("outbox.settle_failed", error=str(exc), message_ids=work.ids()[:20], messages=len(work.ids()))
@@ -429,28 +387,3 @@ class Delivery:
             if i in self._claimed:
                 self._claimed[i] = now
         return True
-
-
-@dataclass
-class _Outcomes:
-    sent: list[int] = field(default_factory=list)
-    retries: list[Retry] = field(default_factory=list)
-    released: list[int] = field(default_factory=list)
-    renew: list[int] = field(default_factory=list)
-    closed: dict[int, tuple[OutboxMessage, str]] = field(default_factory=dict)  # with the reason
-
-    @property
-    def empty(self) -> bool:
-        return not (self.sent or self.retries or self.released or self.renew or self.closed)
-
-    def ids(self) -> list[int]:
-        return self.sent + [r.message_id for r in self.retries] + self.released + self.renew + list(self.closed)
-
-    def one_by_one(self) -> list[_Outcomes]:
-        return (
-            [_Outcomes(sent=[i]) for i in self.sent]
-            + [_Outcomes(retries=[r]) for r in self.retries]
-            + [_Outcomes(released=[i]) for i in self.released]
-            + [_Outcomes(closed={i: closed}) for i, closed in self.closed.items()]
-            + ([_Outcomes(renew=self.renew)] if self.renew else [])
-        )
