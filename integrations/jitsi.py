@@ -67,7 +67,7 @@ class JitsiRooms:
         """An HS256 token for one room, valid from 10 minutes before `starts_at` until
         `ends_at + token_ttl_after_end`. `user` becomes `context.user` (id, name, email, avatar);
         Jitsi rejects non-string values there, so they are checked here."""
-        if not self.uses_jwt:
+        if not self.uses_jwt or self.app_secret is None:
             raise ValueError("this JitsiRooms has no app_id/app_secret, so it issues no tokens")
         claims: dict[str, Any] = {
             "aud": self.audience,
