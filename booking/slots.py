@@ -15,6 +15,7 @@ from booking.ports import Calendar, UnitOfWork
 
 ALTERNATIVES_SPAN = timedelta(days=7)
 MAX_SLOT_WINDOW = timedelta(days=400)
+SEARCH_STEP = timedelta(days=7)  # how far first_starts runs the slot engine at a time
 PROBE = timedelta(microseconds=1)  # a window holding just one start: "is this exact slot bookable?"
 
 
@@ -215,6 +216,25 @@ async def first_free_month(
             return month, days
         month = _next_month(month)
     return None, set()
+
+
+async def first_starts(
+    ctx: Context, coach: Coach, durations: list[int], limit: int, exclude: int | None = None
+) -> list[datetime]:
+    """The first `limit` free start times from now (for any of `durations`). One calendar read up to
+    the horizon; the slot engine then runs a week at a time and stops once it has enough."""
+    now = ctx.now()
+    whole = _clip(ctx, coach, now, now + timedelta(days=coach.horizon_days))
+    if whole is None:
+        return []
+    cal = await _calendar_for(ctx, coach, durations, *whole, exclude)
+    found: list[datetime] = []
+    start, horizon = whole
+    while start < horizon and len(found) < limit:
+        end = min(start + SEARCH_STEP, horizon)
+        found += _starts(ctx, coach, cal, durations, start, end)
+        start = end
+    return found[:limit]
 
 
 async def _calendar_for(

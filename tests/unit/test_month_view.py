@@ -177,3 +177,33 @@ async def test_an_inactive_coach_has_nothing_free():
     assert await slots.first_free_month(ctx, coach, [60], ZONE) == (None, set())
     assert await slots.day_starts(ctx, coach, [60], ZONE, date(2030, 3, 4)) == []
     assert await slots.fitting(ctx, coach, [60], datetime(2030, 3, 4, 14, tzinfo=UTC)) == []
+
+
+@pytest.mark.parametrize("durations", LENGTHS)
+async def test_first_starts_are_the_earliest_free_times_up_to_the_horizon(durations):
+    ctx, coach, booked = await busy_coach()
+    everything = await reference_starts(ctx, coach, durations, NOW, NOW + timedelta(days=coach.horizon_days))
+    for exclude in (None, booked[2].id):
+        expected = await reference_starts(ctx, coach, durations, NOW, NOW + timedelta(days=coach.horizon_days), exclude)
+        for limit in (1, 8, 200):
+            assert await slots.first_starts(ctx, coach, durations, limit, exclude) == expected[:limit], (limit, exclude)
+    assert len(everything) > 100  # the search crossed many of its week-long steps
+
+
+async def test_first_starts_skip_full_weeks_and_read_the_calendar_once(monkeypatch):
+    ctx, coach, _ = await busy_coach(blocked_first_month=True)
+    expected = await reference_starts(ctx, coach, [60, 90], NOW, NOW + timedelta(days=coach.horizon_days))
+    reads = []
+    calendar = slots.calendar
+
+    async def counted(*args, **kwargs):
+        reads.append(args)
+        return await calendar(*args, **kwargs)
+
+    monkeypatch.setattr(slots, "calendar", counted)
+    [first] = await slots.first_starts(ctx, coach, [60, 90], 1)
+    assert first == expected[0]
+    assert first.astimezone(ZoneInfo(ZONE)).date() >= date(2030, 4, 1)
+    assert len(reads) == 1
+    coach.is_active = False
+    assert await slots.first_starts(ctx, coach, [60], 3) == []
