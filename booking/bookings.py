@@ -23,7 +23,7 @@ from booking.errors import (
     SlotTaken,
     SlotUnavailable,
 )
-from booking.events import Event, Recipient, Reminder, SessionConfirmed, StartingNow, to_message
+from booking.events import CalendarChanged, Event, Recipient, Reminder, SessionConfirmed, StartingNow, to_message
 from booking.holds import release_hold
 from booking.meetings import attach_meeting
 from booking.model import (
@@ -143,6 +143,7 @@ def confirmation(ctx: Context, session: Session, author: Author) -> list[tuple[E
         (confirmed, now),
         (confirmed.for_(Recipient.COACH), now),
         (confirmed.for_(Recipient.ADMIN), now),
+        (CalendarChanged(), now),
         *reminders(ctx, session, author),
     ]
 

@@ -9,7 +9,7 @@ import structlog
 from booking import validation as v
 from booking.context import Context
 from booking.errors import NotAllowed, PaymentError, PolicyViolation
-from booking.events import TIMED_KINDS, Recipient, SessionCancelled
+from booking.events import TIMED_KINDS, CalendarChanged, Recipient, SessionCancelled
 from booking.model import Actor, Money, Session, SessionStatus
 from booking.refunds import try_settle
 
@@ -71,6 +71,7 @@ async def cancel(
         if before is not SessionStatus.HELD:  # the coach and the admins never saw an unpaid hold
             await ctx.tell(uow, session, cancelled.for_(Recipient.COACH))
             await ctx.tell(uow, session, cancelled.for_(Recipient.ADMIN))
+            await ctx.tell(uow, session, CalendarChanged())
         await uow.commit()
     if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
         await _close_checkout(ctx, session.checkout_ref)

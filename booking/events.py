@@ -21,6 +21,7 @@ class Recipient(str, enum.Enum):
     AUTHOR = "author"
     COACH = "coach"
     ADMIN = "admin"
+    CALENDAR = "calendar"  # the coach's connected CalDAV calendars (booking/calendar_push.py)
 
 
 class RefundReason(str, enum.Enum):
@@ -176,6 +177,15 @@ class DeliveryFailed(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class CalendarChanged(Event):
+    """The session was booked, moved or cancelled: bring the coach's CalDAV calendars up to date
+    (the push writes the session as it is when delivered, so a late or repeated one is harmless)."""
+
+    kind: ClassVar[str] = "calendar_changed"
+    to: ClassVar[Recipient] = Recipient.CALENDAR
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -195,6 +205,7 @@ EVENTS: dict[str, type[Event]] = {
         DailyAgenda,
         RefundOwed,
         DeliveryFailed,
+        CalendarChanged,
     )
 }
 # Messages tied to a session's start: superseded when it moves or is cancelled.

@@ -87,7 +87,7 @@ async def no_show(
         await ctx.record_change(uow, session, before, by, f"{who.value} did not show")
         await uow.sessions.save(session)
         noted = SessionNoShow(who, refund)
-        for to in Recipient:  # the author, the coach and the admins' feed
+        for to in (Recipient.AUTHOR, Recipient.COACH, Recipient.ADMIN):  # the admins' feed too
             await ctx.tell(uow, session, noted.for_(to))
         await uow.commit()
     if refund:

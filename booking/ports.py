@@ -4,10 +4,11 @@ integrations/; unit tests use in-memory fakes."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from booking.calendar_model import CalendarSource
 from booking.ledger import Payment
 from booking.model import (
     Author,
@@ -31,6 +32,7 @@ class Calendar:
     overrides: list[DateOverride]
     busy: list[Interval]  # blocked spans of active sessions, expired holds left out
     expired_holds: list[int]  # held sessions past their expiry inside the window
+    external: list[Interval] = field(default_factory=list)  # busy time imported from the coach's own calendars
 
 
 class Clock(Protocol):
@@ -123,6 +125,28 @@ class SessionRepository(Protocol):
     async def materials(self, session_id: int) -> list[Material]: ...
 
 
+class CalendarRepository(Protocol):
+    """The coaches' calendar sources with their imported busy time, and the feed tokens."""
+
+    async def add_source(self, source: CalendarSource) -> CalendarSource: ...
+    async def get_source(self, source_id: int) -> CalendarSource | None: ...
+    async def save_source(self, source: CalendarSource) -> None: ...
+    async def remove_source(self, source: CalendarSource) -> None:
+        """The source and its busy intervals."""
+
+    async def sources(self, coach_id: int) -> list[tuple[CalendarSource, int]]:
+        """The coach's sources, oldest first, each with its number of busy intervals."""
+
+    async def due_sources(self, tried_before: datetime) -> list[CalendarSource]: ...
+    async def replace_busy(self, source_id: int, coach_id: int, busy: Sequence[Interval]) -> None: ...
+    async def busy_count(self, coach_id: int) -> int: ...
+    async def feed_token(self, owner: str, owner_id: int) -> str | None: ...
+    async def set_feed_token(self, owner: str, owner_id: int, token: str, *, replace: bool) -> str:
+        """Store `token` (over the old one only with `replace`); the token now in force."""
+
+    async def feed_owner(self, token: str) -> tuple[str, int] | None: ...
+
+
 class PaymentRepository(Protocol):
     """The payment ledger (booking/ledger.py). Changed only under the session's lock."""
 
@@ -204,6 +228,7 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     outbox: OutboxRepository
     payment_events: PaymentEventLog
+    calendars: CalendarRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -284,6 +309,7 @@ class Prepared:
     channel: Hashable = None
     error: Exception | None = None
     undeliverable: str | None = None
+    party: str | None = None  # whom an undeliverable message was for ("coach:12"; outcomes.Undeliverable)
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from booking.bookings import check_bookable, queue, reminders
 from booking.cancellation import check_owner
 from booking.context import Context, author_of, coach_of
 from booking.errors import PolicyViolation, SlotConflict, SlotTaken, SlotUnavailable
-from booking.events import TIMED_KINDS, Recipient, SessionRescheduled
+from booking.events import TIMED_KINDS, CalendarChanged, Recipient, SessionRescheduled
 from booking.meetings import attach_meeting
 from booking.model import Actor, Session
 from booking.queries import session as read_session
@@ -65,6 +65,7 @@ async def _reschedule_once(
         await ctx.record_change(uow, session, session.status, by, f"rescheduled from {old_start.isoformat()}")
         await ctx.tell(uow, session, SessionRescheduled(by, old_start))
         await ctx.tell(uow, session, SessionRescheduled(by, old_start).for_(Recipient.COACH))
+        await ctx.tell(uow, session, CalendarChanged())
         await uow.outbox.supersede(session_id, TIMED_KINDS, ctx.now())
         await queue(ctx, uow, session, reminders(ctx, session, await author_of(uow, session.author_id)))
         await uow.commit()

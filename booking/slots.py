@@ -86,7 +86,7 @@ def compute(
         coach,
         cal.rules,
         cal.overrides,
-        cal.busy if busy is None else busy,
+        [*(cal.busy if busy is None else busy), *cal.external],
         window_start=start,
         window_end=end,
         duration_minutes=minutes,
@@ -103,7 +103,8 @@ def slot_at(
 
 def judge(ctx: Context, coach: Coach, cal: Calendar, start: datetime, minutes: int) -> Interval:
     """The slot at `start` if the calendar allows it; SlotConflict if only other sessions are in
-    the way (a lost race), SlotUnavailable with the reason otherwise."""
+    the way (a lost race), SlotUnavailable with the reason otherwise (busy time imported from the
+    coach's own calendars included)."""
     slot = slot_at(ctx, coach, cal, start, minutes)
     if slot is not None:
         return slot

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from booking.context import Context
 from booking.outbox import Delivery
 from booking.ports import Clock, Notifier, PaymentGateway, VideoRooms
+from bot.calendars import calendar_access, calendar_pushes
 from bot.notifiers import Channels
 from bot.settings import Settings
 from integrations.clock import SystemClock
@@ -58,6 +59,8 @@ class Container:
         self.telegram: TelegramBot | None = None
         self.slack: SlackBot | None = None
         self.ctx = Context(self.db.uow, self.clock, self.payments, self.video, settings.booking())
+        self.calendars = calendar_access(settings)
+        self.channels.route(calendar_pushes(self.ctx, self.calendars))  # sessions to coaches' CalDAV calendars
         self.webhook = _webhook(settings)
         # The outbox's delivery: its loop runs with the scheduler (bot/scheduler.py), and every
         # commit that wrote outbox rows wakes it, so a message due now leaves at once.

@@ -151,6 +151,11 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             return JSONResponse({"error": "Slack is off"}, status_code=404)
         return await slack.handle_oauth(request)
 
+    async def calendar_feed(request: Request) -> Response:
+        from bot.calendar_feed import feed_response
+
+        return await feed_response(container, request.path_params["token"])
+
     def page(title: str, text: str) -> HTMLResponse:
         link = container.bot_link
         back = (
@@ -221,6 +226,7 @@ def create_app(container: Container, *, run_scheduler: bool = True, telegram=_AU
             Route(SLACK_OAUTH_REDIRECT_PATH, slack_oauth, methods=["GET"]),
             Route("/payments/success", paid),
             Route("/payments/cancelled", cancelled),
+            Route("/calendar/{token}.ics", calendar_feed, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None
 
+    calendar_secret_key: SecretStr | None = None  # Fernet key: CalDAV passwords are stored encrypted with it
+
     @property
     def payments_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_secret_key.get_secret_value())

@@ -11,22 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
+from booking.calendar_sources import session_uid
 from booking.model import Author, Coach, Session, SessionStatus
 
 PRODID = "-//coachbot//sessions//EN"
-UID_DOMAIN = "coachbot"
-UID_PREFIX = "session-"
 ALARM_BEFORE = timedelta(minutes=15)
 NO_EMAIL_DOMAIN = "coachbot.invalid"  # people without an email still need a calendar address
-
-
-def session_uid(session_id: int) -> str:
-    return f"{UID_PREFIX}{session_id}@{UID_DOMAIN}"
-
-
-def is_our_uid(uid: str) -> bool:
-    """True for the UID of an event this product wrote (a pushed session, a feed entry)."""
-    return uid.startswith(UID_PREFIX) and uid.endswith(f"@{UID_DOMAIN}")
 
 
 def event_title(coach: Coach) -> str:
@@ -102,6 +92,13 @@ def session_ics(session: Session, coach: Coach, author: Author | None = None, *,
     return bytes(calendar.to_ical())
 
 
+def stored_ics(session: Session, coach: Coach, author: Author, *, stamp: datetime) -> bytes:
+    """One session as a calendar object resource, for a CalDAV PUT (RFC 4791: no METHOD)."""
+    calendar = _calendar(None)
+    calendar.add_component(session_event(session, coach, author, stamp=stamp))
+    return bytes(calendar.to_ical())
+
+
 def feed_ics(
     name: str, entries: Iterable[tuple[Session, Coach, Author]], *, stamp: datetime, author_view: bool
 ) -> bytes:
@@ -114,3 +111,6 @@ def feed_ics(
             event["summary"] = vText(f"Writing coaching: {author.name}")
         calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+__all__ = ["feed_ics", "session_ics", "session_uid", "stored_ics"]

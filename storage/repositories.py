@@ -51,7 +51,7 @@ from storage.types import UTCDateTime
 COACH_LOCK_NAMESPACE = 7301  # first key of pg_advisory_xact_lock(int, int): "coach calendar"
 CARD_LOCK_NAMESPACE = 7302  # the same, "a session's Slack card"
 
-_KIND_BUSY, _KIND_RULE, _KIND_BLOCK, _KIND_EXTRA = 0, 1, 2, 3
+_KIND_BUSY, _KIND_RULE, _KIND_BLOCK, _KIND_EXTRA, _KIND_EXTERNAL = 0, 1, 2, 3, 4
 
 
 def _calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
@@ -59,6 +59,8 @@ def _calendar_from_rows(coach_id: int, rows, now: datetime) -> Calendar:
     for kind, weekday, first, last, t_from, t_to, hold_expires_at, row_id in rows:
         if kind == _KIND_RULE:
             found.rules.append(AvailabilityRule(coach_id, weekday, first, last, id=row_id))
+        elif kind == _KIND_EXTERNAL:
+            found.external.append(Interval(t_from, t_to))
         elif kind == _KIND_BUSY:
             if hold_expires_at is not None and hold_expires_at <= now:
                 found.expired_holds.append(row_id)
@@ -104,6 +106,12 @@ def _calendar_statement(with_exclude: bool):
     if with_exclude:
         busy = busy.where(s.id != bindparam("exclude"))
     parts.append(busy)
+    b = t.calendar_busy.c  # imported from the coach's own calendars (booking/calendar_sources.py)
+    parts.append(
+        select(literal(_KIND_EXTERNAL), no_int(), no_int(), no_int(), b.starts_at, b.ends_at, no_time(), b.id).where(
+            b.coach_id == coach_id, b.starts_at < end, b.ends_at > start
+        )
+    )
     return union_all(*parts)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlalchemy.sql.elements import ColumnElement
 
+from booking.calendar_model import CalendarSource, SourceKind
 from booking.ledger import Payment
 from booking.model import (
     ACTIVE_STATUSES,
@@ -388,6 +389,46 @@ slack_oauth_states = Table(
     Column("expire_at", DateTime, nullable=False),
 )
 
+# The coaches' own calendars (booking/calendar_sources.py): each source, the busy intervals of its
+# last good import (read with the slot engine's calendar), and the subscription feeds' tokens.
+calendar_sources = Table(
+    "calendar_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", _enum(SourceKind, "calendar_source_kind"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("username", String(255)),
+    Column("sealed_password", Text),
+    Column("etag", String(500)),
+    Column("last_modified", String(100)),
+    Column("synced_at", UTCDateTime),
+    Column("tried_at", UTCDateTime),
+    Column("error", Text),
+    Column("created_at", UTCDateTime),
+)
+
+calendar_busy = Table(
+    "calendar_busy",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("calendar_sources.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id", ondelete="CASCADE"), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    CheckConstraint("ends_at > starts_at", name="order"),
+    Index("ix_calendar_busy_coach_span", "coach_id", "starts_at"),
+)
+
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("owner", String(10), primary_key=True),  # booking.calendar_feeds.FeedOwner
+    Column("owner_id", Integer, primary_key=True),
+    Column("token", String(100), nullable=False),
+    Index("ux_calendar_feeds_token", "token", unique=True),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -405,4 +446,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(Material, session_materials)
     mapper_registry.map_imperatively(OutboxMessage, outbox)
     mapper_registry.map_imperatively(Payment, payments)
+    mapper_registry.map_imperatively(CalendarSource, calendar_sources)
     _mapped = True

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from booking import ports
 from booking.errors import SlotConflict, TransientConflict
 from booking.model import Author, Coach
+from storage.calendars import CalendarRepository
 from storage.repositories import (
     COACH_LOCK_NAMESPACE,
     AuthorRepository,
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     payments: ports.PaymentRepository
     outbox: ports.OutboxRepository
     payment_events: ports.PaymentEventLog
+    calendars: ports.CalendarRepository
     telegram_state: TelegramStateRepository
     slack_threads: SlackThreadRepository
 
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
         self.payments = PaymentRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
+        self.calendars = CalendarRepository(self.db)
         self.telegram_state = TelegramStateRepository(self.db)
         self.slack_threads = SlackThreadRepository(self.db)
         return self

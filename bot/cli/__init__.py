@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import admin, authors, availability, coaches, payments, sessions
+from bot.cli import admin, authors, availability, calendar, coaches, payments, sessions
 from bot.cli.common import Commands
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(availability.app, name="availability")
 app.add_typer(authors.app, name="author")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(payments.app, name="payments")
+app.add_typer(calendar.app, name="calendar")
 for group in (admin.app, sessions.app):
     app.registered_commands.extend(group.registered_commands)
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
+from booking.calendar_sources import is_own_uid
 from booking.model import Author, Coach, Session, SessionStatus
-from conversations.calendar_invite import feed_ics, is_our_uid, session_ics, session_uid
+from conversations.calendar_invite import feed_ics, session_ics, session_uid
 
 START = datetime(2030, 3, 31, 0, 30, tzinfo=UTC)  # the night Europe/Lisbon moves its clocks
 STAMP = datetime(2030, 3, 1, 12, tzinfo=UTC)
@@ -45,7 +46,7 @@ def parse(data: bytes):
 def test_a_booking_is_a_request_with_organizer_attendee_link_and_alarm():
     calendar, event = parse(session_ics(session(), COACH, AUTHOR, stamp=STAMP))
     assert calendar["method"] == "REQUEST" and calendar["version"] == "2.0"
-    assert str(event["uid"]) == session_uid(42) == "session-42@coachbot" and is_our_uid(str(event["uid"]))
+    assert str(event["uid"]) == session_uid(42) == "session-42@coachbot" and is_own_uid(str(event["uid"]))
     assert event.decoded("dtstart") == START and event.decoded("dtend") == START + timedelta(hours=1)
     assert event.decoded("dtstart").tzinfo is not None and event.decoded("dtstart").utcoffset() == timedelta(0)
     assert str(event["url"]) == str(event["location"]) == "https://meet.example/room-9"

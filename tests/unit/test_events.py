@@ -11,6 +11,7 @@ import pytest
 from booking import bookings, cancellation, lifecycle, materials
 from booking.events import (
     EVENTS,
+    CalendarChanged,
     DailyAgenda,
     DeliveryFailed,
     HoldExpired,
@@ -54,6 +55,7 @@ ONE_OF_EACH = [
     DailyAgenda(date(2030, 1, 9)),
     RefundOwed(4500, "card declined"),
     DeliveryFailed("session_confirmed", Recipient.COACH, "the coach has no Slack account linked"),
+    CalendarChanged(),
 ]
 
 
@@ -84,7 +86,15 @@ def test_each_event_names_its_recipient():
     assert (
         RefundOwed(1, "declined").recipient is DeliveryFailed("x", Recipient.AUTHOR, "y").recipient is Recipient.ADMIN
     )
-    not_for_authors = (SessionRated, MaterialShared, DailyAgenda, SessionCompleted, RefundOwed, DeliveryFailed)
+    not_for_authors = (
+        SessionRated,
+        MaterialShared,
+        DailyAgenda,
+        SessionCompleted,
+        RefundOwed,
+        DeliveryFailed,
+        CalendarChanged,
+    )
     for_authors = [e for e in ONE_OF_EACH if not isinstance(e, not_for_authors)]
     assert {e.recipient for e in for_authors} == {Recipient.AUTHOR}
 
@@ -149,10 +159,10 @@ async def test_messages_for_coaches_wait_until_a_channel_reaches_them():
         "material_shared",
     }
     assert {m.kind for m in waiting if m.recipient == "admin"} == {"session_confirmed"}
-    assert {m.recipient for m in waiting} == {"coach", "admin"}
+    assert {m.recipient for m in waiting} == {"coach", "admin", "calendar"}
 
     class Coaches(AuthorsOnly):
-        recipients = frozenset({Recipient.COACH.value, Recipient.ADMIN.value})
+        recipients = frozenset({Recipient.COACH.value, Recipient.ADMIN.value, Recipient.CALENDAR.value})
 
     coaches = Coaches()
     await deliver_due(w.ctx.uow, coaches, w.clock)

@@ -1,0 +1,222 @@
+"""Busy time from the coach's own calendars: an ICS address (Google, Outlook: the calendar's secret
+iCal address) or a CalDAV calendar (iCloud, Fastmail, Nextcloud...), as many as the coach likes.
+
+A source is read outside any lock (the outside world may be slow); what it returned is then
+written under the coach's lock, replacing that source's busy intervals, so a booking that races an
+import sees either the old busy set or the new one, never half of each. A source that fails keeps
+its last good busy set: booking goes on, the failure is logged once, and the next good import
+clears it. Connecting a source reads it first: a source that cannot be read is never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+
+from booking import validation as v
+from booking.calendar_model import CalendarSource, SourceKind
+from booking.context import Context, coach_of
+from booking.errors import BookingError, InvalidInput, NotFound
+from booking.model import Coach, Interval
+
+log = structlog.get_logger(__name__)
+
+READ_TIMEOUT_S = 25.0  # a source that has not answered by then has failed (the CLI promises 30 s)
+SYNC_EVERY = timedelta(minutes=15)
+UID_PREFIX, UID_DOMAIN = "session-", "coachbot"
+
+
+def session_uid(session_id: int) -> str:
+    """The calendar UID of a session: the same in every file, feed and pushed event."""
+    return f"{UID_PREFIX}{session_id}@{UID_DOMAIN}"
+
+
+def is_own_uid(uid: str) -> bool:
+    """An event this product wrote (a pushed session): never imported back as busy time."""
+    return uid.startswith(UID_PREFIX) and uid.endswith(f"@{UID_DOMAIN}")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a source returned: its busy intervals, or None when it is unchanged since `etag`."""
+
+    busy: list[Interval] | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class CalendarError(BookingError):
+    """A calendar that cannot be read or written: the message says why, fit for a person."""
+
+
+class BusyReader(Protocol):
+    async def read(
+        self, source: CalendarSource, password: str | None, start: datetime, end: datetime, zone: str
+    ) -> Fetched:
+        """Busy intervals of [start, end) (all-day events as whole days in `zone`); raises
+        CalendarError when the source cannot be read."""
+
+
+class SecretBox(Protocol):
+    def seal(self, plain: str) -> str: ...
+    def open(self, sealed: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class CalendarAccess:
+    """The adapters for the coach's calendars; `secrets` is None without CALENDAR_SECRET_KEY."""
+
+    readers: dict[SourceKind, BusyReader]
+    secrets: SecretBox | None = None
+
+    def password(self, source: CalendarSource) -> str | None:
+        if source.sealed_password is None:
+            return None
+        if self.secrets is None:
+            raise CalendarError("CALENDAR_SECRET_KEY is not set, so CalDAV passwords cannot be read")
+        return self.secrets.open(source.sealed_password)
+
+
+@dataclass
+class SyncReport:
+    busy: int = 0  # busy intervals of the coach now blocking slots (from every source)
+    failed: dict[int, str] = field(default_factory=dict)  # source id -> why
+
+
+def import_window(coach: Coach, now: datetime) -> tuple[datetime, datetime]:
+    """From now to the end of the coach's booking horizon (a day over, for the buffers)."""
+    return now - timedelta(days=1), now + timedelta(days=coach.horizon_days + 1)
+
+
+async def connect(
+    ctx: Context,
+    access: CalendarAccess,
+    coach_id: int,
+    kind: SourceKind,
+    url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+) -> CalendarSource:
+    """Read the calendar, then store it with its busy time; nothing is stored if it cannot be read."""
+    url = _checked_url(url)
+    source = CalendarSource(coach_id, kind, url, created_at=ctx.now())
+    if kind is SourceKind.CALDAV:
+        if not username or not password:
+            raise InvalidInput("user", "a CalDAV calendar needs a user and an (app) password")
+        if access.secrets is None:
+            raise CalendarError(
+                "CalDAV calendars need CALENDAR_SECRET_KEY (a Fernet key) to keep their passwords encrypted"
+            )
+        source.username, source.sealed_password = username, access.secrets.seal(password)
+    async with ctx.uow() as uow:
+        coach = await coach_of(uow, coach_id)
+    fetched = await _read(access, source, coach, ctx.now())
+    async with ctx.uow() as uow:
+        await uow.lock_coach(coach_id)
+        await coach_of(uow, coach_id)
+        source.synced_at = source.tried_at = ctx.now()
+        source.etag, source.last_modified = fetched.etag, fetched.last_modified
+        await uow.calendars.add_source(source)
+        assert source.id is not None
+        await uow.calendars.replace_busy(source.id, coach_id, fetched.busy or [])
+        await uow.commit()
+    log.info("calendar.connected", coach_id=coach_id, source_id=source.id, kind=kind.value)
+    return source
+
+
+async def sources(ctx: Context, coach_id: int) -> list[tuple[CalendarSource, int]]:
+    """The coach's sources, each with how many busy intervals it holds."""
+    async with ctx.uow() as uow:
+        await coach_of(uow, coach_id)
+        return await uow.calendars.sources(coach_id)
+
+
+async def disconnect(ctx: Context, coach_id: int, source_id: int) -> None:
+    """Forget the source and its busy time, which stops blocking at once."""
+    async with ctx.uow() as uow:
+        await uow.lock_coach(coach_id)
+        source = await uow.calendars.get_source(source_id)
+        if source is None or source.coach_id != coach_id:
+            raise NotFound("calendar source", source_id)
+        await uow.calendars.remove_source(source)
+        await uow.commit()
+
+
+async def sync(ctx: Context, access: CalendarAccess, coach_id: int) -> SyncReport:
+    """Import every source of the coach now (the ones that fail keep their last good busy set)."""
+    async with ctx.uow() as uow:
+        coach = await coach_of(uow, coach_id)
+        found = [s for s, _ in await uow.calendars.sources(coach_id)]
+    report = SyncReport()
+    for source in found:
+        error = await _sync_one(ctx, access, coach, source)
+        if error is not None and source.id is not None:
+            report.failed[source.id] = error
+    async with ctx.uow() as uow:
+        report.busy = await uow.calendars.busy_count(coach_id)
+    return report
+
+
+async def sync_due(ctx: Context, access: CalendarAccess, *, every: timedelta = SYNC_EVERY) -> int:
+    """The scheduler's import: every source not tried for `every`; how many were tried."""
+    async with ctx.uow() as uow:
+        due = await uow.calendars.due_sources(ctx.now() - every)
+        coaches = {c.id: c for c in await uow.coaches.all()}
+    for source in due:
+        coach = coaches.get(source.coach_id)
+        if coach is not None:
+            await _sync_one(ctx, access, coach, source)
+    return len(due)
+
+
+async def _sync_one(ctx: Context, access: CalendarAccess, coach: Coach, source: CalendarSource) -> str | None:
+    try:
+        fetched: Fetched | None = await _read(access, source, coach, ctx.now())
+        error = None
+    except CalendarError as exc:
+        fetched, error = None, str(exc)
+    async with ctx.uow() as uow:
+        await uow.lock_coach(source.coach_id)
+        assert source.id is not None
+        stored = await uow.calendars.get_source(source.id)
+        if stored is None:  # disconnected meanwhile
+            return None
+        was_failing = stored.error is not None
+        stored.tried_at = ctx.now()
+        stored.error = error
+        if fetched is not None:
+            stored.synced_at = ctx.now()
+            stored.etag, stored.last_modified = fetched.etag, fetched.last_modified
+            if fetched.busy is not None:
+                await uow.calendars.replace_busy(source.id, source.coach_id, fetched.busy)
+        await uow.calendars.save_source(stored)
+        await uow.commit()
+    if error is not None and not was_failing:
+        log.warning("calendar.source_failing", coach_id=source.coach_id, source_id=source.id, error=error)
+    elif error is None and was_failing:
+        log.info("calendar.source_recovered", coach_id=source.coach_id, source_id=source.id)
+    return error
+
+
+async def _read(access: CalendarAccess, source: CalendarSource, coach: Coach, now: datetime) -> Fetched:
+    reader = access.readers.get(source.kind)
+    if reader is None:
+        raise CalendarError(f"{source.kind.value} calendars are not available here")
+    start, end = import_window(coach, now)
+    try:
+        async with asyncio.timeout(READ_TIMEOUT_S):
+            return await reader.read(source, access.password(source), start, end, coach.timezone)
+    except TimeoutError:
+        raise CalendarError(f"the calendar did not answer within {int(READ_TIMEOUT_S)} s") from None
+
+
+def _checked_url(url: str) -> str:
+    url = v.text("url", url, max_len=2000) or ""
+    if not url.startswith(("https://", "http://", "webcal://")):
+        raise InvalidInput("url", "give the calendar's address, starting with https://")
+    return "https://" + url[len("webcal://") :] if url.startswith("webcal://") else url
