@@ -167,7 +167,7 @@ async def on_abort(turn: Turn) -> None:
 
 async def show_result(turn: Turn, session: Session, coach: Coach, author: Author) -> None:
     if session.status is SessionStatus.HELD:
-        await turn.show(texts.held(session, coach, author.timezone), keyboards.pay(session))
+        await turn.show(texts.held(session, coach, author.timezone, turn.now()), keyboards.pay(session))
     else:
         await turn.show(texts.booked(session, coach, author.timezone), keyboards.session_actions(session))
 

@@ -13,7 +13,7 @@ import functools
 import html
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -80,7 +80,7 @@ class Rendering:
         return html.escape(self.coach.name)
 
     def money(self, amount: int) -> str:
-        return Money(amount, self.session.currency).format()
+        return texts.money(Money(amount, self.session.currency))
 
 
 Renderer = Callable[["Rendering", Any], Awaitable["Outgoing | None"]]
@@ -215,7 +215,7 @@ class TelegramNotifier:
             return None  # made for a start the session has since left
         minutes = event.minutes_before
         lines = [
-            f"⏰ <b>Reminder:</b> your session with {c.coach_name} starts in {span(minutes)}",
+            f"⏰ <b>Reminder:</b> your session with {c.coach_name} starts {span(minutes)}",
             f"{c.when()} ({s.duration_minutes} min).",
             _join_line(s),
         ]
@@ -371,15 +371,8 @@ def local_time(instant: datetime, zone: str) -> str:
 
 
 def span(minutes: int) -> str:
-    if minutes >= 2 * 1440 and minutes % 1440 == 0:
-        return f"{minutes // 1440} days"
-    hours, rest = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
-    return " ".join(parts)
+    """'in 1 hour', 'in 1 day' ('in 1 Stunde'...)."""
+    return texts.relative(datetime.min + timedelta(minutes=minutes), datetime.min)
 
 
 def _who(by: Actor) -> str:

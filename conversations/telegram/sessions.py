@@ -25,7 +25,9 @@ async def on_list(turn: Turn, which: str, page: int) -> None:
 async def on_view(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
     coach = await catalog.coach(turn.ctx, session.coach_id)
-    await turn.show(texts.session_detail(session, coach, author.timezone), keyboards.session_actions(session))
+    await turn.show(
+        texts.session_detail(session, coach, author.timezone, turn.now()), keyboards.session_actions(session)
+    )
 
 
 async def on_pay(turn: Turn, session_id: int) -> None:
@@ -39,7 +41,7 @@ async def on_pay(turn: Turn, session_id: int) -> None:
     if not session.checkout_url:
         turn.note = texts.PAYMENT_LINK_FAILED
     coach = await catalog.coach(turn.ctx, session.coach_id)
-    await turn.show(texts.held(session, coach, author.timezone), keyboards.pay(session))
+    await turn.show(texts.held(session, coach, author.timezone, turn.now()), keyboards.pay(session))
 
 
 async def _list(turn: Turn, which: str, page: int):

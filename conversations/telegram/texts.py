@@ -3,16 +3,19 @@ the database goes through `esc`). Times are shown in the author's zone with the 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
 from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
+from conversations import formatting
+from conversations.telegram import i18n
 from conversations.telegram.zones import display
 
 MAX_CAPTION = 1024
 MAX_ANSWER = 200  # answerCallbackQuery text
+SOON = timedelta(hours=48)  # a start this close is also said as "in 3 hours"
 
 
 def esc(value: object) -> str:
@@ -35,12 +38,24 @@ def when(instant: datetime, zone: str, *, abbreviation: bool = False) -> str:
     at = local(instant, zone)
     name = display(zone)
     abbr = f" {at.tzname()}" if abbreviation and name == zone else ""  # a fixed offset's "+02" says nothing more
-    return f"{at:%a} {at.day} {at:%b %Y, %H:%M}{abbr} ({name})"
+    return f"{formatting.date_time(at, i18n.current())}{abbr} ({name})"
 
 
 def short_when(instant: datetime, zone: str) -> str:
-    at = local(instant, zone)
-    return f"{at:%a} {at.day} {at:%b %H:%M}"
+    return formatting.short_date_time(local(instant, zone), i18n.current())
+
+
+def relative(instant: datetime, now: datetime) -> str:
+    """'in 3 hours', 'in 30 minutes'."""
+    return formatting.relative(instant - now, i18n.current())
+
+
+def when_soon(instant: datetime, zone: str, now: datetime | None) -> str:
+    """`when`, followed by how soon that is when it is within SOON."""
+    text = when(instant, zone)
+    if now is not None and now <= instant <= now + SOON:
+        text += f", {relative(instant, now)}"
+    return text
 
 
 def clock(instant: datetime, zone: str) -> str:
@@ -48,11 +63,16 @@ def clock(instant: datetime, zone: str) -> str:
 
 
 def day_title(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return formatting.day(day, i18n.current())
 
 
 def month_title(month: date) -> str:
-    return f"{month:%B %Y}"
+    return formatting.month(month, i18n.current())
+
+
+def money(value: Money) -> str:
+    """'$90.00' in English, '90,00 €' in German."""
+    return formatting.money(value.amount, value.currency, i18n.current())
 
 
 def hours(minutes: int) -> str:
@@ -217,7 +237,7 @@ def coach_list(coaches: list[Coach], page: int, pages: int, specialty: str | Non
         if coach.specialties:
             bits.append(", ".join(coach.specialties[:4]))
         if payments:
-            bits.append(f"from {coach.price_for(min(coach.durations)).format()}")
+            bits.append(f"from {money(coach.price_for(min(coach.durations)))}")
         lines.append(f"• <b>{esc(coach.name)}</b> — {esc('; '.join(bits))}")
     lines += ["", "Tap a coach to see their profile."]
     return "\n".join(lines)
@@ -241,7 +261,7 @@ def coach_card(coach: Coach, payments: bool) -> str:
         lines += ["", esc(clip(coach.bio, 1500))]
     lines += ["", "<b>Sessions</b>"]
     for minutes in coach.durations:
-        price = coach.price_for(minutes).format() if payments else "included"
+        price = money(coach.price_for(minutes)) if payments else "included"
         lines.append(f"• {minutes} min — {price}")
     lines.append(f"Coach's time zone: {esc(display(coach.timezone))}")
     return "\n".join(lines)
@@ -283,7 +303,7 @@ def pick_duration(coach: Coach, start: datetime, zone: str) -> str:
 
 
 def duration_button(minutes: int, coach: Coach, payments: bool) -> str:
-    return f"{minutes} min · {coach.price_for(minutes).format()}" if payments else f"{minutes} min"
+    return f"{minutes} min · {money(coach.price_for(minutes))}" if payments else f"{minutes} min"
 
 
 ASK_FOCUS = (
@@ -319,7 +339,7 @@ def summary(
         f"When: {when(start, zone)}",
         f"Coach's time: {when(start, coach.timezone)}",
         f"Length: {minutes} min",
-        f"Price: {price.format()}" if payments and price.amount else "Price: included",
+        f"Price: {money(price)}" if payments and price.amount else "Price: included",
     ]
     if focus:
         lines.append(f"Focus: {esc(focus)}")
@@ -340,11 +360,13 @@ def meeting(session: Session) -> str:
     return "The meeting link will follow shortly."
 
 
-def held(session: Session, coach: Coach, zone: str) -> str:
+def held(session: Session, coach: Coach, zone: str, now: datetime | None = None) -> str:
+    until = session.hold_expires_at
     text = (
         f"⏳ {esc(coach.name)}, {when(session.starts_at, zone)} is held for you"
-        + (f" until {clock(session.hold_expires_at, zone)} ({esc(display(zone))})" if session.hold_expires_at else "")
-        + f".\nPay {session.price.format()} to confirm. The confirmation and meeting link arrive here "
+        + (f" until {clock(until, zone)} ({esc(display(zone))})" if until else "")
+        + (f", {relative(until, now)}" if until and now and until > now else "")
+        + f".\nPay {money(session.price)} to confirm. The confirmation and meeting link arrive here "
         "after the payment."
     )
     if not session.checkout_url:
@@ -353,7 +375,7 @@ def held(session: Session, coach: Coach, zone: str) -> str:
 
 
 def pay_button(session: Session) -> str:
-    return f"💳 Pay {session.price.format()}"
+    return f"💳 Pay {money(session.price)}"
 
 
 GET_PAYMENT_LINK = "Get payment link"
@@ -399,10 +421,10 @@ def session_button(session: Session, coach_name: str, zone: str) -> str:
     return f"{short_when(session.starts_at, zone)} · {coach_name}"
 
 
-def session_detail(session: Session, coach: Coach, zone: str) -> str:
+def session_detail(session: Session, coach: Coach, zone: str, now: datetime | None = None) -> str:
     lines = [
         f"<b>Session with {esc(coach.name)}</b>",
-        f"When: {when(session.starts_at, zone)}",
+        f"When: {when_soon(session.starts_at, zone, now)}",
         f"Coach's time: {when(session.starts_at, coach.timezone)}",
         f"Length: {session.duration_minutes} min",
         f"Status: {STATUS[session.status]}",
@@ -428,7 +450,7 @@ NOT_MOVABLE = "Only confirmed sessions can be rescheduled."
 def cancel_question(session: Session, zone: str, refund: Money, paid: bool) -> str:
     text = f"Cancel your session on {when(session.starts_at, zone)}?\n"
     if refund.amount:
-        text += f"You will get <b>{refund.format()}</b> back."
+        text += f"You will get <b>{money(refund)}</b> back."
     elif paid:
         text += "Under the cancellation policy there is no refund for this session."
     else:
@@ -443,7 +465,7 @@ def refused(message: str, rules: CancellationPolicy, payments: bool) -> str:
 def cancelled(session: Session, zone: str, refund: Money) -> str:
     text = f"Cancelled: your session on {when(session.starts_at, zone)}."
     if refund.amount:
-        text += f"\nA refund of {refund.format()} is on its way."
+        text += f"\nA refund of {money(refund)} is on its way."
     return text
 
 

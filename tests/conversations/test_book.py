@@ -48,14 +48,14 @@ async def test_book_with_payments_on_is_held_with_a_pay_button(paid_bot):
     await author_for(bot, mary)
     await open_day(bot, mary)
     await mary.press("10:00")
-    assert mary.labels()[:2] == ["60 min · 80.00 USD", "90 min · 120.00 USD"]
+    assert mary.labels()[:2] == ["60 min · $80.00", "90 min · $120.00"]
     await mary.press("90 min")
     await mary.press("Skip")
-    assert "Price: 120.00 USD" in mary.text() and "Focus" not in mary.text()
+    assert "Price: $120.00" in mary.text() and "Focus" not in mary.text()
     await mary.press("Confirm")
     assert "held for you until 09:30" in mary.text() and "after the payment" in mary.text()
     pay = [b for b in mary.buttons() if "url" in b]
-    assert pay == [{"text": "💳 Pay 120.00 USD", "url": "https://pay.test/checkout/cs_1"}]
+    assert pay == [{"text": "💳 Pay $120.00", "url": "https://pay.test/checkout/cs_1"}]
     [session] = bot.world.store.sessions.values()
     assert session.status is SessionStatus.HELD
 

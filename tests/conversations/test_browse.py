@@ -36,9 +36,9 @@ async def test_list_pages_and_card(bot):
 async def test_card_prices_when_payments_are_on(paid_bot):
     mary = paid_bot.user()
     await mary.say("/coaches")
-    assert "from 80.00 USD" in mary.text()
+    assert "from $80.00" in mary.text()
     await mary.press("Ada Quill")
-    assert "60 min — 80.00 USD" in mary.text() and "90 min — 120.00 USD" in mary.text()
+    assert "60 min — $80.00" in mary.text() and "90 min — $120.00" in mary.text()
 
 
 async def test_rating_shown_with_count(bot):

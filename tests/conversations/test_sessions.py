@@ -40,11 +40,11 @@ async def test_cancel_explains_the_refund_then_refunds(paid_bot):
     await mary.say("/sessions")
     await mary.press("Thu 10 Jan")
     await mary.press("Cancel")
-    assert "You will get <b>80.00 USD</b> back" in mary.text()
+    assert "You will get <b>$80.00</b> back" in mary.text()
     assert mary.labels() == ["Yes, cancel", "Keep it"]
     assert bot.world.store.sessions[session.id].status is SessionStatus.SCHEDULED
     await mary.press("Yes, cancel")
-    assert "A refund of 80.00 USD is on its way" in mary.text()
+    assert "A refund of $80.00 is on its way" in mary.text()
     assert bot.world.store.sessions[session.id].status is SessionStatus.CANCELLED
     assert [(sid, amount) for sid, amount, _ in bot.world.payments.refunds] == [(session.id, 8000)]
     await mary.press_data(f"k:y:{session.id}")
