@@ -33,12 +33,12 @@ import time
 
 import httpx
 
-from bench import bookings, delivery, idle_tick, memory, slots
+from bench import bookings, busy_slots, delivery, idle_tick, memory, slots
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("slots", "bookings", "delivery", "idle", "memory"))
+    parser.add_argument("--only", choices=("slots", "busy", "bookings", "delivery", "idle", "memory"))
     parser.add_argument("-n", type=int, default=300, help="bookings / INSERTs per sequential round (default 300)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per side; the medians count (default 5)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     if args.only in (None, "slots"):
         print("\n".join(slots.report(slots.run())), flush=True)
+    if args.only in (None, "busy"):
+        print("\n".join(busy_slots.report(busy_slots.run())), flush=True)
     if args.only in (None, "bookings"):
         try:
             result = asyncio.run(
