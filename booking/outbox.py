@@ -117,7 +117,7 @@ class Delivery:
         self._sent: dict[int, None] = {}  # outcomes to write back (ordered sets / maps)
         self._retry: dict[int, Retry] = {}
         self._release: dict[int, None] = {}
-        self._closed: dict[int, tuple[OutboxMessage, str]] = {}  # undeliverable, with the reason
+        self._closed: dict[int, tuple[OutboxMessage, Undeliverable]] = {}  # closed unsent, and why
         self._last_settle = 0.0
         self._done = 0
 
@@ -254,7 +254,7 @@ class Delivery:
         if item.error is not None:
             self._failed(item.message, item.error)
         elif item.undeliverable is not None:
-            self._undelivered(item.message, item.undeliverable)
+            self._undelivered(item.message, Undeliverable(item.undeliverable, item.party))
         elif item.send is None:
             self._succeeded(item.message)
         else:
@@ -288,7 +288,7 @@ class Delivery:
                         self._give_back(message)  # it may have gone out: at least once
                         raise
                     except Undeliverable as exc:
-                        self._undelivered(message, exc.reason)
+                        self._undelivered(message, exc)
                     except Exception as exc:
                         self._failed(message, exc)
                     else:
@@ -320,11 +320,11 @@ class Delivery:
         self._retry[message.id] = Retry(message.id, due, str(exc)[:1000])
         self._signal.set()
 
-    def _undelivered(self, message: OutboxMessage, reason: str) -> None:
+    def _undelivered(self, message: OutboxMessage, failure: Undeliverable) -> None:
         assert message.id is not None
-        log.warning("outbox.undeliverable", message_id=message.id, kind=message.kind, reason=reason)
+        log.warning("outbox.undeliverable", message_id=message.id, kind=message.kind, reason=failure.reason)
         self._claimed.pop(message.id, None)
-        self._closed[message.id] = (message, reason)
+        self._closed[message.id] = (message, failure)
         self._done += 1
         self._signal.set()
 

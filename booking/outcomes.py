@@ -24,14 +24,16 @@ class SendLater(Exception):
 
 class Undeliverable(Exception):
     """The message's person cannot be reached this way (they blocked the bot, left the workspace,
-    have no account linked): sending again would not help."""
+    have no account linked): sending again would not help. `party` names that person
+    ("coach:12"): the admins hear about them once a day, not once per message."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, party: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.party = party
 
 
-def failure_notice(message: OutboxMessage, reason: str, now: datetime) -> OutboxMessage | None:
+def failure_notice(message: OutboxMessage, failure: Undeliverable, now: datetime) -> OutboxMessage | None:
     """What the admins are told of a message closed unsent (nothing for one of their own)."""
     if message.recipient == Recipient.ADMIN.value:
         return None
@@ -39,8 +41,9 @@ def failure_notice(message: OutboxMessage, reason: str, now: datetime) -> Outbox
         failed_to = Recipient(message.recipient)
     except ValueError:
         return None
-    event = DeliveryFailed(message.kind, failed_to, reason[:300])
-    return to_message(event, message.session_id, now, coach_id=message.coach_id)
+    event = DeliveryFailed(message.kind, failed_to, failure.reason[:300])
+    key = f"undelivered:{failure.party}:{now.date().isoformat()}" if failure.party else None
+    return to_message(event, message.session_id, now, coach_id=message.coach_id, dedupe_key=key)
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Outcomes:
     retries: list[Retry] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
     renew: list[int] = field(default_factory=list)
-    closed: dict[int, tuple[OutboxMessage, str]] = field(default_factory=dict)  # with the reason
+    closed: dict[int, tuple[OutboxMessage, Undeliverable]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -79,8 +82,12 @@ class Outcomes:
         if self.renew:
             await outbox.renew(self.renew, now)
         if self.closed:
-            reasons = {i: reason for i, (_, reason) in self.closed.items()}
+            reasons = {i: failure.reason for i, (_, failure) in self.closed.items()}
             for i in await outbox.close_undelivered(reasons, now):  # a notice only for what this closed
-                notice = failure_notice(self.closed[i][0], reasons[i], now)
-                if notice is not None:
+                notice = failure_notice(*self.closed[i], now)
+                if notice is None:
+                    continue
+                if notice.dedupe_key:
+                    await outbox.add_once([notice])  # once a day per person
+                else:
                     await outbox.add(notice)

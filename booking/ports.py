@@ -112,7 +112,10 @@ class SessionRepository(Protocol):
     async def by_payment(
         self, *, checkout_ref: str | None = None, payment_ref: str | None = None
     ) -> Session | None: ...
-    async def refunds_due(self) -> list[Session]: ...
+    async def refunds_due(self, *, changed_before: datetime) -> list[Session]:
+        """Sessions owing a refund, left alone since `changed_before` (one just changed is being
+        settled by the change itself)."""
+
     async def released_checkouts(self, *, since: datetime) -> list[Session]:
         """Unpaid holds cancelled since `since` (released by the system or dropped by the author)
         whose checkout was not closed yet: it may have been paid just before. Oldest cancellation

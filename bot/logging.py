@@ -8,7 +8,9 @@ import sys
 
 import structlog
 
-NOISY = ("httpx", "httpcore", "apscheduler")
+# Kept at WARNING even under LOG_LEVEL=DEBUG: chatty, and slack_sdk's debug lines carry whole
+# responses (oauth.v2.access answers with a workspace's bot token).
+NOISY = ("httpx", "httpcore", "apscheduler", "slack_sdk", "slack_bolt")
 
 
 def configure(level: str = "INFO", *, json: bool = False) -> None:

@@ -20,6 +20,6 @@ async def deliver_now(notifier: Preparing, message: Any) -> None:
     if prepared.error is not None:
         raise prepared.error
     if prepared.undeliverable is not None:
-        raise Undeliverable(prepared.undeliverable)
+        raise Undeliverable(prepared.undeliverable, prepared.party)
     if prepared.send is not None:
         await prepared.send()

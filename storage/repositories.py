@@ -335,9 +335,10 @@ class SessionRepository:
         query = select(Session).where(t.CHECKOUT_LEFT_OPEN, c.cancelled_at >= since)
         return list((await self.db.scalars(query.order_by(c.cancelled_at, c.id).limit(100))).all())
 
-    async def refunds_due(self) -> list[Session]:
+    async def refunds_due(self, *, changed_before: datetime) -> list[Session]:
         c = t.sessions.c
-        return list((await self.db.scalars(select(Session).where(t.REFUND_OWED).order_by(c.id))).all())
+        quiet = or_(c.updated_at.is_(None), c.updated_at < changed_before)
+        return list((await self.db.scalars(select(Session).where(t.REFUND_OWED, quiet).order_by(c.id))).all())
 
     async def missing_meeting(self, now: datetime) -> list[Session]:
         c = t.sessions.c

@@ -326,8 +326,13 @@ class FakeSessions:
         ]
         return sorted(found, key=lambda s: (s.cancelled_at, s.id))[:100]
 
-    async def refunds_due(self) -> list[Session]:
-        return sorted((s for s in self.data.sessions.values() if s.refund_due > 0), key=lambda s: s.id)
+    async def refunds_due(self, *, changed_before: datetime) -> list[Session]:
+        owed = (
+            s
+            for s in self.data.sessions.values()
+            if s.refund_due > 0 and (s.updated_at is None or s.updated_at < changed_before)
+        )
+        return sorted(owed, key=lambda s: s.id)
 
     async def missing_meeting(self, now: datetime) -> list[Session]:
         found = [

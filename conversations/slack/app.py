@@ -133,10 +133,14 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
 
     async def settle_cancelled(body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient) -> None:
         """After the dialog closed: the refund and the room (provider calls), then the Home tab."""
-        if "cancelled_session" not in context:
+        session_id = context.get("cancelled_session")
+        if session_id is None:
             return
-        await cancellation.settle(ctx, context["cancelled_session"])
-        await publish_home(ctx, client, await who(body["user"]["id"]))
+        try:
+            await cancellation.settle(ctx, session_id)
+            await publish_home(ctx, client, await who(body["user"]["id"]))
+        except Exception:  # bolt would log one line without the session; a refund left owed is retried
+            log.exception("slack.after_cancel_failed", session_id=session_id)
 
     app.view(CANCEL_VIEW)(ack=cancel_submitted, lazy=[settle_cancelled])
 

@@ -182,10 +182,7 @@ class SlackNotifier:
     # ---- the coach's DM --------------------------------------------------------------------------
 
     async def _for_coach(self, message: Any, event: Event, p: Parties, thread: Thread | None) -> Prepared:
-        user = p.coach.slack_user_id
-        if not user:
-            log.info("slack.notify_skipped", reason="coach has no Slack user", coach_id=p.coach.id, **_fields(message))
-            return Prepared(message, undeliverable=NOT_LINKED)
+        user, party = p.coach.slack_user_id, f"coach:{p.coach.id}"
         try:
             outgoing = await self._render(event, p, message.attempts)
         except Exception as exc:  # e.g. a material that cannot be read now: tried again later
@@ -196,8 +193,11 @@ class SlackNotifier:
         if not _current(thread, user) and p.session.status not in r.LIVE and p.session.ends_at < self.now() - TOO_OLD:
             log.info("slack.notify_skipped", reason="too old to start a card", **_fields(message))
             return Prepared(message)
+        if not user:
+            log.info("slack.notify_skipped", reason="coach has no Slack user", coach_id=p.coach.id, **_fields(message))
+            return Prepared(message, undeliverable=NOT_LINKED, party=party)
         send = functools.partial(self._to_coach, message, p, thread, outgoing)
-        return Prepared(message, send=_guarded(send, message), channel=("slack", user))
+        return Prepared(message, send=_guarded(send, message, party), channel=("slack", user))
 
     async def _to_coach(self, message: Any, p: Parties, thread: Thread | None, out: Outgoing) -> None:
         assert p.session.id is not None and p.coach.slack_user_id is not None
@@ -317,18 +317,18 @@ class SlackNotifier:
         except Exception as exc:  # the database: tried again later
             return Prepared(message, error=exc)
         coach, user = agenda.coach, agenda.coach.slack_user_id
-        if not user:
-            log.info("slack.notify_skipped", reason="coach has no Slack user", **_fields(message))
-            return Prepared(message, undeliverable=NOT_LINKED)
         if agendas.local_day(coach.timezone, self.now()) != event.day:
             log.info("slack.notify_skipped", reason="the day is over", **_fields(message))
             return Prepared(message)
         if not agenda.items:
             log.info("slack.notify_skipped", reason="no sessions that day", **_fields(message))
             return Prepared(message)
+        if not user:
+            log.info("slack.notify_skipped", reason="coach has no Slack user", **_fields(message))
+            return Prepared(message, undeliverable=NOT_LINKED, party=f"coach:{coach.id}")
         text, blocks = r.agenda_text(agenda), r.as_dicts(r.agenda_blocks(agenda))
         send = functools.partial(self._dm, user, coach.slack_team_id, text, blocks)
-        return Prepared(message, send=_guarded(send, message), channel=("slack", user))
+        return Prepared(message, send=_guarded(send, message, f"coach:{coach.id}"), channel=("slack", user))
 
     async def _dm(self, user: str, team_id: str | None, text: str, blocks: list[dict[str, Any]]) -> None:
         client = await self.workspaces.client_for(team_id)
@@ -376,8 +376,7 @@ def _admin_line(event: Event, p: Parties) -> str | None:
         return f":new: Booked {who} ({price})"
     if isinstance(event, SessionCancelled):
         refund = f", refund {r.money(event.refund, s.currency)}" if event.refund else ""
-        owed = f" ({r.money(s.refund_due, s.currency)} still owed)" if s.refund_due else ""
-        return f":x: Cancelled by {event.by.value} {who}{refund}{owed}"
+        return f":x: Cancelled by {event.by.value} {who}{refund}"
     if isinstance(event, PaymentRefunded):
         return (
             f":money_with_wings: Payment of {r.money(event.amount, s.currency)} refunded ({event.reason.value}) {who}"
@@ -409,7 +408,9 @@ def _absent(who: Actor) -> str:
     return {Actor.AUTHOR: "the author", Actor.COACH: "the coach"}.get(who, who.value)
 
 
-def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], Awaitable[None]]:
+def _guarded(
+    send: Callable[[], Awaitable[None]], message: Any, party: str | None = None
+) -> Callable[[], Awaitable[None]]:
     """Slack's refusals sorted into: retry soon (down, rate limited), acknowledge (for good)."""
 
     async def attempt() -> None:
@@ -425,7 +426,7 @@ def _guarded(send: Callable[[], Awaitable[None]], message: Any) -> Callable[[], 
                 raise SendLater(f"slack refused the token ({error})", RETRY_AFTER_TOKEN) from exc
             if error in FINAL_ERRORS:
                 log.error("slack.notify_rejected", error=error, **_fields(message))
-                raise Undeliverable(f"Slack refused it ({error})") from exc
+                raise Undeliverable(f"Slack refused it ({error})", party) from exc
             if status >= 500 or error in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
                 raise SendLater(f"slack unavailable ({error or status})", RETRY_SOON) from exc
             raise

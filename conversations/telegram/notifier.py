@@ -48,6 +48,7 @@ from conversations.sending import deliver_now
 from conversations.telegram import keyboards, texts
 
 log = structlog.get_logger(__name__)
+NO_CHAT = "the author has no Telegram chat with the bot"
 
 MAX_TEXT = 3500  # Telegram's limit is 4096 characters after entities; keep a margin
 MAX_CAPTION = 1024
@@ -148,9 +149,6 @@ class TelegramNotifier:
 
     async def _prepare_one(self, message: OutboxMessage, event: Event, parties: Parties) -> Prepared:
         author, fields = parties.author, _fields(message)
-        if author.telegram_id is None:
-            log.info("telegram.notify_skipped", reason="author has no Telegram id", author_id=author.id, **fields)
-            return Prepared(message, undeliverable="the author has no Telegram chat with the bot")
         render = self.renderers[type(event)]
         try:
             outgoing = await render(Rendering(message, parties.session, author, parties.coach), event)
@@ -159,20 +157,24 @@ class TelegramNotifier:
         if outgoing is None:
             log.info("telegram.notify_skipped", reason="no longer relevant", **fields)
             return Prepared(message)
+        if author.telegram_id is None:
+            log.info("telegram.notify_skipped", reason="author has no Telegram id", author_id=author.id, **fields)
+            return Prepared(message, undeliverable=NO_CHAT, party=f"author:{author.id}")
         chat_id = author.telegram_id
         return Prepared(
             message, send=functools.partial(self._deliver, chat_id, outgoing, author, fields), channel=chat_id
         )
 
     async def _deliver(self, chat_id: int, outgoing: Outgoing, author: Author, fields: dict[str, Any]) -> None:
+        party = f"author:{author.id}"
         try:
             await self._send(chat_id, outgoing)
         except Forbidden as exc:  # the author blocked the bot or deleted the chat
             log.warning("telegram.notify_undeliverable", error=str(exc), author_id=author.id, **fields)
-            raise outbox.Undeliverable(f"the author blocked the bot or deleted the chat ({exc})") from exc
+            raise outbox.Undeliverable(f"the author blocked the bot or deleted the chat ({exc})", party) from exc
         except BadRequest as exc:  # malformed or chat not found: a retry would fail the same way
             log.error("telegram.notify_rejected", error=str(exc), author_id=author.id, **fields)
-            raise outbox.Undeliverable(f"Telegram refused it ({exc})") from exc
+            raise outbox.Undeliverable(f"Telegram refused it ({exc})", party) from exc
         log.info("telegram.notified", author_id=author.id, **fields)
 
     async def _send(self, chat_id: int, out: Outgoing) -> None:

@@ -52,3 +52,11 @@ def test_an_exception_logs_a_traceback_without_locals(logging_as_served, capsys,
         assert frames and all("locals" not in frame for frame in frames)
     else:
         assert "Traceback" in err and len(err.splitlines()) < 40
+
+
+def test_libraries_that_log_tokens_stay_quiet_even_at_debug(logging_as_served):
+    import logging
+
+    configure("DEBUG")
+    for name in ("httpx", "slack_sdk", "slack_bolt"):  # request URLs and OAuth answers carry tokens
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name

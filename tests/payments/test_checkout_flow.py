@@ -287,6 +287,7 @@ async def test_payment_for_a_hold_cancelled_meanwhile_is_refunded_even_when_stri
     assert standin.refunds(owed.payment_ref) == []
 
     standin.outage = None
+    env.clock.advance(minutes=3)  # past refunds.SETTLING: the scheduler's turn
     counts = await payments.reconcile(env.ctx)
 
     assert counts["refunds"] == 1
@@ -439,6 +440,8 @@ async def test_refund_while_stripe_is_unreachable_is_owed_and_paid_later(payment
     assert standin.refunds(intent_id) == []
 
     standin.outage = None
+    assert await refunds.settle_refunds(env.ctx) == 0  # just granted: the cancellation's own to settle
+    env.clock.advance(minutes=3)
     assert await refunds.settle_refunds(env.ctx) == 1
 
     settled = await queries.session(env.ctx, session.id)

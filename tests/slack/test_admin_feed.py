@@ -18,19 +18,25 @@ def feed(env) -> list[str]:
     return [m.text for m in env.slack.messages(ADMIN_CHANNEL)]
 
 
-async def test_a_coach_without_slack_is_reported_once_per_message(env):
+async def test_a_coach_without_slack_is_reported_once_a_day_not_once_per_message(env):
     coach = await catalog.add_coach(env.ctx, name="Kai", timezone="UTC", rate=5000, min_notice_minutes=0)
     await catalog.add_rule(env.ctx, coach.id, weekday="wed", start="08:00", end="20:00")
     await bookings.book(env.ctx, coach.id, env.author_id, START)
+    await bookings.book(env.ctx, coach.id, env.author_id, START + timedelta(hours=2))
     await env.deliver()
     await env.deliver()  # the notice is queued by the first drain's write-back
     [warning] = [t for t in feed(env) if t.startswith(":warning:")]
     assert "Not delivered to coach Kai: the booking confirmation" in warning
     assert "no Slack account linked" in warning
 
-    env.clock.advance(hours=2)  # nothing is retried or reported again
+    env.clock.advance(hours=2)  # nothing is retried or reported again that day
     await env.deliver()
     assert len([t for t in feed(env) if t.startswith(":warning:")]) == 1
+    env.clock.advance(days=1)  # a message the next day is reported again
+    await bookings.book(env.ctx, coach.id, env.author_id, START + timedelta(days=7))
+    await env.deliver()
+    await env.deliver()
+    assert len([t for t in feed(env) if t.startswith(":warning:")]) == 2
 
 
 async def test_slack_refusing_a_coachs_dm_for_good_is_reported_and_not_retried(env):

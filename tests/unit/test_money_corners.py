@@ -73,6 +73,7 @@ async def test_a_cancellation_counts_a_refund_already_owed():
     assert after.refund_due == s.price_amount  # the whole payment, not 5000 more than it
 
     w.payments.fail_refund = False
+    w.clock.advance(minutes=3)  # past refunds.SETTLING
     assert await refunds.settle_refunds(w.ctx) == 1
     after = await queries.session(w.ctx, s.id)
     assert (after.amount_refunded, after.refund_due) == (s.price_amount, 0)
@@ -112,6 +113,7 @@ async def test_one_session_that_cannot_be_settled_never_stops_the_others(monkeyp
         return await provider_refund(session, payment_ref, amount, key)
 
     monkeypatch.setattr(w.payments, "refund", breaks_on_the_first)
+    w.clock.advance(minutes=3)
     counts = await payments.reconcile(w.ctx)  # must not raise
 
     assert counts["refunds"] == 1

@@ -483,6 +483,8 @@ async def test_refund_is_recorded_only_when_the_gateway_accepts_it():
     assert outbox_kinds(w.store, s.id, to="admin").count("refund_owed") == 1  # the admins hear once
 
     w.payments.fail_refund = False
+    assert await refunds.settle_refunds(w.ctx) == 0  # just granted: a retry would race the change's own
+    w.clock.advance(minutes=3)
     assert await refunds.settle_refunds(w.ctx) == 1
     stored = w.store.sessions[s.id]
     assert (stored.amount_refunded, stored.refund_due) == (6000, 0)
