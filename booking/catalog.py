@@ -129,13 +129,20 @@ def _web_url(field: str, value: str | None) -> str | None:
 
 
 async def add_author(
-    ctx: Context, *, name: str, timezone: str, telegram_id: int | None = None, email: str | None = None
+    ctx: Context,
+    *,
+    name: str,
+    timezone: str,
+    telegram_id: int | None = None,
+    email: str | None = None,
+    language: str | None = None,
 ) -> Author:
     author = Author(
         name=v.name("name", name),
         timezone=v.timezone("timezone", timezone),
         telegram_id=telegram_id,
         email=v.text("email", email, max_len=255),
+        language=None if language is None else v.language("language", language),
     )
     async with ctx.uow() as uow:
         if telegram_id is not None and await uow.authors.by_telegram_id(telegram_id):
@@ -162,8 +169,11 @@ async def update_author(
     name: str | None = None,
     timezone: str | None = None,
     reminder_minutes: list[int] | None = None,
+    language: str | None = None,
 ) -> Author:
     changes: dict[str, Any] = {}
+    if language is not None:
+        changes["language"] = v.language("language", language)
     if name is not None:
         changes["name"] = v.name("name", name)
     if timezone is not None:

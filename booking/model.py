@@ -148,6 +148,7 @@ class Author:
     telegram_id: int | None = None
     email: str | None = None
     reminder_minutes: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDER_MINUTES))
+    language: str | None = None  # an ISO 639-1 code the author reads ("en", "de"); None: not chosen yet
     id: int | None = None
     created_at: datetime | None = None
 

@@ -74,6 +74,12 @@ def text(field: str, value: str | None, *, max_len: int = MAX_TEXT) -> str | Non
     return value or None
 
 
+def language(field: str, value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}", value):
+        raise InvalidInput(field, f"expected a two-letter language code such as 'en', got {value!r}")
+    return value
+
+
 def int_range(field: str, value: int, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(field, f"expected a whole number, got {value!r}")

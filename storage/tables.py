@@ -100,6 +100,7 @@ authors = Table(
     Column("telegram_id", BigInteger, unique=True),
     Column("email", String(255)),
     Column("reminder_minutes", JSON, nullable=False),
+    Column("language", String(8)),
     Column("created_at", UTCDateTime),
 )
 

@@ -29,6 +29,7 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   z:a                     ask for the time zone again
   z:n:<IANA name>         use this time zone
   t:<minutes>             settings: toggle a reminder
+  g:<language>            settings: speak this language (one of i18n.LANGUAGES)
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+from conversations.telegram import i18n
 
 MAX_BYTES = 64
 REMINDER_CHOICES = (24 * 60, 60)
@@ -69,6 +72,12 @@ def _month(text: str) -> date:
 
 def _opt_int(text: str | None) -> int | None:
     return None if text is None else int(text)
+
+
+def _language(text: str) -> str:
+    if text not in i18n.LANGUAGES:
+        raise ValueError(text)
+    return text
 
 
 def _reminder(text: str) -> int:
@@ -108,6 +117,7 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("zone.ask", r"z:a", ()),
     ("zone", r"z:n:([A-Za-z][A-Za-z0-9_+\-/]{0,59})", (str,)),
     ("reminder", r"t:([0-9]{1,5})", (_reminder,)),
+    ("language", r"g:([a-z]{2})", (_language,)),
 ]
 _COMPILED = [(kind, re.compile(pattern, re.ASCII), conv) for kind, pattern, conv in _GRAMMAR]
 
@@ -253,3 +263,7 @@ def zone(name: str) -> str:
 
 def reminder(minutes: int) -> str:
     return _build("t", minutes)
+
+
+def language(code: str) -> str:
+    return _build("g", code)

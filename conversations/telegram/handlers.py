@@ -31,6 +31,7 @@ from conversations.telegram import (
     commands,
     errors,
     expected,
+    i18n,
     materials,
     rate,
     reschedule,
@@ -80,6 +81,7 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
     "zone.ask": start.ask_zone,
     "zone": start.on_zone_button,
     "reminder": start.on_reminder,
+    "language": start.on_language,
 }
 
 
@@ -139,6 +141,8 @@ async def _run(turn: Turn, work: Callable[[Turn], Awaitable[None]]) -> None:
     if turn.update.effective_user is None:  # e.g. an anonymous group admin: nobody to serve
         await turn.send(texts.PRIVATE_ONLY)
         return
+    # Set, not scoped: the error handler that runs after a failed update answers in it too.
+    i18n.choose(await turn.language())
     try:
         await work(turn)
     except Stale as exc:

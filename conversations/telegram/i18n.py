@@ -27,6 +27,11 @@ def current() -> str:
     return _current.get()
 
 
+def choose(language: str) -> None:
+    """The language of everything rendered from here on in this task (one update)."""
+    _current.set(language if language in LANGUAGES else DEFAULT)
+
+
 @contextmanager
 def using(language: str | None) -> Iterator[str]:
     chosen = language if language in LANGUAGES else DEFAULT

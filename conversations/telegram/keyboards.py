@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from booking.model import Coach, Session, SessionStatus
 from conversations import calendar_links
 from conversations.telegram import callbacks as cb
-from conversations.telegram import texts
+from conversations.telegram import i18n, texts
 
 MAX_SLOT_BUTTONS = 60
 MAX_SPECIALTY_BUTTONS = 40  # Telegram refuses keyboards of more than 100 buttons
@@ -256,6 +256,7 @@ def rating(session_id: int) -> InlineKeyboardMarkup:
 def settings(reminders: list[int]) -> InlineKeyboardMarkup:
     rows = [back(texts.reminder_button(m, m in reminders), cb.reminder(m)) for m in cb.REMINDER_CHOICES]
     rows.append(back("🌍 Change time zone", cb.ZONE_ASK))
+    rows.append([Button(texts.language_button(code), callback_data=cb.language(code)) for code in i18n.LANGUAGES])
     return markup(rows)
 
 

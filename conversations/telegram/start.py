@@ -9,7 +9,7 @@ from telegram import ReplyKeyboardRemove
 
 from booking import catalog
 from booking.errors import InvalidInput
-from conversations.telegram import keyboards, texts, zones
+from conversations.telegram import i18n, keyboards, texts, zones
 from conversations.telegram.turn import Stale, Turn
 
 WAIT_ZONE = {"kind": "zone"}
@@ -85,7 +85,9 @@ async def save_zone(turn: Turn, zone: str) -> None:
     new = author is None
     if new:
         try:
-            author = await catalog.add_author(turn.ctx, name=_name(turn), timezone=zone, telegram_id=turn.telegram_id)
+            author = await catalog.add_author(
+                turn.ctx, name=_name(turn), timezone=zone, telegram_id=turn.telegram_id, language=i18n.current()
+            )
         except InvalidInput as exc:
             if exc.field != "telegram_id":
                 raise
@@ -120,4 +122,13 @@ async def on_reminder(turn: Turn, minutes: int) -> None:
     chosen ^= {minutes}
     author = await catalog.update_author(turn.ctx, author.id, reminder_minutes=sorted(chosen))
     turn.note = texts.reminder_toast(minutes, minutes in author.reminder_minutes)
+    await turn.show(texts.settings(author, turn.now()), keyboards.settings(author.reminder_minutes))
+
+
+async def on_language(turn: Turn, language: str) -> None:
+    author = await turn.require_author()
+    assert author.id is not None  # read from the database
+    author = await catalog.update_author(turn.ctx, author.id, language=language)
+    i18n.choose(language)  # the answer is already in the new language
+    turn.note = texts.language_toast()
     await turn.show(texts.settings(author, turn.now()), keyboards.settings(author.reminder_minutes))

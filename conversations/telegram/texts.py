@@ -196,8 +196,17 @@ def zone_saved(zone: str, now: datetime, *, new: bool) -> str:
 def settings(author: Author, now: datetime) -> str:
     return (
         f"<b>Settings</b>\nTime zone: {zone_line(author.timezone, now)}\n"
+        f"Language: {i18n.NAMES[i18n.current()]}\n"
         "Reminders before each session: tap to switch on or off."
     )
+
+
+def language_button(code: str) -> str:
+    return f"{'✅ ' if code == i18n.current() else ''}{i18n.NAMES[code]}"
+
+
+def language_toast() -> str:
+    return f"Language: {i18n.NAMES[i18n.current()]}"
 
 
 def reminder_toast(minutes: int, on: bool) -> str:

@@ -30,6 +30,7 @@ from booking import catalog, queries
 from booking.context import Context
 from booking.errors import NotFound
 from booking.model import Author, Coach, Session
+from conversations.telegram import i18n
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply  # what send_message takes
@@ -116,6 +117,13 @@ class Turn:
         if author is None:
             raise NeedsZone()
         return author
+
+    async def language(self) -> str:
+        """The author's choice, else their Telegram app's language (English when we have no texts in it)."""
+        author = await self.author()
+        if author is not None and author.language in i18n.LANGUAGES:
+            return author.language
+        return i18n.language_for(self.user.language_code)
 
     def remember(self, author: Author) -> None:
         self._author = author

@@ -146,8 +146,8 @@ class Harness:
     async def stop(self) -> None:
         await self.app.shutdown()
 
-    def user(self, user_id: int = 501, first_name: str = "Mary") -> User:
-        return User(self, user_id, first_name)
+    def user(self, user_id: int = 501, first_name: str = "Mary", language_code: str = "en") -> User:
+        return User(self, user_id, first_name, language_code)
 
     async def process(self, payload: dict, chat_id: int) -> list[Call]:
         before = len(self.api.calls)
@@ -170,16 +170,17 @@ class Harness:
 class User:
     """One Telegram user in a private chat with the bot."""
 
-    def __init__(self, harness: Harness, user_id: int, first_name: str):
+    def __init__(self, harness: Harness, user_id: int, first_name: str, language_code: str = "en"):
         self.h = harness
         self.id = user_id
         self.first_name = first_name
+        self.language_code = language_code
         self._message_ids = itertools.count(1)
         self.last: list[Call] = []
 
     @property
     def tg_user(self) -> dict:
-        return {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": "en"}
+        return {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": self.language_code}
 
     @property
     def chat(self) -> dict:

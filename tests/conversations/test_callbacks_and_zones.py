@@ -44,6 +44,7 @@ def every_builder():
         "rate.skip": cb.rate_skip(BIG),
         "zone": cb.zone("America/Argentina/ComodRivadavia"),
         "reminder": cb.reminder(1440),
+        "language": cb.language("de"),
     }
 
 
@@ -62,6 +63,7 @@ def test_parsed_values():
     assert cb.parse("b:d:12:20261203").args == (12, date(2026, 12, 3))
     assert cb.parse("l:2:").args == (2, "")
     assert cb.parse("r:7:3").args == (7, 3)
+    assert cb.parse("g:de").args == ("de",) and cb.parse("g:xx") is None
     assert cb.parse(cb.coach_list(0, cb.specialty_key("romance"))).args == (0, cb.specialty_key("romance"))
 
 
