@@ -1,11 +1,14 @@
-"""Booking: month calendar → day → start time (author's zone) → length when several fit → focus
-line (or Skip) → summary with the cancellation policy → Confirm.
+"""Booking: the length first when the coach offers several → the first free times ("Next
+available") or a month calendar → day → start time (author's zone) → summary with the
+cancellation policy → Confirm. A focus line or the manuscript may be sent while the summary is
+shown; it is never a step of its own, so a coach with one length is four taps from /book to pay.
 
 The choice so far lives in callback data; only the draft for the summary (coach, start,
 length, focus) is kept in user_data["book"], as ints and strings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,33 +23,57 @@ from conversations.telegram import keyboards, materials, texts
 from conversations.telegram.turn import Stale, Turn
 
 MAX_FOCUS = 1000
+FIRST_TIMES = 8  # how many free times "Next available" offers
 
 
-async def on_start(turn: Turn, coach_id: int) -> None:
+async def on_start(turn: Turn, coach_id: int, duration: int | None = None) -> None:
     coach = await turn.active_coach(coach_id)
     author = await turn.require_author()
     turn.user_data["book"] = {"coach": coach.id}  # a fresh attempt: ask for the focus again
-    month, days = await slots.first_free_month(turn.ctx, coach, coach.durations, author.timezone)
+    minutes = _chosen(coach, duration)
+    if minutes is None:
+        await _ask_length(turn, coach, lambda m: cb.book_start(coach_id, m))
+        return
+    month, days = await slots.first_free_month(turn.ctx, coach, [minutes], author.timezone)
     if month is None:
         await turn.show(texts.no_free_days(coach), keyboards.markup([_to_card(coach)]))
         return
-    await _calendar(turn, coach, author, month, days)
+    await _calendar(turn, coach, author, month, days, minutes)
 
 
-async def on_month(turn: Turn, coach_id: int, month: date) -> None:
+async def on_next(turn: Turn, coach_id: int, duration: int | None = None) -> None:
+    """ "Next available": the first free times, each one tap from the summary."""
+    coach = await turn.active_coach(coach_id)
+    author = await turn.require_author()
+    turn.user_data["book"] = {"coach": coach.id}
+    minutes = _chosen(coach, duration)
+    if minutes is None:
+        await _ask_length(turn, coach, lambda m: cb.book_next(coach_id, m))
+        return
+    starts = await slots.first_starts(turn.ctx, coach, [minutes], FIRST_TIMES)
+    if not starts:
+        await turn.show(texts.no_free_days(coach), keyboards.markup([_to_card(coach)]))
+        return
+    back_row = [Button(texts.OTHER_DAYS, callback_data=cb.book_start(coach_id, minutes)), *_to_card(coach)]
+    markup = keyboards.alternatives(starts, author.timezone, lambda s: cb.book_slot(coach_id, s, minutes), back_row)
+    await turn.show(texts.first_times(coach, author.timezone), markup)
+
+
+async def on_month(turn: Turn, coach_id: int, month: date, duration: int | None = None) -> None:
     coach = await turn.active_coach(coach_id)
     author = await turn.require_author()
     first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= month <= last:
         raise Stale()
-    days = await slots.free_days(turn.ctx, coach, coach.durations, author.timezone, month)
-    await _calendar(turn, coach, author, month, days)
+    days = await slots.free_days(turn.ctx, coach, _lengths(coach, duration), author.timezone, month)
+    await _calendar(turn, coach, author, month, days, duration)
 
 
-async def on_day(turn: Turn, coach_id: int, day: date) -> None:
+async def on_day(turn: Turn, coach_id: int, day: date, duration: int | None = None) -> None:
     coach = await turn.active_coach(coach_id)
     author = await turn.require_author()
-    await _day(turn, coach, author, day)
+    _lengths(coach, duration)
+    await _day(turn, coach, author, day, duration)
 
 
 async def on_slot(turn: Turn, coach_id: int, start: datetime, duration: int | None) -> None:
@@ -57,32 +84,28 @@ async def on_slot(turn: Turn, coach_id: int, start: datetime, duration: int | No
     options = await slots.fitting(turn.ctx, coach, [duration] if duration else coach.durations, start)
     if not options:
         turn.note = texts.SLOT_GONE
-        await _day(turn, coach, author, _local_day(start, author))
+        await _day(turn, coach, author, _local_day(start, author), duration)
         return
-    if duration is None and len(options) > 1:
+    if duration is None and len(options) > 1:  # a time button drawn before the length was asked
         back_row = [Button(texts.BACK, callback_data=cb.book_day(coach_id, _local_day(start, author)))]
         await turn.show(
             texts.pick_duration(coach, start, author.timezone),
-            keyboards.durations(coach, start, options, turn.payments, back_row),
+            keyboards.durations(coach, options, turn.payments, lambda m: cb.book_slot(coach_id, start, m), back_row),
         )
         return
     previous = turn.user_data.get("book") or {}
-    keep = previous.get("coach") == coach.id and previous.get("asked")
+    keep = previous.get("coach") == coach.id  # another time from the summary keeps what was said
     draft = {
         "coach": coach.id,
         "start": cb.epoch(start),
         "duration": options[0],
         "focus": previous.get("focus") if keep else None,
-        "asked": bool(keep),
     }
     if keep and previous.get("manuscript"):
         draft["manuscript"] = previous["manuscript"]
     turn.user_data["book"] = draft
-    if keep:
-        await _summary(turn, coach, author, draft, edit=True)
-        return
     turn.user_data["await"] = {"kind": "focus"}
-    await turn.show(texts.ASK_FOCUS, keyboards.skip(cb.BOOK_SKIP))
+    await _summary(turn, coach, author, draft, edit=True, hint=True)
 
 
 async def on_focus_text(turn: Turn, text: str) -> None:
@@ -91,7 +114,7 @@ async def on_focus_text(turn: Turn, text: str) -> None:
         turn.user_data["await"] = {"kind": "focus"}
         await turn.send(texts.TOO_LONG_FOCUS)
         return
-    draft.update(focus=text.strip() or None, asked=True)
+    draft.update(focus=text.strip() or None)
     coach = await turn.active_coach(draft["coach"])
     await _summary(turn, coach, await turn.require_author(), draft, edit=False)
 
@@ -113,7 +136,6 @@ async def on_manuscript(turn: Turn) -> None:
             "title": materials.clean_title(document.file_name) or "Manuscript",
         },
         focus=caption[:MAX_FOCUS] or draft.get("focus"),
-        asked=True,
     )
     coach = await turn.active_coach(draft["coach"])
     await _summary(turn, coach, await turn.require_author(), draft, edit=False)
@@ -121,7 +143,7 @@ async def on_manuscript(turn: Turn) -> None:
 
 async def on_skip(turn: Turn) -> None:
     draft = _draft(turn)
-    draft.update(focus=None, asked=True)
+    draft.update(focus=None)
     coach = await turn.active_coach(draft["coach"])
     await _summary(turn, coach, await turn.require_author(), draft, edit=True)
 
@@ -199,7 +221,31 @@ def _to_card(coach: Coach) -> list[Button]:
     return [Button(texts.BACK, callback_data=cb.card(coach.id))]
 
 
-async def _calendar(turn: Turn, coach: Coach, author: Author, month: date, days: set[date]) -> None:
+def _chosen(coach: Coach, duration: int | None) -> int | None:
+    """The session length: the one given, the coach's only one, or None (ask)."""
+    if duration is None:
+        return coach.durations[0] if len(coach.durations) == 1 else None
+    return _lengths(coach, duration)[0]
+
+
+def _lengths(coach: Coach, duration: int | None) -> list[int]:
+    """The lengths to search: the chosen one, or all of them for a button drawn before the
+    length was asked."""
+    if duration is None:
+        return coach.durations
+    if duration not in coach.durations:
+        raise Stale()
+    return [duration]
+
+
+async def _ask_length(turn: Turn, coach: Coach, data: Callable[[int], str]) -> None:
+    markup = keyboards.durations(coach, coach.durations, turn.payments, data, _to_card(coach))
+    await turn.show(texts.pick_length(coach), markup)
+
+
+async def _calendar(
+    turn: Turn, coach: Coach, author: Author, month: date, days: set[date], minutes: int | None
+) -> None:
     coach_id = coach.id
     assert coach_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
@@ -208,31 +254,34 @@ async def _calendar(turn: Turn, coach: Coach, author: Author, month: date, days:
         days,
         first_month=first,
         last_month=last,
-        month_data=lambda m: cb.book_month(coach_id, m),
-        day_data=lambda d: cb.book_day(coach_id, d),
+        month_data=lambda m: cb.book_month(coach_id, m, minutes),
+        day_data=lambda d: cb.book_day(coach_id, d, minutes),
         back_row=_to_card(coach),
     )
     await turn.show(texts.calendar(coach, month, author.timezone), markup)
 
 
-async def _day(turn: Turn, coach: Coach, author: Author, day: date) -> None:
+async def _day(turn: Turn, coach: Coach, author: Author, day: date, minutes: int | None) -> None:
     coach_id = coach.id
     assert coach_id is not None  # read from the database
     first, last = slots.month_range(coach, author.timezone, turn.now())
     if not first <= day.replace(day=1) <= last:
         raise Stale()
-    starts = await slots.day_starts(turn.ctx, coach, coach.durations, author.timezone, day)
+    lengths = _lengths(coach, minutes)
+    starts = await slots.day_starts(turn.ctx, coach, lengths, author.timezone, day)
     if not starts:
         turn.note = turn.note or texts.DAY_FULL
-        days = await slots.free_days(turn.ctx, coach, coach.durations, author.timezone, day.replace(day=1))
-        await _calendar(turn, coach, author, day.replace(day=1), days)
+        days = await slots.free_days(turn.ctx, coach, lengths, author.timezone, day.replace(day=1))
+        await _calendar(turn, coach, author, day.replace(day=1), days, minutes)
         return
-    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.book_month(coach_id, day.replace(day=1)))]
-    markup = keyboards.slots(starts, author.timezone, lambda s: cb.book_slot(coach_id, s), back_row)
+    back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.book_month(coach_id, day.replace(day=1), minutes))]
+    markup = keyboards.slots(starts, author.timezone, lambda s: cb.book_slot(coach_id, s, minutes), back_row)
     await turn.show(texts.day_slots(coach, day, author.timezone), markup)
 
 
-async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict[str, Any], *, edit: bool) -> None:
+async def _summary(
+    turn: Turn, coach: Coach, author: Author, draft: dict[str, Any], *, edit: bool, hint: bool = False
+) -> None:
     start = datetime.fromtimestamp(draft["start"], UTC)
     manuscript = draft.get("manuscript") or {}
     text = texts.summary(
@@ -245,6 +294,8 @@ async def _summary(turn: Turn, coach: Coach, author: Author, draft: dict[str, An
         turn.payments,
         manuscript=manuscript.get("title"),
     )
+    if hint:
+        text += "\n\n" + texts.FOCUS_HINT
     markup = keyboards.booking_summary(coach, start, draft["duration"], _local_day(start, author))
     await (turn.show(text, markup) if edit else turn.send(text, markup))
 
@@ -255,7 +306,7 @@ async def _alternatives(
     coach_id = coach.id
     assert coach_id is not None  # read from the database
     options = [s for s, _ in exc.alternatives]
-    back_row = [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach_id, _local_day(start, author)))]
+    back_row = [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach_id, _local_day(start, author), duration))]
     markup = keyboards.alternatives(options, author.timezone, lambda s: cb.book_slot(coach_id, s, duration), back_row)
     await turn.show(texts.unavailable(exc.message, bool(options)), markup)
 

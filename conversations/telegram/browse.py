@@ -1,15 +1,18 @@
-"""/coaches (and /book): a paginated list of active coaches with a specialty filter, and each
-coach's card (with their photo when they have one)."""
+"""/coaches (and /book): a paginated list of active coaches with a specialty filter and each
+coach's next free time, and each coach's card (with their photo when they have one) whose
+"Next available" leads straight to the first free times."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import structlog
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from booking import catalog
-from booking.model import Coach
+from booking import catalog, slots
+from booking.model import Author, Coach
 from conversations.telegram import callbacks as cb
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Stale, Turn
@@ -52,7 +55,14 @@ async def on_book_again(turn: Turn, coach_id: int) -> None:
 
 
 async def _card(turn: Turn, coach: Coach, *, replace: bool) -> None:
-    text, markup = texts.coach_card(coach, turn.payments), keyboards.coach_card(coach)
+    author = await turn.author()
+    text = texts.coach_card(coach, turn.payments)
+    if author is None:
+        markup = keyboards.coach_card(coach, None, None)
+    else:
+        next_start = await _next_start(turn, coach)
+        text += "\n" + texts.next_free(coach, next_start, author.timezone)
+        markup = keyboards.coach_card(coach, next_start, author.timezone)
     if coach.avatar_url and await _send_photo(turn, coach, coach.avatar_url, text, markup):
         return
     await (turn.show(text, markup) if replace else turn.send(text, markup))
@@ -72,8 +82,25 @@ async def _list(turn: Turn, page: int, specialty_hash: str) -> tuple[str, Inline
     page = min(page, pages - 1)  # the list may have shrunk since the button was drawn
     shown = coaches[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     text = texts.coach_list(shown, page, pages, specialty, turn.payments)
+    author = await turn.author()
+    zone = author.timezone if author else None
+    next_starts = await _next_starts(turn, shown, author)
+    if zone:
+        text += "\n" + texts.times_in_zone(zone)
     has_specialties = bool(_specialties(coaches))
-    return text, keyboards.coach_list(shown, page, pages, specialty_hash, has_specialties)
+    return text, keyboards.coach_list(shown, page, pages, specialty_hash, has_specialties, next_starts, zone)
+
+
+async def _next_starts(turn: Turn, coaches: list[Coach], author: Author | None) -> dict[int, datetime | None]:
+    """Each shown coach's next free time (one calendar read each); none before the author's zone is known."""
+    if author is None:
+        return {}
+    return {coach.id: await _next_start(turn, coach) for coach in coaches if coach.id is not None}
+
+
+async def _next_start(turn: Turn, coach: Coach) -> datetime | None:
+    found = await slots.first_starts(turn.ctx, coach, coach.durations, 1)
+    return found[0] if found else None
 
 
 def _specialties(coaches: list[Coach]) -> list[str]:

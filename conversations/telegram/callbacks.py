@@ -8,9 +8,10 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   f                       specialty filter menu
   c:<coach>               coach card
   a:<coach>               book again: the coach's card as a new message (under a notification)
-  b:c:<coach>             book: open the calendar
-  b:m:<coach>:<month>     book: calendar month
-  b:d:<coach>:<day>       book: free times on a day (the author's local day)
+  b:c:<coach>[:<min>]     book: open the calendar (asks the length first when several and none given)
+  b:n:<coach>[:<min>]     book: the first free times ("Next available"; length as for b:c)
+  b:m:<coach>:<month>[:<min>]  book: calendar month
+  b:d:<coach>:<day>[:<min>]    book: free times on a day (the author's local day)
   b:s:<coach>:<t>[:<min>] book: time picked (duration picked too when given)
   b:k                     book: skip the focus line
   b:ok:<coach>:<t>:<min>  book: confirm
@@ -50,6 +51,7 @@ _ID = r"([1-9][0-9]{0,11})"
 _T = r"([1-9][0-9]{8,10})"
 _DAY = r"([0-9]{8})"
 _MONTH = r"([0-9]{6})"
+_MIN = r"(?::([1-9][0-9]{0,2}))?"  # an optional session length in minutes
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,11 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("filters", r"f", ()),
     ("card", rf"c:{_ID}", (int,)),
     ("again", rf"a:{_ID}", (int,)),
-    ("book.start", rf"b:c:{_ID}", (int,)),
-    ("book.month", rf"b:m:{_ID}:{_MONTH}", (int, _month)),
-    ("book.day", rf"b:d:{_ID}:{_DAY}", (int, _day)),
-    ("book.slot", rf"b:s:{_ID}:{_T}(?::([1-9][0-9]{{0,2}}))?", (int, _epoch, _opt_int)),
+    ("book.start", rf"b:c:{_ID}{_MIN}", (int, _opt_int)),
+    ("book.next", rf"b:n:{_ID}{_MIN}", (int, _opt_int)),
+    ("book.month", rf"b:m:{_ID}:{_MONTH}{_MIN}", (int, _month, _opt_int)),
+    ("book.day", rf"b:d:{_ID}:{_DAY}{_MIN}", (int, _day, _opt_int)),
+    ("book.slot", rf"b:s:{_ID}:{_T}{_MIN}", (int, _epoch, _opt_int)),
     ("book.skip", r"b:k", ()),
     ("book.confirm", rf"b:ok:{_ID}:{_T}:([1-9][0-9]{{0,2}})", (int, _epoch, int)),
     ("book.abort", r"b:x", ()),
@@ -179,22 +182,28 @@ def book_again(coach_id: int) -> str:
     return _build("a", coach_id)
 
 
-def book_start(coach_id: int) -> str:
-    return _build("b:c", coach_id)
+def book_start(coach_id: int, duration: int | None = None) -> str:
+    return _build("b:c", coach_id, *_length(duration))
 
 
-def book_month(coach_id: int, month: date) -> str:
-    return _build("b:m", coach_id, month_key(month))
+def book_next(coach_id: int, duration: int | None = None) -> str:
+    return _build("b:n", coach_id, *_length(duration))
 
 
-def book_day(coach_id: int, day: date) -> str:
-    return _build("b:d", coach_id, day_key(day))
+def book_month(coach_id: int, month: date, duration: int | None = None) -> str:
+    return _build("b:m", coach_id, month_key(month), *_length(duration))
+
+
+def book_day(coach_id: int, day: date, duration: int | None = None) -> str:
+    return _build("b:d", coach_id, day_key(day), *_length(duration))
 
 
 def book_slot(coach_id: int, start: datetime, duration: int | None = None) -> str:
-    if duration is None:
-        return _build("b:s", coach_id, epoch(start))
-    return _build("b:s", coach_id, epoch(start), duration)
+    return _build("b:s", coach_id, epoch(start), *_length(duration))
+
+
+def _length(duration: int | None) -> tuple[int, ...]:
+    return () if duration is None else (duration,)
 
 
 def book_confirm(coach_id: int, start: datetime, duration: int) -> str:

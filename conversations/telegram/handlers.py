@@ -58,6 +58,7 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
     "card": browse.on_card,
     "again": browse.on_book_again,
     "book.start": book.on_start,
+    "book.next": book.on_next,
     "book.month": book.on_month,
     "book.day": book.on_day,
     "book.slot": book.on_slot,

@@ -36,9 +36,17 @@ def back(label: str, data: str) -> list[Button]:
 
 
 def coach_list(
-    coaches: list[Coach], page: int, pages: int, specialty_hash: str, has_specialties: bool
+    coaches: list[Coach],
+    page: int,
+    pages: int,
+    specialty_hash: str,
+    has_specialties: bool,
+    next_starts: dict[int, datetime | None],
+    zone: str | None,
 ) -> InlineKeyboardMarkup:
-    rows = [[Button(texts.coach_button(c), callback_data=cb.card(_id(c)))] for c in coaches]
+    rows = [
+        [Button(texts.coach_choice(c, next_starts.get(_id(c)), zone), callback_data=cb.card(_id(c)))] for c in coaches
+    ]
     nav = []
     if page > 0:
         nav.append(Button(texts.PREV, callback_data=cb.coach_list(page - 1, specialty_hash)))
@@ -59,8 +67,12 @@ def specialties(names: list[str]) -> InlineKeyboardMarkup:
     return markup([*chunk(buttons, 2), back(texts.ALL_COACHES, cb.coach_list())])
 
 
-def coach_card(coach: Coach) -> InlineKeyboardMarkup:
-    return markup([back(texts.BOOK, cb.book_start(_id(coach))), back(texts.BACK_TO_COACHES, cb.coach_list())])
+def coach_card(coach: Coach, next_start: datetime | None, zone: str | None) -> InlineKeyboardMarkup:
+    """ "Next available" (unless the author's zone is known and nothing is free) above the calendar."""
+    rows = (
+        [] if next_start is None and zone else [back(texts.next_available(next_start, zone), cb.book_next(_id(coach)))]
+    )
+    return markup([*rows, back(texts.BOOK, cb.book_start(_id(coach))), back(texts.BACK_TO_COACHES, cb.coach_list())])
 
 
 def book_again(coach: Coach) -> InlineKeyboardMarkup:
@@ -118,12 +130,9 @@ def alternatives(
 
 
 def durations(
-    coach: Coach, start: datetime, minutes: list[int], payments: bool, back_row: list[Button]
+    coach: Coach, minutes: list[int], payments: bool, data: Callable[[int], str], back_row: list[Button]
 ) -> InlineKeyboardMarkup:
-    rows = [
-        [Button(texts.duration_button(m, coach, payments), callback_data=cb.book_slot(_id(coach), start, m))]
-        for m in minutes
-    ]
+    rows = [[Button(texts.duration_button(m, coach, payments), callback_data=data(m))] for m in minutes]
     return markup([*rows, back_row])
 
 
@@ -136,7 +145,7 @@ def booking_summary(coach: Coach, start: datetime, minutes: int, day: date) -> I
         [
             back(texts.CONFIRM, cb.book_confirm(_id(coach), start, minutes)),
             [
-                Button(texts.OTHER_TIME, callback_data=cb.book_day(_id(coach), day)),
+                Button(texts.OTHER_TIME, callback_data=cb.book_day(_id(coach), day, minutes)),
                 Button(texts.ABANDON, callback_data=cb.BOOK_ABORT),
             ],
         ]

@@ -225,7 +225,7 @@ ALL_COACHES = "All coaches"
 FILTER = "🔎 Filter by specialty"
 PREV, NEXT = "‹ Prev", "Next ›"
 BACK_TO_COACHES = "‹ Coaches"
-BOOK = "📅 Book a session"
+BOOK = "📅 Pick a day"
 BOOK_AGAIN = "📅 Book again"
 
 
@@ -254,6 +254,29 @@ def coach_list(coaches: list[Coach], page: int, pages: int, specialty: str | Non
 
 def coach_button(coach: Coach) -> str:
     return f"{coach.name} · ★ {coach.rating}" if coach.rating_count else coach.name
+
+
+def coach_choice(coach: Coach, next_start: datetime | None, zone: str | None) -> str:
+    """A coach's button in the list: with their next free time when the author's zone is known."""
+    if next_start is None or zone is None:
+        return coach_button(coach)
+    return f"{coach_button(coach)} · {short_when(next_start, zone)}"
+
+
+def times_in_zone(zone: str) -> str:
+    return f"Next free times are in your zone ({esc(display(zone))})."
+
+
+def next_free(coach: Coach, start: datetime | None, zone: str) -> str:
+    if start is None:
+        return f"No free times in the next {coach.horizon_days} days."
+    return f"Next free time: <b>{when(start, zone)}</b>"
+
+
+def next_available(start: datetime | None, zone: str | None) -> str:
+    if start is None or zone is None:
+        return "⚡ Next available"
+    return f"⚡ Next available: {short_when(start, zone)}"
 
 
 def coach_card(coach: Coach, payments: bool) -> str:
@@ -289,6 +312,19 @@ BOOKING_ABANDONED = "OK, nothing was booked."
 DAY_FULL = "No free times left that day."
 SLOT_GONE = "That time is no longer free."
 TOO_LONG_FOCUS = "That is a bit long: please keep the focus to 1000 characters."
+OTHER_DAYS = "📅 Other days"
+FOCUS_HINT = (
+    "Anything your coach should focus on? Type it now (e.g. <i>pacing in chapter 3</i>) or send your "
+    "manuscript as a document. Or just confirm."
+)
+
+
+def first_times(coach: Coach, zone: str) -> str:
+    return f"<b>{esc(coach.name)}</b> — the first free times in your zone ({esc(display(zone))}). Tap one to book it."
+
+
+def pick_length(coach: Coach) -> str:
+    return f"How long should your session with {esc(coach.name)} be?"
 
 
 def calendar(coach: Coach, month: date, zone: str, *, moving: bool = False) -> str:
@@ -313,12 +349,6 @@ def pick_duration(coach: Coach, start: datetime, zone: str) -> str:
 
 def duration_button(minutes: int, coach: Coach, payments: bool) -> str:
     return f"{minutes} min · {money(coach.price_for(minutes))}" if payments else f"{minutes} min"
-
-
-ASK_FOCUS = (
-    "What would you like to focus on? Type one line (e.g. <i>pacing in chapter 3</i>), send your "
-    "manuscript as a document (its caption can be the focus), or press Skip."
-)
 
 
 def policy(rules: CancellationPolicy, payments: bool) -> str:

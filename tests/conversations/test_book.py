@@ -4,10 +4,12 @@ from tests.conversations.conftest import author_for
 from tests.conversations.harness import later
 
 
-async def open_day(harness, user, coach="Ada Quill", day="•8"):
+async def open_day(harness, user, coach="Ada Quill", day="•8", length="60 min"):
     await user.say("/coaches")
     await user.press(coach)
-    await user.press("Book a session")
+    await user.press("Pick a day")
+    if "How long" in user.text():
+        await user.press(length)
     assert "January 2030" in user.text() and "Europe/Berlin" in user.text()
     await user.press(day)
 
@@ -15,12 +17,16 @@ async def open_day(harness, user, coach="Ada Quill", day="•8"):
 async def test_book_with_payments_off_confirms_with_the_link(bot):
     mary = bot.user()
     author = await author_for(bot, mary)
-    await open_day(bot, mary)
-    assert mary.labels() == ["10:00", "11:00", "11:30", "12:00", "13:00", "‹ Calendar"]
-    await mary.press("10:00")
-    assert mary.labels() == ["60 min", "90 min", "‹ Back"]
+    await mary.say("/coaches")
+    await mary.press("Ada Quill")
+    await mary.press("Pick a day")
+    assert "How long" in mary.text() and mary.labels() == ["60 min", "90 min", "‹ Back"]  # asked once, first
     await mary.press("60 min")
-    assert "focus" in mary.text() and mary.labels() == ["Skip"]
+    await mary.press("•8")
+    assert mary.labels() == ["10:00", "11:00", "12:00", "13:00", "‹ Calendar"]  # where 60 minutes fit
+    await mary.press("10:00")
+    assert "Please check your booking" in mary.text() and "focus on" in mary.text()  # no length, no focus step
+    assert mary.labels() == ["✅ Confirm", "Pick another time", "✖ Cancel"]
     await mary.say("pacing in chapter 3")
     summary = mary.text()
     for expected in (
@@ -46,11 +52,13 @@ async def test_book_with_payments_on_is_held_with_a_pay_button(paid_bot):
     bot = paid_bot
     mary = bot.user()
     await author_for(bot, mary)
-    await open_day(bot, mary)
-    await mary.press("10:00")
+    await mary.say("/coaches")
+    await mary.press("Ada Quill")
+    await mary.press("Pick a day")
     assert mary.labels()[:2] == ["60 min · $80.00", "90 min · $120.00"]
     await mary.press("90 min")
-    await mary.press("Skip")
+    await mary.press("•8")
+    await mary.press("10:00")
     assert "Price: $120.00" in mary.text() and "Focus" not in mary.text()
     await mary.press("Confirm")
     assert "held for you until 09:30" in mary.text() and "after the payment" in mary.text()
@@ -73,8 +81,7 @@ async def test_checkout_failure_offers_a_retry(paid_bot):
     await author_for(bot, mary)
     bot.world.payments.fail_checkout = True
     await open_day(bot, mary)
-    await mary.press("11:00")  # only 60 minutes fit at 11:00: no length question
-    await mary.press("Skip")
+    await mary.press("11:00")
     await mary.press("Confirm")
     assert "could not be opened" in mary.text()
     bot.world.payments.fail_checkout = False
@@ -88,7 +95,6 @@ async def test_slot_taken_meanwhile_offers_alternatives(bot):
     rival_author = await author_for(bot, rival)
     await open_day(bot, mary)
     await mary.press("10:00")
-    await mary.press("60 min")
     await mary.say("my opening")
     await bookings.book(bot.ctx, bot.world.coaches["ada"].id, rival_author.id, later(days=1, hours=1), duration=60)
 
@@ -119,7 +125,6 @@ async def test_double_confirm_shows_the_booking_not_taken(bot):
     await author_for(bot, mary)
     await open_day(bot, mary)
     await mary.press("12:00")
-    await mary.press("Skip")
     summary, confirm = mary.find("Confirm")
     await mary.press_data(confirm["callback_data"], summary)
     await mary.press_data(confirm["callback_data"], summary)
@@ -132,7 +137,6 @@ async def test_abandon_and_stale_skip(bot):
     await author_for(bot, mary)
     await open_day(bot, mary)
     await mary.press("12:00")
-    await mary.press("Skip")
     await mary.press("Cancel")
     assert "nothing was booked" in mary.text()
     await mary.press_data("b:k")
@@ -146,7 +150,8 @@ async def test_calendar_navigation_stays_inside_the_horizon(bot):
     ada = bot.world.coaches["ada"]
     await mary.say("/coaches")
     await mary.press("Ada Quill")
-    await mary.press("Book a session")
+    await mary.press("Pick a day")
+    await mary.press("60 min")
     await mary.press("›")
     assert "February 2030" in mary.text()
     await mary.press("›")
@@ -166,7 +171,6 @@ async def test_a_draft_survives_a_restart(make_bot):
     await author_for(first, mary)
     await open_day(first, mary)
     await mary.press("10:00")
-    await mary.press("60 min")
     await first.stop()
 
     second = await make_bot(world=first.world, states=first.states)
@@ -181,7 +185,6 @@ async def test_a_manuscript_sent_at_the_focus_step_is_shared_once_booked(make_bo
     await author_for(bot, mary)
     await open_day(bot, mary)
     await mary.press("10:00")
-    await mary.press("60 min")
     await mary.send_document("MS-1", file_name="novel.docx", caption="the middle sags")
     assert "Manuscript: novel.docx" in mary.text() and "Focus: the middle sags" in mary.text()
 

@@ -30,7 +30,7 @@ async def test_list_pages_and_card(bot):
     ):
         assert expected in card, expected
     assert "&lt;and&gt;" in card  # people's text is escaped for HTML
-    assert "📅 Book a session" in mary.labels()
+    assert "📅 Pick a day" in mary.labels()
 
 
 async def test_card_prices_when_payments_are_on(paid_bot):
@@ -103,7 +103,7 @@ async def test_long_profiles_fit_telegram_limits(bot):
     await mary.press("Bram Ink")  # the offline API refuses captions over 1024 and texts over 4096
     methods = [c.method for c in mary.last]
     assert methods == ["sendPhoto", "sendMessage", "answerCallbackQuery"]
-    assert mary.last[0]["caption"] == "<b>Bram Ink</b>" and "📅 Book a session" in mary.labels()
+    assert mary.last[0]["caption"] == "<b>Bram Ink</b>" and "📅 Pick a day" in mary.labels()
 
 
 async def test_book_again_under_a_notification_opens_the_card_below_it(bot):
@@ -112,8 +112,9 @@ async def test_book_again_under_a_notification_opens_the_card_below_it(bot):
     notice = {"message_id": 77, "date": NOW, "chat": mary.chat, "from": BOT_USER, "text": "⌛ Hold released"}
     await mary.press_data(f"a:{bot.world.coaches['ada'].id}", notice)
     assert [c.method for c in mary.last] == ["sendMessage", "answerCallbackQuery"]  # the notice stays
-    assert "<b>Ada Quill</b>" in mary.text() and "📅 Book a session" in mary.labels()
-    await mary.press("Book a session")
+    assert "<b>Ada Quill</b>" in mary.text() and "📅 Pick a day" in mary.labels()
+    await mary.press("Pick a day")
+    await mary.press("60 min")
     assert "January 2030" in mary.text()
 
     await mary.press_data(f"a:{bot.world.coaches['gone'].id}", notice)  # no longer taking bookings

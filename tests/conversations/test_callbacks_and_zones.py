@@ -23,9 +23,10 @@ def every_builder():
         "list": cb.coach_list(999, "abcdef"),
         "card": cb.card(BIG),
         "again": cb.book_again(BIG),
-        "book.start": cb.book_start(BIG),
-        "book.month": cb.book_month(BIG, month),
-        "book.day": cb.book_day(BIG, day),
+        "book.start": cb.book_start(BIG, 480),
+        "book.next": cb.book_next(BIG, 480),
+        "book.month": cb.book_month(BIG, month, 480),
+        "book.day": cb.book_day(BIG, day, 480),
         "book.slot": cb.book_slot(BIG, LATE, 480),
         "book.confirm": cb.book_confirm(BIG, LATE, 480),
         "sessions": cb.sessions("p"),
@@ -60,7 +61,10 @@ def test_every_kind_is_built_within_64_bytes_parsed_back_and_routed():
 def test_parsed_values():
     assert cb.parse("b:s:12:1733220000:60").args == (12, datetime(2024, 12, 3, 10, 0, tzinfo=UTC), 60)
     assert cb.parse("b:s:12:1733220000").args == (12, datetime(2024, 12, 3, 10, 0, tzinfo=UTC), None)
-    assert cb.parse("b:d:12:20261203").args == (12, date(2026, 12, 3))
+    assert cb.parse("b:d:12:20261203").args == (12, date(2026, 12, 3), None)
+    assert cb.parse("b:d:12:20261203:90").args == (12, date(2026, 12, 3), 90)
+    assert cb.parse("b:n:12").args == (12, None)
+    assert cb.parse("b:c:12:60").args == (12, 60)
     assert cb.parse("l:2:").args == (2, "")
     assert cb.parse("r:7:3").args == (7, 3)
     assert cb.parse("g:de").args == ("de",) and cb.parse("g:xx") is None

@@ -16,7 +16,6 @@ async def test_a_booking_draft_moves_to_another_instance_through_the_database(ma
     await author_for(first, mary)
     await open_day(first, mary)
     await mary.press("10:00")
-    await mary.press("60 min")
 
     # Another instance (its own Application and state store) serves Mary's next message.
     second = await make_bot(world=first.world, states=DatabaseChatStates(database, FakeClock()))

@@ -17,7 +17,6 @@ async def test_non_text_at_the_focus_step_keeps_the_booking(bot, send):
     await author_for(bot, mary)
     await open_day(bot, mary)
     await mary.press("10:00")
-    await mary.press("60 min")
     await getattr(mary, send)()
     [reply] = mary.replies()
     assert "focus" in reply and "/coaches" not in reply
