@@ -44,7 +44,12 @@ async def on_card(turn: Turn, coach_id: int) -> None:
 
 async def on_book_again(turn: Turn, coach_id: int) -> None:
     """ "Book again" under a message that ended a booking (hold released, cancelled, missed): the
-    coach's card, or the list when the coach no longer takes bookings, below that message, which stays."""
+    card below that message, which stays."""
+    await send_card(turn, coach_id)
+
+
+async def send_card(turn: Turn, coach_id: int) -> None:
+    """The coach's card as a new message, or the list when the coach no longer takes bookings."""
     try:
         coach = await turn.active_coach(coach_id)
     except Stale:

@@ -9,19 +9,33 @@ from telegram import ReplyKeyboardRemove
 
 from booking import catalog
 from booking.errors import InvalidInput
-from conversations.telegram import i18n, keyboards, texts, zones
+from conversations.telegram import browse, i18n, keyboards, texts, zones
 from conversations.telegram.turn import Stale, Turn
 
 WAIT_ZONE = {"kind": "zone"}
+DEEP_LINK_COACH = re.compile(r"coach-([1-9][0-9]{0,11})", re.ASCII)
 
 
 async def cmd_start(turn: Turn) -> None:
+    """/start, also from a deep link `t.me/<bot>?start=coach-<id>` (a marketplace page): the
+    coach's card, once the author's zone is known."""
+    coach_id = _linked_coach(turn.context.args)
     author = await turn.author()
     if author is not None:
+        if coach_id is not None:
+            await browse.send_card(turn, coach_id)
+            return
         await turn.send(texts.welcome_back(author, turn.now()))
         return
+    if coach_id is not None:
+        turn.user_data["after_zone"] = {"coach": coach_id}
     await turn.send(texts.welcome(turn.first_name))
     await ask_zone(turn)
+
+
+def _linked_coach(args: list[str] | None) -> int | None:
+    match = DEEP_LINK_COACH.fullmatch(args[0]) if args else None
+    return int(match.group(1)) if match else None
 
 
 async def ask_zone(turn: Turn) -> None:
@@ -99,6 +113,9 @@ async def save_zone(turn: Turn, zone: str) -> None:
     assert author is not None  # added, found or updated above
     turn.remember(author)
     await turn.send(texts.zone_saved(zone, turn.now(), new=new), ReplyKeyboardRemove())
+    linked = turn.user_data.pop("after_zone", None)
+    if isinstance(linked, dict) and isinstance(linked.get("coach"), int):
+        await browse.send_card(turn, linked["coach"])
 
 
 def _name(turn: Turn) -> str:

@@ -162,3 +162,22 @@ async def test_a_coach_with_nothing_free_has_no_next_available(bot):
     await mary.press("Bram Ink")
     assert "No free times in the next 60 days" in mary.text()
     assert not any("Next available" in label for label in mary.labels())
+
+
+async def test_a_deep_link_opens_the_coachs_card(bot):
+    mary = bot.user()
+    await author_for(bot, mary)
+    await mary.say(f"/start coach-{bot.world.coaches['ada'].id}")
+    assert "<b>Ada Quill</b>" in mary.text() and any("Next available" in label for label in mary.labels())
+    await mary.say(f"/start coach-{bot.world.coaches['gone'].id}")  # no longer taking bookings: the list
+    assert "<b>Coaches</b>" in mary.text()
+
+
+async def test_a_deep_link_for_a_new_author_asks_the_zone_then_opens_the_card(bot):
+    mary = bot.user()
+    await mary.say(f"/start coach-{bot.world.coaches['ada'].id}")
+    assert "time zone" in mary.text()
+    await mary.say("Berlin")
+    assert "<b>Ada Quill</b>" in mary.text() and "Europe/Berlin" in mary.text()
+    await mary.press("Next available")
+    assert "How long" in mary.text()
