@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-postgres check format bench clean
+.PHONY: install run test test-postgres check format bench messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The Telegram texts' catalogs: extract what the code marks (_ / N_) and add it, untranslated, to each language.
+LOCALES := conversations/telegram/locales
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --omit-header --sort-output -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --omit-header --width 100 --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis var *.egg-info

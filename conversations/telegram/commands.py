@@ -9,11 +9,20 @@ from telegram import Bot, BotCommand
 from telegram.error import BadRequest
 from telegram.ext import Application
 
-from conversations.telegram import texts
+from conversations.telegram import i18n, texts
 
 log = structlog.get_logger(__name__)
 
-MENUS: dict[str, tuple[tuple[str, str], ...]] = {"": texts.COMMAND_MENU}
+
+def _menus() -> dict[str, tuple[tuple[str, str], ...]]:
+    menus = {}
+    for language in i18n.LANGUAGES:
+        with i18n.using(language):
+            menus["" if language == i18n.DEFAULT else language] = texts.command_menu()
+    return menus
+
+
+MENUS = _menus()
 
 
 async def publish(bot: Bot) -> None:

@@ -6,9 +6,16 @@ author), so the texts module and the keyboards read it without passing it throug
 
 from __future__ import annotations
 
+import functools
+import gettext
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 LANGUAGES = ("en", "de")
 DEFAULT = "en"
@@ -40,3 +47,37 @@ def using(language: str | None) -> Iterator[str]:
         yield chosen
     finally:
         _current.reset(token)
+
+
+# ---- catalogs: gettext .po files read at run time (no compile step: a clean clone works) ------
+
+LOCALES = Path(__file__).with_name("locales")
+DOMAIN = "messages"
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog of `language`; English is the source language and needs none."""
+    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if language == DEFAULT or not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def _(message: str) -> str:
+    """`message` in the current language."""
+    return translations(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined; it is translated where it is used."""
+    return message

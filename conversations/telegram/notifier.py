@@ -45,7 +45,7 @@ from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, S
 from booking.ports import Parties, Prepared
 from conversations.calendar_invite import session_ics
 from conversations.sending import deliver_now
-from conversations.telegram import keyboards, texts
+from conversations.telegram import i18n, keyboards, texts
 
 log = structlog.get_logger(__name__)
 NO_CHAT = "the author has no Telegram chat with the bot"
@@ -151,7 +151,8 @@ class TelegramNotifier:
         author, fields = parties.author, _fields(message)
         render = self.renderers[type(event)]
         try:
-            outgoing = await render(Rendering(message, parties.session, author, parties.coach), event)
+            with i18n.using(author.language):
+                outgoing = await render(Rendering(message, parties.session, author, parties.coach), event)
         except Exception as exc:  # e.g. no meeting link yet: tried again later
             return Prepared(message, error=exc)
         if outgoing is None:

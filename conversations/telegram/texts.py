@@ -11,11 +11,23 @@ from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
 from conversations import formatting
 from conversations.telegram import i18n
+from conversations.telegram.i18n import N_, _
 from conversations.telegram.zones import display
 
 MAX_CAPTION = 1024
 MAX_ANSWER = 200  # answerCallbackQuery text
 SOON = timedelta(hours=48)  # a start this close is also said as "in 3 hours"
+
+# The fixed sentences, by the name the flows use (texts.STALE...): a module attribute lookup
+# translates them into the language of the update being answered (PEP 562 __getattr__).
+_MESSAGES: dict[str, str] = {}
+
+
+def __getattr__(name: str) -> str:
+    try:
+        return _(_MESSAGES[name])
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
 def esc(value: object) -> str:
@@ -83,31 +95,39 @@ def hours(minutes: int) -> str:
 
 # ---- general ---------------------------------------------------------------------------
 
-STALE = "This is no longer available."
-APOLOGY = "Sorry, something went wrong on our side. We have logged it; please try again in a moment."
-NEEDS_ZONE = "First, let me know your time zone so I can show times in it."
-PRIVATE_ONLY = "Please write to me in a private chat."
-EDITED = "I only read new messages. Please send it again as a new message."
-STOPPED = "OK, stopped. To cancel a booked session, open /sessions."
-NOT_A_FILE = "Please send it as a file (📎 → File) so your coach gets the original."
-EXPECT_ZONE = (
+_MESSAGES["STALE"] = N_("This is no longer available.")
+_MESSAGES["APOLOGY"] = N_("Sorry, something went wrong on our side. We have logged it; please try again in a moment.")
+_MESSAGES["NEEDS_ZONE"] = N_("First, let me know your time zone so I can show times in it.")
+_MESSAGES["PRIVATE_ONLY"] = N_("Please write to me in a private chat.")
+_MESSAGES["EDITED"] = N_("I only read new messages. Please send it again as a new message.")
+_MESSAGES["STOPPED"] = N_("OK, stopped. To cancel a booked session, open /sessions.")
+_MESSAGES["NOT_A_FILE"] = N_("Please send it as a file (📎 → File) so your coach gets the original.")
+_MESSAGES["EXPECT_ZONE"] = N_(
     "I still need your time zone: type your city (e.g. <i>Berlin</i>), pick a zone below, or share your location."
 )
-EXPECT_FOCUS = (
+_MESSAGES["EXPECT_FOCUS"] = N_(
     "I'm waiting for your focus: type it as one line of text, send your manuscript as a document, or press Skip."
 )
-EXPECT_FEEDBACK = "Type a few words for your coach as text, or press Skip."
-DOCUMENT_HOW = "To share a file with your coach, open /sessions, pick the session, then Materials → Add material."
-
-COMMAND_MENU = (
-    ("coaches", "Browse writing coaches"),
-    ("book", "Book a session"),
-    ("sessions", "Your sessions"),
-    ("settings", "Time zone and reminders"),
-    ("help", "What I can do"),
-    ("cancel", "Stop what we are doing"),
+_MESSAGES["EXPECT_FEEDBACK"] = N_("Type a few words for your coach as text, or press Skip.")
+_MESSAGES["DOCUMENT_HOW"] = N_(
+    "To share a file with your coach, open /sessions, pick the session, then Materials → Add material."
 )
-HELP = (
+
+_COMMAND_MENU = (
+    ("coaches", N_("Browse writing coaches")),
+    ("book", N_("Book a session")),
+    ("sessions", N_("Your sessions")),
+    ("settings", N_("Time zone, language and reminders")),
+    ("help", N_("What I can do")),
+    ("cancel", N_("Stop what we are doing")),
+)
+
+
+def command_menu() -> tuple[tuple[str, str], ...]:
+    return tuple((command, _(description)) for command, description in _COMMAND_MENU)
+
+
+_MESSAGES["HELP"] = N_(
     "Here is what I can do:\n"
     "/coaches — browse writing coaches\n"
     "/book — book a session\n"
@@ -132,21 +152,23 @@ def welcome(first_name: str) -> str:
 
 
 def welcome_back(author: Author, now: datetime) -> str:
-    return f"Welcome back, {esc(author.name)}! Your time zone is {zone_line(author.timezone, now)}.\n\n{HELP}"
+    return f"Welcome back, {esc(author.name)}! Your time zone is {zone_line(author.timezone, now)}.\n\n{_(_MESSAGES['HELP'])}"
 
 
-ASK_ZONE = (
+_MESSAGES["ASK_ZONE"] = N_(
     "Share your location (📍 button below; only the time zone is kept), pick a zone, "
     "or type your city, e.g. <i>Berlin</i> or <i>New York</i>."
 )
-ZONE_PLACEHOLDER = "Your city, e.g. Berlin"
-SHARE_LOCATION = "📍 Share my location"
-ZONE_UNKNOWN = (
+_MESSAGES["ZONE_PLACEHOLDER"] = N_("Your city, e.g. Berlin")
+_MESSAGES["SHARE_LOCATION"] = N_("📍 Share my location")
+_MESSAGES["ZONE_UNKNOWN"] = N_(
     "I couldn't match that to a time zone. Try the largest city near you (e.g. <i>Chicago</i>), "
     "an IANA name such as <i>Europe/Berlin</i>, or share your location."
 )
-ZONE_NOT_FOUND_AT_LOCATION = "I couldn't tell the time zone of that place. Please type your city instead."
-DID_YOU_MEAN = "Did you mean one of these?"
+_MESSAGES["ZONE_NOT_FOUND_AT_LOCATION"] = N_(
+    "I couldn't tell the time zone of that place. Please type your city instead."
+)
+_MESSAGES["DID_YOU_MEAN"] = N_("Did you mean one of these?")
 
 
 def offset_choices(offset: str) -> str:
@@ -219,14 +241,14 @@ def reminder_button(minutes: int, on: bool) -> str:
 
 # ---- browse ------------------------------------------------------------------------------
 
-NO_COACHES = "No coaches are taking bookings right now. Please check back soon."
-PICK_SPECIALTY = "Filter coaches by specialty:"
-ALL_COACHES = "All coaches"
-FILTER = "🔎 Filter by specialty"
-PREV, NEXT = "‹ Prev", "Next ›"
-BACK_TO_COACHES = "‹ Coaches"
-BOOK = "📅 Pick a day"
-BOOK_AGAIN = "📅 Book again"
+_MESSAGES["NO_COACHES"] = N_("No coaches are taking bookings right now. Please check back soon.")
+_MESSAGES["PICK_SPECIALTY"] = N_("Filter coaches by specialty:")
+_MESSAGES["ALL_COACHES"] = N_("All coaches")
+_MESSAGES["FILTER"] = N_("🔎 Filter by specialty")
+_MESSAGES["PREV"], _MESSAGES["NEXT"] = N_("‹ Prev"), N_("Next ›")
+_MESSAGES["BACK_TO_COACHES"] = N_("‹ Coaches")
+_MESSAGES["BOOK"] = N_("📅 Pick a day")
+_MESSAGES["BOOK_AGAIN"] = N_("📅 Book again")
 
 
 def rating(coach: Coach) -> str:
@@ -301,19 +323,19 @@ def coach_card(coach: Coach, payments: bool) -> str:
 
 # ---- booking -----------------------------------------------------------------------------
 
-PICK_DAY_HINT = "Days with free times are marked •."
-BACK_TO_CALENDAR = "‹ Calendar"
-BACK = "‹ Back"
-SKIP = "Skip"
-CONFIRM = "✅ Confirm"
-OTHER_TIME = "Pick another time"
-ABANDON = "✖ Cancel"
-BOOKING_ABANDONED = "OK, nothing was booked."
-DAY_FULL = "No free times left that day."
-SLOT_GONE = "That time is no longer free."
-TOO_LONG_FOCUS = "That is a bit long: please keep the focus to 1000 characters."
-OTHER_DAYS = "📅 Other days"
-FOCUS_HINT = (
+_MESSAGES["PICK_DAY_HINT"] = N_("Days with free times are marked •.")
+_MESSAGES["BACK_TO_CALENDAR"] = N_("‹ Calendar")
+_MESSAGES["BACK"] = N_("‹ Back")
+_MESSAGES["SKIP"] = N_("Skip")
+_MESSAGES["CONFIRM"] = N_("✅ Confirm")
+_MESSAGES["OTHER_TIME"] = N_("Pick another time")
+_MESSAGES["ABANDON"] = N_("✖ Cancel")
+_MESSAGES["BOOKING_ABANDONED"] = N_("OK, nothing was booked.")
+_MESSAGES["DAY_FULL"] = N_("No free times left that day.")
+_MESSAGES["SLOT_GONE"] = N_("That time is no longer free.")
+_MESSAGES["TOO_LONG_FOCUS"] = N_("That is a bit long: please keep the focus to 1000 characters.")
+_MESSAGES["OTHER_DAYS"] = N_("📅 Other days")
+_MESSAGES["FOCUS_HINT"] = N_(
     "Anything your coach should focus on? Type it now (e.g. <i>pacing in chapter 3</i>) or send your "
     "manuscript as a document. Or just confirm."
 )
@@ -331,7 +353,7 @@ def calendar(coach: Coach, month: date, zone: str, *, moving: bool = False) -> s
     head = "Pick a new day" if moving else "Pick a day"
     return (
         f"<b>{esc(coach.name)}</b> — {month_title(month)}\n"
-        f"{head}; times are in your zone ({esc(display(zone))}).\n{PICK_DAY_HINT}"
+        f"{head}; times are in your zone ({esc(display(zone))}).\n{_(_MESSAGES['PICK_DAY_HINT'])}"
     )
 
 
@@ -417,8 +439,8 @@ def pay_button(session: Session) -> str:
     return f"💳 Pay {money(session.price)}"
 
 
-GET_PAYMENT_LINK = "Get payment link"
-PAYMENT_LINK_FAILED = "The payment page is still unavailable. Please try again in a few minutes."
+_MESSAGES["GET_PAYMENT_LINK"] = N_("Get payment link")
+_MESSAGES["PAYMENT_LINK_FAILED"] = N_("The payment page is still unavailable. Please try again in a few minutes.")
 
 
 def unavailable(message: str, has_alternatives: bool) -> str:
@@ -428,17 +450,28 @@ def unavailable(message: str, has_alternatives: bool) -> str:
 
 # ---- sessions ----------------------------------------------------------------------------
 
-UPCOMING, PAST = "Upcoming", "Past"
-STATUS = {
-    SessionStatus.HELD: "awaiting payment",
-    SessionStatus.SCHEDULED: "confirmed",
-    SessionStatus.IN_PROGRESS: "in progress",
-    SessionStatus.COMPLETED: "completed",
-    SessionStatus.CANCELLED: "cancelled",
-    SessionStatus.NO_SHOW: "missed",
+_MESSAGES["UPCOMING"], _MESSAGES["PAST"] = N_("Upcoming"), N_("Past")
+_STATUS = {
+    SessionStatus.HELD: N_("awaiting payment"),
+    SessionStatus.SCHEDULED: N_("confirmed"),
+    SessionStatus.IN_PROGRESS: N_("in progress"),
+    SessionStatus.COMPLETED: N_("completed"),
+    SessionStatus.CANCELLED: N_("cancelled"),
+    SessionStatus.NO_SHOW: N_("missed"),
 }
-GOOGLE_CALENDAR, OUTLOOK = "📅 Google Calendar", "📅 Outlook"
-JOIN, MATERIALS, RESCHEDULE, CANCEL = "🎥 Join", "📎 Materials", "🕑 Reschedule", "✖ Cancel"
+
+
+def status(value: SessionStatus) -> str:
+    return _(_STATUS[value])
+
+
+_MESSAGES["GOOGLE_CALENDAR"], _MESSAGES["OUTLOOK"] = N_("📅 Google Calendar"), N_("📅 Outlook")
+_MESSAGES["JOIN"], _MESSAGES["MATERIALS"], _MESSAGES["RESCHEDULE"], _MESSAGES["CANCEL"] = (
+    N_("🎥 Join"),
+    N_("📎 Materials"),
+    N_("🕑 Reschedule"),
+    N_("✖ Cancel"),
+)
 
 
 def session_list(which: str, items: list[tuple[Session, str]], zone: str, page: int = 0, pages: int = 1) -> str:
@@ -451,7 +484,7 @@ def session_list(which: str, items: list[tuple[Session, str]], zone: str, page: 
     for session, coach_name in items:
         lines.append(
             f"• {short_when(session.starts_at, zone)} — {esc(coach_name)}, {session.duration_minutes} min"
-            f" ({STATUS[session.status]})"
+            f" ({status(session.status)})"
         )
     return "\n".join(lines)
 
@@ -466,7 +499,7 @@ def session_detail(session: Session, coach: Coach, zone: str, now: datetime | No
         f"When: {when_soon(session.starts_at, zone, now)}",
         f"Coach's time: {when(session.starts_at, coach.timezone)}",
         f"Length: {session.duration_minutes} min",
-        f"Status: {STATUS[session.status]}",
+        f"Status: {status(session.status)}",
     ]
     if session.focus:
         lines.append(f"Focus: {esc(session.focus)}")
@@ -479,11 +512,11 @@ def session_detail(session: Session, coach: Coach, zone: str, now: datetime | No
 
 # ---- cancel and reschedule ---------------------------------------------------------------
 
-KEEP = "Keep it"
-YES_CANCEL = "Yes, cancel"
-NOT_CANCELLABLE = "This session can no longer be cancelled."
-ALREADY_CANCELLED = "This session is already cancelled."
-NOT_MOVABLE = "Only confirmed sessions can be rescheduled."
+_MESSAGES["KEEP"] = N_("Keep it")
+_MESSAGES["YES_CANCEL"] = N_("Yes, cancel")
+_MESSAGES["NOT_CANCELLABLE"] = N_("This session can no longer be cancelled.")
+_MESSAGES["ALREADY_CANCELLED"] = N_("This session is already cancelled.")
+_MESSAGES["NOT_MOVABLE"] = N_("Only confirmed sessions can be rescheduled.")
 
 
 def cancel_question(session: Session, zone: str, refund: Money, paid: bool) -> str:
@@ -521,11 +554,11 @@ def moved(session: Session, zone: str) -> str:
 
 # ---- materials ---------------------------------------------------------------------------
 
-ADD_MATERIAL = "➕ Add material"
-ASK_MATERIAL = "Send a document (up to 20 MB) or type a note, and I'll share it with your coach."
-FILE_TOO_BIG = "That file is larger than 20 MB. Please send a smaller file or a link."
-NO_MATERIALS_HERE = "Materials can be shared once the session is confirmed."
-SENT_BELOW = "Files from your coach are below."
+_MESSAGES["ADD_MATERIAL"] = N_("➕ Add material")
+_MESSAGES["ASK_MATERIAL"] = N_("Send a document (up to 20 MB) or type a note, and I'll share it with your coach.")
+_MESSAGES["FILE_TOO_BIG"] = N_("That file is larger than 20 MB. Please send a smaller file or a link.")
+_MESSAGES["NO_MATERIALS_HERE"] = N_("Materials can be shared once the session is confirmed.")
+_MESSAGES["SENT_BELOW"] = N_("Files from your coach are below.")
 
 
 def materials(items: list[Material], session: Session, zone: str, budget: int = 3500) -> str:
@@ -561,10 +594,10 @@ def material_added(title: str) -> str:
 
 # ---- rating ------------------------------------------------------------------------------
 
-NOT_RATABLE = "You can rate a session once it has taken place."
-ALREADY_RATED = "You have already rated this session."
-RATING_SAVED = "Thanks! Your rating is saved."
-TOO_LONG_FEEDBACK = "That is a bit long: please keep it under 2000 characters."
+_MESSAGES["NOT_RATABLE"] = N_("You can rate a session once it has taken place.")
+_MESSAGES["ALREADY_RATED"] = N_("You have already rated this session.")
+_MESSAGES["RATING_SAVED"] = N_("Thanks! Your rating is saved.")
+_MESSAGES["TOO_LONG_FEEDBACK"] = N_("That is a bit long: please keep it under 2000 characters.")
 
 
 def ask_feedback(stars: int) -> str:

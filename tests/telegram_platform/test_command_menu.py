@@ -24,7 +24,7 @@ async def _run_once(database_url, botapi) -> None:
 
 async def test_the_command_menu_is_set_at_start(database_url, botapi):
     await _run_once(database_url, botapi)
-    [menu] = botapi.calls_to("setMyCommands")
+    [menu] = [c for c in botapi.calls_to("setMyCommands") if not c.params.get("language_code")]
     assert [c["command"] for c in menu.params["commands"]] == MENU
     assert all(c["description"] for c in menu.params["commands"])
     assert not menu.params.get("language_code")  # the default, for every language without its own
@@ -43,6 +43,13 @@ async def test_each_language_with_texts_gets_its_own_menu(database_url, botapi, 
         {"command": "coaches", "description": "Schreibcoaches ansehen"},
         {"command": "book", "description": "Eine Sitzung buchen"},
     ]
+
+
+async def test_german_gets_the_menu_in_german(database_url, botapi):
+    await _run_once(database_url, botapi)
+    [german] = [c for c in botapi.calls_to("setMyCommands") if c.params.get("language_code") == "de"]
+    assert [c["command"] for c in german.params["commands"]] == MENU
+    assert german.params["commands"][1] == {"command": "book", "description": "Eine Sitzung buchen"}
 
 
 async def test_a_refused_menu_does_not_keep_the_bot_off(database_url, botapi):
