@@ -81,7 +81,7 @@ async def _book_once(
             raise NotAllowed(f"coach {coach.name} is not taking bookings")
         minutes = slots.duration_of(coach, duration)
         slot = await check_bookable(ctx, uow, coach, start, minutes)
-        session, change, messages = await _new_booking(ctx, coach, author, slot, minutes, focus)
+        session, change, messages = await new_booking(ctx, coach, author, slot, minutes, focus)
         await uow.sessions.add_booking(session, change, messages)
         await uow.commit()
     return session
@@ -103,7 +103,7 @@ async def check_bookable(
     return slots.judge(ctx, coach, cal, start, minutes)
 
 
-async def _new_booking(
+async def new_booking(
     ctx: Context, coach: Coach, author: Author, slot: Interval, minutes: int, focus: str | None
 ) -> tuple[Session, StatusChange, list[OutboxMessage]]:
     """The session for a validated slot, its first status change and its outbox messages."""
@@ -171,14 +171,15 @@ async def queue(ctx: Context, uow: UnitOfWork, session: Session, events: list[tu
         await ctx.tell(uow, session, event, due=due)
 
 
-async def open_checkout(ctx: Context, session: Session) -> Session:
-    """Make the payment link for a held session (outside the lock), then store it."""
+async def open_checkout(ctx: Context, session: Session, *, quantity: int = 1) -> Session:
+    """Make the payment link for a held session (outside the lock), then store it. `quantity`:
+    the sessions of a series paid together with this one, at its price each."""
     assert session.id is not None
     async with ctx.uow() as uow:
         coach = await coach_of(uow, session.coach_id)
         author = await author_of(uow, session.author_id)
     try:
-        checkout = await ctx.payments.create_checkout(session, coach, author)
+        checkout = await ctx.payments.create_checkout(session, coach, author, quantity=quantity)
     except PaymentError as exc:
         log.warning("checkout.failed", session_id=session.id, error=str(exc))
         return session  # stays held; the sweep releases it or the author retries

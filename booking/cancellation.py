@@ -11,6 +11,7 @@ from booking.context import Context
 from booking.errors import NotAllowed, PaymentError, PolicyViolation
 from booking.events import TIMED_KINDS, CalendarChanged, Recipient, SessionCancelled
 from booking.model import Actor, Money, Session, SessionStatus
+from booking.ports import UnitOfWork
 from booking.refunds import try_settle
 
 log = structlog.get_logger(__name__)
@@ -55,27 +56,36 @@ async def cancel(
     async with ctx.uow() as uow:
         session = await ctx.lock_session(uow, session_id)
         check_owner(session, by, author_id, coach_id)
-        before = session.status
-        if before is SessionStatus.HELD:
-            refund = 0  # an unpaid hold: nothing to refund, and no cut-off applies
-        elif before is SessionStatus.SCHEDULED:
-            refund = ctx.policy.refund_on_cancel(session, by, ctx.now())
-        else:
-            refund = 0  # refused by the session below
-        session.cancel(by, reason, refund, ctx.now())
-        await uow.outbox.supersede(session_id, TIMED_KINDS, ctx.now())
-        await ctx.record_change(uow, session, before, by, reason or "cancelled")
-        await uow.sessions.save(session)
-        cancelled = SessionCancelled(by, refund)
-        await ctx.tell(uow, session, cancelled)
-        if before is not SessionStatus.HELD:  # the coach and the admins never saw an unpaid hold
-            await ctx.tell(uow, session, cancelled.for_(Recipient.COACH))
-            await ctx.tell(uow, session, cancelled.for_(Recipient.ADMIN))
-            await ctx.tell(uow, session, CalendarChanged())
+        before = await cancel_locked(ctx, uow, session, by, reason)
         await uow.commit()
     if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
-        await _close_checkout(ctx, session.checkout_ref)
+        await close_checkout(ctx, session.checkout_ref)
     return await settle(ctx, session_id) if settle_now else session
+
+
+async def cancel_locked(
+    ctx: Context, uow: UnitOfWork, session: Session, by: Actor, reason: str | None
+) -> SessionStatus:
+    """Cancel a session read under its locks, refund owed per policy; returns its status before."""
+    assert session.id is not None
+    before = session.status
+    if before is SessionStatus.HELD:
+        refund = 0  # an unpaid hold: nothing to refund, and no cut-off applies
+    elif before is SessionStatus.SCHEDULED:
+        refund = ctx.policy.refund_on_cancel(session, by, ctx.now())
+    else:
+        refund = 0  # refused by the session below
+    session.cancel(by, reason, refund, ctx.now())
+    await uow.outbox.supersede(session.id, TIMED_KINDS, ctx.now())
+    await ctx.record_change(uow, session, before, by, reason or "cancelled")
+    await uow.sessions.save(session)
+    cancelled = SessionCancelled(by, refund)
+    await ctx.tell(uow, session, cancelled)
+    if before is not SessionStatus.HELD:  # the coach and the admins never saw an unpaid hold
+        await ctx.tell(uow, session, cancelled.for_(Recipient.COACH))
+        await ctx.tell(uow, session, cancelled.for_(Recipient.ADMIN))
+        await ctx.tell(uow, session, CalendarChanged())
+    return before
 
 
 async def settle(ctx: Context, session_id: int) -> Session:
@@ -95,7 +105,7 @@ def check_owner(session: Session, by: Actor, author_id: int | None = None, coach
         raise NotAllowed("this session belongs to another coach")
 
 
-async def _close_checkout(ctx: Context, ref: str) -> None:
+async def close_checkout(ctx: Context, ref: str) -> None:
     try:
         await ctx.payments.expire_checkout(ref)
     except PaymentError as exc:  # it expires by itself; a payment that still arrives is refunded

@@ -31,6 +31,7 @@ from booking.events import Event, to_message
 from booking.model import Actor, Author, Coach, Session, SessionStatus, StatusChange
 from booking.policy import CancellationPolicy
 from booking.ports import Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, VideoRooms
+from booking.series_model import SeriesPayment
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +44,7 @@ CALENDAR_BUSY = "the coach's calendar is busy right now; please try again in a m
 class BookingSettings:
     hold_minutes: int = 30
     completion_grace_minutes: int = 15  # a session counts as held this long after its end
+    series_payment: SeriesPayment = SeriesPayment.PER_SESSION
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)
 
 

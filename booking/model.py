@@ -209,6 +209,7 @@ class Session:
     payment_ref: str | None = None
     meeting_url: str | None = None
     focus: str | None = None
+    series_id: int | None = None  # the recurring series this session is an occurrence of
     cancelled_by: Actor | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None

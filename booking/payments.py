@@ -22,6 +22,7 @@ from booking.model import Actor, Session, SessionStatus
 from booking.ports import CheckoutState, UnitOfWork
 from booking.queries import session as read_session
 from booking.refunds import record_payment, settle_refunds, try_settle
+from booking.series import paid_together, shares_payment
 
 log = structlog.get_logger(__name__)
 
@@ -112,6 +113,13 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
     if before is SessionStatus.HELD and matches:
         await mark_paid(ctx, tx, session, amount=event.amount, payment_ref=event.payment_ref)
         return Outcome.CONFIRMED
+    together = (
+        [] if before is not SessionStatus.HELD else await paid_together(tx, session, event.amount, event.currency)
+    )
+    if together:  # one checkout for a series: each occurrence is paid its own price from it
+        for occurrence in together:
+            await mark_paid(ctx, tx, occurrence, amount=occurrence.price_amount, payment_ref=event.payment_ref)
+        return Outcome.CONFIRMED
     now = ctx.now()
     session.payment_received(event.amount, event.payment_ref, now)
     await record_payment(tx, session, event.payment_ref, event.amount)
@@ -171,6 +179,11 @@ async def _on_released(ctx: Context, tx: UnitOfWork, session: Session, event: Pa
 
 
 async def _on_refunded(ctx: Context, tx: UnitOfWork, session: Session, event: PaymentEvent) -> Outcome:
+    if await shares_payment(tx, session):
+        # The provider's total covers every occurrence the payment paid for; ours are recorded
+        # when we make them, one occurrence at a time.
+        log.warning("refund.total_of_shared_payment_ignored", session_id=session.id, event_id=event.id)
+        return Outcome.IGNORED
     payment = await _payment_of(tx, session, event)
     delta = 0 if payment is None else payment.reported(event.amount)
     if not delta:

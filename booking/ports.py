@@ -22,6 +22,7 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
+from booking.series_model import Series
 
 
 @dataclass
@@ -128,6 +129,13 @@ class SessionRepository(Protocol):
     async def materials(self, session_id: int) -> list[Material]: ...
 
 
+class SeriesRepository(Protocol):
+    async def add(self, series: Series) -> Series: ...
+    async def get(self, series_id: int) -> Series | None: ...
+    async def sessions(self, series_id: int) -> list[Session]:
+        """The series' occurrences in time order (every status)."""
+
+
 class CalendarRepository(Protocol):
     """The coaches' calendar sources with their imported busy time, and the feed tokens."""
 
@@ -228,6 +236,7 @@ class UnitOfWork(Protocol):
     authors: AuthorRepository
     availability: AvailabilityRepository
     sessions: SessionRepository
+    series: SeriesRepository
     payments: PaymentRepository
     outbox: OutboxRepository
     payment_events: PaymentEventLog
@@ -268,7 +277,8 @@ class PaymentGateway(Protocol):
     @property
     def enabled(self) -> bool: ...
 
-    async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout: ...
+    async def create_checkout(self, session: Session, coach: Coach, author: Author, *, quantity: int = 1) -> Checkout:
+        """A Checkout for `quantity` times the session's price (a series paid at once)."""
 
     async def checkout_state(self, ref: str) -> CheckoutState: ...
 

@@ -80,13 +80,13 @@ class StripePayments:
         self.public_base_url = public_base_url.rstrip("/")
         self.clock = clock or SystemClock()
 
-    async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout:
+    async def create_checkout(self, session: Session, coach: Coach, author: Author, *, quantity: int = 1) -> Checkout:
         expires_at = checkout_expires_at(session.hold_expires_at, self.clock.now().timestamp())
         params = {
             "mode": "payment",
             "line_items": [
                 {
-                    "quantity": 1,
+                    "quantity": quantity,
                     "price_data": {
                         "currency": session.currency,
                         "unit_amount": session.price_amount,
@@ -110,7 +110,7 @@ class StripePayments:
             # not a conflicting replay that Stripe would refuse for 24 hours.
             self.client.v1.checkout.sessions.create_async,
             params,
-            {"idempotency_key": f"checkout-{session.id}-{expires_at}"},
+            {"idempotency_key": f"checkout-{session.id}{f'-x{quantity}' if quantity > 1 else ''}-{expires_at}"},
         )
         return Checkout(ref=checkout.id, url=checkout.url)
 

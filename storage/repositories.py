@@ -45,6 +45,7 @@ from booking.model import (
     StatusChange,
 )
 from booking.ports import Calendar, Parties, Retry
+from booking.series_model import Series
 from storage import tables as t
 from storage.types import UTCDateTime
 
@@ -123,6 +124,24 @@ def _upsertable_insert(db: AsyncSession, table):
     """INSERT with the dialect's ON CONFLICT support (PostgreSQL or SQLite)."""
     assert db.bind is not None  # sessions are made bound to the engine (storage.engine.session_factory)
     return (pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+class SeriesRepository:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def add(self, series: Series) -> Series:
+        self.db.add(series)
+        await self.db.flush()
+        return series
+
+    async def get(self, series_id: int) -> Series | None:
+        return await self.db.get(Series, series_id)
+
+    async def sessions(self, series_id: int) -> list[Session]:
+        c = t.sessions.c
+        query = select(Session).where(c.series_id == series_id).order_by(c.starts_at, c.id)
+        return list((await self.db.scalars(query)).all())
 
 
 class CoachRepository:

@@ -40,6 +40,7 @@ from booking.model import (
     SessionStatus,
     StatusChange,
 )
+from booking.series_model import Conflicts, Repeat, Series, SeriesPayment
 from storage.types import UTCDateTime
 
 metadata = MetaData(
@@ -129,6 +130,21 @@ date_overrides = Table(
     Index("ix_date_overrides_coach_span", "coach_id", "starts_at"),
 )
 
+# Sessions booked together every week or fortnight (booking/series.py). Made by 0016.
+session_series = Table(
+    "session_series",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("authors.id"), nullable=False),
+    Column("repeat", _enum(Repeat, "series_repeat"), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("conflicts", _enum(Conflicts, "series_conflicts"), nullable=False),
+    Column("payment", _enum(SeriesPayment, "series_payment"), nullable=False),
+    Column("created_at", UTCDateTime),
+    CheckConstraint("count BETWEEN 2 AND 12", name="count_range"),
+)
+
 sessions = Table(
     "sessions",
     metadata,
@@ -153,6 +169,7 @@ sessions = Table(
     Column("payment_ref", String(255)),
     Column("meeting_url", Text),
     Column("focus", Text),
+    Column("series_id", Integer, ForeignKey("session_series.id"), index=True),
     Column("cancelled_by", _enum(Actor, "actor")),
     Column("cancelled_at", UTCDateTime),
     Column("cancel_reason", String(500)),
@@ -443,6 +460,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(AvailabilityRule, availability_rules)
     mapper_registry.map_imperatively(DateOverride, date_overrides)
     mapper_registry.map_imperatively(Session, sessions)
+    mapper_registry.map_imperatively(Series, session_series)
     mapper_registry.map_imperatively(StatusChange, session_status_changes)
     mapper_registry.map_imperatively(Material, session_materials)
     mapper_registry.map_imperatively(OutboxMessage, outbox)

@@ -21,6 +21,7 @@ from storage.repositories import (
     OutboxRepository,
     PaymentEventLog,
     PaymentRepository,
+    SeriesRepository,
     SessionRepository,
     SlackThreadRepository,
     TelegramStateRepository,
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
     authors: ports.AuthorRepository
     availability: ports.AvailabilityRepository
     sessions: ports.SessionRepository
+    series: ports.SeriesRepository
     payments: ports.PaymentRepository
     outbox: ports.OutboxRepository
     payment_events: ports.PaymentEventLog
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.authors = AuthorRepository(self.db)
         self.availability = AvailabilityRepository(self.db)
         self.sessions = SessionRepository(self.db)
+        self.series = SeriesRepository(self.db)
         self.payments = PaymentRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)

@@ -39,6 +39,7 @@ from booking.model import (
     StatusChange,
 )
 from booking.ports import Calendar, Checkout, CheckoutState, Parties
+from booking.series_model import Series
 
 # A Monday, 08:00 UTC.
 DEFAULT_NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
@@ -51,6 +52,7 @@ class Data:
     rules: dict[int, AvailabilityRule] = field(default_factory=dict)
     overrides: dict[int, DateOverride] = field(default_factory=dict)
     sessions: dict[int, Session] = field(default_factory=dict)
+    series: dict[int, Series] = field(default_factory=dict)
     changes: list[StatusChange] = field(default_factory=list)
     materials: list[Material] = field(default_factory=list)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
@@ -358,6 +360,23 @@ class FakeSessions:
         return [m for m in self.data.materials if m.session_id == session_id]
 
 
+class FakeSeries:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def add(self, series: Series) -> Series:
+        series.id = self.data.new_id()
+        self.data.series[series.id] = series
+        return series
+
+    async def get(self, series_id: int) -> Series | None:
+        return self.data.series.get(series_id)
+
+    async def sessions(self, series_id: int) -> list[Session]:
+        found = [s for s in self.data.sessions.values() if s.series_id == series_id]
+        return sorted(found, key=lambda s: (s.starts_at, s.id))
+
+
 class FakeOutbox:
     def __init__(self, data: Data):
         self.data = data
@@ -482,6 +501,7 @@ class FakeUnitOfWork:
         self.authors = FakeAuthors(self._data)
         self.availability = FakeAvailability(self._data)
         self.sessions = FakeSessions(self._data)
+        self.series = FakeSeries(self._data)
         self.payments = FakeLedger(self._data)
         self.outbox = FakeOutbox(self._data)
         self.payment_events = FakePaymentEvents(self._data)
@@ -534,10 +554,10 @@ class FakePayments:
         self.refunded_payments: list[tuple[str, int]] = []  # (payment ref, amount)
         self._ids = itertools.count(1)
 
-    async def create_checkout(self, session: Session, coach: Coach, author: Author) -> Checkout:
+    async def create_checkout(self, session: Session, coach: Coach, author: Author, *, quantity: int = 1) -> Checkout:
         if self.fail_checkout:
             raise PaymentError("the payment provider is unavailable")
-        self.checkouts.append((session.id, session.price_amount))
+        self.checkouts.append((session.id, session.price_amount * quantity))
         n = next(self._ids)
         return Checkout(ref=f"cs_{n}", url=f"https://pay.test/checkout/cs_{n}")
 

@@ -1,0 +1,226 @@
+"""Recurring series: N weekly or fortnightly sessions booked in one step, and cancelling "this
+one" or "this and all following".
+
+Booking a series follows the one write pattern (booking/context.py) once for the whole series:
+the coach's lock, one calendar read reaching the last occurrence, every occurrence checked by the
+slot engine (with the series' earlier occurrences counted as busy), all inserted, one commit. So
+a refused series books nothing, and no other booking can slip in between two occurrences.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from booking import recurrence, slots
+from booking import validation as v
+from booking.bookings import new_booking, open_checkout
+from booking.cancellation import CANCELLABLE, cancel_locked, check_owner, close_checkout, settle
+from booking.context import Context
+from booking.errors import InvalidInput, NotAllowed, NotFound, PaymentError, SlotConflict, SlotTaken
+from booking.holds import release_hold
+from booking.meetings import attach_meeting
+from booking.model import Actor, Interval, Session, SessionStatus
+from booking.ports import UnitOfWork
+from booking.series_model import Conflicts, Repeat, Series, SeriesPayment
+
+log = structlog.get_logger(__name__)
+
+
+class Scope(str, enum.Enum):
+    ONE = "one"
+    FOLLOWING = "following"  # this occurrence and every later one of its series
+
+
+@dataclass
+class BookedSeries:
+    series: Series
+    sessions: list[Session]
+    not_free: list[datetime] = field(default_factory=list)  # occurrences skipped or passed over
+
+
+async def book_series(
+    ctx: Context,
+    coach_id: int,
+    author_id: int,
+    first: datetime,
+    *,
+    repeat: Repeat,
+    count: int,
+    conflicts: Conflicts = Conflicts.REFUSE,
+    duration: int | None = None,
+    focus: str | None = None,
+) -> BookedSeries:
+    first = v.instant("start", first)
+    v.int_range("count", count, 2, recurrence.MAX_OCCURRENCES)
+    focus = v.text("focus", focus, max_len=1000)
+    try:
+        booked = await ctx.retrying(
+            lambda: _book_once(ctx, coach_id, author_id, first, repeat, count, conflicts, duration, focus)
+        )
+    except SlotConflict:  # the coach's lock makes this rare: the database guard had the last word
+        raise SlotTaken() from None
+    log.info("series.booked", series_id=booked.series.id, coach_id=coach_id, sessions=len(booked.sessions))
+    return await _after_commit(ctx, booked)
+
+
+async def _book_once(
+    ctx: Context,
+    coach_id: int,
+    author_id: int,
+    first: datetime,
+    repeat: Repeat,
+    count: int,
+    conflicts: Conflicts,
+    duration: int | None,
+    focus: str | None,
+) -> BookedSeries:
+    async with ctx.uow() as uow:
+        await uow.lock_coach(coach_id)
+        coach, author = await uow.open_booking(coach_id, author_id)
+        if coach is None:
+            raise NotFound("coach", coach_id)
+        if author is None:
+            raise NotFound("author", author_id)
+        if not coach.is_active:
+            raise NotAllowed(f"coach {coach.name} is not taking bookings")
+        minutes = slots.duration_of(coach, duration)
+        horizon = ctx.now() + timedelta(days=coach.horizon_days)
+        reach = horizon if conflicts is Conflicts.APPEND else first + timedelta(weeks=repeat.weeks * count)
+        cal = await slots.calendar(ctx, uow, coach, first, max(first, min(reach, horizon)) + slots.PROBE, minutes)
+        for session_id in cal.expired_holds:  # lapsed holds give way at once, as for one booking
+            lapsed = await uow.sessions.get(session_id, for_update=True)
+            if lapsed is not None and lapsed.status is SessionStatus.HELD:
+                await release_hold(ctx, uow, lapsed, "hold expired")
+
+        def slot_at(start: datetime, chosen: list[Interval]) -> Interval | None:
+            mine = [Interval(s.start - coach.buffer_before, s.end + coach.buffer_after) for s in chosen]
+            return slots.slot_at(ctx, coach, cal, start, minutes, busy=[*cal.busy, *mine])
+
+        zone = ZoneInfo(coach.timezone)
+        found = recurrence.plan(
+            recurrence.occurrences(first, coach.timezone, repeat),
+            count,
+            conflicts,
+            slot_at,
+            until=horizon,
+            describe=lambda s: f"{s.astimezone(zone):%a %Y-%m-%d %H:%M} {s.astimezone(zone).tzname()}",
+        )
+        assert coach.id is not None and author.id is not None
+        series = await uow.series.add(
+            Series(coach.id, author.id, repeat, count, conflicts, ctx.settings.series_payment, created_at=ctx.now())
+        )
+        booked = []
+        for slot in found.slots:
+            session, change, messages = await new_booking(ctx, coach, author, slot, minutes, focus)
+            session.series_id = series.id
+            booked.append(await uow.sessions.add_booking(session, change, messages))
+        await uow.commit()
+    return BookedSeries(series, booked, found.not_free)
+
+
+async def _after_commit(ctx: Context, booked: BookedSeries) -> BookedSeries:
+    """Payment links or meeting rooms, outside the lock (as for one booking)."""
+    held = [s for s in booked.sessions if s.status is SessionStatus.HELD]
+    if not held:
+        booked.sessions = [s if s.meeting_url else await attach_meeting(ctx, s) for s in booked.sessions]
+    elif booked.series.payment is SeriesPayment.PER_SERIES:
+        booked.sessions[0] = await open_checkout(ctx, booked.sessions[0], quantity=len(held))
+    else:
+        booked.sessions = [await open_checkout(ctx, s) for s in booked.sessions]
+    return booked
+
+
+async def series_of(ctx: Context, series_id: int) -> tuple[Series, list[Session]]:
+    async with ctx.uow() as uow:
+        series = await uow.series.get(series_id)
+        if series is None:
+            raise NotFound("series", series_id)
+        return series, await uow.series.sessions(series_id)
+
+
+async def cancel(
+    ctx: Context,
+    session_id: int,
+    *,
+    by: Actor,
+    scope: Scope = Scope.ONE,
+    reason: str | None = None,
+    author_id: int | None = None,
+    coach_id: int | None = None,
+) -> list[Session]:
+    """Cancel one occurrence, or it and every later active one of its series, in one transaction
+    (a cut-off that refuses any of them refuses all). Each refund follows the policy on its own."""
+    reason = v.text("reason", reason, max_len=500)
+    async with ctx.uow() as uow:
+        chosen = await ctx.lock_session(uow, session_id)
+        check_owner(chosen, by, author_id, coach_id)
+        targets = [chosen]
+        if scope is Scope.FOLLOWING:
+            if chosen.series_id is None:
+                raise InvalidInput("scope", f"session {session_id} is not part of a series")
+            targets += await _following(uow, chosen)
+        befores = [await cancel_locked(ctx, uow, session, by, reason) for session in targets]
+        await uow.commit()
+    for session, before in zip(targets, befores, strict=True):
+        if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
+            await close_checkout(ctx, session.checkout_ref)
+    done = []
+    for session in targets:
+        assert session.id is not None
+        try:
+            done.append(await settle(ctx, session.id))
+        except PaymentError:  # stays owed; the scheduler retries it
+            done.append(session)
+    return done
+
+
+async def _following(uow: UnitOfWork, chosen: Session) -> list[Session]:
+    """The later occurrences still to come, each re-read under its row lock (the coach's is held)."""
+    assert chosen.series_id is not None
+    later = []
+    for s in await uow.series.sessions(chosen.series_id):
+        if s.id != chosen.id and s.starts_at > chosen.starts_at and s.status in CANCELLABLE:
+            assert s.id is not None
+            locked = await uow.sessions.get(s.id, for_update=True)
+            if locked is not None:
+                later.append(locked)
+    return later
+
+
+# ---- one payment for a whole series -----------------------------------------------------------
+
+
+async def paid_together(uow: UnitOfWork, lead: Session, amount: int, currency: str | None) -> list[Session]:
+    """The held occurrences a series checkout paid (`lead` carries it), re-read under their row
+    locks, when `amount` is exactly their prices together; else nothing (refunded as any stray
+    payment is)."""
+    series = await _paid_per_series(uow, lead)
+    if series is None or series.id is None:
+        return []
+    held = []
+    for s in await uow.series.sessions(series.id):
+        if s.status is SessionStatus.HELD and s.id is not None:
+            locked = s if s.id == lead.id else await uow.sessions.get(s.id, for_update=True)
+            if locked is not None:
+                held.append(lead if s.id == lead.id else locked)
+    currency_ok = currency is None or currency.lower() == lead.currency.lower()
+    if lead not in held or not currency_ok or sum(s.price_amount for s in held) != amount:
+        return []
+    return held
+
+
+async def shares_payment(uow: UnitOfWork, session: Session) -> bool:
+    """True when the session's payment also paid other occurrences of its series."""
+    return await _paid_per_series(uow, session) is not None
+
+
+async def _paid_per_series(uow: UnitOfWork, session: Session) -> Series | None:
+    if session.series_id is None:
+        return None
+    series = await uow.series.get(session.series_id)
+    return series if series is not None and series.payment is SeriesPayment.PER_SERIES else None
