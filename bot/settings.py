@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.context import BookingSettings
 from booking.policy import CancellationPolicy
+from booking.series_model import SeriesPayment
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/coachbot.db"
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
@@ -36,6 +37,7 @@ class Settings(BaseSettings):
     cancel_cutoff_hours: int = Field(24, ge=0, le=24 * 30)
     author_refund_percent: int = Field(100, ge=0, le=100)
     coach_refund_percent: int = Field(100, ge=0, le=100)
+    series_payment: Literal["per_session", "per_series"] = "per_session"
 
     video_provider: str = "jitsi"
     jitsi_domain: str = "meet.jit.si"
@@ -230,6 +232,7 @@ class Settings(BaseSettings):
     def booking(self) -> BookingSettings:
         return BookingSettings(
             hold_minutes=self.hold_minutes,
+            series_payment=SeriesPayment(self.series_payment),
             policy=CancellationPolicy(
                 author_cutoff_hours=self.cancel_cutoff_hours,
                 author_refund_percent=self.author_refund_percent,

@@ -19,6 +19,7 @@ from booking import catalog
 from booking import validation as v
 from booking.errors import BookingError, InvalidInput, SlotUnavailable
 from booking.model import Coach, Session, SessionStatus
+from booking.series import BookedSeries
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -173,6 +174,31 @@ def print_session(s: Session, tz: str, as_json: bool) -> None:
         typer.echo(f"meeting: {s.meeting_url}")
     if s.checkout_url:
         typer.echo(f"pay: {s.checkout_url}")
+
+
+def series_json(booked: BookedSeries, tz: str) -> dict[str, Any]:
+    found = booked.series
+    return {
+        "id": found.id,
+        "repeat": found.repeat.value,
+        "count": found.count,
+        "conflicts": found.conflicts.value,
+        "payment": found.payment.value,
+        "sessions": [session_json(s, tz) for s in booked.sessions],
+        "not_free": [local(start, tz) for start in booked.not_free],
+    }
+
+
+def print_series(booked: BookedSeries, tz: str, as_json: bool) -> None:
+    if as_json:
+        emit(series_json(booked, tz))
+        return
+    found = booked.series
+    typer.echo(f"series {found.id}: {found.repeat.value}, {len(booked.sessions)} of {found.count} sessions booked")
+    for s in booked.sessions:
+        print_session(s, tz, False)
+    if booked.not_free:
+        typer.echo("not free: " + ", ".join(human(start, tz) for start in booked.not_free))
 
 
 # ---- errors -------------------------------------------------------------------------------------

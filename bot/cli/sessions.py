@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from booking import bookings, cancellation, catalog, lifecycle, queries, refunds, rescheduling, slots
+from booking import bookings, cancellation, catalog, lifecycle, queries, refunds, rescheduling, series, slots
 from booking import validation as v
 from booking.availability import local_to_utc
 from booking.errors import InvalidInput
-from booking.model import Actor
+from booking.model import Actor, Session
+from booking.series_model import Conflicts, Repeat
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -27,6 +28,7 @@ from bot.cli.common import (
     local,
     parse_date,
     parse_instant,
+    print_series,
     print_session,
     run,
     session_json,
@@ -79,12 +81,35 @@ def cmd_book(
     start: Annotated[str, typer.Option("--start", help="ISO-8601 with offset")],
     duration: Annotated[Optional[int], typer.Option("--duration")] = None,
     focus: Annotated[Optional[str], typer.Option("--focus", help="What the author wants to work on")] = None,
+    repeat: Annotated[
+        Optional[Repeat], typer.Option("--repeat", help="Book a series at the same wall time every week or fortnight")
+    ] = None,
+    count: Annotated[Optional[int], typer.Option("--count", help="Sessions in the series, 2 to 12")] = None,
+    conflicts: Annotated[
+        Conflicts,
+        typer.Option("--conflicts", help="Occurrences not free: refuse the series, skip them, or append more"),
+    ] = Conflicts.REFUSE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Book a session for an author."""
+    """Book a session for an author, or a recurring series with --repeat and --count."""
     when = parse_instant("start", start)
-    session, tz = run(lambda c: then(c, bookings.book(c.ctx, coach, author, when, duration=duration, focus=focus)))
-    print_session(session, tz, as_json)
+    if repeat is None:
+        if count is not None:
+            raise InvalidInput("count", "only with --repeat")
+        session, tz = run(lambda c: then(c, bookings.book(c.ctx, coach, author, when, duration=duration, focus=focus)))
+        print_session(session, tz, as_json)
+        return
+    if count is None:
+        raise InvalidInput("count", "required with --repeat")
+    every, n = repeat, count
+
+    async def work(c: Container) -> tuple[series.BookedSeries, str]:
+        booked = await series.book_series(
+            c.ctx, coach, author, when, repeat=every, count=n, conflicts=conflicts, duration=duration, focus=focus
+        )
+        return booked, (await catalog.coach(c.ctx, coach)).timezone
+
+    print_series(*run(work), as_json)
 
 
 @app.command("cancel")
@@ -92,11 +117,27 @@ def cmd_cancel(
     session: int,
     by: Annotated[By, typer.Option("--by", help="Who cancels: author (24 h rule applies), coach or admin")],
     reason: Annotated[Optional[str], typer.Option("--reason")] = None,
+    scope: Annotated[
+        series.Scope, typer.Option("--scope", help="one: this session; following: it and the rest of its series")
+    ] = series.Scope.ONE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Cancel a session, refunding per policy."""
-    result, tz = run(lambda c: then(c, cancellation.cancel(c.ctx, session, by=Actor(by.value), reason=reason)))
-    print_session(result, tz, as_json)
+    """Cancel a session (or it and the rest of its series), refunding each per policy."""
+    if scope is series.Scope.ONE:
+        result, tz = run(lambda c: then(c, cancellation.cancel(c.ctx, session, by=Actor(by.value), reason=reason)))
+        print_session(result, tz, as_json)
+        return
+
+    async def work(c: Container) -> tuple[list[Session], str]:
+        done = await series.cancel(c.ctx, session, by=Actor(by.value), scope=scope, reason=reason)
+        return done, (await catalog.coach(c.ctx, done[0].coach_id)).timezone
+
+    cancelled, tz = run(work)
+    if as_json:
+        emit([session_json(s, tz) for s in cancelled])
+        return
+    for s in cancelled:
+        print_session(s, tz, False)
 
 
 @app.command("reschedule")
