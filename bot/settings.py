@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     slack_admin_channel: str | None = None
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
-    slack_admin_team: str | None = None  # the workspace of SLACK_ADMIN_CHANNEL, with several installed
+    slack_admin_team: str | None = None  # with OAuth: our own workspace (the admin channel's)
 
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
@@ -148,6 +148,11 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_CLIENT_SECRET is required when SLACK_CLIENT_ID is set")
         if self.slack_client_secret and not self.slack_client_id:
             raise ValueError("SLACK_CLIENT_ID is required when SLACK_CLIENT_SECRET is set")
+        if self.slack_oauth_enabled and not self.slack_admin_team:
+            raise ValueError(
+                "SLACK_ADMIN_TEAM is required when SLACK_CLIENT_ID is set: the team id (T...) of your own "
+                "workspace, where SLACK_ADMIN_CHANNEL is (anyone may install the app; it is never guessed)"
+            )
         return self
 
     @model_validator(mode="after")

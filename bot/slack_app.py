@@ -66,11 +66,11 @@ class SlackBot:
                 logger=logging.getLogger("slack_bolt"),
             )
             self.app.enable_token_revocation_listeners()
+            assert settings.slack_admin_team is not None  # required with OAuth (bot/settings.py)
             workspaces = InstalledWorkspaces(
                 oauth.installation_store,
                 lambda token: _client(settings, token),
-                self.installed_teams,
-                admin_team=settings.slack_admin_team,
+                home_team=settings.slack_admin_team,
             )
         else:
             assert settings.slack_bot_token is not None

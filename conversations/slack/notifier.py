@@ -80,6 +80,8 @@ FINAL_ERRORS = {
     "cant_update_message",
     "edit_window_closed",
 }
+# A session's card that can no longer be edited (deleted, or too old): a new card replaces it.
+CARD_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
 # The bot's own token refused (the app uninstalled or deactivated, a token revoked or wrong): nothing
 # is wrong with the message; it waits until an operator fixes the token.
 TOKEN_ERRORS = {"account_inactive", "invalid_auth", "not_authed", "token_revoked", "token_expired", "no_permission"}
@@ -213,14 +215,18 @@ class SlackNotifier:
         user = p.coach.slack_user_id
         if not _current(thread, user):  # an earlier message (this batch, another instance) may have posted it
             thread = (await self.threads.get([p.session.id])).get(p.session.id)
+        gone = None
         if thread is not None and _current(thread, user):
-            await client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
-        else:
+            if not await _update_card(client, thread, text, blocks):
+                thread, gone = None, thread
+        if thread is None or not _current(thread, user):
             async with self.threads.posting(p.session.id) as slot:
-                if slot.current is not None and _current(slot.current, user):
-                    thread = slot.current
-                    await client.chat_update(channel=thread.channel, ts=thread.ts, text=text, blocks=blocks)
-                else:  # none yet, or on the DM of a Slack user the coach is no longer linked to
+                current = slot.current
+                if current is not None and _current(current, user) and current != gone:
+                    if await _update_card(client, current, text, blocks):
+                        thread = current
+                if thread is None or thread == gone or not _current(thread, user):
+                    # none yet, deleted in Slack, or on the DM of a Slack user the coach is no longer linked to
                     opened = await client.conversations_open(users=user)
                     posted = await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
                     thread = slot.made = Thread(posted["channel"], posted["ts"], user)
@@ -406,6 +412,18 @@ def _failed_line(event: DeliveryFailed, person: str, about: str) -> str:
 
 def _absent(who: Actor) -> str:
     return {Actor.AUTHOR: "the author", Actor.COACH: "the coach"}.get(who, who.value)
+
+
+async def _update_card(client: AsyncWebClient, card: Thread, text: str, blocks: list[dict[str, Any]]) -> bool:
+    """Redraw a session's card; False if it is gone (the coach deleted it): a new one is posted."""
+    try:
+        await client.chat_update(channel=card.channel, ts=card.ts, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        if slack_refusal(exc)[0] in CARD_GONE:
+            log.info("slack.card_gone", channel=card.channel, ts=card.ts)
+            return False
+        raise
+    return True
 
 
 def _guarded(

@@ -6,7 +6,7 @@ token is used at once and an uninstalled workspace gets nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -45,41 +45,28 @@ class OneWorkspace:
 
 class InstalledWorkspaces:
     """Workspaces that installed the app through OAuth (bot tokens in `store`). `make_client` makes
-    a client for a token; `installed` lists the installed team ids (for a coach linked without a
-    workspace, and the admins' when `admin_team` is unset: the only one installed)."""
+    a client for a token. `home_team` (SLACK_ADMIN_TEAM) is the marketplace's own workspace: the
+    admins' channel is there, and so are coaches linked without a workspace. It is named, never
+    guessed from what is installed: anyone may install the app, and a stranger's workspace must
+    not receive or swallow our messages."""
 
     def __init__(
         self,
         store: AsyncInstallationStore,
         make_client: Callable[[str], AsyncWebClient],
-        installed: Callable[[], Awaitable[list[str]]],
         *,
-        admin_team: str | None = None,
+        home_team: str,
     ):
         self.store = store
         self.make_client = make_client
-        self.installed = installed
-        self.admin_team = admin_team
+        self.home_team = home_team
         self._clients: dict[str, AsyncWebClient] = {}  # by token: a new token gets a new client
 
     async def client_for(self, team_id: str | None) -> AsyncWebClient:
-        if team_id is None:
-            team_id = await self._only_team()
-            if team_id is None:  # linked before several workspaces installed the app
-                log.error("slack.coach_workspace_unknown", hint="coachbot coach link-slack COACH USER --team T...")
-                raise SendLater("the coach's Slack workspace is not known", NOT_INSTALLED_RETRY)
-        return await self._client(team_id)
+        return await self._client(team_id or self.home_team)
 
     async def admin_client(self) -> AsyncWebClient:
-        team_id = self.admin_team or await self._only_team()
-        if team_id is None:
-            log.error("slack.admin_team_unknown", hint="set SLACK_ADMIN_TEAM to the admin channel's workspace")
-            raise SendLater("the admin channel's workspace is not known (SLACK_ADMIN_TEAM)", NOT_INSTALLED_RETRY)
-        return await self._client(team_id)
-
-    async def _only_team(self) -> str | None:
-        teams = await self.installed()
-        return teams[0] if len(teams) == 1 else None
+        return await self._client(self.home_team)
 
     async def _client(self, team_id: str) -> AsyncWebClient:
         bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)

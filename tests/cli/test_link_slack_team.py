@@ -16,7 +16,12 @@ from storage.engine import make_engine
 from tests.slack.test_oauth_tables import installation
 
 CLIENT_ID = "1234.5678"
-OAUTH_ENV = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": "s3cret", "SLACK_SIGNING_SECRET": "signing"}
+OAUTH_ENV = {
+    "SLACK_CLIENT_ID": CLIENT_ID,
+    "SLACK_CLIENT_SECRET": "s3cret",
+    "SLACK_SIGNING_SECRET": "signing",
+    "SLACK_ADMIN_TEAM": "T0HOME0001",
+}
 
 
 @pytest.fixture

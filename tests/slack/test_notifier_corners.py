@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from booking import bookings, cancellation, catalog, coach_accounts, lifecycle, queries, rescheduling
+from booking import bookings, cancellation, catalog, coach_accounts, lifecycle, materials, queries, rescheduling
 from booking.model import Actor, SessionStatus
 from booking.outbox import Delivery, deliver_due
 from bot.container import Container
@@ -146,3 +146,25 @@ async def test_the_card_shows_completion_and_offers_the_actions_from_the_start(e
     update = env.slack.updates()[-1]
     assert update.ts == card.ts and "Completed" in card_text(update)
     assert not {"session_complete", "session_no_show", "session_cancel"} & set(buttons(update))
+
+
+async def test_a_card_the_coach_deleted_is_replaced_and_the_news_still_arrives(env):
+    session = await env.book()
+    await env.deliver()
+    [old] = cards(env)
+    env.slack.clear()
+    env.slack.refuse_next("chat.update", "message_not_found")  # the coach deleted the card
+    moved = START + timedelta(days=1)
+    await rescheduling.reschedule(env.ctx, session.id, moved, by=Actor.AUTHOR, author_id=env.author_id)
+    await env.deliver()
+    [new] = cards(env)
+    assert new.ts != old.ts and "Thu 7 Mar 2030" in card_text(new)
+    replies = [m for m in env.slack.messages(new.channel) if m.thread_ts == new.ts]
+    assert len(replies) == 1 and "Moved by the author" in replies[0].text
+
+    env.slack.clear()
+    await materials.add_material(
+        env.ctx, session.id, by=Actor.AUTHOR, actor_id=env.author_id, kind="notes", title="Late", content="x"
+    )
+    await env.deliver()  # later news goes to the new card's thread
+    assert [u.ts for u in env.slack.updates()] == [new.ts] and cards(env) == []

@@ -89,7 +89,7 @@ class Env:
 
 
 @contextlib.asynccontextmanager
-async def distributed(database_url: str, slack: SlackStandin, *, admin_team: str | None = T1):
+async def distributed(database_url: str, slack: SlackStandin, *, admin_team: str = T1):
     slack.oauth_app(CLIENT_ID, CLIENT_SECRET)
     slack.add_workspace(T2)
     settings = Settings(  # type: ignore[call-arg]
@@ -221,18 +221,15 @@ async def test_an_uninstalled_workspace_loses_its_installation_and_gets_nothing_
     assert card_of(env, OLU).token == new
 
 
-async def test_without_an_admin_team_the_feed_goes_with_the_only_workspace(database_url, slack_standin):
-    async with distributed(database_url, slack_standin, admin_team=None) as env:
-        t2 = await env.install(T2)
-        await coach_accounts.link_slack(env.ctx, env.olu, OLU, T2)
+async def test_a_strangers_install_takes_nothing_from_the_home_workspace(database_url, slack_standin):
+    async with distributed(database_url, slack_standin) as env:  # SLACK_ADMIN_TEAM: T1
+        home = await env.install(T1)
+        await coach_accounts.link_slack(env.ctx, env.olu, OLU)  # linked without a workspace: the home one
+        await env.install(T2)  # anyone with the link may install the app
         await env.book(env.olu)
         await env.deliver()
-        assert [m.token for m in env.slack.messages(ADMIN_CHANNEL)] == [t2]
-        await env.install(T1)  # two workspaces: which one the channel is in must be said
-        await env.book(env.olu, START + timedelta(days=1))
-        env.slack.clear()
-        await env.deliver()
-        assert env.slack.messages(ADMIN_CHANNEL) == [] and len(env.slack.messages(OLU)) == 1
+        assert card_of(env, OLU).token == home
+        assert [m.token for m in env.slack.messages(ADMIN_CHANNEL)] == [home]
 
 
 def test_the_app_asks_for_the_manifests_scopes_and_the_manifest_has_the_redirect_url():

@@ -58,6 +58,7 @@ def served(tmp_path, slack_standin):
         "SLACK_CLIENT_ID": CLIENT_ID,
         "SLACK_CLIENT_SECRET": CLIENT_SECRET,
         "SLACK_SIGNING_SECRET": signing.SIGNING_SECRET,
+        "SLACK_ADMIN_TEAM": TEAM,
         "SLACK_API_URL": slack_standin.base_url,
         "TELEGRAM_BOT_TOKEN": "",
         "STRIPE_SECRET_KEY": "",

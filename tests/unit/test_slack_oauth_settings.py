@@ -12,11 +12,19 @@ def settings(**values) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def test_oauth_mode_needs_no_bot_token_but_the_signing_secret():
-    on = settings(slack_client_id="1.2", slack_client_secret="s3cret", slack_signing_secret=SECRET)
+HOME = "T0HOME0001"
+
+
+def test_oauth_mode_needs_no_bot_token_but_the_signing_secret_and_the_home_workspace():
+    on = settings(
+        slack_client_id="1.2", slack_client_secret="s3cret", slack_signing_secret=SECRET, slack_admin_team=HOME
+    )
     assert on.slack_enabled and on.slack_oauth_enabled and on.slack_bot_token is None
     with pytest.raises(ValidationError, match="SLACK_SIGNING_SECRET is required when SLACK_CLIENT_ID is set"):
-        settings(slack_client_id="1.2", slack_client_secret="s3cret")
+        settings(slack_client_id="1.2", slack_client_secret="s3cret", slack_admin_team=HOME)
+    # never guessed from the installed workspaces: anyone may install the app
+    with pytest.raises(ValidationError, match="SLACK_ADMIN_TEAM is required when SLACK_CLIENT_ID is set"):
+        settings(slack_client_id="1.2", slack_client_secret="s3cret", slack_signing_secret=SECRET)
 
 
 @pytest.mark.parametrize(
