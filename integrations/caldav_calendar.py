@@ -11,11 +11,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from icalendar import Calendar
-
 from booking.calendar_model import CalendarSource
 from booking.calendar_sources import CalendarError, Fetched
-from integrations.ics_busy import busy_intervals, parse
+from integrations.ics_busy import busy_of
 
 TIMEOUT_S = 20
 
@@ -27,7 +25,7 @@ class CalDavCalendars:
         self, source: CalendarSource, password: str | None, start: datetime, end: datetime, zone: str
     ) -> Fetched:
         found = await asyncio.to_thread(self._search, source, password, start, end)
-        return Fetched(busy_intervals(found, start, end, zone))
+        return Fetched(await busy_of(found, start, end, zone))
 
     async def put(self, source: CalendarSource, password: str | None, ics: bytes) -> None:
         await asyncio.to_thread(self._put, source, password, ics)
@@ -37,12 +35,12 @@ class CalDavCalendars:
 
     # ---- blocking -----------------------------------------------------------------------------
 
-    def _search(self, source: CalendarSource, password: str | None, start: datetime, end: datetime) -> list[Calendar]:
+    def _search(self, source: CalendarSource, password: str | None, start: datetime, end: datetime) -> list[bytes]:
         with _failures("read"):
             with _client(source, password) as client:
                 calendar = client.calendar(url=source.url)
                 objects = calendar.search(start=start, end=end, event=True, expand=False)
-                return [parse(_bytes(o.data)) for o in objects]
+                return [_bytes(o.data) for o in objects]
 
     def _put(self, source: CalendarSource, password: str | None, ics: bytes) -> None:
         with _failures("write to"):

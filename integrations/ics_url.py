@@ -9,10 +9,10 @@ import httpx
 
 from booking.calendar_model import CalendarSource
 from booking.calendar_sources import CalendarError, Fetched
-from integrations.ics_busy import busy_intervals, parse
+from integrations.ics_busy import busy_of
 
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
-MAX_BYTES = 20_000_000
+MAX_BYTES = 5_000_000
 
 
 class IcsUrlReader:
@@ -43,7 +43,7 @@ class IcsUrlReader:
             )
         if response.status_code != 200:
             raise CalendarError(f"the calendar address answered {response.status_code}")
-        busy = busy_intervals([parse(body)], start, end, zone)
+        busy = await busy_of([body], start, end, zone)
         return Fetched(busy, response.headers.get("etag"), response.headers.get("last-modified"))
 
     @staticmethod
@@ -53,5 +53,5 @@ class IcsUrlReader:
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > MAX_BYTES:
-                    raise CalendarError("the calendar is larger than 20 MB")
+                    raise CalendarError("the calendar is larger than 5 MB")
             return bytes(body), response

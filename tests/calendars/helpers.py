@@ -29,3 +29,28 @@ def starts(cli, coach_id: int, day: date) -> list[str]:
 
 def utc_stamp(instant: datetime) -> str:
     return instant.strftime("%Y%m%dT%H%M%SZ")
+
+
+def within(seconds: float, fn, *args):
+    """fn(*args), failing the test if it has not returned after `seconds` (a guard against a hang,
+    not a timing assertion: keep it generous)."""
+    import threading
+
+    import pytest
+
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = fn(*args)
+        except BaseException as exc:  # re-raised in the caller
+            result["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"still running after {seconds} s")
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
