@@ -14,7 +14,8 @@ from booking.context import Context, author_of, coach_of
 from booking.errors import PolicyViolation, SlotConflict, SlotTaken, SlotUnavailable
 from booking.events import TIMED_KINDS, CalendarChanged, Recipient, SessionRescheduled
 from booking.meetings import attach_meeting
-from booking.model import Actor, Session
+from booking.model import Actor, Coach, Interval, Session
+from booking.ports import UnitOfWork
 from booking.queries import session as read_session
 
 
@@ -59,14 +60,23 @@ async def _reschedule_once(
         ctx.policy.check_reschedule(session, by, ctx.now())
         coach = await coach_of(uow, session.coach_id)
         slot = await check_bookable(ctx, uow, coach, new_start, session.duration_minutes, exclude=session.id)
-        old_start, old_url = session.starts_at, session.meeting_url
-        session.move(slot, coach.buffer_before, coach.buffer_after, ctx.now())
-        await uow.sessions.save(session)
-        await ctx.record_change(uow, session, session.status, by, f"rescheduled from {old_start.isoformat()}")
-        await ctx.tell(uow, session, SessionRescheduled(by, old_start))
-        await ctx.tell(uow, session, SessionRescheduled(by, old_start).for_(Recipient.COACH))
-        await ctx.tell(uow, session, CalendarChanged())
-        await uow.outbox.supersede(session_id, TIMED_KINDS, ctx.now())
-        await queue(ctx, uow, session, reminders(ctx, session, await author_of(uow, session.author_id)))
+        old_url = await move_locked(ctx, uow, session, coach, slot, by)
         await uow.commit()
     return session, old_url
+
+
+async def move_locked(
+    ctx: Context, uow: UnitOfWork, session: Session, coach: Coach, slot: Interval, by: Actor
+) -> str | None:
+    """Move a session read under its locks to a slot already checked; returns its old meeting URL."""
+    assert session.id is not None
+    old_start, old_url = session.starts_at, session.meeting_url
+    session.move(slot, coach.buffer_before, coach.buffer_after, ctx.now())
+    await uow.sessions.save(session)
+    await ctx.record_change(uow, session, session.status, by, f"rescheduled from {old_start.isoformat()}")
+    await ctx.tell(uow, session, SessionRescheduled(by, old_start))
+    await ctx.tell(uow, session, SessionRescheduled(by, old_start).for_(Recipient.COACH))
+    await ctx.tell(uow, session, CalendarChanged())
+    await uow.outbox.supersede(session.id, TIMED_KINDS, ctx.now())
+    await queue(ctx, uow, session, reminders(ctx, session, await author_of(uow, session.author_id)))
+    return old_url

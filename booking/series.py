@@ -16,16 +16,18 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from booking import recurrence, slots
+from booking import recurrence, rescheduling, slots
 from booking import validation as v
+from booking.availability import local_to_utc
 from booking.bookings import new_booking, open_checkout
 from booking.cancellation import CANCELLABLE, cancel_locked, check_owner, close_checkout, settle
-from booking.context import Context
+from booking.context import Context, coach_of
 from booking.errors import InvalidInput, NotAllowed, NotFound, PaymentError, SlotConflict, SlotTaken
 from booking.holds import release_hold
 from booking.meetings import attach_meeting
 from booking.model import Actor, Interval, Session, SessionStatus
-from booking.ports import UnitOfWork
+from booking.ports import Calendar, UnitOfWork
+from booking.rescheduling import move_locked
 from booking.series_model import Conflicts, Repeat, Series, SeriesPayment
 
 log = structlog.get_logger(__name__)
@@ -92,10 +94,7 @@ async def _book_once(
         horizon = ctx.now() + timedelta(days=coach.horizon_days)
         reach = horizon if conflicts is Conflicts.APPEND else first + timedelta(weeks=repeat.weeks * count)
         cal = await slots.calendar(ctx, uow, coach, first, max(first, min(reach, horizon)) + slots.PROBE, minutes)
-        for session_id in cal.expired_holds:  # lapsed holds give way at once, as for one booking
-            lapsed = await uow.sessions.get(session_id, for_update=True)
-            if lapsed is not None and lapsed.status is SessionStatus.HELD:
-                await release_hold(ctx, uow, lapsed, "hold expired")
+        await _release_lapsed(ctx, uow, cal)
 
         def slot_at(start: datetime, chosen: list[Interval]) -> Interval | None:
             mine = [Interval(s.start - coach.buffer_before, s.end + coach.buffer_after) for s in chosen]
@@ -121,6 +120,14 @@ async def _book_once(
             booked.append(await uow.sessions.add_booking(session, change, messages))
         await uow.commit()
     return BookedSeries(series, booked, found.not_free)
+
+
+async def _release_lapsed(ctx: Context, uow: UnitOfWork, cal: Calendar) -> None:
+    """Lapsed holds in the way give way at once, as for one booking (booking.bookings.check_bookable)."""
+    for session_id in cal.expired_holds:
+        lapsed = await uow.sessions.get(session_id, for_update=True)
+        if lapsed is not None and lapsed.status is SessionStatus.HELD:
+            await release_hold(ctx, uow, lapsed, "hold expired")
 
 
 async def _after_commit(ctx: Context, booked: BookedSeries) -> BookedSeries:
@@ -177,6 +184,78 @@ async def cancel(
         except PaymentError:  # stays owed; the scheduler retries it
             done.append(session)
     return done
+
+
+async def reschedule(
+    ctx: Context,
+    session_id: int,
+    new_start: datetime,
+    *,
+    by: Actor = Actor.AUTHOR,
+    scope: Scope = Scope.ONE,
+    author_id: int | None = None,
+) -> list[Session]:
+    """Move one occurrence (booking/rescheduling.py moves it in place: nothing else is booked),
+    or it and every later one to the same new weekday and wall time in the coach's zone, all in
+    one transaction: if any later occurrence's new time is not free, none moves."""
+    if scope is Scope.ONE:
+        return [await rescheduling.reschedule(ctx, session_id, new_start, by=by, author_id=author_id)]
+    new_start = v.instant("start", new_start)
+    try:
+        moved, old_urls = await ctx.retrying(lambda: _move_following(ctx, session_id, new_start, by, author_id))
+    except SlotConflict:
+        raise SlotTaken() from None
+    for url in old_urls:
+        await ctx.drop_meeting(url)
+    return [await attach_meeting(ctx, s) for s in moved]
+
+
+async def _move_following(
+    ctx: Context, session_id: int, new_start: datetime, by: Actor, author_id: int | None
+) -> tuple[list[Session], list[str]]:
+    async with ctx.uow() as uow:
+        chosen = await ctx.lock_session(uow, session_id)
+        check_owner(chosen, by, author_id)
+        if chosen.series_id is None:
+            raise InvalidInput("scope", f"session {session_id} is not part of a series")
+        targets = [chosen, *await _following(uow, chosen)]
+        for session in targets:
+            session.check_movable()
+            ctx.policy.check_reschedule(session, by, ctx.now())
+        coach = await coach_of(uow, chosen.coach_id)
+        zone = ZoneInfo(coach.timezone)
+        shift = new_start.astimezone(zone).date() - chosen.starts_at.astimezone(zone).date()
+        local = new_start.astimezone(zone)
+        starts = [
+            local_to_utc(s.starts_at.astimezone(zone).date() + shift, local.hour * 60 + local.minute, zone, fold=0)
+            for s in targets
+        ]
+        minutes = chosen.duration_minutes
+        cal = await slots.calendar(ctx, uow, coach, min(starts), max(starts) + slots.PROBE, minutes)
+        await _release_lapsed(ctx, uow, cal)
+        leaving = {s.blocked for s in targets}
+        busy = [b for b in cal.busy if b not in leaving]  # the series' own old times are free to it
+        new_slots: list[Interval] = []
+        not_free = []
+        for start in starts:
+            mine = [Interval(n.start - coach.buffer_before, n.end + coach.buffer_after) for n in new_slots]
+            slot = slots.slot_at(ctx, coach, cal, start, minutes, busy=[*busy, *mine])
+            if slot is None:
+                not_free.append(start)
+            else:
+                new_slots.append(slot)
+        if not_free:
+            raise recurrence.SeriesUnavailable(
+                "not every session of the series is free at the new time: "
+                + ", ".join(f"{s.astimezone(zone):%a %Y-%m-%d %H:%M} {s.astimezone(zone).tzname()}" for s in not_free),
+                not_free,
+            )
+        pairs = list(zip(targets, new_slots, strict=True))
+        if new_start > chosen.starts_at:  # move the last first, so no occurrence lands on one not yet moved
+            pairs.reverse()
+        old_urls = [url for session, slot in pairs if (url := await move_locked(ctx, uow, session, coach, slot, by))]
+        await uow.commit()
+    return targets, old_urls
 
 
 async def _following(uow: UnitOfWork, chosen: Session) -> list[Session]:

@@ -132,11 +132,14 @@ def cmd_cancel(
         done = await series.cancel(c.ctx, session, by=Actor(by.value), scope=scope, reason=reason)
         return done, (await catalog.coach(c.ctx, done[0].coach_id)).timezone
 
-    cancelled, tz = run(work)
+    print_sessions(*run(work), as_json)
+
+
+def print_sessions(found: list[Session], tz: str, as_json: bool) -> None:
     if as_json:
-        emit([session_json(s, tz) for s in cancelled])
+        emit([session_json(s, tz) for s in found])
         return
-    for s in cancelled:
+    for s in found:
         print_session(s, tz, False)
 
 
@@ -147,12 +150,24 @@ def cmd_reschedule(
     by: Annotated[
         By, typer.Option("--by", help="Who moves it: author (24 h rule applies), coach or admin")
     ] = By.author,
+    scope: Annotated[
+        series.Scope,
+        typer.Option("--scope", help="one: this session; following: it and the rest of its series, same new time"),
+    ] = series.Scope.ONE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move a session to another free slot."""
+    """Move a session (or it and the rest of its series) to another free time."""
     when = parse_instant("start", start)
-    result, tz = run(lambda c: then(c, rescheduling.reschedule(c.ctx, session, when, by=Actor(by.value))))
-    print_session(result, tz, as_json)
+    if scope is series.Scope.ONE:
+        result, tz = run(lambda c: then(c, rescheduling.reschedule(c.ctx, session, when, by=Actor(by.value))))
+        print_session(result, tz, as_json)
+        return
+
+    async def work(c: Container) -> tuple[list[Session], str]:
+        moved = await series.reschedule(c.ctx, session, when, by=Actor(by.value), scope=scope)
+        return moved, (await catalog.coach(c.ctx, moved[0].coach_id)).timezone
+
+    print_sessions(*run(work), as_json)
 
 
 @app.command("complete")

@@ -113,6 +113,18 @@ def test_cancel_following_cancels_the_rest_of_the_series(cli, setup):
     assert [s["status"] for s in cli.json("sessions", "--coach", coach)] == ["scheduled", *["cancelled"] * 3]
 
 
+def test_reschedule_following_moves_the_rest_of_the_series(cli, setup):
+    coach, author, _, tuesday = setup
+    start = at_ten(tuesday, cli, coach)
+    booked = cli.json("book", coach, "--author", author, "--start", start, "--repeat", "weekly", "--count", "3")
+    ids = [s["id"] for s in booked["sessions"]]
+    eleven = booked["sessions"][1]["start"].replace("T10:00", "T11:00")
+    moved = cli.json("reschedule", ids[1], "--start", eleven, "--scope", "following")
+    assert [(s["id"], s["start"][11:16]) for s in moved] == [(ids[1], "11:00"), (ids[2], "11:00")]
+    listed = cli.json("sessions", "--coach", coach)
+    assert [(s["id"], s["start"][11:16]) for s in listed] == [(ids[0], "10:00"), (ids[1], "11:00"), (ids[2], "11:00")]
+
+
 def test_series_usage_errors(cli, setup):
     coach, author, _, tuesday = setup
     start = at_ten(tuesday, cli, coach)

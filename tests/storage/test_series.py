@@ -119,3 +119,15 @@ async def test_the_series_migration_downgrades_and_upgrades_again(database, data
     in_thread(upgrade, database_url)
     assert len(await active(ctx, coach.id)) == 2
     assert await series_rows(database) == 0
+
+
+async def test_reschedule_following_a_week_later_lands_on_its_own_old_times(database):
+    # Each occurrence moves onto the next one's old time: the database guard must see no overlap.
+    ctx = context_for(database)
+    coach = await open_coach(ctx)
+    author = await catalog.add_author(ctx, name="A", timezone="UTC")
+    booked = await series.book_series(ctx, coach.id, author.id, TUE_10, repeat=Repeat.WEEKLY, count=3)
+    ids = [s.id for s in booked.sessions]
+    await series.reschedule(ctx, ids[0], TUE_10 + WEEK, scope=series.Scope.FOLLOWING)
+    moved = await active(ctx, coach.id)
+    assert [(s.id, s.starts_at) for s in moved] == [(ids[k], TUE_10 + (k + 1) * WEEK) for k in range(3)]

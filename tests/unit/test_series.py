@@ -214,6 +214,35 @@ async def test_rescheduling_one_occurrence_moves_it_and_books_nothing_else():
     ]
 
 
+async def test_reschedule_following_moves_this_and_every_later_occurrence_in_place():
+    w = await world()
+    booked = await series.book_series(w.ctx, w.coach.id, w.author.id, TUE_10, repeat=Repeat.WEEKLY, count=4)
+    ids = [s.id for s in booked.sessions]
+    wed_11 = TUE_10 + WEEK + timedelta(days=1, hours=1)
+    moved = await series.reschedule(w.ctx, ids[1], wed_11, scope=series.Scope.FOLLOWING)
+    assert [s.id for s in moved] == ids[1:]
+    assert [s.starts_at for s in active(w)] == [TUE_10, *(wed_11 + k * WEEK for k in range(3))]
+    assert [s.id for s in active(w)] == ids and len(w.store.sessions) == 4
+
+
+async def test_reschedule_following_moves_nothing_when_one_new_time_is_taken():
+    w = await world()
+    booked = await series.book_series(w.ctx, w.coach.id, w.author.id, TUE_10, repeat=Repeat.WEEKLY, count=3)
+    taken = await bookings.book(w.ctx, w.coach.id, w.other.id, TUE_10 + 2 * WEEK + timedelta(hours=2))
+    with pytest.raises(SeriesUnavailable, match="at the new time"):
+        await series.reschedule(w.ctx, booked.sessions[0].id, TUE_10 + timedelta(hours=2), scope=series.Scope.FOLLOWING)
+    assert [s.starts_at for s in active(w) if s.id != taken.id] == [TUE_10 + k * WEEK for k in range(3)]
+
+
+async def test_reschedule_following_an_hour_later_over_its_own_old_times():
+    # Each occurrence's new time overlaps its own old time: the series' old times count as free.
+    w = await world(buffer_after_minutes=30, slot_step_minutes=30)
+    booked = await series.book_series(w.ctx, w.coach.id, w.author.id, TUE_10, repeat=Repeat.WEEKLY, count=3)
+    later = TUE_10 + timedelta(minutes=30)
+    await series.reschedule(w.ctx, booked.sessions[0].id, later, scope=series.Scope.FOLLOWING, by=Actor.COACH)
+    assert [s.starts_at for s in active(w)] == [later + k * WEEK for k in range(3)]
+
+
 # ---- payment and refunds ------------------------------------------------------------------------------
 
 
