@@ -1,97 +1,127 @@
-"""A coach's CalDAV calendar (iCloud, Fastmail, Nextcloud, Radicale...) through the caldav library:
-busy time read by a time-range search and expanded here (servers' own expansion and free-busy
-differ), and sessions written to it as events named by their UID. caldav's client is blocking,
-so each call runs in a worker thread. The library is imported on first use (it weighs a few MB)."""
+"""A coach's CalDAV calendar (iCloud, Fastmail, Nextcloud, Radicale...) over plain HTTP with httpx:
+busy time read by a calendar-query REPORT with a time range and expanded here (servers' own
+expansion and free-busy differ), and sessions written to it as <calendar>/<uid>.ics. Async all
+the way, so a deadline really ends a call: a server trickling a byte every few seconds never trips
+a per-read socket timeout, and a blocking client in a thread cannot be stopped."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
-from datetime import datetime
-from typing import Any
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from urllib.parse import quote
+from xml.etree import ElementTree
+
+import httpx
 
 from booking.calendar_model import CalendarSource
 from booking.calendar_sources import CalendarError, Fetched
 from integrations.ics_busy import busy_of
 
-TIMEOUT_S = 20
+TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+PUSH_TIMEOUT_S = 25.0  # a whole PUT or DELETE; the outbox tries again later
+MAX_BYTES = 5_000_000
+DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
+QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><C:calendar-data/></D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+    <C:time-range start="{start}" end="{end}"/>
+  </C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>"""
 
 
 class CalDavCalendars:
     """Both the BusyReader of CalDAV sources and the writer of pushed sessions."""
 
+    def __init__(self, client: httpx.AsyncClient | None = None):
+        self._client = client
+
     async def read(
         self, source: CalendarSource, password: str | None, start: datetime, end: datetime, zone: str
     ) -> Fetched:
-        found = await asyncio.to_thread(self._search, source, password, start, end)
-        return Fetched(await busy_of(found, start, end, zone))
+        body = QUERY.format(start=_stamp(start), end=_stamp(end)).encode()
+        headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        async with self._http() as client:
+            status, data = await _send(client, "REPORT", source, password, content=body, headers=headers)
+        if status != 207:
+            raise CalendarError(_refusal(status, "read"))
+        return Fetched(await busy_of(_calendar_data(data), start, end, zone))
 
     async def put(self, source: CalendarSource, password: str | None, ics: bytes) -> None:
-        await asyncio.to_thread(self._put, source, password, ics)
+        from icalendar import Calendar
+
+        uid = str(next(iter(Calendar.from_ical(ics).walk("VEVENT")))["UID"])
+        headers = {"Content-Type": "text/calendar; charset=utf-8"}
+        status = await self._push("PUT", source, password, uid, content=ics, headers=headers)
+        if status not in (200, 201, 204):
+            raise CalendarError(_refusal(status, "write to"))
 
     async def delete(self, source: CalendarSource, password: str | None, uid: str) -> None:
-        await asyncio.to_thread(self._delete, source, password, uid)
+        status = await self._push("DELETE", source, password, uid)
+        if status not in (200, 204, 404, 410):  # gone already: never pushed, or removed by the coach
+            raise CalendarError(_refusal(status, "write to"))
 
-    # ---- blocking -----------------------------------------------------------------------------
+    async def _push(self, method: str, source: CalendarSource, password: str | None, uid: str, **kw: object) -> int:
+        try:
+            async with asyncio.timeout(PUSH_TIMEOUT_S), self._http() as client:
+                status, _ = await _send(client, method, source, password, path=_resource(uid), **kw)
+                return status
+        except TimeoutError:
+            raise CalendarError(f"the CalDAV server did not answer within {PUSH_TIMEOUT_S:g} s") from None
 
-    def _search(self, source: CalendarSource, password: str | None, start: datetime, end: datetime) -> list[bytes]:
-        with _failures("read"):
-            with _client(source, password) as client:
-                calendar = client.calendar(url=source.url)
-                objects = calendar.search(start=start, end=end, event=True, expand=False)
-                return [_bytes(o.data) for o in objects]
-
-    def _put(self, source: CalendarSource, password: str | None, ics: bytes) -> None:
-        with _failures("write to"):
-            with _client(source, password) as client:
-                # PUT to <calendar>/<uid>.ics: a second push of the same session replaces the first.
-                client.calendar(url=source.url).add_event(ics.decode(), increase_seqno=False)
-
-    def _delete(self, source: CalendarSource, password: str | None, uid: str) -> None:
-        with _failures("write to"):
-            with _client(source, password) as client:
-                from caldav.lib import error as dav_error
-
-                try:
-                    client.calendar(url=source.url).get_event_by_uid(uid).delete()
-                except dav_error.NotFoundError:
-                    return  # never pushed, or removed by the coach: the outcome wanted
+    @contextlib.asynccontextmanager
+    async def _http(self) -> AsyncIterator[httpx.AsyncClient]:
+        if self._client is not None:
+            yield self._client
+        else:
+            async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+                yield client
 
 
-def _client(source: CalendarSource, password: str | None) -> Any:
-    from caldav.davclient import DAVClient
-
-    return DAVClient(
-        url=source.url,
-        username=source.username,
-        password=password,
-        timeout=TIMEOUT_S,
-        require_tls=False,
-        enable_rfc6764=False,
-    )
-
-
-def _bytes(data: str | bytes) -> bytes:
-    return data.encode() if isinstance(data, str) else data
-
-
-@contextlib.contextmanager
-def _failures(action: str) -> Iterator[None]:
-    """Turns what the server or the network raised into a CalendarError a person can read."""
-    from caldav.lib import error as dav_error
-
+async def _send(
+    client: httpx.AsyncClient,
+    method: str,
+    source: CalendarSource,
+    password: str | None,
+    *,
+    path: str = "",
+    **kw: object,
+) -> tuple[int, bytes]:
+    url = source.url if source.url.endswith("/") else source.url + "/"
+    auth = httpx.BasicAuth(source.username or "", password or "")
     try:
-        yield
-    except CalendarError:
-        raise
-    except dav_error.AuthorizationError:
-        raise CalendarError("the CalDAV server refused the user or password") from None
-    except dav_error.NotFoundError:
-        raise CalendarError("no CalDAV calendar at that address (give the calendar's own URL)") from None
-    except dav_error.DAVError as exc:
-        raise CalendarError(
-            f"the CalDAV server would not let us {action} the calendar ({type(exc).__name__})"
-        ) from None
-    except Exception as exc:
+        async with client.stream(method, url + path, auth=auth, **kw) as response:  # type: ignore[arg-type]
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    raise CalendarError("the CalDAV calendar answered with more than 5 MB")
+            return response.status_code, bytes(body)
+    except httpx.HTTPError as exc:
         raise CalendarError(f"the CalDAV server could not be reached ({type(exc).__name__})") from None
+
+
+def _refusal(status: int, action: str) -> str:
+    if status in (401, 403):
+        return "the CalDAV server refused the user or password"
+    if status in (404, 405, 501):
+        return "no CalDAV calendar at that address (give the calendar's own URL)"
+    return f"the CalDAV server would not let us {action} the calendar ({status})"
+
+
+def _calendar_data(xml: bytes) -> list[bytes]:
+    try:
+        root = ElementTree.fromstring(xml)
+    except ElementTree.ParseError:
+        raise CalendarError("the CalDAV server answered with something that is not a calendar") from None
+    return [(e.text or "").encode() for e in root.iter(f"{{{CALDAV}}}calendar-data") if e.text]
+
+
+def _resource(uid: str) -> str:
+    return quote(uid.replace("/", "_"), safe="@") + ".ics"
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -122,3 +122,28 @@ class IcsAddress:
         if answer == 304:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(self.body, media_type="text/calendar", headers={"ETag": etag})
+
+
+class Trickle:
+    """A server that answers every request with a byte every second and never finishes: a
+    per-read socket timeout never trips on it."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.app = Starlette(
+            routes=[Route("/{path:path}", self._serve, methods=["GET", "PUT", "DELETE", "REPORT", "PROPFIND"])]
+        )
+
+    async def _serve(self, request: Request) -> Response:
+        import asyncio
+
+        from starlette.responses import StreamingResponse
+
+        self.requests.append(request.method)
+
+        async def forever():
+            while True:
+                yield b" "
+                await asyncio.sleep(1)
+
+        return StreamingResponse(forever(), status_code=207, media_type="application/xml")
