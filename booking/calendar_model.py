@@ -21,7 +21,7 @@ class CalendarSource:
     sealed_password: str | None = None  # encrypted with CALENDAR_SECRET_KEY; never the plain text
     etag: str | None = None  # the ICS address's validators, for a conditional GET
     last_modified: str | None = None
-    synced_at: datetime | None = None  # the last good import
+    synced_at: datetime | None = None  # the last good full read (not a 304)
     tried_at: datetime | None = None
     error: str | None = None  # why the last import failed; None once one succeeds
     id: int | None = None

@@ -11,7 +11,7 @@ clears it. Connecting a source reads it first: a source that cannot be read is n
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -27,6 +27,10 @@ log = structlog.get_logger(__name__)
 
 READ_TIMEOUT_S = 25.0  # a source that has not answered by then has failed (the CLI promises 30 s)
 SYNC_EVERY = timedelta(minutes=15)
+# An unchanged calendar (304) keeps busy rows computed for the window of its last full read; the
+# window moves with the clock, so a calendar is read in full at least this often. The window runs a
+# day past the horizon, so rows at most a day old still cover it.
+REREAD_EVERY = timedelta(days=1)
 UID_PREFIX, UID_DOMAIN = "session-", "coachbot"
 
 
@@ -189,11 +193,10 @@ async def _sync_one(ctx: Context, access: CalendarAccess, coach: Coach, source: 
         was_failing = stored.error is not None
         stored.tried_at = ctx.now()
         stored.error = error
-        if fetched is not None:
-            stored.synced_at = ctx.now()
+        if fetched is not None and fetched.busy is not None:
+            stored.synced_at = ctx.now()  # the last full read: see REREAD_EVERY
             stored.etag, stored.last_modified = fetched.etag, fetched.last_modified
-            if fetched.busy is not None:
-                await uow.calendars.replace_busy(source.id, source.coach_id, fetched.busy)
+            await uow.calendars.replace_busy(source.id, source.coach_id, fetched.busy)
         await uow.calendars.save_source(stored)
         await uow.commit()
     if error is not None and not was_failing:
@@ -208,6 +211,8 @@ async def _read(access: CalendarAccess, source: CalendarSource, coach: Coach, no
     if reader is None:
         raise CalendarError(f"{source.kind.value} calendars are not available here")
     start, end = import_window(coach, now)
+    if source.synced_at is None or source.synced_at <= now - REREAD_EVERY:
+        source = replace(source, etag=None, last_modified=None)
     try:
         async with asyncio.timeout(READ_TIMEOUT_S):
             return await reader.read(source, access.password(source), start, end, coach.timezone)

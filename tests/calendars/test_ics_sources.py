@@ -4,10 +4,15 @@ garbage refused with nothing stored, disconnect."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import dataclasses
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from booking import calendar_sources
+from bot.container import Container
+from bot.settings import Settings
 from tests.calendars.helpers import future_day, make_author, make_coach, starts
+from tests.conftest import in_thread
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -78,3 +83,32 @@ def test_an_address_that_answers_garbage_or_nothing_is_refused_and_nothing_is_st
     bad = cli("calendar", "connect", coach, "--ics-url", "ftp://example.org/x.ics", ok=False)
     assert bad.returncode == 1 and "https://" in bad.stderr
     assert cli.json("calendar", "sources", coach) == []
+
+
+class FixedClock:
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+async def test_an_unchanged_address_is_read_again_once_a_day_so_the_moving_horizon_imports_new_days(
+    cli, ics_address, env
+):
+    coach = in_thread(make_coach, cli)
+    now = datetime.now(UTC)
+    # The default 60-day horizon: the window ends 61 days ahead; an event 62 days ahead enters it two days on.
+    near, far = (busy_ics((now + timedelta(days=d)).date(), ("10:00", "11:00")) for d in (3, 62))
+    ics_address.body = near.replace(b"END:VCALENDAR", far[far.index(b"BEGIN:VEVENT") :].replace(b"busy-0", b"far"))
+    in_thread(cli.json, "calendar", "connect", coach, "--ics-url", ics_address.url)
+    assert [s["busy"] for s in in_thread(cli.json, "calendar", "sources", coach)] == [1]
+
+    container = Container(Settings(**{k.lower(): v for k, v in env.items()}))
+    try:
+        later = dataclasses.replace(container.ctx, clock=FixedClock(now + timedelta(days=2)))
+        report = await calendar_sources.sync(later, container.calendars, coach)
+    finally:
+        await container.close()
+    assert report.failed == {} and report.busy == 2
+    assert ics_address.requests[-1] == (None, 200)  # read in full, not answered 304
