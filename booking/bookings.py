@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from booking import slots
+from booking import credits, slots
 from booking import validation as v
 from booking.context import Context, author_of, coach_of, session_of
 from booking.errors import (
@@ -32,6 +32,7 @@ from booking.model import (
     Author,
     Coach,
     Interval,
+    Money,
     OutboxMessage,
     Session,
     SessionStatus,
@@ -81,8 +82,11 @@ async def _book_once(
             raise NotAllowed(f"coach {coach.name} is not taking bookings")
         minutes = slots.duration_of(coach, duration)
         slot = await check_bookable(ctx, uow, coach, start, minutes)
-        session, change, messages = await new_booking(ctx, coach, author, slot, minutes, focus)
+        lot = await credits.credit_for(ctx, uow, author_id, coach_id, minutes, slot.start)
+        session, change, messages = await new_booking(ctx, coach, author, slot, minutes, focus, credit=lot is not None)
         await uow.sessions.add_booking(session, change, messages)
+        if lot is not None:
+            await credits.spend(ctx, uow, lot, session)
         await uow.commit()
     return session
 
@@ -104,12 +108,20 @@ async def check_bookable(
 
 
 async def new_booking(
-    ctx: Context, coach: Coach, author: Author, slot: Interval, minutes: int, focus: str | None
+    ctx: Context,
+    coach: Coach,
+    author: Author,
+    slot: Interval,
+    minutes: int,
+    focus: str | None,
+    *,
+    credit: bool = False,
 ) -> tuple[Session, StatusChange, list[OutboxMessage]]:
-    """The session for a validated slot, its first status change and its outbox messages."""
+    """The session for a validated slot, its first status change and its outbox messages. One
+    paid by a `credit` costs nothing more and is scheduled at once."""
     assert coach.id is not None and author.id is not None
     now = ctx.now()
-    price = coach.price_for(minutes)
+    price = Money(0, coach.currency) if credit else coach.price_for(minutes)
     held = ctx.payments.enabled and price.amount > 0
     session = Session(
         coach_id=coach.id,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from booking import credits
 from booking import validation as v
 from booking.context import Context
 from booking.errors import NotAllowed, PaymentError, PolicyViolation
@@ -76,6 +77,8 @@ async def cancel_locked(
     else:
         refund = 0  # refused by the session below
     session.cancel(by, reason, refund, ctx.now())
+    if before is SessionStatus.SCHEDULED:  # in time, or by the coach: the policy let it through
+        await credits.give_back(ctx, uow, session)
     await uow.outbox.supersede(session.id, TIMED_KINDS, ctx.now())
     await ctx.record_change(uow, session, before, by, reason or "cancelled")
     await uow.sessions.save(session)

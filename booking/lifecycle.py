@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from booking import credits
 from booking import validation as v
 from booking.cancellation import check_owner
 from booking.context import Context, coach_of
@@ -84,6 +85,8 @@ async def no_show(
         if session.mark_no_show(refund, ctx.now()):
             coach = await coach_of(uow, session.coach_id)
             coach.completion_undone()
+        if who is Actor.COACH:  # an author who does not show spends their credit
+            await credits.give_back(ctx, uow, session)
         await ctx.record_change(uow, session, before, by, f"{who.value} did not show")
         await uow.sessions.save(session)
         noted = SessionNoShow(who, refund)

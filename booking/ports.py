@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from booking.calendar_model import CalendarSource
+from booking.credit_model import CreditEntry, Package
 from booking.ledger import Payment
 from booking.model import (
     Author,
@@ -136,6 +137,24 @@ class SeriesRepository(Protocol):
         """The series' occurrences in time order (every status)."""
 
 
+class CreditRepository(Protocol):
+    """Packages and the append-only credit ledger (booking/credit_model.py). Entries that spend
+    an author's credits are written only under the author's lock (UnitOfWork.lock_author)."""
+
+    async def add_package(self, package: Package) -> Package: ...
+    async def get_package(self, package_id: int) -> Package | None: ...
+    async def packages(self, *, coach_id: int | None = None) -> list[Package]:
+        """Active packages usable with this coach (theirs and marketplace-wide); all with None."""
+
+    async def add(self, entry: CreditEntry) -> CreditEntry: ...
+    async def of_author(self, author_id: int) -> list[CreditEntry]:
+        """The author's whole ledger, oldest first."""
+
+    async def of_session(self, session_id: int) -> list[CreditEntry]: ...
+    async def lapsed(self, now: datetime) -> list[int]:
+        """Authors holding a lot that expired by `now` with credits still left on it."""
+
+
 class CalendarRepository(Protocol):
     """The coaches' calendar sources with their imported busy time, and the feed tokens."""
 
@@ -237,6 +256,7 @@ class UnitOfWork(Protocol):
     availability: AvailabilityRepository
     sessions: SessionRepository
     series: SeriesRepository
+    credits: CreditRepository
     payments: PaymentRepository
     outbox: OutboxRepository
     payment_events: PaymentEventLog
@@ -247,6 +267,10 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
     async def lock_coach(self, coach_id: int) -> None:
         """Serialise writers of one coach's calendar until the transaction ends."""
+
+    async def lock_author(self, author_id: int) -> None:
+        """Serialise spenders of one author's credits until the transaction ends. Taken after
+        the coach's lock, never before it."""
 
     async def open_booking(self, coach_id: int, author_id: int) -> tuple[Coach | None, Author | None]:
         """Both parties of a new booking, in one round trip (take `lock_coach` first)."""

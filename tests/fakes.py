@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from booking.context import BookingSettings, Context
+from booking.credit_model import CreditEntry, EntryKind, Package
 from booking.errors import PaymentError, SlotConflict, TransientConflict
 from booking.ledger import Payment
 from booking.model import (
@@ -53,6 +54,8 @@ class Data:
     overrides: dict[int, DateOverride] = field(default_factory=dict)
     sessions: dict[int, Session] = field(default_factory=dict)
     series: dict[int, Series] = field(default_factory=dict)
+    packages: dict[int, Package] = field(default_factory=dict)
+    credit_entries: dict[int, CreditEntry] = field(default_factory=dict)
     changes: list[StatusChange] = field(default_factory=list)
     materials: list[Material] = field(default_factory=list)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
@@ -377,6 +380,46 @@ class FakeSeries:
         return sorted(found, key=lambda s: (s.starts_at, s.id))
 
 
+class FakeCredits:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def add_package(self, package: Package) -> Package:
+        package.id = self.data.new_id()
+        self.data.packages[package.id] = package
+        return package
+
+    async def get_package(self, package_id: int) -> Package | None:
+        return self.data.packages.get(package_id)
+
+    async def packages(self, *, coach_id: int | None = None) -> list[Package]:
+        found = [p for p in self.data.packages.values() if p.is_active]
+        if coach_id is not None:
+            found = [p for p in found if p.coach_id in (None, coach_id)]
+        return sorted(found, key=lambda p: p.id or 0)
+
+    async def add(self, entry: CreditEntry) -> CreditEntry:
+        entry.id = self.data.new_id()
+        self.data.credit_entries[entry.id] = entry
+        return entry
+
+    async def of_author(self, author_id: int) -> list[CreditEntry]:
+        return [e for e in self.data.credit_entries.values() if e.author_id == author_id]
+
+    async def of_session(self, session_id: int) -> list[CreditEntry]:
+        return [e for e in self.data.credit_entries.values() if e.session_id == session_id]
+
+    async def lapsed(self, now: datetime) -> list[int]:
+        entries = list(self.data.credit_entries.values())
+        left: dict[int, int] = {}
+        for e in entries:
+            key = e.id if e.kind is EntryKind.GRANT else e.lot_id
+            assert key is not None
+            left[key] = left.get(key, 0) + e.quantity
+        grants = [e for e in entries if e.kind is EntryKind.GRANT]
+        return sorted({g.author_id for g in grants if g.expires_at and g.expires_at <= now and left[g.id or 0] > 0})
+
+
 class FakeOutbox:
     def __init__(self, data: Data):
         self.data = data
@@ -502,6 +545,7 @@ class FakeUnitOfWork:
         self.availability = FakeAvailability(self._data)
         self.sessions = FakeSessions(self._data)
         self.series = FakeSeries(self._data)
+        self.credits = FakeCredits(self._data)
         self.payments = FakeLedger(self._data)
         self.outbox = FakeOutbox(self._data)
         self.payment_events = FakePaymentEvents(self._data)
@@ -520,6 +564,9 @@ class FakeUnitOfWork:
         self.store.commits += 1
 
     async def lock_coach(self, coach_id: int) -> None:
+        return None
+
+    async def lock_author(self, author_id: int) -> None:
         return None
 
     async def open_booking(self, coach_id: int, author_id: int):
