@@ -14,6 +14,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    func,
     insert,
     literal,
     null,
@@ -30,6 +31,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from booking.credit_model import CreditEntry, EntryKind, Package
 from booking.ledger import Payment
 from booking.model import (
     Author,
@@ -50,6 +52,7 @@ from storage import tables as t
 from storage.types import UTCDateTime
 
 COACH_LOCK_NAMESPACE = 7301  # first key of pg_advisory_xact_lock(int, int): "coach calendar"
+AUTHOR_LOCK_NAMESPACE = 7302  # "author credits"
 CARD_LOCK_NAMESPACE = 7302  # the same, "a session's Slack card"
 
 _KIND_BUSY, _KIND_RULE, _KIND_BLOCK, _KIND_EXTRA, _KIND_EXTERNAL = 0, 1, 2, 3, 4
@@ -399,6 +402,54 @@ class PaymentRepository:
     async def get(self, session_id: int, ref: str) -> Payment | None:
         c = t.payments.c
         return await self.db.scalar(select(Payment).where(c.session_id == session_id, c.ref == ref))
+
+
+class CreditRepository:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def add_package(self, package: Package) -> Package:
+        self.db.add(package)
+        await self.db.flush()
+        return package
+
+    async def get_package(self, package_id: int) -> Package | None:
+        return await self.db.get(Package, package_id)
+
+    async def packages(self, *, coach_id: int | None = None) -> list[Package]:
+        c = t.packages.c
+        query = select(Package).where(c.is_active.is_(True)).order_by(c.id)
+        if coach_id is not None:
+            query = query.where(or_(c.coach_id == coach_id, c.coach_id.is_(None)))
+        return list((await self.db.scalars(query)).all())
+
+    async def add(self, entry: CreditEntry) -> CreditEntry:
+        self.db.add(entry)
+        await self.db.flush()
+        return entry
+
+    async def of_author(self, author_id: int) -> list[CreditEntry]:
+        c = t.credit_entries.c
+        return list((await self.db.scalars(select(CreditEntry).where(c.author_id == author_id).order_by(c.id))).all())
+
+    async def of_session(self, session_id: int) -> list[CreditEntry]:
+        c = t.credit_entries.c
+        return list((await self.db.scalars(select(CreditEntry).where(c.session_id == session_id).order_by(c.id))).all())
+
+    async def lapsed(self, now: datetime) -> list[int]:
+        grant, entry = t.credit_entries.alias("grant_entry"), t.credit_entries.alias("entry")
+        left = (
+            select(func.coalesce(func.sum(entry.c.quantity), 0))
+            .where(entry.c.lot_id == grant.c.id)
+            .scalar_subquery()
+        )
+        query = (
+            select(grant.c.author_id)
+            .where(grant.c.kind == EntryKind.GRANT.value, grant.c.expires_at <= now, grant.c.quantity + left > 0)
+            .distinct()
+            .order_by(grant.c.author_id)
+        )
+        return list((await self.db.scalars(query)).all())
 
 
 class PaymentEventLog:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import registry
 from sqlalchemy.sql.elements import ColumnElement
 
 from booking.calendar_model import CalendarSource, SourceKind
+from booking.credit_model import CreditEntry, EntryKind, Package
 from booking.ledger import Payment
 from booking.model import (
     ACTIVE_STATUSES,
@@ -283,6 +284,51 @@ payments = Table(
     UniqueConstraint("session_id", "ref"),
 )
 
+# Packages of sessions and the credit ledger (booking/credit_model.py). Made by 0017.
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id"), index=True),  # NULL: marketplace-wide
+    Column("sessions", Integer, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("price_amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("valid_days", Integer, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime),
+    CheckConstraint("sessions > 0 AND duration_minutes > 0 AND price_amount >= 0 AND valid_days > 0", name="ranges"),
+)
+
+credit_entries = Table(
+    "credit_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("author_id", Integer, ForeignKey("authors.id"), nullable=False),
+    Column("kind", _enum(EntryKind, "credit_entry_kind"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("lot_id", Integer, ForeignKey("credit_entries.id")),  # the GRANT this entry changes
+    Column("package_id", Integer, ForeignKey("packages.id")),
+    Column("coach_id", Integer, ForeignKey("coaches.id")),
+    Column("duration_minutes", Integer),
+    Column("expires_at", UTCDateTime),
+    Column("session_id", Integer, ForeignKey("sessions.id")),
+    Column("payment_ref", String(255)),
+    CheckConstraint(
+        "(kind = 'grant' AND quantity > 0 AND lot_id IS NULL AND duration_minutes IS NOT NULL"
+        " AND expires_at IS NOT NULL)"
+        " OR (kind = 'refund' AND quantity = 1 AND lot_id IS NOT NULL AND session_id IS NOT NULL)"
+        " OR (kind = 'debit' AND quantity = -1 AND lot_id IS NOT NULL AND session_id IS NOT NULL)"
+        " OR (kind = 'expiry' AND quantity < 0 AND lot_id IS NOT NULL)",
+        name="entry_shape",
+    ),
+    Index("ix_credit_entries_author_id", "author_id"),
+    Index("ix_credit_entries_lot_id", "lot_id"),
+    # A session is paid by one credit at most, and given it back at most once.
+    Index("uq_credit_entries_session_kind", "session_id", "kind", unique=True),
+)
+
 outbox = Table(
     "outbox",
     metadata,
@@ -461,6 +507,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(DateOverride, date_overrides)
     mapper_registry.map_imperatively(Session, sessions)
     mapper_registry.map_imperatively(Series, session_series)
+    mapper_registry.map_imperatively(Package, packages)
+    mapper_registry.map_imperatively(CreditEntry, credit_entries)
     mapper_registry.map_imperatively(StatusChange, session_status_changes)
     mapper_registry.map_imperatively(Material, session_materials)
     mapper_registry.map_imperatively(OutboxMessage, outbox)

@@ -14,10 +14,12 @@ from booking.errors import SlotConflict, TransientConflict
 from booking.model import Author, Coach
 from storage.calendars import CalendarRepository
 from storage.repositories import (
+    AUTHOR_LOCK_NAMESPACE,
     COACH_LOCK_NAMESPACE,
     AuthorRepository,
     AvailabilityRepository,
     CoachRepository,
+    CreditRepository,
     OutboxRepository,
     PaymentEventLog,
     PaymentRepository,
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
     availability: ports.AvailabilityRepository
     sessions: ports.SessionRepository
     series: ports.SeriesRepository
+    credits: ports.CreditRepository
     payments: ports.PaymentRepository
     outbox: ports.OutboxRepository
     payment_events: ports.PaymentEventLog
@@ -59,6 +62,7 @@ class SqlUnitOfWork:
         self.availability = AvailabilityRepository(self.db)
         self.sessions = SessionRepository(self.db)
         self.series = SeriesRepository(self.db)
+        self.credits = CreditRepository(self.db)
         self.payments = PaymentRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
@@ -89,6 +93,14 @@ class SqlUnitOfWork:
         if self._dialect == "postgresql":
             await self.db.execute(
                 text("SELECT pg_advisory_xact_lock(:ns, :coach)"), {"ns": COACH_LOCK_NAMESPACE, "coach": coach_id}
+            )
+
+    async def lock_author(self, author_id: int) -> None:
+        # Two bookings of one author with two coaches hold different coach locks; this one keeps
+        # them from both spending the last credit. SQLite is already serialised.
+        if self._dialect == "postgresql":
+            await self.db.execute(
+                text("SELECT pg_advisory_xact_lock(:ns, :author)"), {"ns": AUTHOR_LOCK_NAMESPACE, "author": author_id}
             )
 
     async def open_booking(self, coach_id: int, author_id: int) -> tuple[Coach | None, Author | None]:
