@@ -57,6 +57,10 @@ class CalendarError(BookingError):
     """A calendar that cannot be read or written: the message says why, fit for a person."""
 
 
+class CalendarRefused(CalendarError):
+    """The calendar refused our credentials: trying again will not help until the coach acts."""
+
+
 class BusyReader(Protocol):
     async def read(
         self, source: CalendarSource, password: str | None, start: datetime, end: datetime, zone: str

@@ -261,7 +261,8 @@ class Delivery:
             queue = self._channels.get(item.channel)
             if queue is None:
                 queue = self._channels[item.channel] = deque()
-                worker = asyncio.get_running_loop().create_task(self._send_in_turn(item.channel, queue, interval))
+                pacing = interval if item.interval is None else item.interval
+                worker = asyncio.get_running_loop().create_task(self._send_in_turn(item.channel, queue, pacing))
                 self._workers.add(worker)
                 worker.add_done_callback(self._workers.discard)
             queue.append((item.message, item.send))

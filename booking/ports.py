@@ -347,6 +347,7 @@ class Prepared:
     error: Exception | None = None
     undeliverable: str | None = None
     party: str | None = None  # whom an undeliverable message was for ("coach:12"; outcomes.Undeliverable)
+    interval: float | None = None  # its channel's pacing, when not the notifier's channel_interval
 
 
 @runtime_checkable

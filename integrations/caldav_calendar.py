@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import httpx
 
 from booking.calendar_model import CalendarSource
-from booking.calendar_sources import CalendarError, Fetched
+from booking.calendar_sources import CalendarError, CalendarRefused, Fetched
 from integrations.ics_busy import busy_of
 
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -46,7 +46,7 @@ class CalDavCalendars:
         async with self._http() as client:
             status, data = await _send(client, "REPORT", source, password, content=body, headers=headers)
         if status != 207:
-            raise CalendarError(_refusal(status, "read"))
+            raise _refusal(status, "read")
         return Fetched(await busy_of(_calendar_data(data), start, end, zone))
 
     async def put(self, source: CalendarSource, password: str | None, ics: bytes) -> None:
@@ -56,12 +56,12 @@ class CalDavCalendars:
         headers = {"Content-Type": "text/calendar; charset=utf-8"}
         status = await self._push("PUT", source, password, uid, content=ics, headers=headers)
         if status not in (200, 201, 204):
-            raise CalendarError(_refusal(status, "write to"))
+            raise _refusal(status, "write to")
 
     async def delete(self, source: CalendarSource, password: str | None, uid: str) -> None:
         status = await self._push("DELETE", source, password, uid)
         if status not in (200, 204, 404, 410):  # gone already: never pushed, or removed by the coach
-            raise CalendarError(_refusal(status, "write to"))
+            raise _refusal(status, "write to")
 
     async def _push(self, method: str, source: CalendarSource, password: str | None, uid: str, **kw: object) -> int:
         try:
@@ -103,12 +103,12 @@ async def _send(
         raise CalendarError(f"the CalDAV server could not be reached ({type(exc).__name__})") from None
 
 
-def _refusal(status: int, action: str) -> str:
+def _refusal(status: int, action: str) -> CalendarError:
     if status in (401, 403):
-        return "the CalDAV server refused the user or password"
+        return CalendarRefused("the CalDAV server refused the user or password")
     if status in (404, 405, 501):
-        return "no CalDAV calendar at that address (give the calendar's own URL)"
-    return f"the CalDAV server would not let us {action} the calendar ({status})"
+        return CalendarError("no CalDAV calendar at that address (give the calendar's own URL)")
+    return CalendarError(f"the CalDAV server would not let us {action} the calendar ({status})")
 
 
 def _calendar_data(xml: bytes) -> list[bytes]:
