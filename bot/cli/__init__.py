@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import admin, authors, availability, calendar, coaches, payments, sessions
+from bot.cli import admin, authors, availability, calendar, coaches, packages, payments, sessions
 from bot.cli.common import Commands
 
 app = typer.Typer(
@@ -21,7 +21,8 @@ app.add_typer(authors.app, name="author")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(payments.app, name="payments")
 app.add_typer(calendar.app, name="calendar")
-for group in (admin.app, sessions.app):
+app.add_typer(packages.app, name="package")
+for group in (admin.app, sessions.app, packages.credits_app):
     app.registered_commands.extend(group.registered_commands)
 
 
