@@ -11,7 +11,7 @@ from __future__ import annotations
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from booking import agenda, calendar_sources, lifecycle, meetings, payments
+from booking import agenda, calendar_sources, credits, lifecycle, meetings, payments
 from bot.container import Container
 
 log = structlog.get_logger(__name__)
@@ -25,6 +25,7 @@ async def tick(container: Container) -> None:
         "meetings": lambda: meetings.attach_missing_meetings(container.ctx),
         "agendas": lambda: agenda.queue_daily_agendas(container.ctx),
         "calendars": lambda: calendar_sources.sync_due(container.ctx, container.calendars),
+        "credits": lambda: credits.expire_due(container.ctx),
         "notifications": lambda: container.delivery.drain(),
     }
     for name, step in steps.items():
