@@ -3,6 +3,7 @@ the database goes through `esc`). Times are shown in the author's zone with the 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
 from conversations import formatting
 from conversations.telegram import i18n
-from conversations.telegram.i18n import N_, _
+from conversations.telegram.i18n import N_, _, ngettext
 from conversations.telegram.zones import display
 
 MAX_CAPTION = 1024
@@ -132,12 +133,41 @@ _MESSAGES["HELP"] = N_(
     "/coaches — browse writing coaches\n"
     "/book — book a session\n"
     "/sessions — your sessions: join, materials, reschedule, cancel\n"
-    "/settings — time zone and reminders\n"
+    "/settings — time zone, language and reminders\n"
     "/cancel — stop what we are doing"
 )
 
+# The domain's refusals (booking/ raises them in English) that an author commonly meets, as
+# templates of those exact words: they are matched and said again in the author's language.
+_DOMAIN = (
+    N_("that slot was just taken"),
+    N_("that time is in the past"),
+    N_("{coach} is not available at that time"),
+    N_("{coach} needs at least {notice} notice"),
+    N_("{coach} takes bookings at most {days} days ahead"),
+    N_("coach {coach} is not taking bookings"),
+    N_("sessions can be cancelled up to {hours} hours before the start; this one starts sooner"),
+    N_("sessions can be rescheduled up to {hours} hours before the start; this one starts sooner"),
+    N_("this session belongs to another author"),
+    N_("this session has already been rated"),
+    N_("a session can be rated once it is completed"),
+)
+_DOMAIN_PATTERNS = tuple(
+    (re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))), template) for template in _DOMAIN
+)
+
+
+def domain(message: str) -> str:
+    """A domain error's message in the current language, when it is one of the common ones."""
+    for pattern, template in _DOMAIN_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            return _(template).format(**found.groupdict())
+    return message
+
 
 def error(message: str) -> str:
+    message = domain(message)
     return f"⚠️ {esc(message[:1].upper() + message[1:])}"
 
 
@@ -145,14 +175,17 @@ def error(message: str) -> str:
 
 
 def welcome(first_name: str) -> str:
-    return (
-        f"Hi {esc(first_name)}! I book one-on-one video sessions with writing coaches.\n\n"
+    return _(
+        "Hi {name}! I book one-on-one video sessions with writing coaches.\n\n"
         "To show you times that make sense, I need your time zone."
-    )
+    ).format(name=esc(first_name))
 
 
 def welcome_back(author: Author, now: datetime) -> str:
-    return f"Welcome back, {esc(author.name)}! Your time zone is {zone_line(author.timezone, now)}.\n\n{_(_MESSAGES['HELP'])}"
+    text = _("Welcome back, {name}! Your time zone is {zone}.").format(
+        name=esc(author.name), zone=zone_line(author.timezone, now)
+    )
+    return f"{text}\n\n{_(_MESSAGES['HELP'])}"
 
 
 _MESSAGES["ASK_ZONE"] = N_(
@@ -169,58 +202,60 @@ _MESSAGES["ZONE_NOT_FOUND_AT_LOCATION"] = N_(
     "I couldn't tell the time zone of that place. Please type your city instead."
 )
 _MESSAGES["DID_YOU_MEAN"] = N_("Did you mean one of these?")
+_MESSAGES["CHANGE_ZONE"] = N_("🌍 Change time zone")
 
 
 def offset_choices(offset: str) -> str:
-    return (
-        f"Which of these is yours? They are at {offset} now, and they follow daylight saving when it "
+    return _(
+        "Which of these is yours? They are at {offset} now, and they follow daylight saving when it "
         "changes. Or keep the fixed offset, which never changes."
-    )
+    ).format(offset=offset)
 
 
 def keep_offset(zone: str) -> str:
-    return f"Keep {display(zone)}"
+    return _("Keep {zone}").format(zone=display(zone))
 
 
 def switch_zone(new: str, current: str, now: datetime) -> str:
-    return (
-        f"That place is in {zone_line(new, now)}.\nYour time zone is {zone_line(current, now)}. Switch to the new one?"
+    return _("That place is in {new}.\nYour time zone is {current}. Switch to the new one?").format(
+        new=zone_line(new, now), current=zone_line(current, now)
     )
 
 
 def use_zone(zone: str) -> str:
-    return f"Use {display(zone)}"
+    return _("Use {zone}").format(zone=display(zone))
 
 
 def keep_zone(zone: str) -> str:
-    return f"Keep {display(zone)}"
+    return _("Keep {zone}").format(zone=display(zone))
 
 
 def zone_unchanged(zone: str, now: datetime) -> str:
-    return f"That place is in your time zone, {zone_line(zone, now)}."
+    return _("That place is in your time zone, {zone}.").format(zone=zone_line(zone, now))
 
 
 def zone_not_found_kept(current: str) -> str:
-    return f"I couldn't tell the time zone of that place; yours stays <b>{esc(display(current))}</b>."
+    return _("I couldn't tell the time zone of that place; yours stays <b>{zone}</b>.").format(
+        zone=esc(display(current))
+    )
 
 
 def zone_line(zone: str, now: datetime) -> str:
-    return f"<b>{esc(display(zone))}</b> (it is {clock(now, zone)} there now)"
+    return _("<b>{zone}</b> (it is {time} there now)").format(zone=esc(display(zone)), time=clock(now, zone))
 
 
 def zone_saved(zone: str, now: datetime, *, new: bool) -> str:
-    text = f"Your time zone is {zone_line(zone, now)}."
+    text = _("Your time zone is {zone}.").format(zone=zone_line(zone, now))
     if new:
-        text += "\n\nNext: browse coaches with /coaches, or see everything with /help."
+        text += "\n\n" + _("Next: browse coaches with /coaches, or see everything with /help.")
     return text
 
 
 def settings(author: Author, now: datetime) -> str:
-    return (
-        f"<b>Settings</b>\nTime zone: {zone_line(author.timezone, now)}\n"
-        f"Language: {i18n.NAMES[i18n.current()]}\n"
+    return _(
+        "<b>Settings</b>\nTime zone: {zone}\nLanguage: {language}\n"
         "Reminders before each session: tap to switch on or off."
-    )
+    ).format(zone=zone_line(author.timezone, now), language=i18n.NAMES[i18n.current()])
 
 
 def language_button(code: str) -> str:
@@ -228,15 +263,16 @@ def language_button(code: str) -> str:
 
 
 def language_toast() -> str:
-    return f"Language: {i18n.NAMES[i18n.current()]}"
+    return _("Language: {language}").format(language=i18n.NAMES[i18n.current()])
 
 
 def reminder_toast(minutes: int, on: bool) -> str:
-    return f"Reminder {hours(minutes)} before: {'on' if on else 'off'}"
+    text = _("Reminder {span} before: on") if on else _("Reminder {span} before: off")
+    return text.format(span=hours(minutes))
 
 
 def reminder_button(minutes: int, on: bool) -> str:
-    return f"{'✅' if on else '◻️'} {hours(minutes)} before"
+    return _("{mark} {span} before").format(mark="✅" if on else "◻️", span=hours(minutes))
 
 
 # ---- browse ------------------------------------------------------------------------------
@@ -253,24 +289,29 @@ _MESSAGES["BOOK_AGAIN"] = N_("📅 Book again")
 
 def rating(coach: Coach) -> str:
     if not coach.rating_count:
-        return "no ratings yet"
-    noun = "rating" if coach.rating_count == 1 else "ratings"
-    return f"★ {coach.rating} ({coach.rating_count} {noun})"
+        return _("no ratings yet")
+    return ngettext("★ {rating} ({count} rating)", "★ {rating} ({count} ratings)", coach.rating_count).format(
+        rating=coach.rating, count=coach.rating_count
+    )
+
+
+def page_of(page: int, pages: int) -> str:
+    return _("(page {page} of {pages})").format(page=page + 1, pages=pages)
 
 
 def coach_list(coaches: list[Coach], page: int, pages: int, specialty: str | None, payments: bool) -> str:
-    title = "<b>Coaches</b>" + (f" — {esc(specialty)}" if specialty else "")
+    title = _("<b>Coaches</b>") + (f" — {esc(specialty)}" if specialty else "")
     if pages > 1:
-        title += f" (page {page + 1} of {pages})"
+        title += " " + page_of(page, pages)
     lines = [title, ""]
     for coach in coaches:
         bits = [rating(coach)]
         if coach.specialties:
             bits.append(", ".join(coach.specialties[:4]))
         if payments:
-            bits.append(f"from {money(coach.price_for(min(coach.durations)))}")
+            bits.append(_("from {price}").format(price=money(coach.price_for(min(coach.durations)))))
         lines.append(f"• <b>{esc(coach.name)}</b> — {esc('; '.join(bits))}")
-    lines += ["", "Tap a coach to see their profile."]
+    lines += ["", _("Tap a coach to see their profile.")]
     return "\n".join(lines)
 
 
@@ -286,38 +327,45 @@ def coach_choice(coach: Coach, next_start: datetime | None, zone: str | None) ->
 
 
 def times_in_zone(zone: str) -> str:
-    return f"Next free times are in your zone ({esc(display(zone))})."
+    return _("Next free times are in your zone ({zone}).").format(zone=esc(display(zone)))
 
 
 def next_free(coach: Coach, start: datetime | None, zone: str) -> str:
     if start is None:
-        return f"No free times in the next {coach.horizon_days} days."
-    return f"Next free time: <b>{when(start, zone)}</b>"
+        days = coach.horizon_days
+        return ngettext("No free times in the next {days} day.", "No free times in the next {days} days.", days).format(
+            days=days
+        )
+    return _("Next free time: <b>{when}</b>").format(when=when(start, zone))
 
 
 def next_available(start: datetime | None, zone: str | None) -> str:
     if start is None or zone is None:
-        return "⚡ Next available"
-    return f"⚡ Next available: {short_when(start, zone)}"
+        return _("⚡ Next available")
+    return _("⚡ Next available: {when}").format(when=short_when(start, zone))
 
 
 def coach_card(coach: Coach, payments: bool) -> str:
     lines = [f"<b>{esc(coach.name)}</b>"]
     if coach.years_experience:
-        lines.append(f"{coach.years_experience} years of coaching")
+        years = coach.years_experience
+        lines.append(ngettext("{years} year of coaching", "{years} years of coaching", years).format(years=years))
     score = rating(coach)
-    lines.append(f"{score[:1].upper()}{score[1:]} · {coach.total_sessions} sessions held")
+    held = ngettext("{count} session held", "{count} sessions held", coach.total_sessions).format(
+        count=coach.total_sessions
+    )
+    lines.append(f"{score[:1].upper()}{score[1:]} · {held}")
     if coach.specialties:
-        lines.append(f"Specialties: {esc(clip(', '.join(coach.specialties), 500))}")
+        lines.append(_("Specialties: {list}").format(list=esc(clip(", ".join(coach.specialties), 500))))
     if coach.credentials:
-        lines.append(f"Credentials: {esc(clip('; '.join(coach.credentials), 800))}")
+        lines.append(_("Credentials: {list}").format(list=esc(clip("; ".join(coach.credentials), 800))))
     if coach.bio:
         lines += ["", esc(clip(coach.bio, 1500))]
-    lines += ["", "<b>Sessions</b>"]
+    lines += ["", _("<b>Sessions</b>")]
     for minutes in coach.durations:
-        price = money(coach.price_for(minutes)) if payments else "included"
-        lines.append(f"• {minutes} min — {price}")
-    lines.append(f"Coach's time zone: {esc(display(coach.timezone))}")
+        price = money(coach.price_for(minutes)) if payments else _("included")
+        lines.append(_("• {minutes} min — {price}").format(minutes=minutes, price=price))
+    lines.append(_("Coach's time zone: {zone}").format(zone=esc(display(coach.timezone))))
     return "\n".join(lines)
 
 
@@ -342,44 +390,81 @@ _MESSAGES["FOCUS_HINT"] = N_(
 
 
 def first_times(coach: Coach, zone: str) -> str:
-    return f"<b>{esc(coach.name)}</b> — the first free times in your zone ({esc(display(zone))}). Tap one to book it."
+    return _("<b>{coach}</b> — the first free times in your zone ({zone}). Tap one to book it.").format(
+        coach=esc(coach.name), zone=esc(display(zone))
+    )
 
 
 def pick_length(coach: Coach) -> str:
-    return f"How long should your session with {esc(coach.name)} be?"
+    return _("How long should your session with {coach} be?").format(coach=esc(coach.name))
 
 
 def calendar(coach: Coach, month: date, zone: str, *, moving: bool = False) -> str:
-    head = "Pick a new day" if moving else "Pick a day"
+    head = (
+        _("Pick a new day; times are in your zone ({zone}).")
+        if moving
+        else _("Pick a day; times are in your zone ({zone}).")
+    )
     return (
         f"<b>{esc(coach.name)}</b> — {month_title(month)}\n"
-        f"{head}; times are in your zone ({esc(display(zone))}).\n{_(_MESSAGES['PICK_DAY_HINT'])}"
+        f"{head.format(zone=esc(display(zone)))}\n{_(_MESSAGES['PICK_DAY_HINT'])}"
     )
 
 
 def no_free_days(coach: Coach) -> str:
-    return f"{esc(coach.name)} has no free times in the next {coach.horizon_days} days. Please check back later."
+    days = coach.horizon_days
+    return ngettext(
+        "{coach} has no free times in the next {days} day. Please check back later.",
+        "{coach} has no free times in the next {days} days. Please check back later.",
+        days,
+    ).format(coach=esc(coach.name), days=days)
 
 
 def day_slots(coach: Coach, day: date, zone: str) -> str:
-    return f"<b>{esc(coach.name)}</b> — {day_title(day)}\nFree start times in your zone ({esc(display(zone))}):"
+    return f"<b>{esc(coach.name)}</b> — {day_title(day)}\n" + _("Free start times in your zone ({zone}):").format(
+        zone=esc(display(zone))
+    )
 
 
 def pick_duration(coach: Coach, start: datetime, zone: str) -> str:
-    return f"{when(start, zone)} with {esc(coach.name)}.\nHow long should the session be?"
+    return _("{when} with {coach}.\nHow long should the session be?").format(
+        when=when(start, zone), coach=esc(coach.name)
+    )
 
 
 def duration_button(minutes: int, coach: Coach, payments: bool) -> str:
-    return f"{minutes} min · {money(coach.price_for(minutes))}" if payments else f"{minutes} min"
+    if payments:
+        return _("{minutes} min · {price}").format(minutes=minutes, price=money(coach.price_for(minutes)))
+    return _("{minutes} min").format(minutes=minutes)
 
 
 def policy(rules: CancellationPolicy, payments: bool) -> str:
-    refund = "a full refund" if rules.author_refund_percent == 100 else f"a {rules.author_refund_percent}% refund"
-    cancel = f"cancel (with {refund})" if payments else "cancel"
-    return (
-        f"You can {cancel} or reschedule up to {rules.author_cutoff_hours} hours before the start; "
-        "after that the session can no longer be changed."
-    )
+    cutoff, percent = rules.author_cutoff_hours, rules.author_refund_percent
+    if not payments:
+        text = ngettext(
+            "You can cancel or reschedule up to {hours} hour before the start; "
+            "after that the session can no longer be changed.",
+            "You can cancel or reschedule up to {hours} hours before the start; "
+            "after that the session can no longer be changed.",
+            cutoff,
+        )
+    elif percent == 100:
+        text = ngettext(
+            "You can cancel (with a full refund) or reschedule up to {hours} hour before the start; "
+            "after that the session can no longer be changed.",
+            "You can cancel (with a full refund) or reschedule up to {hours} hours before the start; "
+            "after that the session can no longer be changed.",
+            cutoff,
+        )
+    else:
+        text = ngettext(
+            "You can cancel (with a {percent}% refund) or reschedule up to {hours} hour before the start; "
+            "after that the session can no longer be changed.",
+            "You can cancel (with a {percent}% refund) or reschedule up to {hours} hours before the start; "
+            "after that the session can no longer be changed.",
+            cutoff,
+        )
+    return text.format(hours=cutoff, percent=percent)
 
 
 def summary(
@@ -395,48 +480,57 @@ def summary(
 ) -> str:
     price = coach.price_for(minutes)
     lines = [
-        "<b>Please check your booking</b>",
-        f"Coach: {esc(coach.name)}",
-        f"When: {when(start, zone)}",
-        f"Coach's time: {when(start, coach.timezone)}",
-        f"Length: {minutes} min",
-        f"Price: {money(price)}" if payments and price.amount else "Price: included",
+        _("<b>Please check your booking</b>"),
+        _("Coach: {coach}").format(coach=esc(coach.name)),
+        _("When: {when}").format(when=when(start, zone)),
+        _("Coach's time: {when}").format(when=when(start, coach.timezone)),
+        _("Length: {minutes} min").format(minutes=minutes),
+        _("Price: {price}").format(price=money(price)) if payments and price.amount else _("Price: included"),
     ]
     if focus:
-        lines.append(f"Focus: {esc(focus)}")
+        lines.append(_("Focus: {focus}").format(focus=esc(focus)))
     if manuscript:
-        lines.append(f"Manuscript: {esc(manuscript)} (shared with your coach once booked)")
+        lines.append(_("Manuscript: {name} (shared with your coach once booked)").format(name=esc(manuscript)))
     lines += ["", esc(policy(rules, payments))]
     return "\n".join(lines)
 
 
 def booked(session: Session, coach: Coach, zone: str) -> str:
-    text = f"✅ Booked: {esc(coach.name)}, {when(session.starts_at, zone)}, {session.duration_minutes} min."
+    text = _("✅ Booked: {coach}, {when}, {minutes} min.").format(
+        coach=esc(coach.name), when=when(session.starts_at, zone), minutes=session.duration_minutes
+    )
     return text + "\n" + meeting(session)
 
 
 def meeting(session: Session) -> str:
     if session.meeting_url:
-        return f"Meeting link: {esc(session.meeting_url)}"
-    return "The meeting link will follow shortly."
+        return _("Meeting link: {url}").format(url=esc(session.meeting_url))
+    return _("The meeting link will follow shortly.")
 
 
 def held(session: Session, coach: Coach, zone: str, now: datetime | None = None) -> str:
     until = session.hold_expires_at
-    text = (
-        f"⏳ {esc(coach.name)}, {when(session.starts_at, zone)} is held for you"
-        + (f" until {clock(until, zone)} ({esc(display(zone))})" if until else "")
-        + (f", {relative(until, now)}" if until and now and until > now else "")
-        + f".\nPay {money(session.price)} to confirm. The confirmation and meeting link arrive here "
-        "after the payment."
+    values = {"coach": esc(coach.name), "when": when(session.starts_at, zone), "zone": esc(display(zone))}
+    if until and now and until > now:
+        text = _("⏳ {coach}, {when} is held for you until {until} ({zone}), {relative}.").format(
+            until=clock(until, zone), relative=relative(until, now), **values
+        )
+    elif until:
+        text = _("⏳ {coach}, {when} is held for you until {until} ({zone}).").format(
+            until=clock(until, zone), **values
+        )
+    else:
+        text = _("⏳ {coach}, {when} is held for you.").format(**values)
+    text += "\n" + _("Pay {price} to confirm. The confirmation and meeting link arrive here after the payment.").format(
+        price=money(session.price)
     )
     if not session.checkout_url:
-        text += "\n\nThe payment page could not be opened just now. Tap “Get payment link” to try again."
+        text += "\n\n" + _("The payment page could not be opened just now. Tap “Get payment link” to try again.")
     return text
 
 
 def pay_button(session: Session) -> str:
-    return f"💳 Pay {money(session.price)}"
+    return _("💳 Pay {price}").format(price=money(session.price))
 
 
 _MESSAGES["GET_PAYMENT_LINK"] = N_("Get payment link")
@@ -445,7 +539,7 @@ _MESSAGES["PAYMENT_LINK_FAILED"] = N_("The payment page is still unavailable. Pl
 
 def unavailable(message: str, has_alternatives: bool) -> str:
     text = error(message) + "."
-    return text + ("\nThese times are free nearby:" if has_alternatives else "\nPlease pick another day.")
+    return text + "\n" + (_("These times are free nearby:") if has_alternatives else _("Please pick another day."))
 
 
 # ---- sessions ----------------------------------------------------------------------------
@@ -476,15 +570,21 @@ _MESSAGES["JOIN"], _MESSAGES["MATERIALS"], _MESSAGES["RESCHEDULE"], _MESSAGES["C
 
 def session_list(which: str, items: list[tuple[Session, str]], zone: str, page: int = 0, pages: int = 1) -> str:
     if not items:
-        return "You have no upcoming sessions. Book one with /coaches." if which == "u" else "No past sessions yet."
-    title = "<b>Your upcoming sessions</b>" if which == "u" else "<b>Your past sessions</b>"
+        if which == "u":
+            return _("You have no upcoming sessions. Book one with /coaches.")
+        return _("No past sessions yet.")
+    title = _("<b>Your upcoming sessions</b>") if which == "u" else _("<b>Your past sessions</b>")
     if pages > 1:
-        title += f" (page {page + 1} of {pages})"
-    lines = [title, f"Times in {esc(display(zone))}.", ""]
+        title += " " + page_of(page, pages)
+    lines = [title, _("Times in {zone}.").format(zone=esc(display(zone))), ""]
     for session, coach_name in items:
         lines.append(
-            f"• {short_when(session.starts_at, zone)} — {esc(coach_name)}, {session.duration_minutes} min"
-            f" ({status(session.status)})"
+            _("• {when} — {coach}, {minutes} min ({status})").format(
+                when=short_when(session.starts_at, zone),
+                coach=esc(coach_name),
+                minutes=session.duration_minutes,
+                status=status(session.status),
+            )
         )
     return "\n".join(lines)
 
@@ -495,18 +595,18 @@ def session_button(session: Session, coach_name: str, zone: str) -> str:
 
 def session_detail(session: Session, coach: Coach, zone: str, now: datetime | None = None) -> str:
     lines = [
-        f"<b>Session with {esc(coach.name)}</b>",
-        f"When: {when_soon(session.starts_at, zone, now)}",
-        f"Coach's time: {when(session.starts_at, coach.timezone)}",
-        f"Length: {session.duration_minutes} min",
-        f"Status: {status(session.status)}",
+        _("<b>Session with {coach}</b>").format(coach=esc(coach.name)),
+        _("When: {when}").format(when=when_soon(session.starts_at, zone, now)),
+        _("Coach's time: {when}").format(when=when(session.starts_at, coach.timezone)),
+        _("Length: {minutes} min").format(minutes=session.duration_minutes),
+        _("Status: {status}").format(status=status(session.status)),
     ]
     if session.focus:
-        lines.append(f"Focus: {esc(session.focus)}")
+        lines.append(_("Focus: {focus}").format(focus=esc(session.focus)))
     if session.status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS):
         lines.append(meeting(session))
     if session.rating:
-        lines.append(f"Your rating: {'★' * session.rating}")
+        lines.append(_("Your rating: {stars}").format(stars="★" * session.rating))
     return "\n".join(lines)
 
 
@@ -520,13 +620,13 @@ _MESSAGES["NOT_MOVABLE"] = N_("Only confirmed sessions can be rescheduled.")
 
 
 def cancel_question(session: Session, zone: str, refund: Money, paid: bool) -> str:
-    text = f"Cancel your session on {when(session.starts_at, zone)}?\n"
+    text = _("Cancel your session on {when}?").format(when=when(session.starts_at, zone)) + "\n"
     if refund.amount:
-        text += f"You will get <b>{money(refund)}</b> back."
+        text += _("You will get <b>{amount}</b> back.").format(amount=money(refund))
     elif paid:
-        text += "Under the cancellation policy there is no refund for this session."
+        text += _("Under the cancellation policy there is no refund for this session.")
     else:
-        text += "Nothing has been charged, so there is nothing to refund."
+        text += _("Nothing has been charged, so there is nothing to refund.")
     return text
 
 
@@ -535,21 +635,23 @@ def refused(message: str, rules: CancellationPolicy, payments: bool) -> str:
 
 
 def cancelled(session: Session, zone: str, refund: Money) -> str:
-    text = f"Cancelled: your session on {when(session.starts_at, zone)}."
+    text = _("Cancelled: your session on {when}.").format(when=when(session.starts_at, zone))
     if refund.amount:
-        text += f"\nA refund of {money(refund)} is on its way."
+        text += "\n" + _("A refund of {amount} is on its way.").format(amount=money(refund))
     return text
 
 
 def move_question(session: Session, new_start: datetime, coach: Coach, zone: str) -> str:
-    return (
-        f"Move your session with {esc(coach.name)}\nfrom {when(session.starts_at, zone)}\n"
-        f"to <b>{when(new_start, zone)}</b>?\nCoach's time: {when(new_start, coach.timezone)}"
+    return _("Move your session with {coach}\nfrom {old}\nto <b>{new}</b>?\nCoach's time: {coach_time}").format(
+        coach=esc(coach.name),
+        old=when(session.starts_at, zone),
+        new=when(new_start, zone),
+        coach_time=when(new_start, coach.timezone),
     )
 
 
 def moved(session: Session, zone: str) -> str:
-    return f"✅ Moved to {when(session.starts_at, zone)}.\n{meeting(session)}"
+    return _("✅ Moved to {when}.").format(when=when(session.starts_at, zone)) + "\n" + meeting(session)
 
 
 # ---- materials ---------------------------------------------------------------------------
@@ -562,14 +664,15 @@ _MESSAGES["SENT_BELOW"] = N_("Files from your coach are below.")
 
 
 def materials(items: list[Material], session: Session, zone: str, budget: int = 3500) -> str:
-    lines = [f"<b>Materials</b> — session on {when(session.starts_at, zone)}"]
+    lines = [_("<b>Materials</b> — session on {when}").format(when=when(session.starts_at, zone))]
     if not items:
-        lines.append("Nothing shared yet.")
+        lines.append(_("Nothing shared yet."))
     used = len(lines[0])
     for index, item in enumerate(items):
         line = _material_line(item)
         if used + len(line) > budget:
-            lines.append(f"…and {len(items) - index} more.")
+            more = len(items) - index
+            lines.append(ngettext("…and {count} more.", "…and {count} more.", more).format(count=more))
             break
         lines.append(line)
         used += len(line)
@@ -577,19 +680,19 @@ def materials(items: list[Material], session: Session, zone: str, budget: int = 
 
 
 def _material_line(item: Material) -> str:
-    who = "You" if item.uploaded_by.value == "author" else "Coach"
+    who = _("You") if item.uploaded_by.value == "author" else _("Coach")
     line = f"• {who} — {esc(item.kind)}: <b>{esc(clip(item.title, 120))}</b>"
     if item.file_ref and item.file_ref.startswith(("http://", "https://")):
         line += f" ({esc(item.file_ref)})"
     elif item.file_ref:
-        line += " (file)"
+        line += " " + _("(file)")
     if item.content:
         line += "\n  " + esc(clip(item.content, 300))
     return line
 
 
 def material_added(title: str) -> str:
-    return f"Shared with your coach: <b>{esc(clip(title, 120))}</b>."
+    return _("Shared with your coach: <b>{title}</b>.").format(title=esc(clip(title, 120)))
 
 
 # ---- rating ------------------------------------------------------------------------------
@@ -601,7 +704,7 @@ _MESSAGES["TOO_LONG_FEEDBACK"] = N_("That is a bit long: please keep it under 20
 
 
 def ask_feedback(stars: int) -> str:
-    return f"You gave {'★' * stars}. Add a few words for your coach? Type them, or press Skip."
+    return _("You gave {stars}. Add a few words for your coach? Type them, or press Skip.").format(stars="★" * stars)
 
 
 def star_button(stars: int) -> str:

@@ -21,9 +21,11 @@ def _catalog(language: str):
         return read_po(po, locale=language)
 
 
-def _marked_in_code() -> set[str]:
-    found = extract_from_dir(TELEGRAM, method_map=[("**.py", "python")], keywords={"_": None, "N_": None})
-    return {message for _, _, message, _, _ in found if isinstance(message, str)}
+def _marked_in_code() -> set[str | tuple[str, ...]]:
+    """The msgids the code marks; a plural (ngettext) is the tuple of its forms, as in the catalogs."""
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    found = extract_from_dir(TELEGRAM, method_map=[("**.py", "python")], keywords=keywords)
+    return {message if isinstance(message, str) else tuple(message) for _, _, message, _, _ in found}
 
 
 def test_every_message_has_a_translation_in_every_language():
@@ -35,6 +37,10 @@ def test_every_message_has_a_translation_in_every_language():
             m.id for m in catalog if m.id and not (m.string if isinstance(m.string, str) else all(m.string))
         ]
         assert untranslated == [], f"{language}: no translation for {untranslated}"
+        # `make messages` guesses a translation from a similar text and marks it fuzzy; a fuzzy
+        # entry is not used at run time, and its guess is usually wrong.
+        fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+        assert fuzzy == [], f"{language}: check these and remove their fuzzy flag: {fuzzy}"
         missing = _marked_in_code() - {m.id for m in catalog if m.id}
         assert missing == set(), f"{language}: not in the catalog (run `make messages`): {missing}"
 
