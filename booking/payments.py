@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import structlog
 
+from booking import packages
 from booking.bookings import confirmation, mark_paid, queue
 from booking.context import Context, author_of
 from booking.errors import PaymentError
@@ -60,6 +61,8 @@ class PaymentEvent:
     kind: PaymentKind
     provider_type: str
     session_id: int | None = None
+    package_id: int | None = None  # a package bought through checkout (with author_id): no session
+    author_id: int | None = None
     checkout_ref: str | None = None
     payment_ref: str | None = None
     amount: int = 0  # paid: amount received; refunded: total refunded so far on the payment
@@ -73,6 +76,11 @@ async def handle(ctx: Context, event: PaymentEvent) -> Outcome:
     async with ctx.uow() as tx:
         if not await tx.payment_events.record(event.id, event.provider_type, ctx.now()):
             return Outcome.DUPLICATE
+        if event.package_id is not None and event.session_id is None:
+            outcome = await _on_package(ctx, tx, event)
+            await tx.commit()
+            log.info("payment.event", event_id=event.id, kind=event.kind, package_id=event.package_id, outcome=outcome)
+            return outcome
         found = await _find(tx, event)
         if found is None or found.id is None:
             await tx.commit()  # acknowledged: not ours, or nothing to do
@@ -90,6 +98,16 @@ async def handle(ctx: Context, event: PaymentEvent) -> Outcome:
         # redelivery is a duplicate). The refund stays owed and settle_refunds retries it.
         await try_settle(ctx, session.id)
     return outcome
+
+
+async def _on_package(ctx: Context, tx: UnitOfWork, event: PaymentEvent) -> Outcome:
+    """A package's checkout was paid: the author gets its credits, once per payment."""
+    if event.kind is not PaymentKind.PAID or event.author_id is None or event.package_id is None:
+        return Outcome.IGNORED  # an unpaid or expired package checkout holds nothing
+    granted = await packages.grant_paid(
+        ctx, tx, event.author_id, event.package_id, amount=event.amount, payment_ref=event.payment_ref or event.id
+    )
+    return Outcome.CONFIRMED if granted else Outcome.ALREADY_RECORDED
 
 
 async def _find(tx: UnitOfWork, event: PaymentEvent) -> Session | None:

@@ -304,6 +304,9 @@ class PaymentGateway(Protocol):
     async def create_checkout(self, session: Session, coach: Coach, author: Author, *, quantity: int = 1) -> Checkout:
         """A Checkout for `quantity` times the session's price (a series paid at once)."""
 
+    async def create_package_checkout(self, package: Package, author: Author) -> Checkout:
+        """A Checkout for one package bought by the author; its paid event carries both ids."""
+
     async def checkout_state(self, ref: str) -> CheckoutState: ...
 
     async def expire_checkout(self, ref: str) -> None: ...

@@ -9,6 +9,7 @@ from typing import Any
 import stripe
 import structlog
 
+from booking.credit_model import Package
 from booking.errors import PaymentError
 from booking.model import Author, Coach, Session
 from booking.payments import PaymentEvent, PaymentKind
@@ -111,6 +112,40 @@ class StripePayments:
             self.client.v1.checkout.sessions.create_async,
             params,
             {"idempotency_key": f"checkout-{session.id}{f'-x{quantity}' if quantity > 1 else ''}-{expires_at}"},
+        )
+        return Checkout(ref=checkout.id, url=checkout.url)
+
+    async def create_package_checkout(self, package: Package, author: Author) -> Checkout:
+        expires_at = checkout_expires_at(None, self.clock.now().timestamp())
+        who = "any coach" if package.coach_id is None else f"coach {package.coach_id}"
+        ids = {"package_id": str(package.id), "author_id": str(author.id)}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": package.currency,
+                        "unit_amount": package.price_amount,
+                        "product_data": {
+                            "name": f"{package.sessions} coaching sessions of {package.duration_minutes} minutes "
+                            f"with {who}"
+                        },
+                    },
+                }
+            ],
+            "expires_at": expires_at,
+            "metadata": ids,
+            "payment_intent_data": {"metadata": ids},
+            "success_url": f"{self.public_base_url}/payments/success?package={package.id}",
+            "cancel_url": f"{self.public_base_url}/payments/cancelled?package={package.id}",
+        }
+        if author.email:
+            params["customer_email"] = author.email
+        checkout = await self._call(
+            self.client.v1.checkout.sessions.create_async,
+            params,
+            {"idempotency_key": f"package-{package.id}-author-{author.id}-{expires_at}"},
         )
         return Checkout(ref=checkout.id, url=checkout.url)
 
@@ -222,6 +257,8 @@ def translate(event) -> PaymentEvent:
             kind=kind,
             provider_type=event["type"],
             session_id=_session_id(obj),
+            package_id=_metadata_id(obj, "package_id"),
+            author_id=_metadata_id(obj, "author_id"),
             checkout_ref=state.ref,
             payment_ref=state.payment_ref,
             amount=state.amount,
@@ -249,6 +286,14 @@ def translate(event) -> PaymentEvent:
             amount=_amount(obj.get("amount_refunded")),
         )
     return PaymentEvent(id=event["id"], kind=PaymentKind.IGNORED, provider_type=event["type"])
+
+
+def _metadata_id(obj, key: str) -> int | None:
+    raw = (obj.get("metadata") or {}).get(key)
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _session_id(obj) -> int | None:

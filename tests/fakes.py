@@ -594,6 +594,7 @@ class FakePayments:
         self.fail_checkout = False
         self.fail_refund = False
         self.checkouts: list[tuple[int, int]] = []  # (session id, amount)
+        self.package_checkouts: list[tuple[int | None, int | None, int]] = []  # (package id, author id, amount)
         self.states: dict[str, CheckoutState] = {}  # what checkout_state answers, by checkout ref
         self.expired: list[str] = []
         self.fail_state = False
@@ -605,6 +606,13 @@ class FakePayments:
         if self.fail_checkout:
             raise PaymentError("the payment provider is unavailable")
         self.checkouts.append((session.id, session.price_amount * quantity))
+        n = next(self._ids)
+        return Checkout(ref=f"cs_{n}", url=f"https://pay.test/checkout/cs_{n}")
+
+    async def create_package_checkout(self, package: Package, author: Author) -> Checkout:
+        if self.fail_checkout:
+            raise PaymentError("the payment provider is unavailable")
+        self.package_checkouts.append((package.id, author.id, package.price_amount))
         n = next(self._ids)
         return Checkout(ref=f"cs_{n}", url=f"https://pay.test/checkout/cs_{n}")
 

@@ -10,7 +10,7 @@ and is recorded in `violations`, which the fixtures assert is empty after each t
 - every /v1 request needs `Authorization: Bearer sk_...`;
 - `POST /v1/checkout/sessions`: mode=payment, exactly one line item with quantity 1 and
   price_data (currency, unit_amount, product_data[name]), expires_at 30 minutes to 24 hours after
-  creation, metadata[session_id], success_url and cancel_url; unknown parameters are refused;
+  creation, metadata[session_id] (a package: package_id and author_id), success_url and cancel_url; unknown parameters are refused;
 - `POST /v1/checkout/sessions/{id}/expire` only for an open session;
 - a refund may not exceed what is left unrefunded on the payment (localstripe does not check);
 - idempotency (localstripe has none): a POST repeating an Idempotency-Key gets the first answer
@@ -557,8 +557,9 @@ def check_checkout(params: dict, now: int) -> dict:
             param="expires_at",
         )
     metadata = params.get("metadata")
-    if not isinstance(metadata, dict) or not re.fullmatch(r"\d+", metadata.get("session_id", "")):
-        raise Rejected(400, "coachbot must send metadata[session_id]", param="metadata")
+    ids = ("session_id",) if isinstance(metadata, dict) and "session_id" in metadata else ("package_id", "author_id")
+    if not isinstance(metadata, dict) or not all(re.fullmatch(r"\d+", metadata.get(k, "")) for k in ids):
+        raise Rejected(400, "coachbot must send metadata[session_id] (or package_id and author_id)", param="metadata")
     for owner in (metadata, (params.get("payment_intent_data") or {}).get("metadata") or {}):
         for k, val in owner.items():
             if len(k) > 40 or len(val) > 500:

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking import bookings, cancellation, catalog, credits, lifecycle, packages
+from booking import bookings, cancellation, catalog, credits, lifecycle, packages, payments
 from booking.context import Context
 from booking.credit_model import EntryKind
-from booking.errors import InvalidInput, NotFound, PolicyViolation
+from booking.errors import InvalidInput, NotFound, PaymentError, PolicyViolation
 from booking.model import Actor, Author, Coach, SessionStatus
+from booking.payments import Outcome, PaymentEvent, PaymentKind
 from tests.fakes import FakeClock, FakePayments, Store, make_context
 
 TUE_10 = datetime(2030, 1, 8, 10, tzinfo=UTC)
@@ -212,3 +213,43 @@ async def test_lapsed_credits_leave_the_balance_and_are_closed_in_the_ledger():
     assert await credits.expire_due(w.ctx) == 1
     assert ledger(w)[-1] == (EntryKind.EXPIRY, -2)
     assert await credits.expire_due(w.ctx) == 0  # nothing left to close
+
+
+# ---- buying through checkout --------------------------------------------------------------------
+
+
+def paid(event_id: str, package_id: int, author_id: int, amount: int, ref: str = "pi_1") -> PaymentEvent:
+    return PaymentEvent(
+        id=event_id,
+        kind=PaymentKind.PAID,
+        provider_type="checkout.session.completed",
+        package_id=package_id,
+        author_id=author_id,
+        checkout_ref="cs_1",
+        payment_ref=ref,
+        amount=amount,
+    )
+
+
+async def test_buying_opens_a_checkout_and_its_payment_grants_once():
+    w = await world(pay=True)
+    package = await packages.add_package(w.ctx, w.coach.id, sessions=2, duration=60, price=11000, valid_days=30)
+    await packages.buy(w.ctx, w.author.id, package.id)
+    assert w.payments.package_checkouts == [(package.id, w.author.id, 11000)]
+    assert await payments.handle(w.ctx, paid("evt_1", package.id, w.author.id, 11000)) is Outcome.CONFIRMED
+    assert await payments.handle(w.ctx, paid("evt_2", package.id, w.author.id, 11000)) is Outcome.ALREADY_RECORDED
+    assert ledger(w) == [(EntryKind.GRANT, 2)]
+
+
+async def test_a_package_payment_that_falls_short_grants_nothing():
+    w = await world(pay=True)
+    package = await packages.add_package(w.ctx, None, sessions=2, duration=60, price=11000, valid_days=30)
+    assert await payments.handle(w.ctx, paid("evt_1", package.id, w.author.id, 10999)) is Outcome.ALREADY_RECORDED
+    assert ledger(w) == []
+
+
+async def test_buying_needs_payments_on():
+    w = await world(pay=False)
+    package = await packages.add_package(w.ctx, None, sessions=2, duration=60, price=11000, valid_days=30)
+    with pytest.raises(PaymentError, match="grant"):
+        await packages.buy(w.ctx, w.author.id, package.id)
