@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta, get_day_names
 from babel.numbers import format_currency, get_currency_precision
 
 # Day-first with a 24-hour clock in English too: the bot's authors are everywhere, and
@@ -59,6 +59,12 @@ def day(value: date, language: str) -> str:
 
 def month(value: date, language: str) -> str:
     return format_date(value, _patterns(language)["month"], locale=language)
+
+
+def weekdays(language: str) -> tuple[str, ...]:
+    """Monday first, as a calendar's column heads: 'Mo', 'Tu'... ('Mo', 'Di'...; CLDR's "Mo." without the dot)."""
+    names = get_day_names("short", locale=language)
+    return tuple(names[index].rstrip(".") for index in range(7))
 
 
 def relative(delta: timedelta, language: str) -> str:

@@ -11,13 +11,12 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from booking.model import Coach, Session, SessionStatus
-from conversations import calendar_links
+from conversations import calendar_links, formatting
 from conversations.telegram import callbacks as cb
 from conversations.telegram import i18n, texts
 
 MAX_SLOT_BUTTONS = 60
 MAX_SPECIALTY_BUTTONS = 40  # Telegram refuses keyboards of more than 100 buttons
-WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
 def markup(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
@@ -100,7 +99,7 @@ def calendar(
         _inert(texts.month_title(month)),
         Button("›", callback_data=month_data(next_month)) if next_month <= last_month else _inert(" "),
     ]
-    rows = [header, [_inert(d) for d in WEEKDAYS]]
+    rows = [header, [_inert(d) for d in formatting.weekdays(i18n.current())]]
     for week in _calendar.Calendar().monthdatescalendar(month.year, month.month):
         row = []
         for day in week:
@@ -264,7 +263,7 @@ def rating(session_id: int) -> InlineKeyboardMarkup:
 
 def settings(reminders: list[int]) -> InlineKeyboardMarkup:
     rows = [back(texts.reminder_button(m, m in reminders), cb.reminder(m)) for m in cb.REMINDER_CHOICES]
-    rows.append(back("🌍 Change time zone", cb.ZONE_ASK))
+    rows.append(back(texts.CHANGE_ZONE, cb.ZONE_ASK))
     rows.append([Button(texts.language_button(code), callback_data=cb.language(code)) for code in i18n.LANGUAGES])
     return markup(rows)
 
