@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from booking import bookings, catalog, queries
+from booking import bookings, catalog, credits, queries
 from booking.errors import InvalidTransition
 from booking.model import SessionStatus
 from conversations.telegram import keyboards, texts
@@ -52,4 +52,8 @@ async def _list(turn: Turn, which: str, page: int):
     names = {c.id: c.name for c in await catalog.coaches(turn.ctx)}
     items = [(s, names.get(s.coach_id, "?")) for s in found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]]
     zone = author.timezone
-    return texts.session_list(which, items, zone, page, pages), keyboards.session_list(which, items, zone, page, pages)
+    text = texts.session_list(which, items, zone, page, pages)
+    prepaid = await credits.statement(turn.ctx, author.id)
+    if prepaid.balance and prepaid.next_expiry:
+        text += "\n\n" + texts.credit_balance(prepaid.balance, prepaid.next_expiry, zone)
+    return text, keyboards.session_list(which, items, zone, page, pages)

@@ -589,6 +589,14 @@ def session_list(which: str, items: list[tuple[Session, str]], zone: str, page: 
     return "\n".join(lines)
 
 
+def credit_balance(count: int, first_expiry: datetime, zone: str) -> str:
+    return ngettext(
+        "Prepaid: {count} session credit, the first expires {when}.",
+        "Prepaid: {count} session credits, the first expires {when}.",
+        count,
+    ).format(count=count, when=when(first_expiry, zone))
+
+
 def session_button(session: Session, coach_name: str, zone: str) -> str:
     return f"{short_when(session.starts_at, zone)} · {coach_name}"
 

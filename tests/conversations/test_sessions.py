@@ -165,3 +165,17 @@ async def test_sessions_page_past_ten(bot):
     assert "page 1 of 2" in mary.text()
     await mary.press_data("s:u:9")  # a page button drawn before the list shrank: its last page
     assert "page 2 of 2" in mary.text()
+
+
+async def test_sessions_shows_the_credit_balance_and_first_expiry(bot):
+    from booking import packages
+
+    mary = bot.user()
+    author = await author_for(bot, mary)
+    await mary.say("/sessions")
+    assert "Prepaid" not in mary.text()  # no credits: no line
+    package = await packages.add_package(bot.ctx, None, sessions=3, duration=60, price=1, valid_days=10)
+    await packages.grant(bot.ctx, author.id, package.id)
+    await booked(bot, author)
+    await mary.say("/sessions")
+    assert "Prepaid: 2 session credits, the first expires Thu 17 Jan 2030" in mary.text()
