@@ -4,6 +4,7 @@ webhook payloads and people's names into logs and could raise on detached ORM ob
 plain traceback on the console or as a structured one in JSON."""
 
 import logging
+import re
 import sys
 
 import structlog
@@ -13,10 +14,24 @@ import structlog
 NOISY = ("httpx", "httpcore", "apscheduler", "slack_sdk", "slack_bolt")
 
 
+# A calendar feed's URL is its only secret (GET /calendar/<token>.ics): the access log keeps the path without it.
+FEED_TOKEN = re.compile(r"/calendar/[^/?\s]+\.ics")
+
+
+class HideFeedTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(FEED_TOKEN.sub("/calendar/….ics", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def configure(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(level=level.upper(), format="%(message)s")
     # httpx logs every request URL at INFO, and Bot API URLs carry the bot token; APScheduler
     # logs every run of every job.
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideFeedTokens) for f in access.filters):
+        access.addFilter(HideFeedTokens())
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     processors: list[structlog.typing.Processor] = [

@@ -93,9 +93,15 @@ def session_ics(session: Session, coach: Coach, author: Author | None = None, *,
 
 
 def stored_ics(session: Session, coach: Coach, author: Author, *, stamp: datetime) -> bytes:
-    """One session as a calendar object resource, for a CalDAV PUT (RFC 4791: no METHOD)."""
+    """One session as a calendar object resource in the coach's own calendar, for a CalDAV PUT
+    (RFC 4791: no METHOD). Without ORGANIZER and ATTENDEE: a server that schedules (Nextcloud,
+    Fastmail, iCloud) would otherwise email the author an invitation on every push."""
+    event = session_event(session, coach, author, stamp=stamp)
+    for scheduling in ("organizer", "attendee"):
+        event.pop(scheduling, None)
+    event["summary"] = vText(_coach_title(author))
     calendar = _calendar(None)
-    calendar.add_component(session_event(session, coach, author, stamp=stamp))
+    calendar.add_component(event)
     return bytes(calendar.to_ical())
 
 
@@ -108,9 +114,13 @@ def feed_ics(
     for session, coach, author in entries:
         event = session_event(session, coach, author, stamp=stamp)
         if not author_view:
-            event["summary"] = vText(f"Writing coaching: {author.name}")
+            event["summary"] = vText(_coach_title(author))
         calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def _coach_title(author: Author) -> str:
+    return f"Writing coaching: {author.name}"
 
 
 __all__ = ["feed_ics", "session_ics", "session_uid", "stored_ics"]

@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from booking.calendar_sources import is_own_uid
 from booking.model import Author, Coach, Session, SessionStatus
-from conversations.calendar_invite import feed_ics, session_ics, session_uid
+from conversations.calendar_invite import feed_ics, session_ics, session_uid, stored_ics
 
 START = datetime(2030, 3, 31, 0, 30, tzinfo=UTC)  # the night Europe/Lisbon moves its clocks
 STAMP = datetime(2030, 3, 1, 12, tzinfo=UTC)
@@ -84,3 +84,11 @@ def test_a_feed_has_no_method_and_titles_events_for_its_reader():
     author_feed = Calendar.from_ical(feed_ics("Ann", entries, stamp=STAMP, author_view=True))
     assert [str(e["uid"]) for e in author_feed.walk("VEVENT")] == ["session-42@coachbot", "session-43@coachbot"]
     assert str(author_feed.walk("VEVENT")[0]["summary"]) == "Writing coaching with Ines Vale"
+
+
+def test_the_copy_in_the_coachs_own_calendar_invites_nobody():
+    calendar, event = parse(stored_ics(session(), COACH, AUTHOR, stamp=STAMP))
+    assert "METHOD" not in calendar
+    assert "ORGANIZER" not in event and "ATTENDEE" not in event  # a scheduling server would email the author
+    assert str(event["summary"]) == "Writing coaching: Ann"
+    assert str(event["uid"]) == session_uid(42) and str(event["url"]) == "https://meet.example/room-9"

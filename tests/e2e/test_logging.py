@@ -60,3 +60,21 @@ def test_libraries_that_log_tokens_stay_quiet_even_at_debug(logging_as_served):
     configure("DEBUG")
     for name in ("httpx", "slack_sdk", "slack_bolt"):  # request URLs and OAuth answers carry tokens
         assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+
+
+def test_the_access_log_never_shows_a_calendar_feeds_token(logging_as_served):
+    import logging
+
+    configure("INFO")
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/calendar/Zr4k-secret_TOKEN.ics?x=1", "1.1", 200),
+        None,
+    )
+    for f in logging.getLogger("uvicorn.access").filters:
+        f.filter(record)
+    assert "secret" not in record.getMessage() and "/calendar/….ics?x=1" in record.getMessage()
