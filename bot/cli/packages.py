@@ -93,6 +93,16 @@ def package_grant(author: int, package: int, as_json: JsonOpt = False) -> None:
         )
 
 
+@app.command("buy")
+def package_buy(author: int, package: int, as_json: JsonOpt = False) -> None:
+    """A Stripe Checkout link for the author to pay the package; the credits come when it is paid."""
+    checkout = run(lambda c: packages.buy(c.ctx, author, package))
+    if as_json:
+        emit({"checkout_ref": checkout.ref, "checkout_url": checkout.url})
+    else:
+        typer.echo(f"pay: {checkout.url}")
+
+
 def entry_json(e: CreditEntry, tz: str) -> dict[str, Any]:
     return {
         "id": e.id,

@@ -63,6 +63,13 @@ def test_a_booking_spends_a_credit_and_cancelling_in_time_gives_it_back(cli, set
     assert cli.json("credits", other)["balance"] == 0
 
 
+def test_buying_with_payments_off_says_to_grant(cli, setup):
+    _, author, _, _ = setup
+    package = add_package(cli, "--any-coach")
+    done = cli("package", "buy", author, package["id"], ok=False)
+    assert done.returncode == 1 and "ask an admin to grant" in done.stderr
+
+
 def test_unknown_author_or_package(cli, setup):
     _, author, _, _ = setup
     assert cli("credits", 999, ok=False).stderr == "error: author 999 not found\n"
