@@ -439,9 +439,7 @@ class CreditRepository:
     async def lapsed(self, now: datetime) -> list[int]:
         grant, entry = t.credit_entries.alias("grant_entry"), t.credit_entries.alias("entry")
         left = (
-            select(func.coalesce(func.sum(entry.c.quantity), 0))
-            .where(entry.c.lot_id == grant.c.id)
-            .scalar_subquery()
+            select(func.coalesce(func.sum(entry.c.quantity), 0)).where(entry.c.lot_id == grant.c.id).scalar_subquery()
         )
         query = (
             select(grant.c.author_id)

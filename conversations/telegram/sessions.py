@@ -53,6 +53,7 @@ async def _list(turn: Turn, which: str, page: int):
     items = [(s, names.get(s.coach_id, "?")) for s in found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]]
     zone = author.timezone
     text = texts.session_list(which, items, zone, page, pages)
+    assert author.id is not None
     prepaid = await credits.statement(turn.ctx, author.id)
     if prepaid.balance and prepaid.next_expiry:
         text += "\n\n" + texts.credit_balance(prepaid.balance, prepaid.next_expiry, zone)

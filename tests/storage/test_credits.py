@@ -75,7 +75,9 @@ async def test_the_database_refuses_a_second_debit_of_one_session(database):
     session = await bookings.book(ctx, coach.id, author.id, TUE_9)
     with pytest.raises(IntegrityError):
         async with database.uow() as uow:
-            await uow.credits.add(CreditEntry(author.id, EntryKind.DEBIT, -1, NOW, lot_id=lot.id, session_id=session.id))
+            await uow.credits.add(
+                CreditEntry(author.id, EntryKind.DEBIT, -1, NOW, lot_id=lot.id, session_id=session.id)
+            )
             await uow.commit()
 
 
