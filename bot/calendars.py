@@ -20,7 +20,10 @@ from integrations.secret_box import FernetBox
 def calendar_access(settings: Settings, caldav: CalDavCalendars | None = None) -> CalendarAccess:
     key = settings.calendar_secret_key.get_secret_value().strip() if settings.calendar_secret_key else ""
     return CalendarAccess(
-        readers={SourceKind.ICS: IcsUrlReader(), SourceKind.CALDAV: caldav or CalDavCalendars()},
+        readers={
+            SourceKind.ICS: IcsUrlReader(allow_private=settings.calendar_allow_private_urls),
+            SourceKind.CALDAV: caldav or CalDavCalendars(allow_private=settings.calendar_allow_private_urls),
+        },
         secrets=FernetBox(key) if key else None,
     )
 

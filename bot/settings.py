@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
 
     calendar_secret_key: SecretStr | None = None  # Fernet key: CalDAV passwords are stored encrypted with it
+    calendar_allow_private_urls: bool = False  # fetch calendar addresses inside our network, CalDAV over http
 
     @property
     def payments_enabled(self) -> bool:

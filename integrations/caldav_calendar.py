@@ -18,6 +18,7 @@ import httpx
 from booking.calendar_model import CalendarSource
 from booking.calendar_sources import CalendarError, CalendarRefused, Fetched
 from integrations.ics_busy import busy_of
+from integrations.public_address import request_guard
 
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 PUSH_TIMEOUT_S = 25.0  # a whole PUT or DELETE; the outbox tries again later
@@ -35,15 +36,16 @@ QUERY = """<?xml version="1.0" encoding="utf-8"?>
 class CalDavCalendars:
     """Both the BusyReader of CalDAV sources and the writer of pushed sessions."""
 
-    def __init__(self, client: httpx.AsyncClient | None = None):
+    def __init__(self, client: httpx.AsyncClient | None = None, *, allow_private: bool = False):
         self._client = client
+        self._allow_private = allow_private
 
     async def read(
         self, source: CalendarSource, password: str | None, start: datetime, end: datetime, zone: str
     ) -> Fetched:
         body = QUERY.format(start=_stamp(start), end=_stamp(end)).encode()
         headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
-        async with self._http() as client:
+        async with self._http(source) as client:
             status, data = await _send(client, "REPORT", source, password, content=body, headers=headers)
         if status != 207:
             raise _refusal(status, "read")
@@ -65,18 +67,20 @@ class CalDavCalendars:
 
     async def _push(self, method: str, source: CalendarSource, password: str | None, uid: str, **kw: object) -> int:
         try:
-            async with asyncio.timeout(PUSH_TIMEOUT_S), self._http() as client:
+            async with asyncio.timeout(PUSH_TIMEOUT_S), self._http(source) as client:
                 status, _ = await _send(client, method, source, password, path=_resource(uid), **kw)
                 return status
         except TimeoutError:
             raise CalendarError(f"the CalDAV server did not answer within {PUSH_TIMEOUT_S:g} s") from None
 
     @contextlib.asynccontextmanager
-    async def _http(self) -> AsyncIterator[httpx.AsyncClient]:
+    async def _http(self, source: CalendarSource) -> AsyncIterator[httpx.AsyncClient]:
+        if not self._allow_private and not source.url.startswith("https://"):
+            raise CalendarError("a CalDAV calendar needs an https:// address: the app password would travel in clear")
         if self._client is not None:
             yield self._client
         else:
-            async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            async with httpx.AsyncClient(timeout=TIMEOUT, event_hooks=request_guard(self._allow_private)) as client:
                 yield client
 
 

@@ -10,14 +10,16 @@ import httpx
 from booking.calendar_model import CalendarSource
 from booking.calendar_sources import CalendarError, Fetched
 from integrations.ics_busy import busy_of
+from integrations.public_address import request_guard
 
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 MAX_BYTES = 5_000_000
 
 
 class IcsUrlReader:
-    def __init__(self, client: httpx.AsyncClient | None = None):
+    def __init__(self, client: httpx.AsyncClient | None = None, *, allow_private: bool = False):
         self._client = client
+        self._hooks = request_guard(allow_private)
 
     async def read(
         self, source: CalendarSource, password: str | None, start: datetime, end: datetime, zone: str
@@ -31,7 +33,7 @@ class IcsUrlReader:
             if self._client is not None:
                 body, response = await self._get(self._client, source.url, headers)
             else:
-                async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client:
+                async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True, event_hooks=self._hooks) as client:
                     body, response = await self._get(client, source.url, headers)
         except httpx.HTTPError as exc:
             raise CalendarError(f"the calendar address could not be reached ({type(exc).__name__})") from None

@@ -22,7 +22,12 @@ class Done:
 
 @pytest.fixture
 def env(database_url):
-    return {"DATABASE_URL": database_url, "CALENDAR_SECRET_KEY": KEY, "PUBLIC_BASE_URL": "https://coach.example"}
+    return {
+        "DATABASE_URL": database_url,
+        "CALENDAR_SECRET_KEY": KEY,
+        "PUBLIC_BASE_URL": "https://coach.example",
+        "CALENDAR_ALLOW_PRIVATE_URLS": "true",  # the tests' calendar servers are on 127.0.0.1
+    }
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ CalendarError instead of being expanded in full, and never on the event loop."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import pytest
 
 from booking.calendar_model import CalendarSource, SourceKind
@@ -50,7 +51,7 @@ async def test_parsing_and_expansion_run_off_the_event_loop(ics_address, monkeyp
     source = CalendarSource(1, SourceKind.ICS, ics_address.url)
     start = utc(2020, 1, 1).replace(year=date.today().year)
     with pytest.raises(CalendarError, match="more than"):
-        await IcsUrlReader().read(source, None, start, start + timedelta(days=900), "UTC")
+        await IcsUrlReader(allow_private=True).read(source, None, start, start + timedelta(days=900), "UTC")
     assert threads and threading.get_ident() not in threads
 
 
@@ -62,3 +63,36 @@ def test_a_calendar_over_5_mb_is_refused_and_nothing_is_stored(cli, ics_address)
     refused = cli("calendar", "connect", coach, "--ics-url", ics_address.url, ok=False)
     assert refused.returncode == 1 and "larger than 5 MB" in refused.stderr
     assert cli.json("calendar", "sources", coach) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/cal.ics", "http://169.254.169.254/latest/meta-data/x.ics", "http://10.0.0.5/a.ics"],
+)
+async def test_an_address_inside_our_network_is_refused_before_any_request(url):
+    source = CalendarSource(1, SourceKind.ICS, url)
+    start = datetime(2030, 3, 1, tzinfo=UTC)
+    with pytest.raises(CalendarError, match="private network"):
+        await IcsUrlReader().read(source, None, start, start + timedelta(days=30), "UTC")
+
+
+async def test_the_guard_passes_public_addresses_and_runs_on_every_request():
+    from integrations.public_address import check_public, request_guard
+
+    await check_public(httpx.URL("https://93.184.215.14/cal.ics"))  # a global address passes
+    with pytest.raises(CalendarError, match="private network"):
+        await check_public(httpx.URL("http://[::1]:8080/cal.ics"))
+    # a request hook, which httpx runs for each redirect hop as well as the first request
+    [guard] = request_guard(allow_private=False)["request"]
+    with pytest.raises(CalendarError, match="private network"):
+        await guard(httpx.Request("GET", "http://192.168.1.10/next.ics"))
+    assert request_guard(allow_private=True) == {}
+
+
+async def test_caldav_over_plain_http_is_refused_unless_local_addresses_are_allowed():
+    from integrations.caldav_calendar import CalDavCalendars
+
+    source = CalendarSource(1, SourceKind.CALDAV, "http://cal.example.org/dav/coach/", username="u")
+    start = datetime(2030, 3, 1, tzinfo=UTC)
+    with pytest.raises(CalendarError, match="https"):
+        await CalDavCalendars().read(source, "app-password", start, start + timedelta(days=1), "UTC")

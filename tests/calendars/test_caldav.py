@@ -121,7 +121,9 @@ def test_samples_stored_in_radicale_come_back_as_the_same_busy_intervals(radical
     for name, text in resources().items():
         radicale.put(url, name, text)
     source = CalendarSource(1, SourceKind.CALDAV, url, username=USER)
-    fetched = asyncio.run(CalDavCalendars().read(source, PASSWORD, utc(2030, 3, 1), utc(2030, 5, 1), "Europe/Berlin"))
+    fetched = asyncio.run(
+        CalDavCalendars(allow_private=True).read(source, PASSWORD, utc(2030, 3, 1), utc(2030, 5, 1), "Europe/Berlin")
+    )
     assert [(i.start, i.end) for i in fetched.busy] == EXPECTED
 
 

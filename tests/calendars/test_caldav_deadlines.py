@@ -37,7 +37,7 @@ def test_connect_to_a_server_that_never_finishes_fails_with_a_clear_error(cli, t
 async def test_a_push_to_a_server_that_never_finishes_fails(trickle, monkeypatch, push):
     monkeypatch.setattr(caldav_calendar, "PUSH_TIMEOUT_S", 2.0)
     source = CalendarSource(1, SourceKind.CALDAV, trickle.url, username="u")
-    calendars = CalDavCalendars()
+    calendars = CalDavCalendars(allow_private=True)
     ics = (HEAD + event("session-1@coachbot", "DTSTART:20300101T100000Z") + TAIL).encode()
     call = calendars.put(source, "p", ics) if push == "put" else calendars.delete(source, "p", "session-1@coachbot")
     with pytest.raises(CalendarError, match="did not answer within 2 s"):
