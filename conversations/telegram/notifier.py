@@ -46,6 +46,7 @@ from booking.ports import Parties, Prepared
 from conversations.calendar_invite import session_ics
 from conversations.sending import deliver_now
 from conversations.telegram import i18n, keyboards, texts
+from conversations.telegram.i18n import N_, _
 
 log = structlog.get_logger(__name__)
 NO_CHAT = "the author has no Telegram chat with the bot"
@@ -198,13 +199,15 @@ class TelegramNotifier:
         if s.status not in LIVE:
             return None
         lines = [
-            "✅ <b>Your session is booked</b>",
-            f"With {c.coach_name}, {c.when()} ({s.duration_minutes} min).",
+            _("✅ <b>Your session is booked</b>"),
+            _("With {coach}, {when} ({minutes} min).").format(
+                coach=c.coach_name, when=c.when(), minutes=s.duration_minutes
+            ),
         ]
         if s.price_amount and s.amount_paid:
-            lines.append(f"Paid: {c.money(s.amount_paid)}.")
+            lines.append(_("Paid: {amount}.").format(amount=c.money(s.amount_paid)))
         lines.append(_join_line(s))
-        lines.append("Add it to your calendar with the attached file, or with a button below.")
+        lines.append(_("Add it to your calendar with the attached file, or with a button below."))
         return Outgoing(
             "\n".join(lines),
             keyboard=keyboards.booked(s, c.coach),
@@ -218,8 +221,10 @@ class TelegramNotifier:
             return None  # made for a start the session has since left
         minutes = event.minutes_before
         lines = [
-            f"⏰ <b>Reminder:</b> your session with {c.coach_name} starts {span(minutes)}",
-            f"{c.when()} ({s.duration_minutes} min).",
+            _("⏰ <b>Reminder:</b> your session with {coach} starts {span}").format(
+                coach=c.coach_name, span=span(minutes)
+            ),
+            _("{when} ({minutes} min).").format(when=c.when(), minutes=s.duration_minutes),
             _join_line(s),
         ]
         return Outgoing("\n".join(lines), keyboard=_join_button(s))
@@ -231,29 +236,37 @@ class TelegramNotifier:
         if not s.meeting_url:
             # The link is the whole point of this message: retry until the scheduler has made it.
             raise RuntimeError(f"session {s.id} has no meeting link yet")
-        text = f"🎬 <b>Your session with {c.coach_name} is starting now.</b>\nJoin: {html.escape(s.meeting_url)}"
+        text = _("🎬 <b>Your session with {coach} is starting now.</b>\nJoin: {url}").format(
+            coach=c.coach_name, url=html.escape(s.meeting_url)
+        )
         return Outgoing(text, keyboard=_join_button(s))
 
     async def _cancelled(self, c: Rendering, event: SessionCancelled) -> Outgoing | None:
         s, by, refund = c.session, event.by, event.refund
         was_hold = s.amount_paid == 0 and s.price_amount > 0 and s.checkout_ref is not None
         lines = [
-            f"❌ <b>Session cancelled</b>\nYour session with {c.coach_name} on {c.when()} was cancelled by {_who(by)}."
+            _("❌ <b>Session cancelled</b>\nYour session with {coach} on {when} was cancelled {by}.").format(
+                coach=c.coach_name, when=c.when(), by=_by(by)
+            )
         ]
         if s.cancel_reason and by is not Actor.AUTHOR:
-            lines.append(f"Reason: {html.escape(s.cancel_reason)}")
+            lines.append(_("Reason: {reason}").format(reason=html.escape(s.cancel_reason)))
         if refund:
-            lines.append(f"Refund: {c.money(refund)} goes back to your card (it can take 5-10 days to show).")
+            lines.append(
+                _("Refund: {amount} goes back to your card (it can take 5-10 days to show).").format(
+                    amount=c.money(refund)
+                )
+            )
         elif was_hold:
-            lines.append("Nothing was charged.")
+            lines.append(_("Nothing was charged."))
         elif s.amount_paid:
-            lines.append("No refund applies: it was cancelled too close to the start.")
+            lines.append(_("No refund applies: it was cancelled too close to the start."))
         # A hold never reached the author's calendar; a confirmed session's file removes it there.
         document = None if was_hold else self._ics(c)
         filename = None if was_hold else f"coaching-session-{s.id}.ics"
         keyboard = None
         if by is not Actor.AUTHOR:
-            lines.append("You can book another time with /book.")
+            lines.append(_("You can book another time with /book."))
             keyboard = keyboards.book_again(c.coach)
         return Outgoing("\n".join(lines), keyboard=keyboard, document=document, filename=filename)
 
@@ -261,13 +274,17 @@ class TelegramNotifier:
         s = c.session
         if s.status not in LIVE:
             return None
-        moved_from = f" from {c.when(event.previous)}"
         lines = [
-            "🔁 <b>Session moved</b>",
-            f"Your session with {c.coach_name} was moved by {_who(event.by)}{moved_from}",
-            f"to <b>{c.when()}</b> ({s.duration_minutes} min).",
+            _("🔁 <b>Session moved</b>"),
+            _("Your session with {coach} was moved {by} from {old}\nto <b>{new}</b> ({minutes} min).").format(
+                coach=c.coach_name,
+                by=_by(event.by),
+                old=c.when(event.previous),
+                new=c.when(),
+                minutes=s.duration_minutes,
+            ),
             _join_line(s),
-            "The attached file updates your calendar entry (a link below adds the new time).",
+            _("The attached file updates your calendar entry (a link below adds the new time)."),
         ]
         return Outgoing(
             "\n".join(lines),
@@ -279,34 +296,26 @@ class TelegramNotifier:
     async def _hold_expired(self, c: Rendering, event: HoldExpired) -> Outgoing | None:
         if c.session.status is not SessionStatus.CANCELLED or c.session.amount_paid:
             return None  # paid after all (a late payment re-confirmed it, or it is being refunded)
-        text = (
-            f"⌛ <b>Hold released</b>\nWe held {c.when()} with {c.coach_name} for you, but the payment "
+        text = _(
+            "⌛ <b>Hold released</b>\nWe held {when} with {coach} for you, but the payment "
             "did not arrive in time, so the slot is free again. Nothing was charged.\n"
             "You can pick a time again with /book."
-        )
+        ).format(when=c.when(), coach=c.coach_name)
         return Outgoing(text, keyboard=keyboards.book_again(c.coach))
 
     async def _payment_refunded(self, c: Rendering, event: PaymentRefunded) -> Outgoing | None:
         amount = event.amount
-        why = {
-            RefundReason.DUPLICATE: "was a second payment for a session that is already paid",
-            RefundReason.CANCELLED: "arrived for a session that had been cancelled",
-            RefundReason.SLOT_TAKEN: "arrived after the hold had run out, and someone else had booked that time by then",
-            RefundReason.WRONG_AMOUNT: "did not match the session's price, so it could not confirm the booking",
-        }[event.reason]
-        text = (
-            f"↩️ <b>Payment refunded</b>\nYour payment for {c.when()} with {c.coach_name} {why}. "
-            f"We refunded the full {c.money(amount)}; it can take 5-10 days to show.\n"
-            "You can pick a time with /book."
-        )
+        why = _(_REFUND_REASONS[event.reason]).format(when=c.when(), coach=c.coach_name)
+        refunded = _("We refunded the full {amount}; it can take 5-10 days to show.").format(amount=c.money(amount))
+        text = f"{why} {refunded}\n" + _("You can pick a time with /book.")
         return Outgoing(text)
 
     async def _refund_sent(self, c: Rendering, event: RefundSent) -> Outgoing | None:
         amount = event.amount
-        text = (
-            f"💸 <b>Refund sent</b>\n{c.money(amount)} for your session with {c.coach_name} on "
-            f"{c.when()} is on its way back to your card; it can take 5-10 days to show."
-        )
+        text = _(
+            "💸 <b>Refund sent</b>\n{amount} for your session with {coach} on "
+            "{when} is on its way back to your card; it can take 5-10 days to show."
+        ).format(amount=c.money(amount), coach=c.coach_name, when=c.when())
         return Outgoing(text)
 
     async def _rating_prompt(self, c: Rendering, event: RatingPrompt) -> Outgoing | None:
@@ -314,29 +323,28 @@ class TelegramNotifier:
         if s.status is not SessionStatus.COMPLETED or s.rating is not None:
             return None
         assert s.id is not None  # read from the database
-        text = (
-            f"★ <b>How was your session with {c.coach_name}?</b>\n"
-            f"{c.when()}. Tap a rating from 1 (poor) to 5 (excellent)."
-        )
+        text = _(
+            "★ <b>How was your session with {coach}?</b>\n{when}. Tap a rating from 1 (poor) to 5 (excellent)."
+        ).format(coach=c.coach_name, when=c.when())
         return Outgoing(text, keyboard=keyboards.rating(s.id))
 
     async def _no_show(self, c: Rendering, event: SessionNoShow) -> Outgoing | None:
         refund = event.refund
         if event.who is Actor.COACH:
-            lines = [
-                f"😔 <b>Your coach missed the session</b>\n{c.coach_name} did not join your session on "
-                f"{c.when()}. We are sorry."
-            ]
+            head = _(
+                "😔 <b>Your coach missed the session</b>\n{coach} did not join your session on {when}. We are sorry."
+            )
         else:
-            lines = [
-                f"📋 <b>Session missed</b>\nYour session with {c.coach_name} on {c.when()} was marked "
+            head = _(
+                "📋 <b>Session missed</b>\nYour session with {coach} on {when} was marked "
                 "as missed because you did not join."
-            ]
+            )
+        lines = [head.format(coach=c.coach_name, when=c.when())]
         if refund:
-            lines.append(f"Refund: {c.money(refund)} goes back to your card.")
+            lines.append(_("Refund: {amount} goes back to your card.").format(amount=c.money(refund)))
         elif c.session.amount_paid:
-            lines.append("No refund applies.")
-        lines.append("Book another time with /book.")
+            lines.append(_("No refund applies."))
+        lines.append(_("Book another time with /book."))
         return Outgoing("\n".join(lines), keyboard=keyboards.book_again(c.coach))
 
     async def _material_shared(self, c: Rendering, event: MaterialShared) -> Outgoing | None:
@@ -345,9 +353,8 @@ class TelegramNotifier:
         material = next((m for m in materials if m.id == event.material_id), None)
         if material is None:
             return None
-        head = (
-            f"📎 <b>{c.coach_name} shared {html.escape(material.kind)}: {html.escape(material.title)}</b>\n"
-            f"For your session on {c.when()}."
+        head = _("📎 <b>{coach} shared {kind}: {title}</b>\nFor your session on {when}.").format(
+            coach=c.coach_name, kind=html.escape(material.kind), title=html.escape(material.title), when=c.when()
         )
         ref = material.file_ref or ""
         if ref.startswith("tg:"):
@@ -356,7 +363,7 @@ class TelegramNotifier:
         if ref.startswith(("http://", "https://")):
             body = (body + "\n" if body else "") + ref
         if not body:
-            body = "(a file we cannot show here; ask your coach to send it as a document)"
+            body = _("(a file we cannot show here; ask your coach to send it as a document)")
         if len(body) > MAX_TEXT:
             return Outgoing(head, document=body.encode("utf-8"), filename=_filename(material.title) + ".txt")
         return Outgoing(f"{head}\n\n{html.escape(body)}")
@@ -378,23 +385,41 @@ def span(minutes: int) -> str:
     return texts.relative(datetime.min + timedelta(minutes=minutes), datetime.min)
 
 
-def _who(by: Actor) -> str:
-    return {
-        Actor.AUTHOR: "you",
-        Actor.COACH: "your coach",
-        Actor.ADMIN: "our support team",
-    }.get(by, "us")
+_BY = {Actor.AUTHOR: N_("by you"), Actor.COACH: N_("by your coach"), Actor.ADMIN: N_("by our support team")}
+_BY_US = N_("by us")
+
+_REFUND_REASONS = {
+    RefundReason.DUPLICATE: N_(
+        "↩️ <b>Payment refunded</b>\nYour payment for {when} with {coach} was a second payment for a session "
+        "that is already paid."
+    ),
+    RefundReason.CANCELLED: N_(
+        "↩️ <b>Payment refunded</b>\nYour payment for {when} with {coach} arrived for a session that had been cancelled."
+    ),
+    RefundReason.SLOT_TAKEN: N_(
+        "↩️ <b>Payment refunded</b>\nYour payment for {when} with {coach} arrived after the hold had run out, "
+        "and someone else had booked that time by then."
+    ),
+    RefundReason.WRONG_AMOUNT: N_(
+        "↩️ <b>Payment refunded</b>\nYour payment for {when} with {coach} did not match the session's price, "
+        "so it could not confirm the booking."
+    ),
+}
+
+
+def _by(actor: Actor) -> str:
+    return _(_BY.get(actor, _BY_US))
 
 
 def _join_line(s: Session) -> str:
     if s.meeting_url:
-        return f"Join: {html.escape(s.meeting_url)}"
-    return "Your meeting link comes with your reminder before the session."
+        return _("Join: {url}").format(url=html.escape(s.meeting_url))
+    return _("Your meeting link comes with your reminder before the session.")
 
 
 def _join_button(s: Session) -> InlineKeyboardMarkup | None:
     if s.meeting_url and s.meeting_url.startswith("https://"):
-        return InlineKeyboardMarkup([[InlineKeyboardButton("Join the session", url=s.meeting_url)]])
+        return InlineKeyboardMarkup([[InlineKeyboardButton(_("Join the session"), url=s.meeting_url)]])
     return None
 
 
