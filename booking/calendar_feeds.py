@@ -71,8 +71,16 @@ async def feed(ctx: Context, feed_token: str) -> Feed | None:
         )
         parties = await uow.outbox.parties([s.id for s in sessions if s.id is not None])
         name = (await _owner(uow, kind, owner_id)).name
-    entries = [(p.session, p.coach, p.author) for p in (parties.get(s.id) for s in sessions if s.id) if p]
+    entries = [
+        (p.session, p.coach, p.author) for p in (parties.get(s.id) for s in sessions if s.id and not _abandoned(s)) if p
+    ]
     return Feed(kind, f"Coaching sessions: {name}", entries)
+
+
+def _abandoned(session: Session) -> bool:
+    """A hold that was never paid and is gone: never in anyone's calendar, so no entry to cancel."""
+    unpaid_checkout = session.checkout_ref is not None and session.amount_paid == 0
+    return session.status is SessionStatus.CANCELLED and unpaid_checkout
 
 
 async def _owner(uow: UnitOfWork, kind: FeedOwner, owner_id: int) -> Coach | Author:
