@@ -27,6 +27,8 @@ log = structlog.get_logger(__name__)
 
 READ_TIMEOUT_S = 25.0  # a source that has not answered by then has failed (the CLI promises 30 s)
 SYNC_EVERY = timedelta(minutes=15)
+SYNC_BATCH = 50  # sources claimed by one run of the import job
+SYNC_AT_ONCE = 4  # read concurrently (each may take up to READ_TIMEOUT_S)
 # An unchanged calendar (304) keeps busy rows computed for the window of its last full read; the
 # window moves with the clock, so a calendar is read in full at least this often. The window runs a
 # day past the horizon, so rows at most a day old still cover it.
@@ -170,15 +172,28 @@ async def sync(ctx: Context, access: CalendarAccess, coach_id: int) -> SyncRepor
     return report
 
 
-async def sync_due(ctx: Context, access: CalendarAccess, *, every: timedelta = SYNC_EVERY) -> int:
-    """The scheduler's import: every source not tried for `every`; how many were tried."""
+async def sync_due(
+    ctx: Context, access: CalendarAccess, *, every: timedelta = SYNC_EVERY, limit: int = SYNC_BATCH
+) -> int:
+    """The scheduler's import: up to `limit` sources not tried for `every`, claimed first so that
+    two instances never import one source twice, read SYNC_AT_ONCE at a time; how many were tried."""
     async with ctx.uow() as uow:
-        due = await uow.calendars.due_sources(ctx.now() - every)
-        coaches = {c.id: c for c in await uow.coaches.all()}
-    for source in due:
+        due = await uow.calendars.claim_due_sources(ctx.now() - every, ctx.now(), limit=limit)
+        coaches = {c.id: c for c in await uow.coaches.all()} if due else {}
+        await uow.commit()
+    at_once = asyncio.Semaphore(SYNC_AT_ONCE)
+
+    async def one(source: CalendarSource) -> None:
         coach = coaches.get(source.coach_id)
-        if coach is not None:
-            await _sync_one(ctx, access, coach, source)
+        if coach is None:
+            return
+        async with at_once:
+            try:
+                await _sync_one(ctx, access, coach, source)
+            except Exception:  # a bug or the database: the other sources still go
+                log.exception("calendar.sync_failed", source_id=source.id)
+
+    await asyncio.gather(*(one(source) for source in due))
     return len(due)
 
 

@@ -16,6 +16,8 @@ from bot.container import Container
 
 log = structlog.get_logger(__name__)
 
+CALENDAR_IMPORT_SECONDS = 60  # how often due sources are looked for (each is imported every 15 min)
+
 
 async def tick(container: Container) -> None:
     """One round of background work; each step is guarded so one failure never starves the rest."""
@@ -24,7 +26,6 @@ async def tick(container: Container) -> None:
         "statuses": lambda: lifecycle.advance_statuses(container.ctx),
         "meetings": lambda: meetings.attach_missing_meetings(container.ctx),
         "agendas": lambda: agenda.queue_daily_agendas(container.ctx),
-        "calendars": lambda: calendar_sources.sync_due(container.ctx, container.calendars),
         "credits": lambda: credits.expire_due(container.ctx),
         "notifications": lambda: container.delivery.drain(),
     }
@@ -66,4 +67,25 @@ def make_scheduler(container: Container) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
     )
+    # Imports wait on other people's calendar servers (up to 25 s each): their own job, so holds,
+    # statuses and reminders never wait behind them.
+    scheduler.add_job(
+        import_calendars,
+        "interval",
+        args=[container],
+        seconds=CALENDAR_IMPORT_SECONDS,
+        id="coachbot-calendars",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
+
+
+async def import_calendars(container: Container) -> None:
+    try:
+        tried = await calendar_sources.sync_due(container.ctx, container.calendars)
+    except Exception:
+        log.exception("scheduler.step_failed", step="calendars")
+        return
+    if tried:
+        log.info("scheduler.step", step="calendars", result=tried)

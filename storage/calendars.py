@@ -46,10 +46,20 @@ class CalendarRepository:
         )
         return [(source, count) for source, count in (await self.db.execute(query)).all()]
 
-    async def due_sources(self, tried_before: datetime) -> list[CalendarSource]:
+    async def claim_due_sources(self, tried_before: datetime, now: datetime, *, limit: int) -> list[CalendarSource]:
         c = t.calendar_sources.c
-        query = select(CalendarSource).where(or_(c.tried_at.is_(None), c.tried_at < tried_before)).order_by(c.id)
-        return list((await self.db.scalars(query)).all())
+        query = (
+            select(CalendarSource)
+            .where(or_(c.tried_at.is_(None), c.tried_at < tried_before))
+            .order_by(c.tried_at.is_not(None), c.tried_at, c.id)  # never tried first, then the oldest
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite is serialised by BEGIN IMMEDIATE
+        )
+        claimed = list((await self.db.scalars(query)).all())
+        for source in claimed:
+            source.tried_at = now
+        await self.db.flush()
+        return claimed
 
     async def replace_busy(self, source_id: int, coach_id: int, busy: Sequence[Interval]) -> None:
         conn = await self.db.connection()
