@@ -32,6 +32,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Conte
 from bot.container import Container
 from bot.telegram_state import DatabaseChatStates
 from conversations.telegram.notifier import TelegramNotifier
+from conversations.telegram.pay_messages import PayMessages
 
 log = structlog.get_logger(__name__)
 
@@ -192,7 +193,12 @@ class TelegramBot:
     ):
         self.settings = container.settings
         self.application = build_application(container, register=register)
-        self.notifier = TelegramNotifier(self.application.bot, container.ctx, now=container.clock.now)
+        self.notifier = TelegramNotifier(
+            self.application.bot,
+            container.ctx,
+            now=container.clock.now,
+            pay_messages=PayMessages(DatabaseChatStates(container.db, container.clock)),
+        )
         self.delivery = container.delivery
         self.poll_timeout = poll_timeout
         self.retry_delay = retry_delay

@@ -47,6 +47,7 @@ from conversations.calendar_invite import session_ics
 from conversations.sending import deliver_now
 from conversations.telegram import i18n, keyboards, texts
 from conversations.telegram.i18n import N_, _
+from conversations.telegram.pay_messages import PayMessages
 
 log = structlog.get_logger(__name__)
 NO_CHAT = "the author has no Telegram chat with the bot"
@@ -65,6 +66,8 @@ class Outgoing:
     keyboard: InlineKeyboardMarkup | None = None
     document: bytes | str | None = None  # bytes to upload, or a Telegram file_id
     filename: str | None = None
+    # Once sent: the text that replaces the held slot's message with its pay button (now wrong).
+    retire_pay: str | None = None
 
 
 @dataclass
@@ -95,9 +98,17 @@ class TelegramNotifier:
     recipients = frozenset({Recipient.AUTHOR.value})
     channel_interval = CHAT_INTERVAL
 
-    def __init__(self, bot: Bot, ctx: Context, *, now: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        bot: Bot,
+        ctx: Context,
+        *,
+        now: Callable[[], datetime] | None = None,
+        pay_messages: PayMessages | None = None,
+    ):
         self.bot = bot
         self.ctx = ctx
+        self.pay_messages = pay_messages
         self.now = now or (lambda: datetime.now(UTC))
         self.renderers: dict[type[Event], Renderer] = {
             SessionConfirmed: self._confirmed,
@@ -178,6 +189,23 @@ class TelegramNotifier:
             log.error("telegram.notify_rejected", error=str(exc), author_id=author.id, **fields)
             raise outbox.Undeliverable(f"Telegram refused it ({exc})", party) from exc
         log.info("telegram.notified", author_id=author.id, **fields)
+        session_id = fields["session_id"]
+        if outgoing.retire_pay and author.telegram_id is not None and session_id:
+            await self._retire_pay(chat_id, author.telegram_id, session_id, outgoing.retire_pay)
+
+    async def _retire_pay(self, chat_id: int, telegram_id: int, session_id: int, text: str) -> None:
+        """Best effort: the news itself has gone; a pay button left behind only leads to an
+        expired checkout."""
+        if self.pay_messages is None:
+            return
+        try:
+            message_id = await self.pay_messages.take(telegram_id, session_id)
+            if message_id is not None:
+                await self.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                )
+        except Exception as exc:  # too old to edit, deleted by the author, the database: never resend for it
+            log.info("telegram.pay_button_kept", session_id=session_id, error=type(exc).__name__)
 
     async def _send(self, chat_id: int, out: Outgoing) -> None:
         if out.document is None:
@@ -213,6 +241,7 @@ class TelegramNotifier:
             keyboard=keyboards.booked(s, c.coach),
             document=self._ics(c),
             filename=f"coaching-session-{s.id}.ics",
+            retire_pay=_("✅ Paid: your booking is confirmed below.") if s.amount_paid else None,
         )
 
     async def _reminder(self, c: Rendering, event: Reminder) -> Outgoing | None:
@@ -301,7 +330,8 @@ class TelegramNotifier:
             "did not arrive in time, so the slot is free again. Nothing was charged.\n"
             "You can pick a time again with /book."
         ).format(when=c.when(), coach=c.coach_name)
-        return Outgoing(text, keyboard=keyboards.book_again(c.coach))
+        released = _("⌛ This hold was released; nothing was charged.")
+        return Outgoing(text, keyboard=keyboards.book_again(c.coach), retire_pay=released)
 
     async def _payment_refunded(self, c: Rendering, event: PaymentRefunded) -> Outgoing | None:
         amount = event.amount

@@ -159,17 +159,18 @@ class Turn:
             link_preview_options=NO_PREVIEW,
         )
 
-    async def show(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    async def show(self, text: str, markup: InlineKeyboardMarkup | None = None) -> int | None:
         """Replace the message whose button was pressed, or send a new one (after a typed
-        message, or when the pressed message cannot be edited: a photo, or too old)."""
+        message, or when the pressed message cannot be edited: a photo, or too old). The id of
+        the message that shows it."""
         message = self.query.message if self.query else None
         if isinstance(message, Message) and message.text is not None:
             try:
                 await message.edit_text(
                     text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
                 )
-                return
+                return message.message_id
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
-                    return
-        await self.send(text, markup)
+                    return message.message_id
+        return (await self.send(text, markup)).message_id

@@ -103,6 +103,8 @@ class OfflineBotAPI(BaseRequest):
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
+        if request_data is not None and request_data.contains_files:  # an upload: its field names a new file
+            params = {**params, **{name: f"upload:{name}" for name in request_data.multipart_data}}
         self.calls.append(Call(name, params))
         answer = getattr(self, f"_{name}", None)
         try:
