@@ -31,8 +31,8 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Conte
 
 from bot.container import Container
 from bot.telegram_state import DatabaseChatStates
+from conversations.telegram.earlier_messages import EarlierMessages
 from conversations.telegram.notifier import TelegramNotifier
-from conversations.telegram.pay_messages import PayMessages
 
 log = structlog.get_logger(__name__)
 
@@ -197,7 +197,7 @@ class TelegramBot:
             self.application.bot,
             container.ctx,
             now=container.clock.now,
-            pay_messages=PayMessages(DatabaseChatStates(container.db, container.clock)),
+            earlier=EarlierMessages(DatabaseChatStates(container.db, container.clock)),
         )
         self.delivery = container.delivery
         self.poll_timeout = poll_timeout

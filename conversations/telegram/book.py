@@ -19,7 +19,8 @@ from booking import materials as shared_materials
 from booking.errors import SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.telegram import callbacks as cb
-from conversations.telegram import keyboards, materials, pay_messages, texts
+from conversations.telegram import keyboards, materials, texts
+from conversations.telegram.earlier_messages import Earlier, note
 from conversations.telegram.turn import Stale, Turn
 
 MAX_FOCUS = 1000
@@ -191,7 +192,7 @@ async def show_result(turn: Turn, session: Session, coach: Coach, author: Author
     if session.status is SessionStatus.HELD:
         shown = await turn.show(texts.held(session, coach, author.timezone, turn.now()), keyboards.pay(session))
         if shown is not None and session.id is not None:
-            pay_messages.note(turn.user_data, session.id, shown)  # its button comes off once paid or released
+            note(turn.user_data, Earlier.PAY, session.id, shown)  # its button comes off once paid or released
     else:
         await turn.show(texts.booked(session, coach, author.timezone), keyboards.session_actions(session))
 

@@ -46,8 +46,8 @@ from booking.ports import Parties, Prepared
 from conversations.calendar_invite import session_ics
 from conversations.sending import deliver_now
 from conversations.telegram import i18n, keyboards, texts
+from conversations.telegram.earlier_messages import Earlier, EarlierMessages
 from conversations.telegram.i18n import N_, _
-from conversations.telegram.pay_messages import PayMessages
 
 log = structlog.get_logger(__name__)
 NO_CHAT = "the author has no Telegram chat with the bot"
@@ -66,8 +66,9 @@ class Outgoing:
     keyboard: InlineKeyboardMarkup | None = None
     document: bytes | str | None = None  # bytes to upload, or a Telegram file_id
     filename: str | None = None
-    # Once sent: the text that replaces the held slot's message with its pay button (now wrong).
-    retire_pay: str | None = None
+    # Once sent: an earlier message this one makes wrong, and the text that replaces it.
+    supersedes: tuple[Earlier, str] | None = None
+    card: bool = False  # this is the session's card now (a later move or cancellation edits it)
 
 
 @dataclass
@@ -104,11 +105,11 @@ class TelegramNotifier:
         ctx: Context,
         *,
         now: Callable[[], datetime] | None = None,
-        pay_messages: PayMessages | None = None,
+        earlier: EarlierMessages | None = None,
     ):
         self.bot = bot
         self.ctx = ctx
-        self.pay_messages = pay_messages
+        self.earlier = earlier
         self.now = now or (lambda: datetime.now(UTC))
         self.renderers: dict[type[Event], Renderer] = {
             SessionConfirmed: self._confirmed,
@@ -181,7 +182,7 @@ class TelegramNotifier:
     async def _deliver(self, chat_id: int, outgoing: Outgoing, author: Author, fields: dict[str, Any]) -> None:
         party = f"author:{author.id}"
         try:
-            await self._send(chat_id, outgoing)
+            sent = await self._send(chat_id, outgoing)
         except Forbidden as exc:  # the author blocked the bot or deleted the chat
             log.warning("telegram.notify_undeliverable", error=str(exc), author_id=author.id, **fields)
             raise outbox.Undeliverable(f"the author blocked the bot or deleted the chat ({exc})", party) from exc
@@ -190,28 +191,36 @@ class TelegramNotifier:
             raise outbox.Undeliverable(f"Telegram refused it ({exc})", party) from exc
         log.info("telegram.notified", author_id=author.id, **fields)
         session_id = fields["session_id"]
-        if outgoing.retire_pay and author.telegram_id is not None and session_id:
-            await self._retire_pay(chat_id, author.telegram_id, session_id, outgoing.retire_pay)
+        if self.earlier is not None and author.telegram_id is not None and session_id:
+            await self._tidy(chat_id, author.telegram_id, session_id, outgoing, sent)
 
-    async def _retire_pay(self, chat_id: int, telegram_id: int, session_id: int, text: str) -> None:
-        """Best effort: the news itself has gone; a pay button left behind only leads to an
-        expired checkout."""
-        if self.pay_messages is None:
-            return
+    async def _tidy(self, chat_id: int, telegram_id: int, session_id: int, out: Outgoing, sent: int) -> None:
+        """Best effort, after the news has gone: the earlier message it makes wrong is edited
+        (too old to edit, or deleted by the author: it stays), and a card is noted."""
+        assert self.earlier is not None
         try:
-            message_id = await self.pay_messages.take(telegram_id, session_id)
-            if message_id is not None:
-                await self.bot.edit_message_text(
-                    text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
-                )
-        except Exception as exc:  # too old to edit, deleted by the author, the database: never resend for it
-            log.info("telegram.pay_button_kept", session_id=session_id, error=type(exc).__name__)
+            if out.supersedes is not None:
+                kind, text = out.supersedes
+                earlier = await self.earlier.take(telegram_id, kind, session_id)
+                if earlier is not None and earlier != sent:
+                    if kind is Earlier.CARD:
+                        await self.bot.edit_message_caption(
+                            chat_id=chat_id, message_id=earlier, caption=text, parse_mode=ParseMode.HTML
+                        )
+                    else:
+                        await self.bot.edit_message_text(
+                            text, chat_id=chat_id, message_id=earlier, parse_mode=ParseMode.HTML
+                        )
+            if out.card:
+                await self.earlier.put(telegram_id, Earlier.CARD, session_id, sent)
+        except Exception as exc:  # never resend the news for it
+            log.info("telegram.earlier_message_kept", session_id=session_id, error=type(exc).__name__)
 
-    async def _send(self, chat_id: int, out: Outgoing) -> None:
+    async def _send(self, chat_id: int, out: Outgoing) -> int:
         if out.document is None:
-            await self.bot.send_message(chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.keyboard)
-            return
-        await self.bot.send_document(
+            sent = await self.bot.send_message(chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.keyboard)
+            return sent.message_id
+        sent = await self.bot.send_document(
             chat_id,
             out.document,
             caption=_caption(out.text),
@@ -219,6 +228,7 @@ class TelegramNotifier:
             reply_markup=out.keyboard,
             filename=out.filename,
         )
+        return sent.message_id
 
     # ---- one renderer per kind; None = nothing to send any more ---------------------------------
 
@@ -241,7 +251,8 @@ class TelegramNotifier:
             keyboard=keyboards.booked(s, c.coach),
             document=self._ics(c),
             filename=f"coaching-session-{s.id}.ics",
-            retire_pay=_("✅ Paid: your booking is confirmed below.") if s.amount_paid else None,
+            supersedes=(Earlier.PAY, _("✅ Paid: your booking is confirmed below.")) if s.amount_paid else None,
+            card=True,
         )
 
     async def _reminder(self, c: Rendering, event: Reminder) -> Outgoing | None:
@@ -297,7 +308,8 @@ class TelegramNotifier:
         if by is not Actor.AUTHOR:
             lines.append(_("You can book another time with /book."))
             keyboard = keyboards.book_again(c.coach)
-        return Outgoing("\n".join(lines), keyboard=keyboard, document=document, filename=filename)
+        cancelled = (Earlier.CARD, _("❌ Cancelled: see the message below."))
+        return Outgoing("\n".join(lines), keyboard=keyboard, document=document, filename=filename, supersedes=cancelled)
 
     async def _rescheduled(self, c: Rendering, event: SessionRescheduled) -> Outgoing | None:
         s = c.session
@@ -320,6 +332,8 @@ class TelegramNotifier:
             keyboard=keyboards.booked(s, c.coach),
             document=self._ics(c),
             filename=f"coaching-session-{s.id}.ics",
+            supersedes=(Earlier.CARD, _("🔁 Moved to {when}: see the newer message below.").format(when=c.when())),
+            card=True,
         )
 
     async def _hold_expired(self, c: Rendering, event: HoldExpired) -> Outgoing | None:
@@ -331,7 +345,7 @@ class TelegramNotifier:
             "You can pick a time again with /book."
         ).format(when=c.when(), coach=c.coach_name)
         released = _("⌛ This hold was released; nothing was charged.")
-        return Outgoing(text, keyboard=keyboards.book_again(c.coach), retire_pay=released)
+        return Outgoing(text, keyboard=keyboards.book_again(c.coach), supersedes=(Earlier.PAY, released))
 
     async def _payment_refunded(self, c: Rendering, event: PaymentRefunded) -> Outgoing | None:
         amount = event.amount

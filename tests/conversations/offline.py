@@ -155,6 +155,20 @@ class OfflineBotAPI(BaseRequest):
             self._text(caption, params.get("parse_mode"), 1024, "caption")
         return self._store(params, {"document": {"file_id": document, "file_unique_id": "d"}})
 
+    def _editMessageCaption(self, params):
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        current = self.messages.get(key)
+        if current is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if "text" in current:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        current["caption"] = self._text(params.get("caption"), params.get("parse_mode"), 1024, "caption")
+        current.pop("reply_markup", None)
+        markup = self._markup(params.get("reply_markup"))
+        if markup:
+            current["reply_markup"] = markup
+        return current
+
     def _editMessageText(self, params):
         key = (int(params["chat_id"]), int(params["message_id"]))
         current = self.messages.get(key)

@@ -1,9 +1,11 @@
 """One message per event (issue 11, Deliver 1): once a held slot is paid or released, the message
 that carried its pay button is edited, so no pay button is left under a paid or lapsed hold."""
 
+from datetime import timedelta
+
 from booking import bookings, holds
+from conversations.telegram.earlier_messages import EarlierMessages
 from conversations.telegram.notifier import TelegramNotifier
-from conversations.telegram.pay_messages import PayMessages
 from tests.conversations.conftest import author_for
 
 
@@ -21,7 +23,7 @@ async def _held(bot):
 
 
 def _notifier(bot) -> TelegramNotifier:
-    return TelegramNotifier(bot.app.bot, bot.ctx, now=bot.ctx.now, pay_messages=PayMessages(bot.states))
+    return TelegramNotifier(bot.app.bot, bot.ctx, now=bot.ctx.now, earlier=EarlierMessages(bot.states))
 
 
 def _last(bot, kind: str, session_id: int):
@@ -48,3 +50,27 @@ async def test_a_released_hold_takes_the_pay_button_off_too(paid_bot):
 
     [edited] = [m for m in mary.messages() if m["message_id"] == pay_message["message_id"]]
     assert "released" in edited["text"] and "reply_markup" not in edited
+
+
+async def test_a_moved_or_cancelled_session_s_earlier_card_says_so(paid_bot):
+    from booking import cancellation, rescheduling
+    from booking.model import Actor
+
+    mary, _, session = await _held(paid_bot)
+    await bookings.confirm_payment(paid_bot.ctx, session.id, amount=session.price_amount, payment_ref="pi_1")
+    notifier = _notifier(paid_bot)
+    await notifier.deliver(_last(paid_bot, "session_confirmed", session.id))
+    [card] = [m for m in mary.messages() if "document" in m]
+    assert card.get("reply_markup")  # the card: join, calendar links, actions
+
+    later = session.starts_at + timedelta(days=1)
+    await rescheduling.reschedule(paid_bot.ctx, session.id, later, by=Actor.AUTHOR, author_id=session.author_id)
+    await notifier.deliver(_last(paid_bot, "session_rescheduled", session.id))
+    old, new = [m for m in mary.messages() if "document" in m]
+    assert old["message_id"] == card["message_id"] and old["caption"].startswith("🔁 Moved to")
+    assert "reply_markup" not in old and new.get("reply_markup")
+
+    await cancellation.cancel(paid_bot.ctx, session.id, by=Actor.AUTHOR, author_id=session.author_id)
+    await notifier.deliver(_last(paid_bot, "session_cancelled", session.id))
+    moved_card = [m for m in mary.messages() if m["message_id"] == new["message_id"]][0]
+    assert moved_card["caption"].startswith("❌ Cancelled") and "reply_markup" not in moved_card
