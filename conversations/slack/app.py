@@ -9,7 +9,8 @@ answered: errors go back as an ephemeral message to the person who acted."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,9 +61,39 @@ class Acting:
     admin: bool
 
 
-def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
+# The workspace the request being handled came from (bolt's context.team_id), set by the
+# middleware `track_workspace` for the listeners and the work they leave for after the answer.
+_workspace: ContextVar[str | None] = ContextVar("slack_workspace", default=None)
+
+
+def track_workspace(app: AsyncApp) -> None:
+    # bolt runs the listeners after the global middleware has returned, in the request's task: the
+    # value is set, not reset, and every request sets its own first.
+    @app.middleware
+    async def remember_workspace(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        _workspace.set(context.team_id)
+        return await next()
+
+
+def acting_lookup(ctx: Context, admins: frozenset[str], admin_team: str | None = None) -> Any:
+    """Who acts: the coach linked to the Slack user in the request's own workspace (a coach
+    linked in another workspace is not them), and whether they are an admin (with several
+    workspaces, only in the home one, `admin_team`)."""
+
     async def who(user_id: str) -> Acting:
-        return Acting(user_id, await coach_accounts.coach_for_slack_user(ctx, user_id), user_id in admins)
+        coach = await coach_accounts.coach_for_slack_user(ctx, user_id)
+        team = _workspace.get()
+        if coach is not None and coach.slack_team_id and team and coach.slack_team_id != team:
+            coach = None
+        admin = user_id in admins and (admin_team is None or team in (None, admin_team))
+        return Acting(user_id, coach, admin)
+
+    return who
+
+
+def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team: str | None = None) -> None:
+    track_workspace(app)
+    who = acting_lookup(ctx, admins, admin_team)
 
     # ---- /coach ----------------------------------------------------------------------------------
 

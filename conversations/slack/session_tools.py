@@ -32,19 +32,19 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import catalog, coach_accounts, materials, notes, queries
+from booking import catalog, materials, notes, queries
 from booking.context import Context
 from booking.errors import BookingError, InvalidInput
 from booking.model import Actor, Session
 from conversations.slack import home, metadata
 from conversations.slack import render as r
 from conversations.slack.app import (
-    Acting,
     _as,
     _reason_for,
     _redraw,
     _require_allowed,
     _tell,
+    acting_lookup,
     button_session,
     publish_home,
 )
@@ -60,9 +60,8 @@ MAX_URL = 2000
 ONLY_THE_COACH = "Only the session's own coach shares materials with its author."
 
 
-def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str]) -> None:
-    async def who(user_id: str) -> Acting:
-        return Acting(user_id, await coach_accounts.coach_for_slack_user(ctx, user_id), user_id in admins)
+def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team: str | None = None) -> None:
+    who = acting_lookup(ctx, admins, admin_team)
 
     # ---- App Home's pages ------------------------------------------------------------------------
 

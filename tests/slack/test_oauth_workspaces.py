@@ -252,3 +252,13 @@ def app_uninstalled(team: str) -> str:
             "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": "U0BOT", "is_bot": True}],
         }
     )
+
+
+async def test_a_coach_is_only_themselves_in_their_own_workspace(env):
+    await env.install(T1)
+    await env.install(T2)
+    await coach_accounts.link_slack(env.ctx, env.olu, OLU, T2)
+    at_home = await env.post(signing.slash_command(text="today", user_id=OLU, team_id=T2))
+    assert "not linked" not in at_home.text
+    elsewhere = await env.post(signing.slash_command(text="today", user_id=OLU, team_id=T1))
+    assert "not linked" in elsewhere.text  # the same user id from another workspace is not this coach
