@@ -68,18 +68,25 @@ async def book(
     return session if session.meeting_url else await attach_meeting(ctx, session)
 
 
+async def open_for_booking(uow: UnitOfWork, coach_id: int, author_id: int) -> tuple[Coach, Author]:
+    """The first steps of every booking transaction: the coach's lock, then the coach (taking
+    bookings) and the author."""
+    await uow.lock_coach(coach_id)
+    coach, author = await uow.open_booking(coach_id, author_id)
+    if coach is None:
+        raise NotFound("coach", coach_id)
+    if author is None:
+        raise NotFound("author", author_id)
+    if not coach.is_active:
+        raise NotAllowed(f"coach {coach.name} is not taking bookings")
+    return coach, author
+
+
 async def _book_once(
     ctx: Context, coach_id: int, author_id: int, start: datetime, duration: int | None, focus: str | None
 ) -> Session:
     async with ctx.uow() as uow:
-        await uow.lock_coach(coach_id)
-        coach, author = await uow.open_booking(coach_id, author_id)
-        if coach is None:
-            raise NotFound("coach", coach_id)
-        if author is None:
-            raise NotFound("author", author_id)
-        if not coach.is_active:
-            raise NotAllowed(f"coach {coach.name} is not taking bookings")
+        coach, author = await open_for_booking(uow, coach_id, author_id)
         minutes = slots.duration_of(coach, duration)
         slot = await check_bookable(ctx, uow, coach, start, minutes)
         lot = await credits.credit_for(ctx, uow, author_id, coach_id, minutes, slot.start)

@@ -19,10 +19,10 @@ import structlog
 from booking import recurrence, rescheduling, slots
 from booking import validation as v
 from booking.availability import local_to_utc
-from booking.bookings import new_booking, open_checkout
+from booking.bookings import new_booking, open_checkout, open_for_booking
 from booking.cancellation import CANCELLABLE, cancel_locked, check_owner, close_checkout, settle
 from booking.context import Context, coach_of
-from booking.errors import InvalidInput, NotAllowed, NotFound, PaymentError, SlotConflict, SlotTaken
+from booking.errors import InvalidInput, NotFound, PaymentError, SlotConflict, SlotTaken
 from booking.holds import release_hold
 from booking.meetings import attach_meeting
 from booking.model import Actor, Interval, Session, SessionStatus
@@ -82,14 +82,7 @@ async def _book_once(
     focus: str | None,
 ) -> BookedSeries:
     async with ctx.uow() as uow:
-        await uow.lock_coach(coach_id)
-        coach, author = await uow.open_booking(coach_id, author_id)
-        if coach is None:
-            raise NotFound("coach", coach_id)
-        if author is None:
-            raise NotFound("author", author_id)
-        if not coach.is_active:
-            raise NotAllowed(f"coach {coach.name} is not taking bookings")
+        coach, author = await open_for_booking(uow, coach_id, author_id)
         minutes = slots.duration_of(coach, duration)
         horizon = ctx.now() + timedelta(days=coach.horizon_days)
         reach = horizon if conflicts is Conflicts.APPEND else first + timedelta(weeks=repeat.weeks * count)
