@@ -67,7 +67,7 @@ class Money:
         return f"{self.amount / 100:.2f} {self.currency.upper()}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interval:
     """Half-open [start, end) between two aware UTC instants."""
 
