@@ -6,6 +6,7 @@ request's workspace's bot token in the installation store."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import structlog
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
@@ -13,6 +14,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import SLACK_INSTALL_PATH, SLACK_OAUTH_REDIRECT_PATH, Settings
@@ -42,9 +44,29 @@ def oauth_settings(settings: Settings, engine: AsyncEngine) -> AsyncOAuthSetting
             client_id=settings.slack_client_id, engine=engine, logger=logger
         ),
         installation_store_bot_only=True,  # the app acts as its bot only; no user tokens
-        state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_S, engine=engine, logger=logger),
+        state_store=purging_state_store(STATE_EXPIRATION_S, engine, logger),
         state_expiration_seconds=STATE_EXPIRATION_S,
         logger=logger,
+    )
+
+
+class _PurgingStateStore(AsyncSQLAlchemyOAuthStateStore):
+    """slack_sdk's store deletes a state only when it is consumed, and every visit to /slack/install
+    issues one: drop the lapsed ones whenever a new one is issued, so the table holds at most the
+    states of the last STATE_EXPIRATION_S (migration 0022 indexes expire_at and state)."""
+
+    async def async_issue(self, *args, **kwargs) -> str:
+        now = datetime.now(UTC).replace(tzinfo=None)  # slack_sdk keeps naive UTC
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(self.oauth_states).where(self.oauth_states.c.expire_at <= now))
+        return await super().async_issue(*args, **kwargs)
+
+
+def purging_state_store(
+    expiration_seconds: int, engine: AsyncEngine, logger: logging.Logger | None = None
+) -> AsyncSQLAlchemyOAuthStateStore:
+    return _PurgingStateStore(
+        expiration_seconds=expiration_seconds, engine=engine, logger=logger or logging.getLogger("slack_bolt")
     )
 
 

@@ -451,6 +451,8 @@ slack_oauth_states = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
+    Index("ix_slack_oauth_states_state", "state"),  # consumed by state
+    Index("ix_slack_oauth_states_expire_at", "expire_at"),  # lapsed ones purged (bot/slack_oauth.py)
 )
 
 # The coaches' own calendars (booking/calendar_sources.py): each source, the busy intervals of its
