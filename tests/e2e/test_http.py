@@ -1,6 +1,5 @@
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from bot.container import Container
 from bot.http import create_app
 from bot.settings import Settings
 from storage.engine import normalise_url
+from tests.served import free_port
 
 COACHBOT = str(Path(sys.executable).parent / "coachbot")
 
@@ -35,12 +35,6 @@ async def test_healthz_fails_when_the_database_is_gone():
         response = await client.get("/healthz")
     assert response.status_code == 503
     await container.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_starts_migrated_service_and_answers_healthz(tmp_path):

@@ -5,11 +5,7 @@ POST /slack/events, all against the Slack Web API stand-in."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,11 +13,9 @@ import pytest
 from booking import bookings, catalog, coach_accounts
 from bot.container import Container
 from bot.settings import Settings
-from tests.e2e.test_http import free_port
+from tests.served import serving
 from tests.slack import signing
 from tests.slack.standin import TOKEN
-
-COACHBOT = str(Path(sys.executable).parent / "coachbot")
 
 
 async def seed(url: str) -> tuple[int, int]:
@@ -62,37 +56,8 @@ def served(tmp_path, slack_standin):
         "TELEGRAM_BOT_TOKEN": "",
         "STRIPE_SECRET_KEY": "",
     }
-    subprocess.run([COACHBOT, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60, cwd=tmp_path)
-    port = free_port()
-    server = subprocess.Popen(
-        [COACHBOT, "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("server did not come up")
-            time.sleep(0.2)
+    with serving(env, tmp_path) as base:
         yield url, base
-    finally:
-        server.terminate()
-        try:
-            output, _ = server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            output, _ = server.communicate()
-    assert "Traceback" not in output, output
 
 
 async def test_a_booking_reaches_the_coach_and_the_coach_acts_through_serve(served, slack_standin):

@@ -6,11 +6,7 @@ signed request from there is answered."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,10 +14,9 @@ import pytest
 from booking import bookings, catalog, coach_accounts
 from bot.container import Container
 from bot.settings import Settings
-from tests.e2e.test_http import free_port
+from tests.served import free_port, serving
 from tests.slack import signing
 
-COACHBOT = str(Path(sys.executable).parent / "coachbot")
 CLIENT_ID, CLIENT_SECRET = "1000000001.3000000003", "stand-in-client-secret"
 TEAM = "T0OTHERWS"
 COACH_USER = "U0OLU00001"
@@ -63,35 +58,8 @@ def served(tmp_path, slack_standin):
         "TELEGRAM_BOT_TOKEN": "",
         "STRIPE_SECRET_KEY": "",
     }
-    subprocess.run([COACHBOT, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60, cwd=tmp_path)
-    server = subprocess.Popen(
-        [COACHBOT, "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("server did not come up")
-            time.sleep(0.2)
+    with serving(env, tmp_path, port):
         yield url, base
-    finally:
-        server.terminate()
-        try:
-            output, _ = server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            output, _ = server.communicate()
-    assert "Traceback" not in output, output
 
 
 async def test_a_workspace_installs_through_serve_and_its_coach_gets_the_card_with_its_token(served, slack_standin):
