@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from booking import credits, slots
+from booking import credits, series_news, slots
 from booking import validation as v
 from booking.context import Context, author_of, coach_of, session_of
 from booking.errors import (
@@ -123,9 +123,11 @@ async def new_booking(
     focus: str | None,
     *,
     credit: bool = False,
+    series_id: int | None = None,
 ) -> tuple[Session, StatusChange, list[OutboxMessage]]:
     """The session for a validated slot, its first status change and its outbox messages. One
-    paid by a `credit` costs nothing more and is scheduled at once."""
+    paid by a `credit` costs nothing more and is scheduled at once. An occurrence of a series
+    (`series_id`) is confirmed by the series' one message (booking/series_news.py)."""
     assert coach.id is not None and author.id is not None
     now = ctx.now()
     price = Money(0, coach.currency) if credit else coach.price_for(minutes)
@@ -145,6 +147,7 @@ async def new_booking(
         focus=focus,
         created_at=now,
         updated_at=now,
+        series_id=series_id,
     )
     if not held and ctx.video.creates_locally:
         session.meeting_url = await ctx.video.create(session)
@@ -155,16 +158,14 @@ async def new_booking(
 
 def confirmation(ctx: Context, session: Session, author: Author) -> list[tuple[Event, datetime]]:
     """The confirmation now (to the author, the coach and the admins' feed), then reminders before
-    the start and a "starting now", each with when it is due."""
+    the start and a "starting now", each with when it is due. An occurrence of a series has no
+    confirmation of its own: the series has one (booking/series_news.py)."""
     now = ctx.now()
     confirmed = SessionConfirmed()
-    return [
-        (confirmed, now),
-        (confirmed.for_(Recipient.COACH), now),
-        (confirmed.for_(Recipient.ADMIN), now),
-        (CalendarChanged(), now),
-        *reminders(ctx, session, author),
-    ]
+    told: list[tuple[Event, datetime]] = []
+    if session.series_id is None:
+        told = [(confirmed, now), (confirmed.for_(Recipient.COACH), now), (confirmed.for_(Recipient.ADMIN), now)]
+    return [*told, (CalendarChanged(), now), *reminders(ctx, session, author)]
 
 
 def reminders(ctx: Context, session: Session, author: Author) -> list[tuple[Event, datetime]]:
@@ -239,3 +240,4 @@ async def mark_paid(ctx: Context, uow: UnitOfWork, session: Session, *, amount: 
     await ctx.record_change(uow, session, SessionStatus.HELD, Actor.SYSTEM, "paid")
     await uow.sessions.save(session)
     await queue(ctx, uow, session, confirmation(ctx, session, await author_of(uow, session.author_id)))
+    await series_news.announce_if_settled(ctx, uow, session)
