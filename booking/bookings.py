@@ -40,6 +40,7 @@ from booking.model import (
 )
 from booking.ports import UnitOfWork
 from booking.refunds import record_payment
+from booking.series_model import SeriesPayment
 
 log = structlog.get_logger(__name__)
 
@@ -215,11 +216,26 @@ async def retry_checkout(ctx: Context, session_id: int) -> Session:
     """Make the payment link again for a held session whose checkout could not be created."""
     async with ctx.uow() as uow:
         session = await session_of(uow, session_id)
+        quantity = await _paid_with(uow, session)
     if session.status is not SessionStatus.HELD:
         raise InvalidTransition(f"session {session_id} is {session.status.value}, not waiting for payment")
     if session.checkout_url:
         return session
-    return await open_checkout(ctx, session)
+    if not quantity:
+        raise InvalidTransition(f"session {session_id} is paid with the first held session of its series")
+    return await open_checkout(ctx, session, quantity=quantity)
+
+
+async def _paid_with(uow: UnitOfWork, session: Session) -> int:
+    """How many sessions a checkout for this one pays: 1, or for the first held occurrence of a
+    series paid at once all its held occurrences (0 for the others: the first one's pays them)."""
+    if session.series_id is None:
+        return 1
+    found = await uow.series.get(session.series_id)
+    if found is None or found.payment is not SeriesPayment.PER_SERIES:
+        return 1
+    held = [s for s in await uow.series.sessions(session.series_id) if s.status is SessionStatus.HELD]
+    return len(held) if held and held[0].id == session.id else 0
 
 
 async def confirm_payment(ctx: Context, session_id: int, *, amount: int, payment_ref: str) -> Session:

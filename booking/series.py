@@ -203,6 +203,19 @@ async def series_of(ctx: Context, series_id: int) -> tuple[Series, list[Session]
         return series, await uow.series.sessions(series_id)
 
 
+async def later_occurrences(ctx: Context, session_id: int) -> list[Session]:
+    """The occurrences after this one still to come (what "this and all following" would take
+    with it), read without locks for a question to the author or coach."""
+    async with ctx.uow() as uow:
+        chosen = await uow.sessions.get(session_id)
+        if chosen is None:
+            raise NotFound("session", session_id)
+        if chosen.series_id is None:
+            return []
+        occurrences = await uow.series.sessions(chosen.series_id)
+    return [s for s in occurrences if s.id != chosen.id and s.starts_at > chosen.starts_at and s.status in CANCELLABLE]
+
+
 async def cancel(
     ctx: Context,
     session_id: int,
