@@ -225,9 +225,11 @@ async def cancel(
     reason: str | None = None,
     author_id: int | None = None,
     coach_id: int | None = None,
+    settle_now: bool = True,
 ) -> list[Session]:
     """Cancel one occurrence, or it and every later active one of its series, in one transaction
-    (a cut-off that refuses any of them refuses all). Each refund follows the policy on its own."""
+    (a cut-off that refuses any of them refuses all). Each refund follows the policy on its own.
+    `settle_now=False`: the caller runs cancellation.settle for each once it has answered."""
     reason = v.text("reason", reason, max_len=500)
     async with ctx.uow() as uow:
         chosen = await ctx.lock_session(uow, session_id)
@@ -242,6 +244,8 @@ async def cancel(
     for session, before in zip(targets, befores, strict=True):
         if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
             await close_checkout(ctx, session.checkout_ref)
+    if not settle_now:
+        return targets
     done = []
     for session in targets:
         assert session.id is not None
