@@ -18,7 +18,7 @@ def radio_value(value: str) -> dict:
     return {"type": "radio_buttons", "selected_option": option}
 
 
-async def _series(env, count: int = 4):
+async def _series(env, count: int = 4):  # noqa: F811
     return await series.book_series(env.ctx, env.coach_id, env.author_id, START, repeat=Repeat.WEEKLY, count=count)
 
 
@@ -66,9 +66,7 @@ async def test_only_this_one_is_the_dialog_s_default(env):  # noqa: F811
     booked = await _series(env, count=2)
     await env.post(signing.block_actions("session_cancel", str(booked.sessions[0].id)))
     [opened] = env.slack.calls("views.open")
-    done = await env.post(
-        signing.view_submission(opened.view, {"reason": {"reason": signing.plain_text_value("Ill")}})
-    )
+    done = await env.post(signing.view_submission(opened.view, {"reason": {"reason": signing.plain_text_value("Ill")}}))
     assert done.status_code == 200
     active = [s for s in [await queries.session(env.ctx, b.id) for b in booked.sessions] if s.status in ACTIVE_STATUSES]
     assert [s.id for s in active] == [booked.sessions[1].id]
