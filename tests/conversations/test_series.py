@@ -8,11 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking import bookings, catalog, payments, series
+from icalendar import Calendar
+
+from booking import bookings, catalog, holds, payments, series
+from booking.calendar_sources import session_uid
 from booking.context import BookingSettings
-from booking.model import ACTIVE_STATUSES, SessionStatus
+from booking.model import ACTIVE_STATUSES, Author, Coach, Session, SessionStatus
 from booking.payments import PaymentEvent, PaymentKind
 from booking.series_model import Repeat, SeriesPayment
+from conversations.calendar_invite import series_ics
 from conversations.telegram.earlier_messages import EarlierMessages
 from conversations.telegram.notifier import TelegramNotifier
 from tests.conversations.conftest import author_for
@@ -277,3 +281,53 @@ def _slot_after(bot, *, days: int) -> datetime:
     while local.weekday() >= 5:
         local += timedelta(days=1)
     return datetime(local.year, local.month, local.day, 10, tzinfo=ZoneInfo("America/New_York"))
+
+
+async def test_a_series_whose_payment_never_came_is_released_in_one_message(make_bot):
+    bot = await series_bot(make_bot, SeriesPayment.PER_SERIES)
+    mary = bot.user()
+    await author_for(bot, mary)
+    await to_summary(bot, mary)
+    await mary.press("Repeat it")
+    await mary.press("Every week")
+    await mary.press("3")
+    await mary.press("Book 3 sessions")
+    held_message = mary.messages()[-1]
+    bot.world.clock.advance(minutes=31)
+    assert await holds.expire_holds(bot.ctx) == 3
+
+    before = len(bot.api.calls)
+    notifier = _notifier(bot)
+    for message in _to_author(bot, "hold_expired"):
+        await notifier.deliver(message)
+    sent = [c for c in bot.api.calls[before:] if c.method == "sendMessage"]
+    assert len(sent) == 1 and sent[0]["text"].count("• ") == 3 and "Nothing was charged" in sent[0]["text"]
+    [edited] = [m for m in mary.messages() if m["message_id"] == held_message["message_id"]]
+    assert "released" in edited["text"] and "reply_markup" not in edited
+
+
+def test_one_calendar_file_holds_every_date_of_the_series_each_with_its_session_s_uid():
+    coach = Coach(name="Bram", timezone="America/New_York", rate=6000, id=1)
+    author = Author(name="Mary", timezone="Europe/Berlin", id=2)
+    start = datetime(2030, 3, 5, 15, tzinfo=UTC)
+    sessions = [
+        Session(
+            coach_id=1,
+            author_id=2,
+            starts_at=start + timedelta(weeks=k),
+            ends_at=start + timedelta(weeks=k, hours=1),
+            blocked_from=start + timedelta(weeks=k),
+            blocked_until=start + timedelta(weeks=k, hours=1),
+            duration_minutes=60,
+            status=SessionStatus.SCHEDULED,
+            price_amount=6000,
+            currency="usd",
+            id=10 + k,
+        )
+        for k in range(3)
+    ]
+    calendar = Calendar.from_ical(series_ics(sessions, coach, author, stamp=start))
+    events = calendar.walk("VEVENT")
+    assert calendar["method"] == "PUBLISH"
+    assert [str(e["uid"]) for e in events] == [session_uid(10), session_uid(11), session_uid(12)]
+    assert [e.decoded("dtstart") for e in events] == [s.starts_at for s in sessions]
