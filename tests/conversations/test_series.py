@@ -331,3 +331,30 @@ def test_one_calendar_file_holds_every_date_of_the_series_each_with_its_session_
     assert calendar["method"] == "PUBLISH"
     assert [str(e["uid"]) for e in events] == [session_uid(10), session_uid(11), session_uid(12)]
     assert [e.decoded("dtstart") for e in events] == [s.starts_at for s in sessions]
+
+
+async def test_a_german_author_sees_the_series_in_german(make_bot):
+    from tests.conversations.test_catalogs import ENGLISH, _without_coach_data
+
+    bot = await series_bot(make_bot, SeriesPayment.PER_SERIES)
+    klaus = bot.user(first_name="Klaus", language_code="de")
+    await klaus.say("/start")
+    await klaus.say("berlin")
+    await klaus.say("/book")
+    await klaus.press("Bram Ink")
+    await klaus.press("Nächster freier Termin")
+    await klaus.press_data(klaus.buttons()[0]["callback_data"])
+    seen: list[str] = []
+    for label in ("Wiederholen", "Jede Woche", "3", "3 Sitzungen buchen"):
+        if label == "3 Sitzungen buchen":
+            assert "Bitte prüfe deine Serie" in klaus.text()
+        await klaus.press(label)
+        seen += [klaus.text(), *klaus.labels()]
+    assert "für dich reserviert" in klaus.text()
+    english = [
+        (line, found.group())
+        for line in seen
+        for found in [ENGLISH.search(_without_coach_data(line, bot.world.coaches["bram"]))]
+        if found and "/" + found.group() not in line
+    ]
+    assert english == [], english
