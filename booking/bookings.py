@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from booking import credits, slots
+from booking import credits, series_news, slots
 from booking import validation as v
 from booking.context import Context, author_of, coach_of, session_of
 from booking.errors import (
@@ -40,6 +40,7 @@ from booking.model import (
 )
 from booking.ports import UnitOfWork
 from booking.refunds import record_payment
+from booking.series_model import SeriesPayment
 
 log = structlog.get_logger(__name__)
 
@@ -123,9 +124,11 @@ async def new_booking(
     focus: str | None,
     *,
     credit: bool = False,
+    series_id: int | None = None,
 ) -> tuple[Session, StatusChange, list[OutboxMessage]]:
     """The session for a validated slot, its first status change and its outbox messages. One
-    paid by a `credit` costs nothing more and is scheduled at once."""
+    paid by a `credit` costs nothing more and is scheduled at once. An occurrence of a series
+    (`series_id`) is confirmed by the series' one message (booking/series_news.py)."""
     assert coach.id is not None and author.id is not None
     now = ctx.now()
     price = Money(0, coach.currency) if credit else coach.price_for(minutes)
@@ -145,6 +148,7 @@ async def new_booking(
         focus=focus,
         created_at=now,
         updated_at=now,
+        series_id=series_id,
     )
     if not held and ctx.video.creates_locally:
         session.meeting_url = await ctx.video.create(session)
@@ -155,16 +159,14 @@ async def new_booking(
 
 def confirmation(ctx: Context, session: Session, author: Author) -> list[tuple[Event, datetime]]:
     """The confirmation now (to the author, the coach and the admins' feed), then reminders before
-    the start and a "starting now", each with when it is due."""
+    the start and a "starting now", each with when it is due. An occurrence of a series has no
+    confirmation of its own: the series has one (booking/series_news.py)."""
     now = ctx.now()
     confirmed = SessionConfirmed()
-    return [
-        (confirmed, now),
-        (confirmed.for_(Recipient.COACH), now),
-        (confirmed.for_(Recipient.ADMIN), now),
-        (CalendarChanged(), now),
-        *reminders(ctx, session, author),
-    ]
+    told: list[tuple[Event, datetime]] = []
+    if session.series_id is None:
+        told = [(confirmed, now), (confirmed.for_(Recipient.COACH), now), (confirmed.for_(Recipient.ADMIN), now)]
+    return [*told, (CalendarChanged(), now), *reminders(ctx, session, author)]
 
 
 def reminders(ctx: Context, session: Session, author: Author) -> list[tuple[Event, datetime]]:
@@ -214,11 +216,26 @@ async def retry_checkout(ctx: Context, session_id: int) -> Session:
     """Make the payment link again for a held session whose checkout could not be created."""
     async with ctx.uow() as uow:
         session = await session_of(uow, session_id)
+        quantity = await _paid_with(uow, session)
     if session.status is not SessionStatus.HELD:
         raise InvalidTransition(f"session {session_id} is {session.status.value}, not waiting for payment")
     if session.checkout_url:
         return session
-    return await open_checkout(ctx, session)
+    if not quantity:
+        raise InvalidTransition(f"session {session_id} is paid with the first held session of its series")
+    return await open_checkout(ctx, session, quantity=quantity)
+
+
+async def _paid_with(uow: UnitOfWork, session: Session) -> int:
+    """How many sessions a checkout for this one pays: 1, or for the first held occurrence of a
+    series paid at once all its held occurrences (0 for the others: the first one's pays them)."""
+    if session.series_id is None:
+        return 1
+    found = await uow.series.get(session.series_id)
+    if found is None or found.payment is not SeriesPayment.PER_SERIES:
+        return 1
+    held = [s for s in await uow.series.sessions(session.series_id) if s.status is SessionStatus.HELD]
+    return len(held) if held and held[0].id == session.id else 0
 
 
 async def confirm_payment(ctx: Context, session_id: int, *, amount: int, payment_ref: str) -> Session:
@@ -239,3 +256,4 @@ async def mark_paid(ctx: Context, uow: UnitOfWork, session: Session, *, amount: 
     await ctx.record_change(uow, session, SessionStatus.HELD, Actor.SYSTEM, "paid")
     await uow.sessions.save(session)
     await queue(ctx, uow, session, confirmation(ctx, session, await author_of(uow, session.author_id)))
+    await series_news.announce_if_settled(ctx, uow, session)

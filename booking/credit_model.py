@@ -113,6 +113,31 @@ def pick(entries: list[CreditEntry], coach_id: int, minutes: int, start: datetim
     return next((lot for lot in usable(entries, now) if lot.covers(coach_id, minutes, start)), None)
 
 
+def plan(
+    entries: list[CreditEntry], coach_id: int, minutes: int, starts: list[datetime], now: datetime
+) -> list[Lot | None]:
+    """The credit each of several bookings would use, taken in time order: each start the
+    matching credit that expires first among those still left after the earlier starts took
+    theirs (None: paid otherwise). Taking the soonest-expiring credit for the earliest start
+    never leaves a later start uncovered that another order would have covered."""
+    left = {lot.id: lot.left for lot in usable(entries, now)}
+    lots_by_expiry = usable(entries, now)
+    chosen: dict[datetime, Lot | None] = {}
+    for start in sorted(starts):
+        found = next(
+            (
+                lot
+                for lot in lots_by_expiry
+                if left[lot.id] > 0 and Lot(lot.grant, left[lot.id]).covers(coach_id, minutes, start)
+            ),
+            None,
+        )
+        if found is not None:
+            left[found.id] -= 1
+        chosen[start] = found
+    return [chosen[start] for start in starts]
+
+
 def debit_of(entries: list[CreditEntry], session_id: int) -> CreditEntry | None:
     """The DEBIT that paid for the session, unless it was given back."""
     mine = [e for e in entries if e.session_id == session_id]

@@ -53,6 +53,23 @@ async def credit_for(
     return cm.pick(await uow.credits.of_author(author_id), coach_id, minutes, start, ctx.now())
 
 
+async def plan_for(
+    ctx: Context, uow: UnitOfWork, author_id: int, coach_id: int, minutes: int, starts: list[datetime]
+) -> list[Lot | None]:
+    """The credit each occurrence of a series would use (credit_model.plan), read under the
+    author's lock inside the series' booking transaction."""
+    await uow.lock_author(author_id)
+    return cm.plan(await uow.credits.of_author(author_id), coach_id, minutes, starts, ctx.now())
+
+
+async def covered(ctx: Context, author_id: int, coach_id: int, minutes: int, starts: list[datetime]) -> int:
+    """How many of these bookings the author's credits would pay for now (what a summary shows
+    before the author confirms; the booking decides again under the locks)."""
+    async with ctx.uow() as uow:
+        entries = await uow.credits.of_author(author_id)
+    return sum(lot is not None for lot in cm.plan(entries, coach_id, minutes, starts, ctx.now()))
+
+
 async def spend(ctx: Context, uow: UnitOfWork, lot: Lot, session: Session) -> None:
     assert session.id is not None
     await uow.credits.add(

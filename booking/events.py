@@ -57,6 +57,16 @@ class SessionConfirmed(Event):
 
 
 @dataclass(frozen=True)
+class SeriesConfirmed(Event):
+    """One message for a whole recurring series (instead of one SessionConfirmed per occurrence),
+    queued on its first confirmed occurrence once none of it waits for payment any more; the
+    notifier lists the series' confirmed occurrences as they are when it sends."""
+
+    kind: ClassVar[str] = "series_confirmed"
+    series_id: int
+
+
+@dataclass(frozen=True)
 class Reminder(Event):
     """Due before the start; `starts_at` is the start it was made for (stale once moved)."""
 
@@ -190,6 +200,7 @@ EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         SessionConfirmed,
+        SeriesConfirmed,
         Reminder,
         StartingNow,
         SessionCancelled,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booking import series_news
 from booking.context import Context
 from booking.events import HoldExpired
 from booking.model import Actor, Session, SessionStatus
@@ -14,6 +15,7 @@ async def release_hold(ctx: Context, uow: UnitOfWork, session: Session, reason: 
     await ctx.record_change(uow, session, SessionStatus.HELD, Actor.SYSTEM, reason)
     await uow.sessions.save(session)
     await ctx.tell(uow, session, HoldExpired(reason))
+    await series_news.announce_if_settled(ctx, uow, session)  # the rest of its series was paid
 
 
 async def expire_holds(ctx: Context) -> int:

@@ -10,13 +10,14 @@ a refused series books nothing, and no other booking can slip in between two occ
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from booking import recurrence, rescheduling, slots
+from booking import credits, recurrence, rescheduling, series_news, slots
 from booking import validation as v
 from booking.availability import local_to_utc
 from booking.bookings import new_booking, open_checkout, open_for_booking
@@ -106,13 +107,67 @@ async def _book_once(
         series = await uow.series.add(
             Series(coach.id, author.id, repeat, count, conflicts, ctx.settings.series_payment, created_at=ctx.now())
         )
+        # Credits first: each occurrence, in time order, is paid by the matching credit that
+        # expires first among those left (credit_model.plan); the ones no credit covers are paid
+        # through checkout (one for the series or one each, per SERIES_PAYMENT).
+        lots = await credits.plan_for(ctx, uow, author.id, coach.id, minutes, [slot.start for slot in found.slots])
         booked = []
-        for slot in found.slots:
-            session, change, messages = await new_booking(ctx, coach, author, slot, minutes, focus)
-            session.series_id = series.id
+        for slot, lot in zip(found.slots, lots, strict=True):
+            session, change, messages = await new_booking(
+                ctx, coach, author, slot, minutes, focus, credit=lot is not None, series_id=series.id
+            )
             booked.append(await uow.sessions.add_booking(session, change, messages))
+            if lot is not None:
+                await credits.spend(ctx, uow, lot, session)
+        await series_news.announce_if_settled(ctx, uow, booked[0])
         await uow.commit()
     return BookedSeries(series, booked, found.not_free)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What booking a series would do now, for the author to choose before anything is held:
+    the occurrences asked for, those of them not free (or past the coach's horizon), and with
+    Conflicts.APPEND the occurrences that would be booked instead. Read without the coach's
+    lock: booking the series decides again under it."""
+
+    starts: list[datetime]
+    not_free: list[datetime]
+    appended: list[datetime]
+
+    @property
+    def free(self) -> list[datetime]:
+        return [s for s in self.starts if s not in self.not_free]
+
+
+async def preview(
+    ctx: Context, coach_id: int, first: datetime, *, repeat: Repeat, count: int, duration: int | None = None
+) -> Preview:
+    first = v.instant("start", first)
+    v.int_range("count", count, 2, recurrence.MAX_OCCURRENCES)
+    async with ctx.uow() as uow:
+        coach = await coach_of(uow, coach_id)
+        minutes = slots.duration_of(coach, duration)
+        horizon = ctx.now() + timedelta(days=coach.horizon_days)
+        cal = await slots.calendar(ctx, uow, coach, first, max(first, horizon) + slots.PROBE, minutes)
+    starts = list(itertools.islice(recurrence.occurrences(first, coach.timezone, repeat), count))
+
+    def slot_at(start: datetime, chosen: list[Interval]) -> Interval | None:  # lapsed holds are not busy
+        mine = [Interval(s.start - coach.buffer_before, s.end + coach.buffer_after) for s in chosen]
+        return slots.slot_at(ctx, coach, cal, start, minutes, busy=[*cal.busy, *mine])
+
+    def planned(conflicts: Conflicts) -> recurrence.Plan:
+        try:
+            found = recurrence.occurrences(first, coach.timezone, repeat)
+            return recurrence.plan(found, count, conflicts, slot_at, until=horizon)
+        except recurrence.SeriesUnavailable as exc:
+            return recurrence.Plan([], exc.not_free)
+
+    skipped = planned(Conflicts.SKIP)
+    booked = {slot.start for slot in skipped.slots}
+    not_free = [s for s in starts if s not in booked]
+    appended = [slot.start for slot in planned(Conflicts.APPEND).slots if slot.start > starts[-1]]
+    return Preview(starts, not_free, appended if not_free else [])
 
 
 async def _release_lapsed(ctx: Context, uow: UnitOfWork, cal: Calendar) -> None:
@@ -126,12 +181,17 @@ async def _release_lapsed(ctx: Context, uow: UnitOfWork, cal: Calendar) -> None:
 async def _after_commit(ctx: Context, booked: BookedSeries) -> BookedSeries:
     """Payment links or meeting rooms, outside the lock (as for one booking)."""
     held = [s for s in booked.sessions if s.status is SessionStatus.HELD]
-    if not held:
-        booked.sessions = [s if s.meeting_url else await attach_meeting(ctx, s) for s in booked.sessions]
-    elif booked.series.payment is SeriesPayment.PER_SERIES:
-        booked.sessions[0] = await open_checkout(ctx, booked.sessions[0], quantity=len(held))
-    else:
-        booked.sessions = [await open_checkout(ctx, s) for s in booked.sessions]
+    done: list[Session] = []
+    for s in booked.sessions:
+        if s.status is not SessionStatus.HELD:  # paid by a credit, or nothing to pay
+            done.append(s if s.meeting_url else await attach_meeting(ctx, s))
+        elif booked.series.payment is SeriesPayment.PER_SESSION:
+            done.append(await open_checkout(ctx, s))
+        elif s is held[0]:  # the first held occurrence carries the series' one checkout
+            done.append(await open_checkout(ctx, s, quantity=len(held)))
+        else:
+            done.append(s)
+    booked.sessions = done
     return booked
 
 
@@ -143,6 +203,19 @@ async def series_of(ctx: Context, series_id: int) -> tuple[Series, list[Session]
         return series, await uow.series.sessions(series_id)
 
 
+async def later_occurrences(ctx: Context, session_id: int) -> list[Session]:
+    """The occurrences after this one still to come (what "this and all following" would take
+    with it), read without locks for a question to the author or coach."""
+    async with ctx.uow() as uow:
+        chosen = await uow.sessions.get(session_id)
+        if chosen is None:
+            raise NotFound("session", session_id)
+        if chosen.series_id is None:
+            return []
+        occurrences = await uow.series.sessions(chosen.series_id)
+    return [s for s in occurrences if s.id != chosen.id and s.starts_at > chosen.starts_at and s.status in CANCELLABLE]
+
+
 async def cancel(
     ctx: Context,
     session_id: int,
@@ -152,9 +225,11 @@ async def cancel(
     reason: str | None = None,
     author_id: int | None = None,
     coach_id: int | None = None,
+    settle_now: bool = True,
 ) -> list[Session]:
     """Cancel one occurrence, or it and every later active one of its series, in one transaction
-    (a cut-off that refuses any of them refuses all). Each refund follows the policy on its own."""
+    (a cut-off that refuses any of them refuses all). Each refund follows the policy on its own.
+    `settle_now=False`: the caller runs cancellation.settle for each once it has answered."""
     reason = v.text("reason", reason, max_len=500)
     async with ctx.uow() as uow:
         chosen = await ctx.lock_session(uow, session_id)
@@ -169,6 +244,8 @@ async def cancel(
     for session, before in zip(targets, befores, strict=True):
         if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
             await close_checkout(ctx, session.checkout_ref)
+    if not settle_now:
+        return targets
     done = []
     for session in targets:
         assert session.id is not None

@@ -92,6 +92,16 @@ def session_ics(session: Session, coach: Coach, author: Author | None = None, *,
     return bytes(calendar.to_ical())
 
 
+def series_ics(sessions: Iterable[Session], coach: Coach, author: Author | None = None, *, stamp: datetime) -> bytes:
+    """Every occurrence of a series in one file for a chat message (METHOD PUBLISH: it may carry
+    several UIDs). Each keeps its session's UID, so a later move or cancellation of one
+    occurrence (session_ics) updates its entry."""
+    calendar = _calendar("PUBLISH")
+    for session in sessions:
+        calendar.add_component(session_event(session, coach, author, stamp=stamp))
+    return bytes(calendar.to_ical())
+
+
 def stored_ics(session: Session, coach: Coach, author: Author, *, stamp: datetime) -> bytes:
     """One session as a calendar object resource in the coach's own calendar, for a CalDAV PUT
     (RFC 4791: no METHOD). Without ORGANIZER and ATTENDEE: a server that schedules (Nextcloud,
@@ -123,4 +133,4 @@ def _coach_title(author: Author) -> str:
     return f"Writing coaching: {author.name}"
 
 
-__all__ = ["feed_ics", "session_ics", "session_uid", "stored_ics"]
+__all__ = ["feed_ics", "series_ics", "session_ics", "session_uid", "stored_ics"]

@@ -20,16 +20,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
+    Option,
     PlainTextInputElement,
+    RadioButtonsElement,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import cancellation, catalog, coach_accounts, lifecycle, queries
+from booking import cancellation, catalog, coach_accounts, lifecycle, queries, series
 from booking.context import Context
 from booking.errors import BookingError, InvalidTransition
-from booking.model import Actor, Author, Coach, Session, SessionStatus
+from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
 from conversations.slack import home, metadata
 from conversations.slack import render as r
 from conversations.slack import settings_views as sv
@@ -143,7 +145,8 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team:
         await ack()
         found = await button_session(ctx, who, body, client, r.LIVE)
         if found is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=_cancel_view(ctx, found[1]))
+            later = await series.later_occurrences(ctx, found[1].id or 0)
+            await client.views_open(trigger_id=body["trigger_id"], view=_cancel_view(ctx, found[1], later))
 
     async def cancel_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
         reason = (view["state"]["values"].get("reason", {}).get("reason", {}).get("value") or "").strip()
@@ -155,23 +158,39 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team:
             session = await queries.session(ctx, metadata.session_id(view))
             _require_allowed(acting, session)
             by, coach_id = _as(acting, session)
-            await cancellation.cancel(ctx, session.id or 0, by=by, reason=reason, coach_id=coach_id, settle_now=False)
+            if _scope(view) is series.Scope.FOLLOWING:
+                done = await series.cancel(
+                    ctx,
+                    session.id or 0,
+                    by=by,
+                    scope=series.Scope.FOLLOWING,
+                    reason=reason,
+                    coach_id=coach_id,
+                    settle_now=False,
+                )
+            else:
+                done = [
+                    await cancellation.cancel(
+                        ctx, session.id or 0, by=by, reason=reason, coach_id=coach_id, settle_now=False
+                    )
+                ]
         except (BookingError, ValueError) as exc:
             await ack(response_action="errors", errors={"reason": _reason_for(exc)})
             return
-        context["cancelled_session"] = session.id
+        context["cancelled_sessions"] = [s.id for s in done]
         await ack()
 
     async def settle_cancelled(body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient) -> None:
         """After the dialog closed: the refund and the room (provider calls), then the Home tab."""
-        session_id = context.get("cancelled_session")
-        if session_id is None:
+        session_ids = context.get("cancelled_sessions") or []
+        if not session_ids:
             return
         try:
-            await cancellation.settle(ctx, session_id)
+            for session_id in session_ids:
+                await cancellation.settle(ctx, session_id)
             await publish_home(ctx, client, await who(body["user"]["id"]))
         except Exception:  # bolt would log one line without the session; a refund left owed is retried
-            log.exception("slack.after_cancel_failed", session_id=session_id)
+            log.exception("slack.after_cancel_failed", session_ids=session_ids)
 
     app.view(CANCEL_VIEW)(ack=cancel_submitted, lazy=[settle_cancelled])
 
@@ -322,9 +341,34 @@ async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None
         await client.chat_postMessage(channel=user, text=text)
 
 
-def _cancel_view(ctx: Context, session: Session) -> dict[str, Any]:
+SCOPE_BLOCK = "scope"
+
+
+def _scope(view: dict[str, Any]) -> series.Scope:
+    chosen = (view["state"]["values"].get(SCOPE_BLOCK, {}).get(SCOPE_BLOCK, {}) or {}).get("selected_option") or {}
+    return series.Scope(chosen.get("value") or series.Scope.ONE.value)
+
+
+def _cancel_view(ctx: Context, session: Session, later: list[Session]) -> dict[str, Any]:
+    """`later`: the occurrences after this one of its series; the coach chooses this one or all."""
     quote = cancellation.quote(ctx, session, Actor.COACH)
     refund = quote.refund.format() if quote.refund.amount else "nothing (no payment)"
+    scope: list[InputBlock] = []
+    if later:
+        total = quote.refund.amount + sum(cancellation.quote(ctx, s, Actor.COACH).refund.amount for s in later)
+        all_refund = Money(total, session.currency).format() if total else "nothing (no payment)"
+        only = Option(value=series.Scope.ONE.value, text="Only this session")
+        following = Option(
+            value=series.Scope.FOLLOWING.value,
+            text=f"This and the {len(later)} following of the series (refund {all_refund})",
+        )
+        scope.append(
+            InputBlock(
+                block_id=SCOPE_BLOCK,
+                label="Part of a series",
+                element=RadioButtonsElement(action_id=SCOPE_BLOCK, options=[only, following], initial_option=only),
+            )
+        )
     view = View(
         type="modal",
         callback_id=CANCEL_VIEW,
@@ -338,6 +382,7 @@ def _cancel_view(ctx: Context, session: Session) -> dict[str, Any]:
                     text=f"The author is told at once and refunded *{refund}*. This cannot be undone."
                 )
             ),
+            *scope,
             InputBlock(
                 block_id="reason",
                 label="Reason (the author reads it)",

@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from booking import agenda as agendas
-from booking import catalog, outbox
+from booking import catalog, outbox, series
 from booking import materials as shared_materials
 from booking.context import Context
 from booking.errors import NotFound
@@ -42,6 +42,7 @@ from booking.events import (
     Recipient,
     RefundOwed,
     Reminder,
+    SeriesConfirmed,
     SessionCancelled,
     SessionCompleted,
     SessionConfirmed,
@@ -54,6 +55,7 @@ from booking.model import DEFAULT_REMINDER_MINUTES as REMINDERS
 from booking.model import Actor, SessionStatus
 from booking.outbox import SendLater, Undeliverable
 from booking.ports import Parties, Prepared
+from booking.series_model import Repeat
 from conversations.files import FileSource
 from conversations.sending import deliver_now
 from conversations.slack import render as r
@@ -96,6 +98,7 @@ NO_FILE = "(a file sent in Telegram; ask the author to share a link or paste the
 MAX_FILENAME = 120
 FAILED_WHAT = {  # what an undelivered message was, in the admins' feed
     SessionConfirmed.kind: "the booking confirmation",
+    SeriesConfirmed.kind: "the series' booking confirmation",
     Reminder.kind: "a reminder",
     SessionCancelled.kind: "the cancellation",
     SessionRescheduled.kind: "the new time",
@@ -253,6 +256,12 @@ class SlackNotifier:
         author = r.escape(p.author.name)
         if isinstance(event, (SessionConfirmed, SessionCompleted)):
             return Outgoing(None)  # the card says it all
+        if isinstance(event, SeriesConfirmed):  # the first session's card, and every date below it
+            lines = await _series_lines(self.ctx, event, zone)
+            if lines is None:
+                return None
+            head, dates = lines
+            return Outgoing(f":repeat: {head} with {author}:\n" + "\n".join(dates), True)
         if isinstance(event, Reminder):
             now = self.now()
             if event.starts_at != s.starts_at or s.status is not SessionStatus.SCHEDULED or now >= s.starts_at:
@@ -352,7 +361,14 @@ class SlackNotifier:
         if message.due_at < self.now() - TOO_OLD:
             log.info("slack.notify_skipped", reason="too old for the feed", **_fields(message))
             return Prepared(message)
-        if p is not None:
+        if p is not None and isinstance(event, SeriesConfirmed):
+            try:
+                lines = await _series_lines(self.ctx, event, "UTC")
+            except Exception as exc:  # the database: tried again later
+                return Prepared(message, error=exc)
+            who = f"{r.escape(p.author.name)} with {r.escape(p.coach.name)}"
+            line = None if lines is None else f":new: Booked {lines[0]}, {who}: {'; '.join(lines[1])}"
+        elif p is not None:
             line = _admin_line(event, p)
         elif isinstance(event, DeliveryFailed) and message.coach_id is not None:
             try:
@@ -372,6 +388,24 @@ class SlackNotifier:
     async def _post(self, channel: str, text: str) -> None:
         client = await self.workspaces.admin_client()
         await client.chat_postMessage(channel=channel, text=r.clip(text))
+
+
+async def _series_lines(ctx: Context, event: SeriesConfirmed, zone: str) -> tuple[str, list[str]] | None:
+    """'Weekly series of 4 sessions (paid 240.00 USD)' and each confirmed date in `zone`; None
+    when none of the series is confirmed any more."""
+    found, occurrences = await series.series_of(ctx, event.series_id)
+    live = [s for s in occurrences if s.status in r.LIVE]
+    if not live:
+        return None
+    paid = sum(s.amount_paid for s in live)
+    credit = sum(1 for s in live if s.price_amount == 0 and s.amount_paid == 0)
+    money = [f"paid {r.money(paid, live[0].currency)}"] if paid else []
+    if credit:
+        money.append(f"{credit} by prepaid credit")
+    extra = f" ({', '.join(money)})" if money else ""
+    every = "Weekly" if found.repeat is Repeat.WEEKLY else "Fortnightly"
+    head = f"{every} series of {len(live)} sessions{extra}"
+    return head, [r.when(s.starts_at, zone) for s in live]
 
 
 def _admin_line(event: Event, p: Parties) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton as Button
 
-from booking import bookings, queries, slots
+from booking import bookings, credits, queries, slots
 from booking import materials as shared_materials
 from booking.errors import SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
@@ -194,7 +194,10 @@ async def show_result(turn: Turn, session: Session, coach: Coach, author: Author
         if shown is not None and session.id is not None:
             note(turn.user_data, Earlier.PAY, session.id, shown)  # its button comes off once paid or released
     else:
-        await turn.show(texts.booked(session, coach, author.timezone), keyboards.session_actions(session))
+        text = texts.booked(session, coach, author.timezone)
+        if session.price_amount == 0 and coach.price_for(session.duration_minutes).amount:
+            text += "\n" + texts.PAID_BY_CREDIT
+        await turn.show(text, keyboards.session_actions(session))
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -287,6 +290,10 @@ async def _summary(
 ) -> None:
     start = datetime.fromtimestamp(draft["start"], UTC)
     manuscript = draft.get("manuscript") or {}
+    assert author.id is not None and coach.id is not None  # read from the database
+    balance = 0
+    if await credits.covered(turn.ctx, author.id, coach.id, draft["duration"], [start]):
+        balance = (await credits.statement(turn.ctx, author.id)).balance  # the booking spends one of these
     text = texts.summary(
         coach,
         start,
@@ -296,6 +303,7 @@ async def _summary(
         turn.ctx.policy,
         turn.payments,
         manuscript=manuscript.get("title"),
+        credits=balance,
     )
     if hint:
         text += "\n\n" + texts.FOCUS_HINT

@@ -16,13 +16,21 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   b:k                     book: skip the focus line
   b:ok:<coach>:<t>:<min>  book: confirm
   b:x                     book: abandon the draft
+  b:r:<coach>:<t>:<min>   book as a series: how often (r = weekly w | fortnightly f)
+  b:rn:<coach>:<t>:<min>:<r>            series: how many
+  b:rs:<coach>:<t>:<min>:<r>:<n>        series: its dates, the ones not free, the price
+  b:ro:<coach>:<t>:<min>:<r>:<n>:<c>    series: book it (c = conflicts: refuse r | skip s | append a)
+  p:<coach>               the packages a coach's bookings can use (theirs and marketplace-wide)
+  p:b:<coach>:<package>   buy a package: its Checkout link
   s:u[:<page>] | s:p[:<page>]  upcoming | past sessions (page from 0)
   s:v:<session>           one session and its actions
   s:pay:<session>         make the payment link again
   k:<session>             cancel: explain policy and refund
   k:y:<session>           cancel: confirmed
+  k:f:<session>           cancel: this and all following occurrences of its series
   x:c:<session>           reschedule: open the calendar
   x:m:<session>:<month>   x:d:<session>:<day>   x:s:<session>:<t>   x:y:<session>:<t> (confirm)
+  x:f:<session>:<t>       reschedule this and all following occurrences of its series
   m:<session>             materials of a session
   m:a:<session>           add a material
   r:<session>:<stars>     rate 1-5 (also sent by the notifier's rating prompt)
@@ -52,6 +60,8 @@ _T = r"([1-9][0-9]{8,10})"
 _DAY = r"([0-9]{8})"
 _MONTH = r"([0-9]{6})"
 _MIN = r"(?::([1-9][0-9]{0,2}))?"  # an optional session length in minutes
+_LEN = r"([1-9][0-9]{0,2})"  # a session length in minutes
+_COUNT = r"([2-9]|1[0-2])"  # occurrences of a series (booking.recurrence.MAX_OCCURRENCES)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,18 @@ def _month(text: str) -> date:
 
 def _opt_int(text: str | None) -> int | None:
     return None if text is None else int(text)
+
+
+_REPEAT = {"w": "weekly", "f": "fortnightly"}
+_CONFLICTS = {"r": "refuse", "s": "skip", "a": "append"}
+
+
+def _repeat(text: str) -> str:
+    return _REPEAT[text]
+
+
+def _conflicts(text: str) -> str:
+    return _CONFLICTS[text]
 
 
 def _language(text: str) -> str:
@@ -103,16 +125,28 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("book.skip", r"b:k", ()),
     ("book.confirm", rf"b:ok:{_ID}:{_T}:([1-9][0-9]{{0,2}})", (int, _epoch, int)),
     ("book.abort", r"b:x", ()),
+    ("series.repeat", rf"b:r:{_ID}:{_T}:{_LEN}", (int, _epoch, int)),
+    ("series.count", rf"b:rn:{_ID}:{_T}:{_LEN}:([wf])", (int, _epoch, int, _repeat)),
+    ("series.summary", rf"b:rs:{_ID}:{_T}:{_LEN}:([wf]):{_COUNT}", (int, _epoch, int, _repeat, int)),
+    (
+        "series.confirm",
+        rf"b:ro:{_ID}:{_T}:{_LEN}:([wf]):{_COUNT}:([rsa])",
+        (int, _epoch, int, _repeat, int, _conflicts),
+    ),
+    ("packages", rf"p:{_ID}", (int,)),
+    ("package.buy", rf"p:b:{_ID}:{_ID}", (int, int)),
     ("sessions", r"s:(u|p)(?::(0|[1-9][0-9]{0,2}))?", (str, lambda s: int(s or 0))),
     ("session", rf"s:v:{_ID}", (int,)),
     ("pay", rf"s:pay:{_ID}", (int,)),
     ("cancel.ask", rf"k:{_ID}", (int,)),
     ("cancel.yes", rf"k:y:{_ID}", (int,)),
+    ("cancel.following", rf"k:f:{_ID}", (int,)),
     ("move.start", rf"x:c:{_ID}", (int,)),
     ("move.month", rf"x:m:{_ID}:{_MONTH}", (int, _month)),
     ("move.day", rf"x:d:{_ID}:{_DAY}", (int, _day)),
     ("move.slot", rf"x:s:{_ID}:{_T}", (int, _epoch)),
     ("move.confirm", rf"x:y:{_ID}:{_T}", (int, _epoch)),
+    ("move.following", rf"x:f:{_ID}:{_T}", (int, _epoch)),
     ("materials", rf"m:{_ID}", (int,)),
     ("materials.add", rf"m:a:{_ID}", (int,)),
     ("rate", rf"r:{_ID}:([1-5])", (int, int)),
@@ -208,6 +242,42 @@ def _length(duration: int | None) -> tuple[int, ...]:
 
 def book_confirm(coach_id: int, start: datetime, duration: int) -> str:
     return _build("b:ok", coach_id, epoch(start), duration)
+
+
+def _code(table: dict[str, str], value: str) -> str:
+    return next(code for code, name in table.items() if name == value)
+
+
+def series_repeat(coach_id: int, start: datetime, duration: int) -> str:
+    return _build("b:r", coach_id, epoch(start), duration)
+
+
+def series_count(coach_id: int, start: datetime, duration: int, repeat: str) -> str:
+    return _build("b:rn", coach_id, epoch(start), duration, _code(_REPEAT, repeat))
+
+
+def series_summary(coach_id: int, start: datetime, duration: int, repeat: str, count: int) -> str:
+    return _build("b:rs", coach_id, epoch(start), duration, _code(_REPEAT, repeat), count)
+
+
+def series_confirm(coach_id: int, start: datetime, duration: int, repeat: str, count: int, conflicts: str) -> str:
+    return _build("b:ro", coach_id, epoch(start), duration, _code(_REPEAT, repeat), count, _code(_CONFLICTS, conflicts))
+
+
+def packages(coach_id: int) -> str:
+    return _build("p", coach_id)
+
+
+def package_buy(coach_id: int, package_id: int) -> str:
+    return _build("p:b", coach_id, package_id)
+
+
+def cancel_following(session_id: int) -> str:
+    return _build("k:f", session_id)
+
+
+def move_following(session_id: int, start: datetime) -> str:
+    return _build("x:f", session_id, epoch(start))
 
 
 def sessions(which: str, page: int = 0) -> str:

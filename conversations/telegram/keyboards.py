@@ -10,7 +10,9 @@ from datetime import date, datetime
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from booking.model import Coach, Session, SessionStatus
+from booking.credit_model import Package
+from booking.model import Coach, Money, Session, SessionStatus
+from booking.series_model import Conflicts, Repeat
 from conversations import calendar_links, formatting
 from conversations.telegram import callbacks as cb
 from conversations.telegram import i18n, texts
@@ -66,11 +68,16 @@ def specialties(names: list[str]) -> InlineKeyboardMarkup:
     return markup([*chunk(buttons, 2), back(texts.ALL_COACHES, cb.coach_list())])
 
 
-def coach_card(coach: Coach, next_start: datetime | None, zone: str | None) -> InlineKeyboardMarkup:
-    """ "Next available" (unless the author's zone is known and nothing is free) above the calendar."""
+def coach_card(
+    coach: Coach, next_start: datetime | None, zone: str | None, *, packages: bool = False
+) -> InlineKeyboardMarkup:
+    """ "Next available" (unless the author's zone is known and nothing is free) above the calendar;
+    the packages on offer, when there are any."""
     rows = (
         [] if next_start is None and zone else [back(texts.next_available(next_start, zone), cb.book_next(_id(coach)))]
     )
+    if packages:
+        rows.append(back(texts.PACKAGES, cb.packages(_id(coach))))
     return markup([*rows, back(texts.BOOK, cb.book_start(_id(coach))), back(texts.BACK_TO_COACHES, cb.coach_list())])
 
 
@@ -143,12 +150,99 @@ def booking_summary(coach: Coach, start: datetime, minutes: int, day: date) -> I
     return markup(
         [
             back(texts.CONFIRM, cb.book_confirm(_id(coach), start, minutes)),
+            back(texts.MAKE_SERIES, cb.series_repeat(_id(coach), start, minutes)),
             [
                 Button(texts.OTHER_TIME, callback_data=cb.book_day(_id(coach), day, minutes)),
                 Button(texts.ABANDON, callback_data=cb.BOOK_ABORT),
             ],
         ]
     )
+
+
+# ---- series and packages ---------------------------------------------------------------
+
+
+def series_repeat(coach: Coach, start: datetime, minutes: int) -> InlineKeyboardMarkup:
+    cid = _id(coach)
+    return markup(
+        [
+            [
+                Button(texts.WEEKLY, callback_data=cb.series_count(cid, start, minutes, Repeat.WEEKLY.value)),
+                Button(texts.FORTNIGHTLY, callback_data=cb.series_count(cid, start, minutes, Repeat.FORTNIGHTLY.value)),
+            ],
+            back(texts.BACK, cb.book_slot(cid, start, minutes)),
+        ]
+    )
+
+
+def series_count(coach: Coach, start: datetime, minutes: int, repeat: str, most: int) -> InlineKeyboardMarkup:
+    cid = _id(coach)
+    buttons = [
+        Button(str(n), callback_data=cb.series_summary(cid, start, minutes, repeat, n)) for n in range(2, most + 1)
+    ]
+    return markup([*chunk(buttons, 6), back(texts.BACK, cb.series_repeat(cid, start, minutes))])
+
+
+def series_summary(
+    coach: Coach, start: datetime, minutes: int, repeat: str, count: int, not_free: int, appended: int, free: int
+) -> InlineKeyboardMarkup:
+    """All free: book them (refusing the series if a date is taken meanwhile). Some not free: skip
+    them, or add as many at the end; going back to pick another time is refusing the series."""
+    cid = _id(coach)
+
+    def confirm(conflicts: str) -> str:
+        return cb.series_confirm(cid, start, minutes, repeat, count, conflicts)
+
+    rows: list[list[Button]] = []
+    if not not_free:
+        rows.append(back(texts.confirm_series(count), confirm(Conflicts.REFUSE.value)))
+    elif free:
+        rows.append(back(texts.skip_button(not_free), confirm(Conflicts.SKIP.value)))
+        if appended:
+            rows.append(back(texts.append_button(appended), confirm(Conflicts.APPEND.value)))
+    rows.append(
+        [
+            Button(texts.OTHER_TIME, callback_data=cb.book_slot(cid, start, minutes)),
+            Button(texts.ABANDON, callback_data=cb.BOOK_ABORT),
+        ]
+    )
+    return markup(rows)
+
+
+def series_pay(sessions: list[Session], zone: str, *, per_series: bool) -> InlineKeyboardMarkup:
+    """A held series: one button for its one checkout (on its first held occurrence), or one per
+    occurrence (SERIES_PAYMENT)."""
+    held = [s for s in sessions if s.status is SessionStatus.HELD]
+    rows: list[list[Button]] = []
+    if per_series and held:
+        lead = held[0]
+        total = Money(sum(s.price_amount for s in held), lead.currency)
+        if lead.checkout_url:
+            rows.append([Button(texts.pay_series(total), url=lead.checkout_url)])
+        else:
+            rows.append(back(texts.GET_PAYMENT_LINK, cb.pay(_id(lead))))
+    else:
+        for s in held:
+            if s.checkout_url:
+                rows.append([Button(texts.pay_occurrence(s, zone), url=s.checkout_url)])
+            else:
+                rows.append(back(texts.GET_PAYMENT_LINK, cb.pay(_id(s))))
+    rows.append(back(texts.MY_SESSIONS, cb.sessions("u")))
+    return markup(rows)
+
+
+def my_sessions() -> InlineKeyboardMarkup:
+    return markup([back(texts.MY_SESSIONS, cb.sessions("u"))])
+
+
+def packages(coach: Coach, offered: list[Package], payments: bool) -> InlineKeyboardMarkup:
+    rows = [back(texts.package_button(p), cb.package_buy(_id(coach), p.id or 0)) for p in offered] if payments else []
+    return markup([*rows, back(texts.BACK, cb.card(_id(coach)))])
+
+
+def package_checkout(coach: Coach, package: Package, url: str) -> InlineKeyboardMarkup:
+    price = Money(package.price_amount, package.currency)
+    return markup([[Button(texts.pay_series(price), url=url)], back(texts.BACK, cb.packages(_id(coach)))])
 
 
 def pay(session: Session) -> InlineKeyboardMarkup:
@@ -224,6 +318,29 @@ def cancel_confirm(session_id: int) -> InlineKeyboardMarkup:
                 Button(texts.YES_CANCEL, callback_data=cb.cancel_yes(session_id)),
                 Button(texts.KEEP, callback_data=cb.session(session_id)),
             ]
+        ]
+    )
+
+
+def cancel_series_confirm(session_id: int, later: int) -> InlineKeyboardMarkup:
+    return markup(
+        [
+            back(texts.ONLY_THIS, cb.cancel_yes(session_id)),
+            back(texts.following_button(later), cb.cancel_following(session_id)),
+            back(texts.KEEP, cb.session(session_id)),
+        ]
+    )
+
+
+def move_series_confirm(session_id: int, start: datetime, day: date, later: int) -> InlineKeyboardMarkup:
+    return markup(
+        [
+            back(texts.ONLY_THIS, cb.move_confirm(session_id, start)),
+            back(texts.following_button(later), cb.move_following(session_id, start)),
+            [
+                Button(texts.OTHER_TIME, callback_data=cb.move_day(session_id, day)),
+                Button(texts.KEEP, callback_data=cb.session(session_id)),
+            ],
         ]
     )
 

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from booking import materials as shared_materials
-from booking import outbox
+from booking import outbox, series
 from booking.context import Context
 from booking.events import (
     Event,
@@ -34,6 +34,7 @@ from booking.events import (
     RefundReason,
     RefundSent,
     Reminder,
+    SeriesConfirmed,
     SessionCancelled,
     SessionConfirmed,
     SessionNoShow,
@@ -43,11 +44,12 @@ from booking.events import (
 )
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
 from booking.ports import Parties, Prepared
-from conversations.calendar_invite import session_ics
+from conversations.calendar_invite import series_ics, session_ics
 from conversations.sending import deliver_now
 from conversations.telegram import i18n, keyboards, texts
 from conversations.telegram.earlier_messages import Earlier, EarlierMessages
-from conversations.telegram.i18n import N_, _
+from conversations.telegram.i18n import N_, _, ngettext
+from conversations.telegram.zones import display
 
 log = structlog.get_logger(__name__)
 NO_CHAT = "the author has no Telegram chat with the bot"
@@ -113,6 +115,7 @@ class TelegramNotifier:
         self.now = now or (lambda: datetime.now(UTC))
         self.renderers: dict[type[Event], Renderer] = {
             SessionConfirmed: self._confirmed,
+            SeriesConfirmed: self._series_confirmed,
             Reminder: self._reminder,
             StartingNow: self._starting_now,
             SessionCancelled: self._cancelled,
@@ -255,6 +258,49 @@ class TelegramNotifier:
             card=True,
         )
 
+    async def _series_confirmed(self, c: Rendering, event: SeriesConfirmed) -> Outgoing | None:
+        """One message for the whole series: every confirmed date in the author's zone, and one
+        calendar file holding them all (each its session's UID, so a later change updates it)."""
+        found, occurrences = await series.series_of(self.ctx, event.series_id)
+        live = [s for s in occurrences if s.status in LIVE]
+        if not live:
+            return None
+        zone = c.author.timezone
+        lines = [
+            ngettext(
+                "✅ <b>Your series is booked: {count} session</b>",
+                "✅ <b>Your series is booked: {count} sessions</b>",
+                len(live),
+            ).format(count=len(live)),
+            _("With {coach}, {minutes} min each, {repeat}. Times in your zone ({zone}):").format(
+                coach=c.coach_name,
+                minutes=live[0].duration_minutes,
+                repeat=texts.repeat_name(found.repeat.value),
+                zone=html.escape(display(zone)),
+            ),
+            *(f"• {texts.occurrence(s.starts_at, zone)}" for s in live),
+        ]
+        paid = sum(s.amount_paid for s in live)
+        if paid:
+            lines.append(_("Paid: {amount}.").format(amount=c.money(paid)))
+        by_credit = [s for s in live if s.price_amount == 0 and c.coach.price_for(s.duration_minutes).amount]
+        if by_credit:
+            lines.append(
+                ngettext(
+                    "{count} paid with a prepaid credit.", "{count} paid with prepaid credits.", len(by_credit)
+                ).format(count=len(by_credit))
+            )
+        lines.append(_("Each session's join link is in /sessions and comes with its reminder."))
+        lines.append(_("Add them all to your calendar with the attached file."))
+        first = live[0]
+        return Outgoing(
+            "\n".join(lines),
+            keyboard=keyboards.my_sessions(),
+            document=series_ics(live, c.coach, c.author, stamp=self.now()),
+            filename=f"coaching-series-{event.series_id}.ics",
+            supersedes=(Earlier.PAY, _("✅ Paid: your series is confirmed below.")) if first.amount_paid else None,
+        )
+
     async def _reminder(self, c: Rendering, event: Reminder) -> Outgoing | None:
         s = c.session
         if s.status is not SessionStatus.SCHEDULED or event.starts_at != s.starts_at:
@@ -339,6 +385,8 @@ class TelegramNotifier:
     async def _hold_expired(self, c: Rendering, event: HoldExpired) -> Outgoing | None:
         if c.session.status is not SessionStatus.CANCELLED or c.session.amount_paid:
             return None  # paid after all (a late payment re-confirmed it, or it is being refunded)
+        if c.session.series_id is not None:
+            return await self._series_released(c)
         text = _(
             "⌛ <b>Hold released</b>\nWe held {when} with {coach} for you, but the payment "
             "did not arrive in time, so the slot is free again. Nothing was charged.\n"
@@ -346,6 +394,32 @@ class TelegramNotifier:
         ).format(when=c.when(), coach=c.coach_name)
         released = _("⌛ This hold was released; nothing was charged.")
         return Outgoing(text, keyboard=keyboards.book_again(c.coach), supersedes=(Earlier.PAY, released))
+
+    async def _series_released(self, c: Rendering) -> Outgoing | None:
+        """The holds of a series lapse together: one message, from its first released occurrence."""
+        assert c.session.series_id is not None
+        _found, occurrences = await series.series_of(self.ctx, c.session.series_id)
+        released = [
+            s
+            for s in occurrences
+            if s.status is SessionStatus.CANCELLED and not s.amount_paid and s.cancelled_by is Actor.SYSTEM
+        ]
+        if not released or released[0].id != c.session.id:
+            return None  # told with the first one
+        zone = c.author.timezone
+        text = ngettext(
+            "⌛ <b>Hold released</b>\nThe payment did not arrive in time, so this session with {coach} "
+            "is free again. Nothing was charged for it:",
+            "⌛ <b>Hold released</b>\nThe payment did not arrive in time, so these sessions with {coach} "
+            "are free again. Nothing was charged for them:",
+            len(released),
+        ).format(coach=c.coach_name)
+        lines = [text, *(f"• {texts.occurrence(s.starts_at, zone)}" for s in released)]
+        lines.append(_("You can pick a time again with /book."))
+        released_note = _("⌛ This hold was released; nothing was charged.")
+        return Outgoing(
+            "\n".join(lines), keyboard=keyboards.book_again(c.coach), supersedes=(Earlier.PAY, released_note)
+        )
 
     async def _payment_refunded(self, c: Rendering, event: PaymentRefunded) -> Outgoing | None:
         amount = event.amount

@@ -7,9 +7,10 @@ from datetime import date, datetime
 
 from telegram import InlineKeyboardButton as Button
 
-from booking import catalog, rescheduling, slots
+from booking import catalog, rescheduling, series, slots
 from booking.errors import PolicyViolation, SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
+from booking.recurrence import SeriesUnavailable
 from conversations.telegram import callbacks as cb
 from conversations.telegram import keyboards, texts
 from conversations.telegram.book import require_in_calendar
@@ -46,9 +47,13 @@ async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
         await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
         return
     day = texts.local(start, author.timezone).date()
-    await turn.show(
-        texts.move_question(session, start, coach, author.timezone), keyboards.move_confirm(session_id, start, day)
-    )
+    text = texts.move_question(session, start, coach, author.timezone)
+    later = await series.later_occurrences(turn.ctx, session_id)
+    if later:
+        text += "\n\n" + texts.move_series_question(len(later))
+        await turn.show(text, keyboards.move_series_confirm(session_id, start, day, len(later)))
+        return
+    await turn.show(text, keyboards.move_confirm(session_id, start, day))
 
 
 async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
@@ -67,6 +72,30 @@ async def on_confirm(turn: Turn, session_id: int, start: datetime) -> None:
         await turn.show(texts.unavailable(exc.message, bool(options)), markup)
         return
     await turn.show(texts.moved(moved, author.timezone), keyboards.session_actions(moved))
+
+
+async def on_following(turn: Turn, session_id: int, start: datetime) -> None:
+    """Move this occurrence and every later one to the new weekday and time (in the coach's zone),
+    all or none."""
+    author, session, coach = await _movable(turn, session_id)
+    require_in_calendar(turn, coach, author, start)
+    try:
+        moved = await series.reschedule(
+            turn.ctx, session_id, start, by=Actor.AUTHOR, scope=series.Scope.FOLLOWING, author_id=author.id
+        )
+    except PolicyViolation as exc:
+        await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session_id))
+        return
+    except SeriesUnavailable as exc:
+        day = texts.local(start, author.timezone).date()
+        text = texts.move_series_not_free(exc.not_free, author.timezone)
+        await turn.show(text, keyboards.markup([keyboards.back(texts.OTHER_TIME, cb.move_day(session_id, day))]))
+        return
+    except SlotUnavailable:
+        turn.note = texts.SLOT_GONE
+        await _day(turn, session, coach, author, texts.local(start, author.timezone).date())
+        return
+    await turn.show(texts.moved_many(moved, author.timezone), keyboards.my_sessions())
 
 
 async def _movable(turn: Turn, session_id: int) -> tuple[Author, Session, Coach]:

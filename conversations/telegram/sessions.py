@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from booking import bookings, catalog, credits, queries
+from booking import bookings, catalog, credits, queries, series
 from booking.errors import InvalidTransition
 from booking.model import SessionStatus
 from conversations.telegram import keyboards, texts
+from conversations.telegram import series as series_flow
 from conversations.telegram.turn import Stale, Turn
 
 PAGE_SIZE = 10
@@ -41,6 +42,11 @@ async def on_pay(turn: Turn, session_id: int) -> None:
     if not session.checkout_url:
         turn.note = texts.PAYMENT_LINK_FAILED
     coach = await catalog.coach(turn.ctx, session.coach_id)
+    if session.series_id is not None:  # the series' payment message, its link made again
+        _series, occurrences = await series.series_of(turn.ctx, session.series_id)
+        live = [s for s in occurrences if s.status in (SessionStatus.HELD, SessionStatus.SCHEDULED)]
+        await series_flow.show_series(turn, coach, author, live, [])
+        return
     await turn.show(texts.held(session, coach, author.timezone, turn.now()), keyboards.pay(session))
 
 

@@ -477,15 +477,24 @@ def summary(
     payments: bool,
     *,
     manuscript: str | None = None,
+    credits: int = 0,
 ) -> str:
+    """`credits`: the author's credit balance when one of their credits would pay for this
+    booking (0: none would)."""
     price = coach.price_for(minutes)
+    if credits:
+        price_line = credit_line(credits)
+    elif payments and price.amount:
+        price_line = _("Price: {price}").format(price=money(price))
+    else:
+        price_line = _("Price: included")
     lines = [
         _("<b>Please check your booking</b>"),
         _("Coach: {coach}").format(coach=esc(coach.name)),
         _("When: {when}").format(when=when(start, zone)),
         _("Coach's time: {when}").format(when=when(start, coach.timezone)),
         _("Length: {minutes} min").format(minutes=minutes),
-        _("Price: {price}").format(price=money(price)) if payments and price.amount else _("Price: included"),
+        price_line,
     ]
     if focus:
         lines.append(_("Focus: {focus}").format(focus=esc(focus)))
@@ -540,6 +549,296 @@ _MESSAGES["PAYMENT_LINK_FAILED"] = N_("The payment page is still unavailable. Pl
 def unavailable(message: str, has_alternatives: bool) -> str:
     text = error(message) + "."
     return text + "\n" + (_("These times are free nearby:") if has_alternatives else _("Please pick another day."))
+
+
+# ---- recurring series and credits ---------------------------------------------------------
+
+_MESSAGES["MAKE_SERIES"] = N_("🔁 Repeat it")
+_MESSAGES["WEEKLY"], _MESSAGES["FORTNIGHTLY"] = N_("Every week"), N_("Every two weeks")
+_MESSAGES["MY_SESSIONS"] = N_("📋 Your sessions")
+_MESSAGES["SERIES_ALL_FREE"] = N_("All of these times are free.")
+_MESSAGES["SERIES_NOT_FREE"] = N_("Not free (marked ✖): choose what happens to them.")
+_MESSAGES["SERIES_NONE_FREE"] = N_("None of these times is free. Please pick another time.")
+_MESSAGES["SERIES_CHANGED"] = N_("Some dates were taken meanwhile: here is the series as it is now.")
+_MESSAGES["PAID_BY_CREDIT"] = N_("Paid with a prepaid credit.")
+_MESSAGES["ONLY_THIS"] = N_("Only this one")
+_MESSAGES["PACKAGES"] = N_("🎟 Packages")
+_MESSAGES["NO_PACKAGES"] = N_("No packages are on offer for this coach right now.")
+_MESSAGES["PACKAGE_PAYMENTS_OFF"] = N_("Packages cannot be bought here right now. Please ask us to add one for you.")
+_REPEATS = {"weekly": N_("every week"), "fortnightly": N_("every two weeks")}
+
+
+def repeat_name(repeat: str) -> str:
+    return _(_REPEATS[repeat])
+
+
+def occurrence(instant: datetime, zone: str) -> str:
+    """'Tue 8 Jan 2030, 10:00 CET': one date of a series, in a list headed by the zone's name."""
+    at = local(instant, zone)
+    return f"{formatting.date_time(at, i18n.current())} {at.tzname()}"
+
+
+def ask_repeat(coach: Coach, start: datetime, minutes: int, zone: str) -> str:
+    return _("Book {when} with {coach} ({minutes} min) as a series: how often?").format(
+        when=when(start, zone), coach=esc(coach.name), minutes=minutes
+    )
+
+
+def ask_count(coach: Coach, start: datetime, repeat: str, zone: str) -> str:
+    return _("{when} with {coach}, {repeat}: how many sessions in all?").format(
+        when=when(start, zone), coach=esc(coach.name), repeat=repeat_name(repeat)
+    )
+
+
+def series_summary(
+    coach: Coach,
+    minutes: int,
+    repeat: str,
+    starts: list[datetime],
+    not_free: list[datetime],
+    appended: list[datetime],
+    zone: str,
+    rules: CancellationPolicy,
+    payments: bool,
+    *,
+    credits: int,
+    per_series: bool,
+    focus: str | None = None,
+) -> str:
+    """The series before it is booked: every date in the author's zone, the ones not free marked,
+    and what it costs (credits first)."""
+    lines = [
+        _("<b>Please check your series</b>"),
+        _("Coach: {coach}").format(coach=esc(coach.name)),
+        _("{count} sessions of {minutes} min, {repeat}. Times in your zone ({zone}):").format(
+            count=len(starts), minutes=minutes, repeat=repeat_name(repeat), zone=esc(display(zone))
+        ),
+    ]
+    lines += [f"{'✖' if s in not_free else '•'} {occurrence(s, zone)}" for s in starts]
+    if not_free and appended:
+        lines.append(
+            ngettext(
+                "Added at the end instead, if you choose so: {dates}",
+                "Added at the end instead, if you choose so: {dates}",
+                len(appended),
+            ).format(dates=", ".join(occurrence(s, zone) for s in appended))
+        )
+    lines.append("")
+    free = len(starts) - len(not_free)
+    lines.append(_(_MESSAGES["SERIES_NOT_FREE"]) if not_free else _(_MESSAGES["SERIES_ALL_FREE"]))
+    price = coach.price_for(minutes)
+    if credits:
+        lines.append(
+            ngettext(
+                "Your prepaid credits pay for {count} of them.",
+                "Your prepaid credits pay for {count} of them.",
+                credits,
+            ).format(count=credits)
+        )
+    if payments and price.amount and free > credits:
+        rest = free - credits
+        each = money(price)
+        if per_series:
+            total = money(Money(price.amount * rest, price.currency))
+            lines.append(
+                ngettext(
+                    "Price: {total} for {count} session ({each} each), paid at once.",
+                    "Price: {total} for {count} sessions ({each} each), paid at once.",
+                    rest,
+                ).format(total=total, count=rest, each=each)
+            )
+        else:
+            lines.append(
+                ngettext(
+                    "Price: {each} per session, paid for each one ({count} payment).",
+                    "Price: {each} per session, paid for each one ({count} payments).",
+                    rest,
+                ).format(each=each, count=rest)
+            )
+    if focus:
+        lines.append(_("Focus: {focus}").format(focus=esc(focus)))
+    lines += ["", esc(policy(rules, payments))]
+    return "\n".join(lines)
+
+
+def skip_button(count: int) -> str:
+    return ngettext("Skip {count} date, book the rest", "Skip {count} dates, book the rest", count).format(count=count)
+
+
+def append_button(count: int) -> str:
+    return ngettext("Add {count} date at the end", "Add {count} dates at the end", count).format(count=count)
+
+
+def confirm_series(count: int) -> str:
+    return ngettext("✅ Book {count} session", "✅ Book {count} sessions", count).format(count=count)
+
+
+def series_result(
+    coach: Coach, sessions: list[Session], not_free: list[datetime], zone: str, now: datetime | None
+) -> str:
+    """What the author sees once the series is booked: confirmed, or held until paid."""
+    held = [s for s in sessions if s.status is SessionStatus.HELD]
+    head = (
+        ngettext(
+            "⏳ {count} session with {coach} is held for you:",
+            "⏳ {count} sessions with {coach} are held for you:",
+            len(sessions),
+        )
+        if held
+        else ngettext(
+            "✅ Booked: {count} session with {coach}:", "✅ Booked: {count} sessions with {coach}:", len(sessions)
+        )
+    )
+    lines = [
+        head.format(count=len(sessions), coach=esc(coach.name)),
+        _("Times in your zone ({zone}):").format(zone=esc(display(zone))),
+    ]
+    for s in sessions:
+        mark = "⏳" if s.status is SessionStatus.HELD else "✅"
+        lines.append(f"{mark} {occurrence(s.starts_at, zone)}")
+    if not_free:
+        lines.append(_("Not booked (not free): {dates}").format(dates=", ".join(occurrence(s, zone) for s in not_free)))
+    credit_paid = [s for s in sessions if s.status is not SessionStatus.HELD and s.price_amount == 0]
+    if credit_paid and coach.rate:
+        lines.append(
+            ngettext(
+                "{count} paid with a prepaid credit.", "{count} paid with prepaid credits.", len(credit_paid)
+            ).format(count=len(credit_paid))
+        )
+    if held:
+        until = held[0].hold_expires_at
+        total = Money(sum(s.price_amount for s in held), held[0].currency)
+        if until and now and until > now:
+            lines.append(
+                _("Pay {price} by {until} ({zone}) to confirm them.").format(
+                    price=money(total), until=clock(until, zone), zone=esc(display(zone))
+                )
+            )
+        else:
+            lines.append(_("Pay {price} to confirm them.").format(price=money(total)))
+        lines.append(_("The confirmation arrives here after the payment, in one message with a calendar file."))
+        if not any(s.checkout_url for s in held):
+            lines.append(_("The payment page could not be opened just now. Tap “Get payment link” to try again."))
+    else:
+        lines.append(_("The confirmation with a calendar file for all of them follows in a moment."))
+    return "\n".join(lines)
+
+
+def pay_occurrence(session: Session, zone: str) -> str:
+    return _("💳 Pay {price} · {when}").format(price=money(session.price), when=short_when(session.starts_at, zone))
+
+
+def pay_series(total: Money) -> str:
+    return _("💳 Pay {price}").format(price=money(total))
+
+
+def credit_line(count: int) -> str:
+    return ngettext(
+        "Price: paid with a prepaid credit (you have {count}); no payment needed.",
+        "Price: paid with a prepaid credit (you have {count}); no payment needed.",
+        count,
+    ).format(count=count)
+
+
+def packages_list(coach: Coach, packages: list, payments: bool) -> str:
+    lines = [_("<b>Packages</b> — prepaid sessions with {coach}").format(coach=esc(coach.name)), ""]
+    for package in packages:
+        lines.append(package_line(package, coach))
+    lines += ["", _("A booking of the same length uses a credit by itself, the one that expires first.")]
+    return "\n".join(lines)
+
+
+def package_line(package, coach: Coach) -> str:
+    who = _("any coach") if package.coach_id is None else esc(coach.name)
+    return ngettext(
+        "• {count} session of {minutes} min with {who} — {price}, valid {days} days",
+        "• {count} sessions of {minutes} min with {who} — {price}, valid {days} days",
+        package.sessions,
+    ).format(
+        count=package.sessions,
+        minutes=package.duration_minutes,
+        who=who,
+        price=money(Money(package.price_amount, package.currency)),
+        days=package.valid_days,
+    )
+
+
+def package_button(package) -> str:
+    return ngettext(
+        "Buy {count} × {minutes} min · {price}", "Buy {count} × {minutes} min · {price}", package.sessions
+    ).format(
+        count=package.sessions,
+        minutes=package.duration_minutes,
+        price=money(Money(package.price_amount, package.currency)),
+    )
+
+
+def package_checkout(package, coach: Coach) -> str:
+    return (
+        _("Pay for your package here:")
+        + "\n"
+        + package_line(package, coach)
+        + "\n\n"
+        + _("Your credits show in /sessions once the payment has arrived.")
+    )
+
+
+def cancel_series_question(
+    session: Session, later: int, zone: str, refund_one: Money, refund_all: Money, paid: bool
+) -> str:
+    text = _("Cancel your session on {when}?").format(when=when(session.starts_at, zone)) + "\n"
+    text += ngettext(
+        "It is part of a series; {count} later session follows it.",
+        "It is part of a series; {count} later sessions follow it.",
+        later,
+    ).format(count=later)
+    if refund_all.amount:
+        text += "\n" + _("Only this one: <b>{one}</b> back. This and all following: <b>{all}</b> back.").format(
+            one=money(refund_one), all=money(refund_all)
+        )
+    elif paid:
+        text += "\n" + _("Under the cancellation policy there is no refund for this session.")
+    return text
+
+
+def following_button(count: int) -> str:
+    return ngettext("This and the {count} following", "This and the {count} following", count).format(count=count)
+
+
+def cancelled_many(sessions: list[Session], zone: str, refund: Money, credits: int) -> str:
+    lines = [_("Cancelled:")]
+    lines += [f"• {occurrence(s.starts_at, zone)}" for s in sessions]
+    if refund.amount:
+        lines.append(_("A refund of {amount} is on its way.").format(amount=money(refund)))
+    if credits:
+        lines.append(
+            ngettext(
+                "{count} prepaid credit is yours again.", "{count} prepaid credits are yours again.", credits
+            ).format(count=credits)
+        )
+    return "\n".join(lines)
+
+
+def move_series_question(later: int) -> str:
+    return ngettext(
+        "It is part of a series: move only this one, or this and the {count} following session "
+        "to the same weekday and time?",
+        "It is part of a series: move only this one, or this and the {count} following sessions "
+        "to the same weekday and time?",
+        later,
+    ).format(count=later)
+
+
+def move_series_not_free(not_free: list[datetime], zone: str) -> str:
+    return _("Nothing was moved: not every session is free at the new time. Not free: {dates}").format(
+        dates=", ".join(occurrence(s, zone) for s in not_free)
+    )
+
+
+def moved_many(sessions: list[Session], zone: str) -> str:
+    lines = [_("✅ Moved:")]
+    lines += [f"• {occurrence(s.starts_at, zone)}" for s in sessions]
+    return "\n".join(lines)
 
 
 # ---- sessions ----------------------------------------------------------------------------

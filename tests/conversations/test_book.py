@@ -26,7 +26,7 @@ async def test_book_with_payments_off_confirms_with_the_link(bot):
     assert mary.labels() == ["10:00", "11:00", "12:00", "13:00", "‹ Calendar"]  # where 60 minutes fit
     await mary.press("10:00")
     assert "Please check your booking" in mary.text() and "focus on" in mary.text()  # no length, no focus step
-    assert mary.labels() == ["✅ Confirm", "Pick another time", "✖ Cancel"]
+    assert mary.labels() == ["✅ Confirm", "🔁 Repeat it", "Pick another time", "✖ Cancel"]
     await mary.say("pacing in chapter 3")
     summary = mary.text()
     for expected in (

@@ -8,7 +8,8 @@ localstripe objects.
 Checked the way Stripe documents it (a request Stripe would refuse gets Stripe's 400 error JSON
 and is recorded in `violations`, which the fixtures assert is empty after each test):
 - every /v1 request needs `Authorization: Bearer sk_...`;
-- `POST /v1/checkout/sessions`: mode=payment, exactly one line item with quantity 1 and
+- `POST /v1/checkout/sessions`: mode=payment, exactly one line item with a whole quantity from 1
+  (a series paid at once: its sessions) and
   price_data (currency, unit_amount, product_data[name]), expires_at 30 minutes to 24 hours after
   creation, metadata[session_id] (a package: package_id and author_id), success_url and cancel_url; unknown parameters are refused;
 - `POST /v1/checkout/sessions/{id}/expire` only for an open session;
@@ -508,8 +509,9 @@ def check_checkout(params: dict, now: int) -> dict:
         raise Rejected(
             400, f"Received unknown parameter: line_items[0][{extra[0]}]", param=f"line_items[0][{extra[0]}]"
         )
-    if item.get("quantity") != "1":
-        raise Rejected(400, "quantity must be 1", param="line_items[0][quantity]")
+    quantity = item.get("quantity")
+    if not (isinstance(quantity, str) and quantity.isdigit() and 1 <= int(quantity) <= 999_999):
+        raise Rejected(400, "quantity must be a whole number from 1 to 999999", param="line_items[0][quantity]")
     price = item.get("price_data")
     if not isinstance(price, dict):
         raise Rejected(

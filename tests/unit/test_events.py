@@ -23,6 +23,7 @@ from booking.events import (
     RefundReason,
     RefundSent,
     Reminder,
+    SeriesConfirmed,
     SessionCancelled,
     SessionCompleted,
     SessionConfirmed,
@@ -40,6 +41,7 @@ from tests.unit.test_use_cases import WED_10, world
 AT = datetime(2030, 1, 9, 10, tzinfo=UTC)
 ONE_OF_EACH = [
     SessionConfirmed(),
+    SeriesConfirmed(3),
     Reminder(60, AT),
     StartingNow(AT),
     SessionCancelled(Actor.COACH, 1500),
