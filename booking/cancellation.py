@@ -65,15 +65,16 @@ async def cancel(
 
 
 async def cancel_locked(
-    ctx: Context, uow: UnitOfWork, session: Session, by: Actor, reason: str | None
+    ctx: Context, uow: UnitOfWork, session: Session, by: Actor, reason: str | None, *, full_refund: bool = False
 ) -> SessionStatus:
-    """Cancel a session read under its locks, refund owed per policy; returns its status before."""
+    """Cancel a session read under its locks, refund owed per policy (all that was kept with
+    `full_refund`: a coach calling off a whole group session); returns its status before."""
     assert session.id is not None
     before = session.status
     if before is SessionStatus.HELD:
         refund = 0  # an unpaid hold: nothing to refund, and no cut-off applies
     elif before is SessionStatus.SCHEDULED:
-        refund = ctx.policy.refund_on_cancel(session, by, ctx.now())
+        refund = session.kept if full_refund else ctx.policy.refund_on_cancel(session, by, ctx.now())
     else:
         refund = 0  # refused by the session below
     session.cancel(by, reason, refund, ctx.now())
@@ -95,7 +96,8 @@ async def settle(ctx: Context, session_id: int) -> Session:
     """What follows a committed cancellation, outside its transaction: the refund paid (or left
     owed for the scheduler) and the meeting room deleted. Safe to run again."""
     session = await try_settle(ctx, session_id)
-    if session.status is SessionStatus.CANCELLED and session.meeting_url:
+    # A seat's room is its group's, shared with the other seats: it goes with the group only.
+    if session.status is SessionStatus.CANCELLED and session.meeting_url and session.group_slot_id is None:
         await ctx.drop_meeting(session.meeting_url)
     return session
 

@@ -44,6 +44,13 @@ class SlotTaken(SlotUnavailable):
         super().__init__("that slot was just taken", alternatives)
 
 
+class GroupFull(SlotUnavailable):
+    """Every seat of a group session is taken (unpaid seats count until their hold lapses)."""
+
+    def __init__(self) -> None:
+        super().__init__("every seat of this group session is taken")
+
+
 class SlotConflict(Exception):
     """Raised by storage when the database guard rejects an overlapping session.
     Internal: the use cases turn it into SlotTaken with alternatives."""

@@ -210,6 +210,8 @@ class Session:
     meeting_url: str | None = None
     focus: str | None = None
     series_id: int | None = None  # the recurring series this session is an occurrence of
+    group_slot_id: int | None = None  # the group slot this session is a seat of (booking/group_model.py)
+    seat: int | None = None  # its seat number there, 1 to the slot's seats
     cancelled_by: Actor | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
@@ -277,6 +279,8 @@ class Session:
         self.hold_expires_at = None
 
     def check_movable(self) -> None:
+        if self.group_slot_id is not None:
+            raise InvalidTransition("a seat in a group session cannot be moved: cancel it and take another")
         if self.status is not SessionStatus.SCHEDULED:
             raise InvalidTransition(f"session {self.id} is {self.status.value}; only scheduled sessions can move")
 

@@ -16,6 +16,7 @@ from booking.bookings import confirmation, mark_paid, queue
 from booking.context import Context, author_of
 from booking.errors import PaymentError
 from booking.events import PaymentRefunded, Recipient, RefundReason
+from booking.groups import free_seat
 from booking.holds import release_expired_hold, release_hold
 from booking.ledger import Payment
 from booking.meetings import attach_meeting
@@ -149,10 +150,15 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
     ):
         # Paid after the hold was released: keep the booking if nobody has taken the slot.
         # The coach lock is held, so this check cannot race another booking.
-        taken = await tx.sessions.busy(
-            session.coach_id, session.blocked_from, session.blocked_until, exclude=session.id
-        )
-        if not taken:
+        if session.group_slot_id is not None:
+            number = await free_seat(tx, session)
+            free = number is not None
+            session.seat = number or session.seat
+        else:
+            free = not await tx.sessions.busy(
+                session.coach_id, session.blocked_from, session.blocked_until, exclude=session.id
+            )
+        if free:
             session.reinstate(now)
             await ctx.record_change(tx, session, before, Actor.SYSTEM, "paid after the hold expired; slot still free")
             await queue(ctx, tx, session, confirmation(ctx, session, await author_of(tx, session.author_id)))

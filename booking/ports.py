@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from booking.calendar_model import CalendarSource
 from booking.credit_model import CreditEntry, Package
+from booking.group_model import GroupSlot
 from booking.ledger import Payment
 from booking.model import (
     Author,
@@ -32,7 +33,7 @@ class Calendar:
 
     rules: list[AvailabilityRule]
     overrides: list[DateOverride]
-    busy: list[Interval]  # blocked spans of active sessions, expired holds left out
+    busy: list[Interval]  # blocked spans of active sessions and open group slots, expired holds left out
     expired_holds: list[int]  # held sessions past their expiry inside the window
     external: list[Interval] = field(default_factory=list)  # busy time imported from the coach's own calendars
 
@@ -135,6 +136,27 @@ class SeriesRepository(Protocol):
     async def get(self, series_id: int) -> Series | None: ...
     async def sessions(self, series_id: int) -> list[Session]:
         """The series' occurrences in time order (every status)."""
+
+
+class GroupRepository(Protocol):
+    """Group slots (booking/group_model.py); their seats are sessions carrying the slot's id."""
+
+    async def add(self, slot: GroupSlot) -> GroupSlot:
+        """Insert and flush; raises SlotConflict when the database guard rejects it."""
+
+    async def get(self, group_id: int, *, for_update: bool = False) -> GroupSlot | None: ...
+    async def save(self, slot: GroupSlot) -> None: ...
+    async def at(self, coach_id: int, start: datetime) -> GroupSlot | None:
+        """The coach's open group slot starting exactly at `start`."""
+
+    async def upcoming(self, coach_id: int, after: datetime, *, limit: int = 50) -> list[GroupSlot]:
+        """The coach's open group slots starting after `after`, soonest first."""
+
+    async def seats(self, group_id: int) -> list[Session]:
+        """Every seat of the slot (every status), by seat number."""
+
+    async def taken(self, group_ids: Collection[int], now: datetime) -> dict[int, int]:
+        """Seats counting against each slot: active ones, holds lapsed by `now` left out."""
 
 
 class CreditRepository(Protocol):
@@ -263,6 +285,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     payment_events: PaymentEventLog
     calendars: CalendarRepository
+    groups: GroupRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from booking.credit_model import CreditEntry, EntryKind, Package
+from booking.group_model import GroupSlot, GroupStatus
 from booking.ledger import Payment
 from booking.model import (
     Author,
@@ -110,6 +111,12 @@ def _calendar_statement(with_exclude: bool):
     if with_exclude:
         busy = busy.where(s.id != bindparam("exclude"))
     parts.append(busy)
+    g = t.group_slots.c  # an open group slot is busy time for everything but its own seats
+    parts.append(
+        select(
+            literal(_KIND_BUSY), no_int(), no_int(), no_int(), g.blocked_from, g.blocked_until, no_time(), g.id
+        ).where(g.coach_id == coach_id, g.status == GroupStatus.OPEN, g.blocked_from < end, g.blocked_until > start)
+    )
     b = t.calendar_busy.c  # imported from the coach's own calendars (booking/calendar_sources.py)
     parts.append(
         select(literal(_KIND_EXTERNAL), no_int(), no_int(), no_int(), b.starts_at, b.ends_at, no_time(), b.id).where(
@@ -145,6 +152,51 @@ class SeriesRepository:
         c = t.sessions.c
         query = select(Session).where(c.series_id == series_id).order_by(c.starts_at, c.id)
         return list((await self.db.scalars(query)).all())
+
+
+class GroupRepository:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def add(self, slot: GroupSlot) -> GroupSlot:
+        self.db.add(slot)
+        await self.db.flush()
+        return slot
+
+    async def get(self, group_id: int, *, for_update: bool = False) -> GroupSlot | None:
+        if for_update:
+            return await self.db.get(GroupSlot, group_id, with_for_update=True, populate_existing=True)
+        return await self.db.get(GroupSlot, group_id)
+
+    async def save(self, slot: GroupSlot) -> None:
+        await self.db.flush()
+
+    async def at(self, coach_id: int, start: datetime) -> GroupSlot | None:
+        g = t.group_slots.c
+        query = select(GroupSlot).where(g.coach_id == coach_id, g.starts_at == start, g.status == GroupStatus.OPEN)
+        return await self.db.scalar(query)
+
+    async def upcoming(self, coach_id: int, after: datetime, *, limit: int = 50) -> list[GroupSlot]:
+        g = t.group_slots.c
+        query = select(GroupSlot).where(g.coach_id == coach_id, g.status == GroupStatus.OPEN, g.starts_at > after)
+        return list((await self.db.scalars(query.order_by(g.starts_at, g.id).limit(limit))).all())
+
+    async def seats(self, group_id: int) -> list[Session]:
+        c = t.sessions.c
+        query = select(Session).where(c.group_slot_id == group_id).order_by(c.seat, c.id)
+        return list((await self.db.scalars(query)).all())
+
+    async def taken(self, group_ids: Collection[int], now: datetime) -> dict[int, int]:
+        if not group_ids:
+            return {}
+        c = t.sessions.c
+        lapsed = t.SESSION_HELD & c.hold_expires_at.is_not(None) & (c.hold_expires_at <= now)
+        query = (
+            select(c.group_slot_id, func.count())
+            .where(c.group_slot_id.in_(sorted(group_ids)), t.SESSION_ACTIVE, ~lapsed)
+            .group_by(c.group_slot_id)
+        )
+        return {group_id: count for group_id, count in await self.db.execute(query)}
 
 
 class CoachRepository:
@@ -292,8 +344,12 @@ class SessionRepository:
         )
         if exclude is not None:
             query = query.where(c.id != exclude)
-        rows = await self.db.execute(query.order_by(c.blocked_from))
-        return [Interval(a, b) for a, b in rows]
+        g = t.group_slots.c
+        groups = select(g.blocked_from, g.blocked_until).where(
+            g.coach_id == coach_id, g.status == GroupStatus.OPEN, g.blocked_from < end, g.blocked_until > start
+        )
+        rows = await self.db.execute(query.union_all(groups))
+        return sorted((Interval(a, b) for a, b in rows), key=lambda iv: iv.start)
 
     async def find(
         self,

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from booking.calendar_model import CalendarSource, SourceKind
 from booking.credit_model import CreditEntry, EntryKind, Package
+from booking.group_model import GroupSlot, GroupStatus
 from booking.ledger import Payment
 from booking.model import (
     ACTIVE_STATUSES,
@@ -146,6 +147,33 @@ session_series = Table(
     CheckConstraint("count BETWEEN 2 AND 12", name="count_range"),
 )
 
+# Group slots with seats (booking/groups.py); each seat is a session carrying group_slot_id and its
+# seat number. Made by 0018, with the guards: open slots of one coach never overlap each other nor
+# a 1:1 session (an exclusion constraint and triggers on PostgreSQL, triggers on SQLite), and a
+# seat's number is unique among the slot's seats not cancelled and lies in 1..seats.
+group_slots = Table(
+    "group_slots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id"), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("blocked_from", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("price_amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", _enum(GroupStatus, "group_status"), nullable=False),
+    Column("meeting_url", Text),
+    Column("created_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    CheckConstraint("ends_at > starts_at", name="order"),
+    CheckConstraint("blocked_from <= starts_at AND blocked_until >= ends_at", name="blocked_span"),
+    CheckConstraint("seats > 0 AND price_amount >= 0", name="ranges"),
+    Index("ix_group_slots_coach_span", "coach_id", "blocked_from", "blocked_until"),
+)
+
 sessions = Table(
     "sessions",
     metadata,
@@ -171,6 +199,8 @@ sessions = Table(
     Column("meeting_url", Text),
     Column("focus", Text),
     Column("series_id", Integer, ForeignKey("session_series.id"), index=True),
+    Column("group_slot_id", Integer, ForeignKey("group_slots.id")),
+    Column("seat", Integer),
     Column("cancelled_by", _enum(Actor, "actor")),
     Column("cancelled_at", UTCDateTime),
     Column("cancel_reason", String(500)),
@@ -242,6 +272,18 @@ SESSION_PARTIAL_INDEXES = (
     _partial("ix_sessions_refund_owed", _s.id, where=REFUND_OWED),
     # reconcile: released checkouts still watched
     _partial("ix_sessions_checkout_left_open", _s.cancelled_at, where=CHECKOUT_LEFT_OPEN),
+)
+
+# A group slot's seats (0018): every seat by slot, and one number per seat not cancelled.
+SEAT_TAKEN = _s.group_slot_id.is_not(None) & (_s.status != const(SessionStatus.CANCELLED.value))
+Index("ix_sessions_group_slot_id", _s.group_slot_id)
+Index(
+    "ux_sessions_group_seat",
+    _s.group_slot_id,
+    _s.seat,
+    unique=True,
+    postgresql_where=SEAT_TAKEN,
+    sqlite_where=SEAT_TAKEN,
 )
 
 session_status_changes = Table(
@@ -509,6 +551,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(DateOverride, date_overrides)
     mapper_registry.map_imperatively(Session, sessions)
     mapper_registry.map_imperatively(Series, session_series)
+    mapper_registry.map_imperatively(GroupSlot, group_slots)
     mapper_registry.map_imperatively(Package, packages)
     mapper_registry.map_imperatively(CreditEntry, credit_entries)
     mapper_registry.map_imperatively(StatusChange, session_status_changes)

@@ -20,6 +20,7 @@ from storage.repositories import (
     AvailabilityRepository,
     CoachRepository,
     CreditRepository,
+    GroupRepository,
     OutboxRepository,
     PaymentEventLog,
     PaymentRepository,
@@ -31,7 +32,10 @@ from storage.repositories import (
 from storage.tables import authors, coaches
 
 SQLITE_GUARD_MESSAGE = "coachbot: slot taken"
+SQLITE_SEAT_MESSAGE = "coachbot: no such seat"
 EXCLUSION_VIOLATION = "23P01"
+UNIQUE_VIOLATION = "23505"
+SEAT_INDEX = "ux_sessions_group_seat"  # one number per seat (0018): a lost race for a seat
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
@@ -48,6 +52,7 @@ class SqlUnitOfWork:
     outbox: ports.OutboxRepository
     payment_events: ports.PaymentEventLog
     calendars: ports.CalendarRepository
+    groups: ports.GroupRepository
     telegram_state: TelegramStateRepository
     slack_threads: SlackThreadRepository
 
@@ -67,6 +72,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
         self.calendars = CalendarRepository(self.db)
+        self.groups = GroupRepository(self.db)
         self.telegram_state = TelegramStateRepository(self.db)
         self.slack_threads = SlackThreadRepository(self.db)
         return self
@@ -119,9 +125,13 @@ def _open_booking_statement():
 
 def translate(exc: DBAPIError) -> Exception | None:
     code = sqlstate(exc)
-    if code == EXCLUSION_VIOLATION or SQLITE_GUARD_MESSAGE in str(exc.orig):
+    message = str(exc.orig)
+    if code == EXCLUSION_VIOLATION or SQLITE_GUARD_MESSAGE in message or SQLITE_SEAT_MESSAGE in message:
         return SlotConflict()
-    if code in RETRYABLE or "database is locked" in str(exc.orig):
+    # PostgreSQL names the index, SQLite its columns.
+    if (code == UNIQUE_VIOLATION and SEAT_INDEX in message) or "sessions.group_slot_id, sessions.seat" in message:
+        return SlotConflict()
+    if code in RETRYABLE or "database is locked" in message:
         return TransientConflict()
     return None
 

@@ -9,7 +9,9 @@ the initial migration) without a database:
   detached from the store (like SQLAlchemy's with expire_on_commit=False once the session closes).
 - Ids are assigned on `add`, as a flush would.
 - The database guard is mirrored: adding or saving an active session whose blocked span overlaps
-  another active session of the same coach raises SlotConflict.
+  another active session of the same coach raises SlotConflict; so does a session overlapping
+  an open group slot, a group slot overlapping either, and a seat whose number is taken or out
+  of its slot's range (migration 0018). Seats of one group slot overlap each other freely.
 - Units of work are meant to be used one after another. If two interleave and both commit, the
   second commit raises TransientConflict (like a serialization failure) instead of silently
   overwriting the first one's changes.
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from booking.context import BookingSettings, Context
 from booking.credit_model import CreditEntry, EntryKind, Package
 from booking.errors import PaymentError, SlotConflict, TransientConflict
+from booking.group_model import GroupSlot
 from booking.ledger import Payment
 from booking.model import (
     ACTIVE_STATUSES,
@@ -61,6 +64,7 @@ class Data:
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     payment_events: dict[str, str] = field(default_factory=dict)
     payments: dict[int, Payment] = field(default_factory=dict)
+    group_slots: dict[int, GroupSlot] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -200,6 +204,8 @@ class FakeAvailability:
                 found.expired_holds.append(s.id)
             else:
                 found.busy.append(s.blocked)
+        found.busy += [g.blocked for g in _open_groups(self.data, coach_id, start, end)]
+        found.busy.sort(key=lambda iv: iv.start)
         return found
 
     async def add_override(self, override: DateOverride) -> DateOverride:
@@ -213,16 +219,36 @@ class FakeSessions:
         self.data = data
 
     def _guard(self, session: Session) -> None:
-        """The database's overlap guard (exclusion constraint / SQLite triggers)."""
+        """The database's overlap guard (exclusion constraint / SQLite triggers) and seat guard."""
         if session.status not in ACTIVE_STATUSES:
             return
+        if session.group_slot_id is not None:
+            self._seat_guard(session)
+            return
+        if _open_groups(self.data, session.coach_id, session.blocked_from, session.blocked_until):
+            raise SlotConflict()
         for other in self.data.sessions.values():
             if (
                 other.id != session.id
                 and other.coach_id == session.coach_id
                 and other.status in ACTIVE_STATUSES
+                and other.group_slot_id is None
                 and other.blocked.overlaps(session.blocked)
             ):
+                raise SlotConflict()
+
+    def _seat_guard(self, seat: Session) -> None:
+        slot = self.data.group_slots.get(seat.group_slot_id)
+        if (
+            slot is None
+            or not slot.is_open
+            or slot.coach_id != seat.coach_id
+            or not 1 <= (seat.seat or 0) <= slot.seats
+        ):
+            raise SlotConflict()
+        for other in self.data.sessions.values():
+            same = other.group_slot_id == seat.group_slot_id and other.seat == seat.seat
+            if same and other.id != seat.id and other.status is not SessionStatus.CANCELLED:
                 raise SlotConflict()
 
     async def add(self, session: Session) -> Session:
@@ -260,7 +286,8 @@ class FakeSessions:
             and s.blocked_until > start
             and s.id != exclude
         ]
-        return [s.blocked for s in sorted(found, key=lambda s: s.blocked_from)]
+        spans = [s.blocked for s in found] + [g.blocked for g in _open_groups(self.data, coach_id, start, end)]
+        return sorted(spans, key=lambda iv: iv.start)
 
     async def find(
         self,
@@ -378,6 +405,69 @@ class FakeSeries:
     async def sessions(self, series_id: int) -> list[Session]:
         found = [s for s in self.data.sessions.values() if s.series_id == series_id]
         return sorted(found, key=lambda s: (s.starts_at, s.id))
+
+
+def _open_groups(data: Data, coach_id: int, start: datetime, end: datetime) -> list[GroupSlot]:
+    return [
+        g
+        for g in data.group_slots.values()
+        if g.coach_id == coach_id and g.is_open and g.blocked_from < end and g.blocked_until > start
+    ]
+
+
+class FakeGroups:
+    def __init__(self, data: Data):
+        self.data = data
+
+    def _guard(self, slot: GroupSlot) -> None:
+        if not slot.is_open:
+            return
+        others = [g for g in _open_groups(self.data, slot.coach_id, slot.blocked_from, slot.blocked_until)]
+        if any(g.id != slot.id for g in others):
+            raise SlotConflict()
+        for s in self.data.sessions.values():
+            if (
+                s.coach_id == slot.coach_id
+                and s.group_slot_id is None
+                and s.status in ACTIVE_STATUSES
+                and s.blocked.overlaps(slot.blocked)
+            ):
+                raise SlotConflict()
+
+    async def add(self, slot: GroupSlot) -> GroupSlot:
+        self._guard(slot)
+        slot.id = self.data.new_id()
+        self.data.group_slots[slot.id] = slot
+        return slot
+
+    async def get(self, group_id: int, *, for_update: bool = False) -> GroupSlot | None:
+        return self.data.group_slots.get(group_id)
+
+    async def save(self, slot: GroupSlot) -> None:
+        assert self.data.group_slots.get(slot.id) is slot, "save() of a group slot not loaded in this unit of work"
+        self._guard(slot)
+
+    async def at(self, coach_id: int, start: datetime) -> GroupSlot | None:
+        found = [g for g in self.data.group_slots.values() if g.coach_id == coach_id and g.starts_at == start]
+        return next((g for g in found if g.is_open), None)
+
+    async def upcoming(self, coach_id: int, after: datetime, *, limit: int = 50) -> list[GroupSlot]:
+        found = [
+            g for g in self.data.group_slots.values() if g.coach_id == coach_id and g.is_open and g.starts_at > after
+        ]
+        return sorted(found, key=lambda g: (g.starts_at, g.id))[:limit]
+
+    async def seats(self, group_id: int) -> list[Session]:
+        found = [s for s in self.data.sessions.values() if s.group_slot_id == group_id]
+        return sorted(found, key=lambda s: (s.seat or 0, s.id))
+
+    async def taken(self, group_ids, now: datetime) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for s in self.data.sessions.values():
+            lapsed = s.status is SessionStatus.HELD and s.hold_expires_at is not None and s.hold_expires_at <= now
+            if s.group_slot_id in set(group_ids) and s.status in ACTIVE_STATUSES and not lapsed:
+                counts[s.group_slot_id] = counts.get(s.group_slot_id, 0) + 1
+        return counts
 
 
 class FakeCredits:
@@ -549,6 +639,7 @@ class FakeUnitOfWork:
         self.payments = FakeLedger(self._data)
         self.outbox = FakeOutbox(self._data)
         self.payment_events = FakePaymentEvents(self._data)
+        self.groups = FakeGroups(self._data)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -144,6 +144,8 @@ def session_json(s: Session, tz: str) -> dict[str, Any]:
         "cancel_reason": s.cancel_reason,
         "rating": s.rating,
         "feedback": s.feedback,
+        "group_id": s.group_slot_id,
+        "seat": s.seat,
     }
 
 
@@ -166,6 +168,8 @@ def print_session(s: Session, tz: str, as_json: bool) -> None:
         f"price {s.price.format()} ({payment_state(s)}), paid {s.amount_paid / 100:.2f}, "
         f"refunded {s.amount_refunded / 100:.2f}"
     )
+    if s.group_slot_id is not None:
+        typer.echo(f"seat {s.seat} of group {s.group_slot_id}")
     if s.refund_due:
         typer.echo(f"refund owed, being retried: {s.refund_due / 100:.2f}")
     if s.status is SessionStatus.HELD and not s.checkout_url:

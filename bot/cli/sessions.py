@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from booking import bookings, cancellation, catalog, lifecycle, queries, refunds, rescheduling, series, slots
+from booking import cancellation, catalog, groups, lifecycle, queries, refunds, rescheduling, series, slots
 from booking import validation as v
 from booking.availability import local_to_utc
 from booking.errors import InvalidInput
@@ -91,12 +91,13 @@ def cmd_book(
     ] = Conflicts.REFUSE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Book a session for an author, or a recurring series with --repeat and --count."""
+    """Book a session for an author (a seat, at a group session's start), or a recurring series
+    with --repeat and --count."""
     when = parse_instant("start", start)
     if repeat is None:
         if count is not None:
             raise InvalidInput("count", "only with --repeat")
-        session, tz = run(lambda c: then(c, bookings.book(c.ctx, coach, author, when, duration=duration, focus=focus)))
+        session, tz = run(lambda c: then(c, groups.book(c.ctx, coach, author, when, duration=duration, focus=focus)))
         print_session(session, tz, as_json)
         return
     if count is None:

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from booking import catalog, packages, slots
+from booking import catalog, groups, packages, slots
 from booking.model import Author, Coach
 from conversations.telegram import callbacks as cb
 from conversations.telegram import keyboards, texts
@@ -67,8 +67,10 @@ async def _card(turn: Turn, coach: Coach, *, replace: bool) -> None:
     else:
         next_start = await _next_start(turn, coach)
         text += "\n" + texts.next_free(coach, next_start, author.timezone)
+        assert coach.id is not None  # read from the database
         offered = turn.payments and bool(await packages.packages(turn.ctx, coach_id=coach.id))
-        markup = keyboards.coach_card(coach, next_start, author.timezone, packages=offered)
+        with_seats = any(offer.seats_left for offer in await groups.upcoming(turn.ctx, coach.id))
+        markup = keyboards.coach_card(coach, next_start, author.timezone, packages=offered, groups=with_seats)
     if coach.avatar_url and await _send_photo(turn, coach, coach.avatar_url, text, markup):
         return
     await (turn.show(text, markup) if replace else turn.send(text, markup))

@@ -39,6 +39,9 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   z:n:<IANA name>         use this time zone
   t:<minutes>             settings: toggle a reminder
   g:<language>            settings: speak this language (one of i18n.LANGUAGES)
+  gr:l:<coach>            the coach's upcoming group sessions
+  gr:v:<group>            one group session: seats left, price per seat, "Take a seat"
+  gr:y:<group>            take a seat
 """
 
 from __future__ import annotations
@@ -155,6 +158,9 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("zone", r"z:n:([A-Za-z][A-Za-z0-9_+\-/]{0,59})", (str,)),
     ("reminder", r"t:([0-9]{1,5})", (_reminder,)),
     ("language", r"g:([a-z]{2})", (_language,)),
+    ("group.list", rf"gr:l:{_ID}", (int,)),
+    ("group.view", rf"gr:v:{_ID}", (int,)),
+    ("group.take", rf"gr:y:{_ID}", (int,)),
 ]
 _COMPILED = [(kind, re.compile(pattern, re.ASCII), conv) for kind, pattern, conv in _GRAMMAR]
 
@@ -346,3 +352,15 @@ def reminder(minutes: int) -> str:
 
 def language(code: str) -> str:
     return _build("g", code)
+
+
+def group_list(coach_id: int) -> str:
+    return _build("gr:l", coach_id)
+
+
+def group_view(group_id: int) -> str:
+    return _build("gr:v", group_id)
+
+
+def group_take(group_id: int) -> str:
+    return _build("gr:y", group_id)

@@ -31,6 +31,7 @@ from conversations.telegram import (
     commands,
     errors,
     expected,
+    group,
     i18n,
     materials,
     packages,
@@ -93,6 +94,9 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
     "zone": start.on_zone_button,
     "reminder": start.on_reminder,
     "language": start.on_language,
+    "group.list": group.on_list,
+    "group.view": group.on_view,
+    "group.take": group.on_take,
 }
 
 

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from booking.credit_model import Package
+from booking.group_model import GroupOffer, GroupSlot
 from booking.model import Coach, Money, Session, SessionStatus
 from booking.series_model import Conflicts, Repeat
 from conversations import calendar_links, formatting
@@ -69,16 +70,19 @@ def specialties(names: list[str]) -> InlineKeyboardMarkup:
 
 
 def coach_card(
-    coach: Coach, next_start: datetime | None, zone: str | None, *, packages: bool = False
+    coach: Coach, next_start: datetime | None, zone: str | None, *, packages: bool = False, groups: bool = False
 ) -> InlineKeyboardMarkup:
     """ "Next available" (unless the author's zone is known and nothing is free) above the calendar;
-    the packages on offer, when there are any."""
+    the coach's group sessions when some have seats left, and the packages on offer, when there are any."""
     rows = (
         [] if next_start is None and zone else [back(texts.next_available(next_start, zone), cb.book_next(_id(coach)))]
     )
+    rows.append(back(texts.BOOK, cb.book_start(_id(coach))))
+    if groups:
+        rows.append(back(texts.GROUP_SESSIONS, cb.group_list(_id(coach))))
     if packages:
         rows.append(back(texts.PACKAGES, cb.packages(_id(coach))))
-    return markup([*rows, back(texts.BOOK, cb.book_start(_id(coach))), back(texts.BACK_TO_COACHES, cb.coach_list())])
+    return markup([*rows, back(texts.BACK_TO_COACHES, cb.coach_list())])
 
 
 def book_again(coach: Coach) -> InlineKeyboardMarkup:
@@ -286,9 +290,10 @@ def session_actions(session: Session, *, calendar: list[Button] | None = None) -
     if status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED):
         rows.append(back(texts.MATERIALS, cb.materials(sid)))
     if status is SessionStatus.SCHEDULED:
+        movable = session.group_slot_id is None  # a seat in a group session keeps the group's time
         rows.append(
             [
-                Button(texts.RESCHEDULE, callback_data=cb.move_start(sid)),
+                *([Button(texts.RESCHEDULE, callback_data=cb.move_start(sid))] if movable else []),
                 Button(texts.CANCEL, callback_data=cb.cancel_ask(sid)),
             ]
         )
@@ -405,8 +410,8 @@ def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:
     )
 
 
-def _id(stored: Coach | Session) -> int:
-    """The id of a coach or session drawn on a keyboard: read from the database, so it has one."""
+def _id(stored: Coach | Session | GroupSlot) -> int:
+    """The id of a coach, session or group slot drawn on a keyboard: read from the database, so it has one."""
     assert stored.id is not None
     return stored.id
 
@@ -418,3 +423,17 @@ def _inert(label: str) -> Button:
 def _shift(month: date, delta: int) -> date:
     index = month.year * 12 + month.month - 1 + delta
     return date(index // 12, index % 12 + 1, 1)
+
+
+# ---- group sessions ----------------------------------------------------------------------
+
+
+def group_list(coach: Coach, offers: Sequence[GroupOffer], zone: str) -> InlineKeyboardMarkup:
+    """A button for each group session with a seat left, then back to the coach's card."""
+    rows = [back(texts.group_button(o, zone), cb.group_view(_id(o.slot))) for o in offers if o.seats_left]
+    return markup([*rows, back(texts.BACK, cb.card(_id(coach)))])
+
+
+def group_summary(offer: GroupOffer, payments: bool) -> InlineKeyboardMarkup:
+    take = [back(texts.take_seat(offer.slot, payments), cb.group_take(_id(offer.slot)))] if offer.seats_left else []
+    return markup([*take, back(texts.BACK, cb.group_list(offer.slot.coach_id))])

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from booking.group_model import GroupOffer, GroupSlot
 from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
 from conversations import formatting
@@ -151,6 +152,9 @@ _DOMAIN = (
     N_("this session belongs to another author"),
     N_("this session has already been rated"),
     N_("a session can be rated once it is completed"),
+    N_("every seat of this group session is taken"),
+    N_("this group session was cancelled"),
+    N_("this group session has already started"),
 )
 _DOMAIN_PATTERNS = tuple(
     (re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))), template) for template in _DOMAIN
@@ -505,9 +509,11 @@ def summary(
 
 
 def booked(session: Session, coach: Coach, zone: str) -> str:
-    text = _("✅ Booked: {coach}, {when}, {minutes} min.").format(
-        coach=esc(coach.name), when=when(session.starts_at, zone), minutes=session.duration_minutes
-    )
+    values = {"coach": esc(coach.name), "when": when(session.starts_at, zone), "minutes": session.duration_minutes}
+    if session.group_slot_id is not None:
+        text = _("✅ Your seat is booked: group session with {coach}, {when}, {minutes} min.").format(**values)
+    else:
+        text = _("✅ Booked: {coach}, {when}, {minutes} min.").format(**values)
     return text + "\n" + meeting(session)
 
 
@@ -841,6 +847,95 @@ def moved_many(sessions: list[Session], zone: str) -> str:
     return "\n".join(lines)
 
 
+# ---- group sessions ----------------------------------------------------------------------
+
+_MESSAGES["GROUP_SESSIONS"] = N_("👥 Group sessions")
+_MESSAGES["ALREADY_SEATED"] = N_("You already have a seat in this group session.")
+
+
+def seats_left(count: int) -> str:
+    return ngettext("{count} seat left", "{count} seats left", count).format(count=count)
+
+
+def seat_price(slot: GroupSlot, payments: bool) -> str:
+    if payments and slot.price_amount:
+        return _("{price} per seat").format(price=money(slot.price))
+    return _("included")
+
+
+def group_list(coach: Coach, offers: list[GroupOffer], zone: str, payments: bool) -> str:
+    if not offers:
+        return _("{coach} has no upcoming group sessions right now.").format(coach=esc(coach.name))
+    lines = [
+        _("<b>Group sessions with {coach}</b>").format(coach=esc(coach.name)),
+        _("Times in {zone}.").format(zone=esc(display(zone))),
+        "",
+    ]
+    for offer in offers:
+        lines.append(
+            _("• {when} — {minutes} min, {price}, {left}").format(
+                when=short_when(offer.slot.starts_at, zone),
+                minutes=offer.slot.duration_minutes,
+                price=seat_price(offer.slot, payments),
+                left=seats_left(offer.seats_left) if offer.seats_left else _("full"),
+            )
+        )
+    return "\n".join(lines)
+
+
+def group_button(offer: GroupOffer, zone: str) -> str:
+    return f"{short_when(offer.slot.starts_at, zone)} · {seats_left(offer.seats_left)}"
+
+
+def seat_policy(rules: CancellationPolicy, payments: bool) -> str:
+    cutoff, percent = rules.author_cutoff_hours, rules.author_refund_percent
+    if not payments:
+        text = ngettext(
+            "You can cancel your seat up to {hours} hour before the start. A seat cannot be moved to another time.",
+            "You can cancel your seat up to {hours} hours before the start. A seat cannot be moved to another time.",
+            cutoff,
+        )
+    elif percent == 100:
+        text = ngettext(
+            "You can cancel your seat with a full refund up to {hours} hour before the start. "
+            "A seat cannot be moved to another time.",
+            "You can cancel your seat with a full refund up to {hours} hours before the start. "
+            "A seat cannot be moved to another time.",
+            cutoff,
+        )
+    else:
+        text = ngettext(
+            "You can cancel your seat with a {percent}% refund up to {hours} hour before the start. "
+            "A seat cannot be moved to another time.",
+            "You can cancel your seat with a {percent}% refund up to {hours} hours before the start. "
+            "A seat cannot be moved to another time.",
+            cutoff,
+        )
+    return text.format(hours=cutoff, percent=percent)
+
+
+def group_summary(coach: Coach, offer: GroupOffer, zone: str, rules: CancellationPolicy, payments: bool) -> str:
+    slot = offer.slot
+    lines = [
+        _("<b>Group session with {coach}</b>").format(coach=esc(coach.name)),
+        _("When: {when}").format(when=when(slot.starts_at, zone)),
+        _("Coach's time: {when}").format(when=when(slot.starts_at, coach.timezone)),
+        _("Length: {minutes} min").format(minutes=slot.duration_minutes),
+        _("Price: {price}").format(price=seat_price(slot, payments)),
+        seats_left(offer.seats_left) if offer.seats_left else _("Every seat is taken."),
+        "",
+        _("You book one seat. The other participants do not see your name, and you do not see theirs."),
+        esc(seat_policy(rules, payments)),
+    ]
+    return "\n".join(lines)
+
+
+def take_seat(slot: GroupSlot, payments: bool) -> str:
+    if payments and slot.price_amount:
+        return _("Take a seat · {price}").format(price=money(slot.price))
+    return _("Take a seat")
+
+
 # ---- sessions ----------------------------------------------------------------------------
 
 _MESSAGES["UPCOMING"], _MESSAGES["PAST"] = N_("Upcoming"), N_("Past")
@@ -877,8 +972,13 @@ def session_list(which: str, items: list[tuple[Session, str]], zone: str, page: 
         title += " " + page_of(page, pages)
     lines = [title, _("Times in {zone}.").format(zone=esc(display(zone))), ""]
     for session, coach_name in items:
+        line = (
+            _("• {when} — {coach}, group session, {minutes} min ({status})")
+            if session.group_slot_id is not None
+            else _("• {when} — {coach}, {minutes} min ({status})")
+        )
         lines.append(
-            _("• {when} — {coach}, {minutes} min ({status})").format(
+            line.format(
                 when=short_when(session.starts_at, zone),
                 coach=esc(coach_name),
                 minutes=session.duration_minutes,
@@ -901,8 +1001,13 @@ def session_button(session: Session, coach_name: str, zone: str) -> str:
 
 
 def session_detail(session: Session, coach: Coach, zone: str, now: datetime | None = None) -> str:
+    title = (
+        _("<b>Group session with {coach}</b> (your seat)")
+        if session.group_slot_id is not None
+        else _("<b>Session with {coach}</b>")
+    )
     lines = [
-        _("<b>Session with {coach}</b>").format(coach=esc(coach.name)),
+        title.format(coach=esc(coach.name)),
         _("When: {when}").format(when=when_soon(session.starts_at, zone, now)),
         _("Coach's time: {when}").format(when=when(session.starts_at, coach.timezone)),
         _("Length: {minutes} min").format(minutes=session.duration_minutes),

@@ -54,6 +54,9 @@ def every_builder():
         "zone": cb.zone("America/Argentina/ComodRivadavia"),
         "reminder": cb.reminder(1440),
         "language": cb.language("de"),
+        "group.list": cb.group_list(BIG),
+        "group.view": cb.group_view(BIG),
+        "group.take": cb.group_take(BIG),
     }
 
 
