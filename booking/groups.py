@@ -50,6 +50,7 @@ from booking.ports import UnitOfWork
 log = structlog.get_logger(__name__)
 
 MAX_PRICE = 10_000_000
+MAX_AHEAD = timedelta(days=400)  # as far as an author may ask for free slots (booking/slots.py)
 
 
 # ---- the coach offers a group slot --------------------------------------------------------------
@@ -65,6 +66,8 @@ async def add_group(
     v.int_range("price", price, 0, MAX_PRICE)
     if start <= ctx.now():
         raise InvalidInput("start", "must be in the future")
+    if start - ctx.now() > MAX_AHEAD:
+        raise InvalidInput("start", f"must be within {MAX_AHEAD.days} days")
     try:
         slot = await ctx.retrying(lambda: _add_once(ctx, coach_id, start, duration, seats, price))
     except SlotConflict:  # the coach's lock makes this rare: the database guard had the last word
@@ -220,7 +223,7 @@ async def _new_seat(
         focus=focus,
         group_slot_id=slot.id,
         seat=number,
-        meeting_url=slot.meeting_url,
+        meeting_url=None if held else slot.meeting_url,  # the room's link is for seats paid for
         created_at=now,
         updated_at=now,
     )
@@ -231,12 +234,16 @@ async def _new_seat(
 
 async def free_seat(uow: UnitOfWork, seat: Session) -> int | None:
     """For a released seat paid late: a seat number it can have again (its own if still free),
-    or None when its slot is cancelled or full. Under the coach's lock."""
+    or None when its slot is cancelled or full, or its author has another seat there (the payment
+    is then given back). Under the coach's lock."""
     assert seat.group_slot_id is not None
     slot = await uow.groups.get(seat.group_slot_id, for_update=True)
     if slot is None or not slot.is_open:
         return None
-    taken = {s.seat for s in await uow.groups.seats(seat.group_slot_id) if s.is_active and s.id != seat.id}
+    others = [s for s in await uow.groups.seats(seat.group_slot_id) if s.is_active and s.id != seat.id]
+    if any(s.author_id == seat.author_id for s in others):  # they took a seat again meanwhile
+        return None
+    taken = {s.seat for s in others}
     free = [n for n in range(1, slot.seats + 1) if n not in taken]
     return (seat.seat if seat.seat in free else free[0]) if free else None
 

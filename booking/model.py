@@ -263,6 +263,7 @@ class Session:
         self._become(SessionStatus.CANCELLED, now)
         self.cancelled_by, self.cancelled_at, self.cancel_reason = Actor.SYSTEM, now, reason
         self.hold_expires_at = None
+        self._leave_shared_room()
 
     def cancel(self, by: Actor, reason: str | None, refund: int, now: datetime) -> None:
         if self.status not in (SessionStatus.HELD, SessionStatus.SCHEDULED):
@@ -270,6 +271,13 @@ class Session:
         self._become(SessionStatus.CANCELLED, now)
         self.cancelled_by, self.cancelled_at, self.cancel_reason = by, now, reason
         self.owe_refund(refund)
+        self._leave_shared_room()
+
+    def _leave_shared_room(self) -> None:
+        """A seat's room is its group's and lives on for the other seats: a seat given up keeps no
+        way in. (A 1:1 session keeps its link until settling deletes the room.)"""
+        if self.group_slot_id is not None:
+            self.meeting_url = None
 
     def reinstate(self, now: datetime) -> None:
         """A released hold paid late while its slot is still free: it is scheduled after all."""
