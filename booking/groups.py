@@ -283,6 +283,15 @@ async def roster(ctx: Context, group_id: int, *, coach_id: int | None = None) ->
     return Roster(slot, seats)
 
 
+async def rosters(ctx: Context, coach_id: int, *, limit: int = 20) -> list[Roster]:
+    """The roster of each of the coach's upcoming group slots, soonest first."""
+    found = []
+    for offer in await upcoming(ctx, coach_id, limit=limit):
+        assert offer.slot.id is not None
+        found.append(await roster(ctx, offer.slot.id, coach_id=coach_id))
+    return found
+
+
 # ---- the coach cancels the whole slot -------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import cancellation, catalog, coach_accounts, lifecycle, queries
+from booking import cancellation, catalog, coach_accounts, groups, lifecycle, queries
 from booking.context import Context
 from booking.errors import BookingError, InvalidTransition
 from booking.model import Actor, Author, Coach, Session, SessionStatus
@@ -42,6 +42,7 @@ HELP = (
     "*`/coach` commands*\n"
     "• `/coach today`: your sessions today\n"
     "• `/coach week`: your sessions in the next 7 days\n"
+    "• `/coach groups`: your upcoming group sessions and who has which seat\n"
     "• `/coach availability`: your weekly hours, session lengths, buffers, notice and horizon\n"
     "• `/coach timeoff`: block days or hours off (booked sessions are kept)\n"
     "• `/coach profile`: your bio, specialties, credentials, rate, time zone and photo\n"
@@ -111,6 +112,12 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team:
                 await ack(_not_linked())
                 return
             await ack(await _agenda(ctx, acting.coach, days=AGENDA_DAYS[sub]))
+            return
+        if sub == "groups":
+            if acting.coach is None or acting.coach.id is None:
+                await ack(_not_linked())
+                return
+            await ack(r.rosters_text(await groups.rosters(ctx, acting.coach.id), acting.coach))
             return
         if sub in sv.COMMANDS:  # the coach's own settings, in a modal
             if acting.coach is None:

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from booking.agenda import DayAgenda
+from booking.group_model import Roster
 from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
 
 MAX_TEXT = 2900  # Slack: 3,000 characters per text object; keep a margin
@@ -97,7 +98,7 @@ def session_card(s: Session, author: Author, coach: Coach, *, now: datetime) -> 
     local = when(s.starts_at, coach.timezone)
     price = "included" if not s.price_amount else money(s.price_amount, s.currency)
     lines = [
-        f"*Session with {escape(author.name)}*",
+        f"*{title(s, author)}*",
         f"{local} ({date_token(s.starts_at, local)} for you)",
         f"{s.duration_minutes} min · {price} · {status_line(s)}",
     ]
@@ -137,9 +138,44 @@ def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
     return buttons
 
 
+def title(s: Session, author: Author) -> str:
+    """'Session with Ann', or for a seat of a group session 'Group session, seat 2: Ann'."""
+    if s.group_slot_id is not None:
+        return f"Group session, seat {s.seat}: {escape(author.name)}"
+    return f"Session with {escape(author.name)}"
+
+
 def card_text(s: Session, author: Author, coach: Coach) -> str:
     """The notification text of the card (what Slack shows in the notification and to screen readers)."""
-    return clip(f"Session with {escape(author.name)}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
+    return clip(f"{title(s, author)}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
+
+
+# ---- group sessions: the roster (booking/groups.py) ---------------------------------------------
+
+
+def seat_state(s: Session) -> str:
+    if s.status is SessionStatus.HELD:
+        return "waiting for payment"
+    if s.amount_paid:
+        return "paid"
+    return "booked" if s.status in LIVE else status_line(s)
+
+
+def rosters_text(rosters: list[Roster], coach: Coach) -> str:
+    """Each upcoming group session with who has which seat (`/coach groups`, App Home)."""
+    if not rosters:
+        return "*Group sessions*\nNo upcoming group sessions."
+    lines = [f"*Group sessions* ({coach.timezone})"]
+    for roster in rosters:
+        g = roster.slot
+        price = "included" if not g.price_amount else f"{money(g.price_amount, g.currency)} per seat"
+        lines.append(
+            f"• {when(g.starts_at, coach.timezone)} · {g.duration_minutes} min · {price} · "
+            f"{len(roster.seats)} of {g.seats} seats taken (group {g.id})"
+        )
+        for seat, author in roster.seats:
+            lines.append(f"      {seat.seat}. {escape(author.name)} · {seat_state(seat)}")
+    return clip("\n".join(lines))
 
 
 # ---- the daily agenda (booking/agenda.py) -------------------------------------------------------
