@@ -116,8 +116,8 @@ def home_blocks(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Page {page + 1} of {pages}")]))
         blocks.append(ActionsBlock(block_id="home_pages", elements=nav))
     blocks.append(DividerBlock())
-    if rosters:  # one block, clipped: the page's block budget stays as it was
-        blocks.append(_section("groups", r.rosters_text(rosters, coach)))
+    if rosters:  # at most ROSTERS_SHOWN + 1 blocks, each clipped
+        blocks.extend(r.roster_blocks(rosters, coach))
     blocks.append(_section("hours", f"*Your weekly hours* ({coach.timezone})\n{weekly_hours(rules)}"))
     blocks.append(_section("month", month_line(month)))
     blocks.append(_section("feedback", feedback_text(coach, feedback)))

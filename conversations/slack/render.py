@@ -39,6 +39,7 @@ SHARE = "session_share"  # opens the share-material dialog
 NOTED = (*LIVE, SessionStatus.COMPLETED, SessionStatus.NO_SHOW)  # sessions a coach may keep notes on
 SHAREABLE = (*LIVE, SessionStatus.COMPLETED)  # as booking.materials and the authors' side allow
 NOTE_PREVIEW = 500
+GROUP_CANCEL = "group_cancel"  # opens the dialog that calls off a whole group session (the value is its id)
 
 
 def escape(text: str) -> str:
@@ -161,21 +162,43 @@ def seat_state(s: Session) -> str:
     return "booked" if s.status in LIVE else status_line(s)
 
 
+def roster_lines(roster: Roster, coach: Coach) -> list[str]:
+    g = roster.slot
+    price = "included" if not g.price_amount else f"{money(g.price_amount, g.currency)} per seat"
+    lines = [
+        f"• {when(g.starts_at, coach.timezone)} · {g.duration_minutes} min · {price} · "
+        f"{len(roster.seats)} of {g.seats} seats taken (group {g.id})"
+    ]
+    for seat, author in roster.seats:
+        lines.append(f"      {seat.seat}. {escape(author.name)} · {seat_state(seat)}")
+    return lines
+
+
 def rosters_text(rosters: list[Roster], coach: Coach) -> str:
-    """Each upcoming group session with who has which seat (`/coach groups`, App Home)."""
+    """Each upcoming group session with who has which seat (`/coach groups`)."""
     if not rosters:
         return "*Group sessions*\nNo upcoming group sessions."
     lines = [f"*Group sessions* ({coach.timezone})"]
     for roster in rosters:
-        g = roster.slot
-        price = "included" if not g.price_amount else f"{money(g.price_amount, g.currency)} per seat"
-        lines.append(
-            f"• {when(g.starts_at, coach.timezone)} · {g.duration_minutes} min · {price} · "
-            f"{len(roster.seats)} of {g.seats} seats taken (group {g.id})"
-        )
-        for seat, author in roster.seats:
-            lines.append(f"      {seat.seat}. {escape(author.name)} · {seat_state(seat)}")
+        lines += roster_lines(roster, coach)
     return clip("\n".join(lines))
+
+
+def roster_blocks(rosters: list[Roster], coach: Coach) -> list[Block]:
+    """App Home: a heading, then each group session with its roster and "Call off…"."""
+    blocks: list[Block] = [
+        SectionBlock(block_id="groups", text=MarkdownTextObject(text=f"*Group sessions* ({coach.timezone})"))
+    ]
+    for roster in rosters:
+        g = roster.slot
+        blocks.append(
+            SectionBlock(
+                block_id=f"group:{g.id}",
+                text=MarkdownTextObject(text=clip("\n".join(roster_lines(roster, coach)))),
+                accessory=ButtonElement(text="Call off…", action_id=GROUP_CANCEL, value=str(g.id), style="danger"),
+            )
+        )
+    return blocks
 
 
 # ---- the daily agenda (booking/agenda.py) -------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import timedelta
 from booking import cancellation, catalog, groups, queries
 from booking.model import Actor, SessionStatus
 from tests.slack import signing
-from tests.slack.test_coach_slack import COACH_USER, START, card_text, env  # noqa: F401  (the fixture)
+from tests.slack.test_coach_slack import COACH_USER, OTHER_USER, START, card_text, env  # noqa: F401  (the fixture)
 
 
 async def seats(env, count=2):  # noqa: F811
@@ -52,8 +52,10 @@ async def test_app_home_shows_the_roster(env):  # noqa: F811
     await env.post(signing.app_home_opened(COACH_USER))
     home = env.slack.home_tab(COACH_USER)
     texts = [b["text"]["text"] for b in home["blocks"] if b["type"] == "section"]
-    [roster] = [t for t in texts if t.startswith("*Group sessions*")]
-    assert "1 of 3 seats taken" in roster and "1. Ann &amp; Co" in roster
+    assert "*Group sessions* (Europe/Berlin)" in texts
+    [roster] = [b for b in home["blocks"] if b.get("block_id", "").startswith("group:")]
+    assert "1 of 3 seats taken" in roster["text"]["text"] and "1. Ann &amp; Co" in roster["text"]["text"]
+    assert roster["accessory"]["action_id"] == "group_cancel"
     assert any("Group session, seat 1: Ann" in t for t in texts)
 
 
@@ -61,3 +63,23 @@ async def test_without_group_sessions_the_command_says_so(env):  # noqa: F811
     env.clock.set(START + timedelta(days=1))
     response = await env.post(signing.slash_command(text="groups"))
     assert "No upcoming group sessions." in response.text
+
+
+async def test_the_coach_calls_off_a_group_from_app_home(env):  # noqa: F811
+    slot, taken = await seats(env)
+    await env.post(signing.block_actions("group_cancel", str(slot.id), user_id=OTHER_USER))  # not their group
+    assert env.slack.calls("views.open") == []
+    await env.post(signing.block_actions("group_cancel", str(slot.id)))
+    [opened] = env.slack.calls("views.open")
+    modal = opened.view
+    assert modal["callback_id"] == "cancel_group" and "All 2 seat(s)" in str(modal)
+    empty = await env.post(signing.view_submission(modal, {"reason": {"reason": signing.plain_text_value(" ")}}))
+    assert empty.json()["response_action"] == "errors"
+    done = await env.post(signing.view_submission(modal, {"reason": {"reason": signing.plain_text_value("Ill")}}))
+    assert done.status_code == 200 and done.text in ("", "null")
+    for seat in taken:
+        after = await queries.session(env.ctx, seat.id)
+        assert (after.status, after.cancelled_by, after.cancel_reason) == (SessionStatus.CANCELLED, Actor.COACH, "Ill")
+    assert not (await groups.group(env.ctx, slot.id)).slot.is_open
+    again = await env.post(signing.view_submission(modal, {"reason": {"reason": signing.plain_text_value("Ill")}}))
+    assert "no longer open" in again.json()["errors"]["reason"]
