@@ -290,14 +290,29 @@ async def roster(ctx: Context, group_id: int, *, coach_id: int | None = None) ->
     return Roster(slot, seats)
 
 
+async def rosters(ctx: Context, coach_id: int, *, limit: int = 20) -> list[Roster]:
+    """The roster of each of the coach's upcoming group slots, soonest first."""
+    found = []
+    for offer in await upcoming(ctx, coach_id, limit=limit):
+        assert offer.slot.id is not None
+        found.append(await roster(ctx, offer.slot.id, coach_id=coach_id))
+    return found
+
+
 # ---- the coach cancels the whole slot -------------------------------------------------------------
 
 
 async def cancel_group(
-    ctx: Context, group_id: int, *, reason: str | None = None, coach_id: int | None = None
+    ctx: Context,
+    group_id: int,
+    *,
+    reason: str | None = None,
+    coach_id: int | None = None,
+    settle_now: bool = True,
 ) -> tuple[GroupSlot, list[Session]]:
     """Cancel the slot and every seat still on, each paid seat refunded in full, in one
-    transaction; then the refunds are paid and the shared room deleted."""
+    transaction; then (`settle_group`, here unless `settle_now` is False: a chat that must answer
+    within seconds runs it after answering) the refunds are paid and the shared room deleted."""
     reason = v.text("reason", reason, max_len=500)
     async with ctx.uow() as uow:
         found = await uow.groups.get(group_id)
@@ -315,21 +330,33 @@ async def cancel_group(
                 locked = await uow.sessions.get(seat.id, for_update=True)
                 if locked is not None:
                     targets.append(locked)
-        befores = [await cancel_locked(ctx, uow, s, Actor.COACH, reason, full_refund=True) for s in targets]
+        for seat in targets:
+            await cancel_locked(ctx, uow, seat, Actor.COACH, reason, full_refund=True)
         slot.status, slot.cancelled_at = GroupStatus.CANCELLED, ctx.now()
         await uow.groups.save(slot)
         await uow.commit()
-    for seat, before in zip(targets, befores, strict=True):
-        if before is SessionStatus.HELD and seat.checkout_ref and ctx.payments.enabled:
-            await close_checkout(ctx, seat.checkout_ref)
+    log.info("group.cancelled", group_id=group_id, seats=len(targets))
+    return (slot, await settle_group(ctx, group_id)) if settle_now else (slot, targets)
+
+
+async def settle_group(ctx: Context, group_id: int) -> list[Session]:
+    """What follows a committed group cancellation, outside its transaction: the checkouts of
+    unpaid seats closed, the refunds paid (or left owed for the scheduler), the shared room
+    deleted. The seats cancelled with the group, as they are now. Safe to run again."""
+    async with ctx.uow() as uow:
+        slot = await uow.groups.get(group_id)
+        if slot is None or slot.is_open:
+            return []
+        seats = [s for s in await uow.groups.seats(group_id) if s.cancelled_at == slot.cancelled_at]
     done = []
-    for seat in targets:
+    for seat in seats:
         assert seat.id is not None
+        if seat.amount_paid == 0 and seat.checkout_url and seat.checkout_ref and ctx.payments.enabled:
+            await close_checkout(ctx, seat.checkout_ref)
         try:
             done.append(await settle(ctx, seat.id))
         except PaymentError:  # stays owed; the scheduler retries it
             done.append(seat)
     if slot.meeting_url:
         await ctx.drop_meeting(slot.meeting_url)
-    log.info("group.cancelled", group_id=group_id, seats=len(targets))
-    return slot, done
+    return done

@@ -91,9 +91,7 @@ class StripePayments:
                     "price_data": {
                         "currency": session.currency,
                         "unit_amount": session.price_amount,
-                        "product_data": {
-                            "name": f"{session.duration_minutes}-minute coaching session with {coach.name}"
-                        },
+                        "product_data": {"name": product_name(session, coach)},
                     },
                 }
             ],
@@ -303,3 +301,10 @@ def _session_id(obj) -> int | None:
         return int(raw) if raw is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def product_name(session: Session, coach: Coach) -> str:
+    """What the author reads on Stripe's page (and their receipt)."""
+    if session.group_slot_id is not None:
+        return f"One seat in a {session.duration_minutes}-minute group coaching session with {coach.name}"
+    return f"{session.duration_minutes}-minute coaching session with {coach.name}"

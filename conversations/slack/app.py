@@ -28,9 +28,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import cancellation, catalog, coach_accounts, lifecycle, queries, series
+from booking import cancellation, catalog, coach_accounts, groups, lifecycle, queries, series
 from booking.context import Context
-from booking.errors import BookingError, InvalidTransition
+from booking.errors import BookingError, InvalidTransition, NotAllowed
+from booking.group_model import GroupOffer
 from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
 from conversations.slack import home, metadata
 from conversations.slack import render as r
@@ -39,11 +40,13 @@ from conversations.slack import settings_views as sv
 log = structlog.get_logger(__name__)
 
 CANCEL_VIEW = "cancel_session"
+GROUP_CANCEL_VIEW = "cancel_group"
 AGENDA_DAYS = {"today": 1, "week": 7}
 HELP = (
     "*`/coach` commands*\n"
     "• `/coach today`: your sessions today\n"
     "• `/coach week`: your sessions in the next 7 days\n"
+    "• `/coach groups`: your upcoming group sessions and who has which seat\n"
     "• `/coach availability`: your weekly hours, session lengths, buffers, notice and horizon\n"
     "• `/coach timeoff`: block days or hours off (booked sessions are kept)\n"
     "• `/coach profile`: your bio, specialties, credentials, rate, time zone and photo\n"
@@ -52,6 +55,7 @@ HELP = (
     "Your sessions and their actions are also in this app's *Home* tab."
 )
 GONE = "That session is no longer available: it was cancelled, moved or finished meanwhile."
+GONE_GROUP = "That group session is no longer open: it was called off or has started."
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,12 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team:
                 await ack(_not_linked())
                 return
             await ack(await _agenda(ctx, acting.coach, days=AGENDA_DAYS[sub]))
+            return
+        if sub == "groups":
+            if acting.coach is None or acting.coach.id is None:
+                await ack(_not_linked())
+                return
+            await ack(r.rosters_text(await groups.rosters(ctx, acting.coach.id), acting.coach))
             return
         if sub in sv.COMMANDS:  # the coach's own settings, in a modal
             if acting.coach is None:
@@ -193,6 +203,57 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team:
             log.exception("slack.after_cancel_failed", session_ids=session_ids)
 
     app.view(CANCEL_VIEW)(ack=cancel_submitted, lazy=[settle_cancelled])
+
+    # ---- calling off a whole group session (App Home) --------------------------------------------
+
+    @app.action(r.GROUP_CANCEL)
+    async def group_cancel(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        acting = await who(body["user"]["id"])
+        try:
+            offer = await groups.group(ctx, int(body["actions"][0]["value"]))
+            _require_own_group(acting, offer.slot.coach_id)
+        except (BookingError, ValueError, KeyError, IndexError):
+            await _tell(client, body, GONE_GROUP)
+            return
+        if not offer.slot.is_open or offer.slot.starts_at <= ctx.now():
+            await _tell(client, body, GONE_GROUP)
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=_group_cancel_view(offer))
+
+    async def group_cancel_submitted(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        reason = (view["state"]["values"].get("reason", {}).get("reason", {}).get("value") or "").strip()
+        if not reason:
+            await ack(response_action="errors", errors={"reason": "Tell the authors why (they will read it)."})
+            return
+        acting = await who(body["user"]["id"])
+        try:
+            group_id = metadata.group_id(view)
+            offer = await groups.group(ctx, group_id)
+            _require_own_group(acting, offer.slot.coach_id)
+            own = acting.coach.id if acting.coach is not None and not acting.admin else None
+            await groups.cancel_group(ctx, group_id, reason=reason, coach_id=own, settle_now=False)
+        except (BookingError, ValueError) as exc:
+            gone = isinstance(exc, InvalidTransition)
+            await ack(response_action="errors", errors={"reason": GONE_GROUP if gone else _reason_for(exc)})
+            return
+        context["cancelled_group"] = group_id
+        await ack()
+
+    async def settle_group(body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient) -> None:
+        """After the dialog closed: the refunds and the room (provider calls), then the Home tab."""
+        group_id = context.get("cancelled_group")
+        if group_id is None:
+            return
+        try:
+            await groups.settle_group(ctx, group_id)
+            await publish_home(ctx, client, await who(body["user"]["id"]))
+        except Exception:  # a refund left owed is retried by the scheduler
+            log.exception("slack.after_group_cancel_failed", group_id=group_id)
+
+    app.view(GROUP_CANCEL_VIEW)(ack=group_cancel_submitted, lazy=[settle_group])
 
     # ---- App Home --------------------------------------------------------------------------------
 
@@ -339,6 +400,38 @@ async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None
         await client.chat_postEphemeral(channel=channel, user=user, text=text)
     else:
         await client.chat_postMessage(channel=user, text=text)
+
+
+def _require_own_group(acting: Acting, coach_id: int) -> None:
+    if not acting.admin and (acting.coach is None or acting.coach.id != coach_id):
+        raise NotAllowed("this group session belongs to another coach")
+
+
+def _group_cancel_view(offer: GroupOffer) -> dict[str, Any]:
+    g = offer.slot
+    paid = "Every paid seat is refunded in full" if g.price_amount else "Nobody has paid for a seat"
+    view = View(
+        type="modal",
+        callback_id=GROUP_CANCEL_VIEW,
+        private_metadata=json.dumps({"group_id": g.id}),
+        title="Call off group session",
+        submit="Call it off",
+        close="Keep it",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"All {offer.taken} seat(s) are cancelled and their authors told at once. "
+                    f"{paid}. This cannot be undone."
+                )
+            ),
+            InputBlock(
+                block_id="reason",
+                label="Reason (the authors read it)",
+                element=PlainTextInputElement(action_id="reason", multiline=True, max_length=500),
+            ),
+        ],
+    )
+    return view.to_dict()
 
 
 SCOPE_BLOCK = "scope"

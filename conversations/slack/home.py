@@ -24,8 +24,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import catalog, queries
+from booking import catalog, groups, queries
 from booking.context import Context
+from booking.group_model import Roster
 from booking.model import WEEKDAYS, Author, AvailabilityRule, Coach, Session
 from booking.queries import Feedback, MonthSummary
 from conversations.slack import render as r
@@ -36,6 +37,7 @@ NEXT_PAGE = "home_next_page"
 PREVIOUS_PAGE = "home_previous_page"
 FEEDBACK_SHOWN = 3
 FEEDBACK_PREVIEW = 300
+ROSTERS_SHOWN = 5
 
 
 async def publish(
@@ -66,6 +68,7 @@ async def publish(
             rules=await catalog.rules(ctx, coach.id),
             month=await queries.coach_month(ctx, coach.id, now=now),
             feedback=await queries.recent_feedback(ctx, coach.id, limit=FEEDBACK_SHOWN),
+            rosters=await groups.rosters(ctx, coach.id, limit=ROSTERS_SHOWN),
         )
     await client.views_publish(user_id=user_id, view=View(type="home", blocks=blocks).to_dict())
 
@@ -81,6 +84,7 @@ def home_blocks(
     rules: list[AvailabilityRule],
     month: MonthSummary,
     feedback: list[Feedback],
+    rosters: list[Roster] | None = None,
 ) -> list[Block]:
     """The tab for one page of `sessions` (live ones, by start, already cut to the page)."""
     tz = ZoneInfo(coach.timezone)
@@ -112,6 +116,8 @@ def home_blocks(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Page {page + 1} of {pages}")]))
         blocks.append(ActionsBlock(block_id="home_pages", elements=nav))
     blocks.append(DividerBlock())
+    if rosters:  # at most ROSTERS_SHOWN + 1 blocks, each clipped
+        blocks.extend(r.roster_blocks(rosters, coach))
     blocks.append(_section("hours", f"*Your weekly hours* ({coach.timezone})\n{weekly_hours(rules)}"))
     blocks.append(_section("month", month_line(month)))
     blocks.append(_section("feedback", feedback_text(coach, feedback)))

@@ -21,3 +21,11 @@ def session_id(view: dict[str, Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("not a session dialog")
     return value
+
+
+def group_id(view: dict[str, Any]) -> int:
+    """The group session a dialog is about (ValueError if the metadata names none)."""
+    value = of(view).get("group_id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not a group session dialog")
+    return value

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from booking.agenda import DayAgenda
+from booking.group_model import Roster
 from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
 
 MAX_TEXT = 2900  # Slack: 3,000 characters per text object; keep a margin
@@ -38,6 +39,7 @@ SHARE = "session_share"  # opens the share-material dialog
 NOTED = (*LIVE, SessionStatus.COMPLETED, SessionStatus.NO_SHOW)  # sessions a coach may keep notes on
 SHAREABLE = (*LIVE, SessionStatus.COMPLETED)  # as booking.materials and the authors' side allow
 NOTE_PREVIEW = 500
+GROUP_CANCEL = "group_cancel"  # opens the dialog that calls off a whole group session (the value is its id)
 
 
 def escape(text: str) -> str:
@@ -97,7 +99,7 @@ def session_card(s: Session, author: Author, coach: Coach, *, now: datetime) -> 
     local = when(s.starts_at, coach.timezone)
     price = "included" if not s.price_amount else money(s.price_amount, s.currency)
     lines = [
-        f"*Session with {escape(author.name)}*",
+        f"*{title(s, author)}*",
         f"{local} ({date_token(s.starts_at, local)} for you)",
         f"{s.duration_minutes} min · {price} · {status_line(s)}",
     ]
@@ -137,9 +139,66 @@ def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:
     return buttons
 
 
+def title(s: Session, author: Author) -> str:
+    """'Session with Ann', or for a seat of a group session 'Group session, seat 2: Ann'."""
+    if s.group_slot_id is not None:
+        return f"Group session, seat {s.seat}: {escape(author.name)}"
+    return f"Session with {escape(author.name)}"
+
+
 def card_text(s: Session, author: Author, coach: Coach) -> str:
     """The notification text of the card (what Slack shows in the notification and to screen readers)."""
-    return clip(f"Session with {escape(author.name)}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
+    return clip(f"{title(s, author)}, {when(s.starts_at, coach.timezone)}: {status_line(s)}")
+
+
+# ---- group sessions: the roster (booking/groups.py) ---------------------------------------------
+
+
+def seat_state(s: Session) -> str:
+    if s.status is SessionStatus.HELD:
+        return "waiting for payment"
+    if s.amount_paid:
+        return "paid"
+    return "booked" if s.status in LIVE else status_line(s)
+
+
+def roster_lines(roster: Roster, coach: Coach) -> list[str]:
+    g = roster.slot
+    price = "included" if not g.price_amount else f"{money(g.price_amount, g.currency)} per seat"
+    lines = [
+        f"• {when(g.starts_at, coach.timezone)} · {g.duration_minutes} min · {price} · "
+        f"{len(roster.seats)} of {g.seats} seats taken (group {g.id})"
+    ]
+    for seat, author in roster.seats:
+        lines.append(f"      {seat.seat}. {escape(author.name)} · {seat_state(seat)}")
+    return lines
+
+
+def rosters_text(rosters: list[Roster], coach: Coach) -> str:
+    """Each upcoming group session with who has which seat (`/coach groups`)."""
+    if not rosters:
+        return "*Group sessions*\nNo upcoming group sessions."
+    lines = [f"*Group sessions* ({coach.timezone})"]
+    for roster in rosters:
+        lines += roster_lines(roster, coach)
+    return clip("\n".join(lines))
+
+
+def roster_blocks(rosters: list[Roster], coach: Coach) -> list[Block]:
+    """App Home: a heading, then each group session with its roster and "Call off…"."""
+    blocks: list[Block] = [
+        SectionBlock(block_id="groups", text=MarkdownTextObject(text=f"*Group sessions* ({coach.timezone})"))
+    ]
+    for roster in rosters:
+        g = roster.slot
+        blocks.append(
+            SectionBlock(
+                block_id=f"group:{g.id}",
+                text=MarkdownTextObject(text=clip("\n".join(roster_lines(roster, coach)))),
+                accessory=ButtonElement(text="Call off…", action_id=GROUP_CANCEL, value=str(g.id), style="danger"),
+            )
+        )
+    return blocks
 
 
 # ---- the daily agenda (booking/agenda.py) -------------------------------------------------------
