@@ -60,9 +60,9 @@ async def _cancel(turn: Turn, session_id: int, scope: series.Scope) -> None:
     assert author.id is not None  # read from the database
     balance = (await credits.statement(turn.ctx, author.id)).balance
     try:
-        if scope is series.Scope.ONE:
+        if session.series_id is None:
             done = [await cancellation.cancel(turn.ctx, session_id, by=Actor.AUTHOR, author_id=author.id)]
-        else:
+        else:  # a date of a series: an unpaid series' one checkout is remade for the rest
             done = await series.cancel(turn.ctx, session_id, by=Actor.AUTHOR, scope=scope, author_id=author.id)
     except PolicyViolation as exc:
         await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session_id))
