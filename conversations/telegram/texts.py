@@ -561,6 +561,7 @@ _MESSAGES["SERIES_NOT_FREE"] = N_("Not free (marked ✖): choose what happens to
 _MESSAGES["SERIES_NONE_FREE"] = N_("None of these times is free. Please pick another time.")
 _MESSAGES["SERIES_CHANGED"] = N_("Some dates were taken meanwhile: here is the series as it is now.")
 _MESSAGES["PAID_BY_CREDIT"] = N_("Paid with a prepaid credit.")
+_MESSAGES["STILL_HELD"] = N_("The other dates of the series are still held for you: pay for them below.")
 _MESSAGES["ONLY_THIS"] = N_("Only this one")
 _MESSAGES["PACKAGES"] = N_("🎟 Packages")
 _MESSAGES["NO_PACKAGES"] = N_("No packages are on offer for this coach right now.")

@@ -358,3 +358,25 @@ async def test_a_german_author_sees_the_series_in_german(make_bot):
         if found and "/" + found.group() not in line
     ]
     assert english == [], english
+
+
+async def test_cancelling_an_unpaid_date_shows_the_new_link_for_the_rest(make_bot):
+    bot = await series_bot(make_bot, SeriesPayment.PER_SERIES)
+    mary = bot.user()
+    await author_for(bot, mary)
+    await to_summary(bot, mary)
+    await mary.press("Repeat it")
+    await mary.press("Every week")
+    await mary.press("3")
+    await mary.press("Book 3 sessions")
+    first, second, third = active(bot)
+
+    await mary.press_data(f"k:{second.id}")
+    await mary.press("Only this one")
+
+    assert [s.id for s in active(bot)] == [first.id, third.id]
+    lead = bot.world.store.sessions[first.id]
+    assert "still held for you" in mary.text()
+    [pay] = [b for b in mary.buttons() if "url" in b]
+    assert pay["text"] == "💳 Pay $120.00" and pay["url"] == lead.checkout_url
+    assert bot.world.payments.checkouts[-1] == (first.id, 2 * 6000)
