@@ -380,3 +380,19 @@ async def test_cancelling_an_unpaid_date_shows_the_new_link_for_the_rest(make_bo
     [pay] = [b for b in mary.buttons() if "url" in b]
     assert pay["text"] == "💳 Pay $120.00" and pay["url"] == lead.checkout_url
     assert bot.world.payments.checkouts[-1] == (first.id, 2 * 6000)
+
+
+async def test_with_a_later_date_still_unpaid_only_this_one_can_move(make_bot):
+    bot = await series_bot(make_bot, SeriesPayment.PER_SESSION)
+    mary = bot.user()
+    author = await author_for(bot, mary)
+    start = _slot_after(bot, days=3)
+    booked = await series.book_series(
+        bot.ctx, bot.world.coaches["bram"].id, author.id, start, repeat=Repeat.WEEKLY, count=2
+    )
+    await bookings.confirm_payment(bot.ctx, booked.sessions[0].id, amount=6000, payment_ref="pi_1")
+    new = start + timedelta(hours=1)
+    await mary.press_data(f"x:s:{booked.sessions[0].id}:{int(new.timestamp())}")
+    assert "following" not in " ".join(mary.labels()) and "part of a series" not in mary.text()
+    await mary.press("Confirm")
+    assert bot.world.store.sessions[booked.sessions[0].id].starts_at == new
