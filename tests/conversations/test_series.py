@@ -79,6 +79,7 @@ async def test_a_weekly_series_paid_at_once_is_one_link_and_one_confirmation(mak
     assert text.count("• ") == 4 and "(Europe/Berlin)" in text
     assert "$240.00 for 4 sessions ($60.00 each), paid at once" in text and "Focus: voice in chapter 2" in text
     assert bot.world.store.sessions == {}  # nothing is held by looking
+    assert mary.labels() == ["✅ Book 4 sessions", "Pick another time", "‹ Back", "✖ Cancel"]
     await mary.press("Book 4 sessions")
 
     booked = active(bot)
