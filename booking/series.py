@@ -244,6 +244,8 @@ async def cancel(
     for session, before in zip(targets, befores, strict=True):
         if before is SessionStatus.HELD and session.checkout_ref and ctx.payments.enabled:
             await close_checkout(ctx, session.checkout_ref)
+    if SessionStatus.HELD in befores and chosen.series_id is not None:
+        await _checkout_again(ctx, chosen.series_id)
     if not settle_now:
         return targets
     done = []
@@ -254,6 +256,29 @@ async def cancel(
         except PaymentError:  # stays owed; the scheduler retries it
             done.append(session)
     return done
+
+
+async def _checkout_again(ctx: Context, series_id: int) -> None:
+    """A series paid at once lost an unpaid date: its one checkout asked for the old total (a
+    payment of it would be refunded whole), or was the cancelled date's own. Close it and open one
+    for the dates still held, on the first of them."""
+    series, occurrences = await series_of(ctx, series_id)
+    held = [s for s in occurrences if s.status is SessionStatus.HELD]
+    if series.payment is not SeriesPayment.PER_SERIES or not held or not ctx.payments.enabled:
+        return
+    for s in held:
+        if s.checkout_ref and s.checkout_url:
+            await close_checkout(ctx, s.checkout_ref)
+    lead = held[0]
+    assert lead.id is not None
+    async with ctx.uow() as uow:
+        fresh = await ctx.lock_session(uow, lead.id)
+        if fresh.status is not SessionStatus.HELD:
+            return  # paid or released meanwhile
+        fresh.checkout_url = None  # until the new one is made: "Get payment link" meanwhile
+        await uow.sessions.save(fresh)
+        await uow.commit()
+    await open_checkout(ctx, fresh, quantity=len(held))
 
 
 async def reschedule(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from booking import cancellation, credits, series
 from booking.errors import PolicyViolation
 from booking.model import Actor, Money, Session, SessionStatus
+from booking.series_model import SeriesPayment
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Turn
 
@@ -60,19 +61,28 @@ async def _cancel(turn: Turn, session_id: int, scope: series.Scope) -> None:
     assert author.id is not None  # read from the database
     balance = (await credits.statement(turn.ctx, author.id)).balance
     try:
-        if scope is series.Scope.ONE:
+        if session.series_id is None:
             done = [await cancellation.cancel(turn.ctx, session_id, by=Actor.AUTHOR, author_id=author.id)]
-        else:
+        else:  # a date of a series: an unpaid series' one checkout is remade for the rest
             done = await series.cancel(turn.ctx, session_id, by=Actor.AUTHOR, scope=scope, author_id=author.id)
     except PolicyViolation as exc:
         await turn.show(texts.refused(exc.message, turn.ctx.policy, turn.payments), keyboards.to_session(session_id))
         return
     refund = Money(sum(_refunded(befores[s.id], s).amount for s in done if s.id in befores), session.currency)
     if len(done) == 1:
-        await turn.show(texts.cancelled(done[0], author.timezone, refund), keyboards.to_session(session_id))
-        return
-    given_back = (await credits.statement(turn.ctx, author.id)).balance - balance
-    await turn.show(texts.cancelled_many(done, author.timezone, refund, max(0, given_back)), keyboards.my_sessions())
+        text, markup = texts.cancelled(done[0], author.timezone, refund), keyboards.to_session(session_id)
+    else:
+        given_back = (await credits.statement(turn.ctx, author.id)).balance - balance
+        text = texts.cancelled_many(done, author.timezone, refund, max(0, given_back))
+        markup = keyboards.my_sessions()
+    if session.series_id is not None:  # dates of the series still to pay: their (remade) links
+        _found, occurrences = await series.series_of(turn.ctx, session.series_id)
+        held = [s for s in occurrences if s.status is SessionStatus.HELD]
+        if held:
+            per_series = turn.ctx.settings.series_payment is SeriesPayment.PER_SERIES
+            text += "\n\n" + texts.STILL_HELD
+            markup = keyboards.series_pay(held, author.timezone, per_series=per_series)
+    await turn.show(text, markup)
 
 
 async def _not_cancellable(turn: Turn, session: Session) -> None:

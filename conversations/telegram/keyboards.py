@@ -188,7 +188,15 @@ def series_count(coach: Coach, start: datetime, minutes: int, repeat: str, most:
 
 
 def series_summary(
-    coach: Coach, start: datetime, minutes: int, repeat: str, count: int, not_free: int, appended: int, free: int
+    coach: Coach,
+    start: datetime,
+    minutes: int,
+    repeat: str,
+    count: int,
+    not_free: int,
+    appended: int,
+    free: int,
+    day: date,
 ) -> InlineKeyboardMarkup:
     """All free: book them (refusing the series if a date is taken meanwhile). Some not free: skip
     them, or add as many at the end; going back to pick another time is refusing the series."""
@@ -204,9 +212,10 @@ def series_summary(
         rows.append(back(texts.skip_button(not_free), confirm(Conflicts.SKIP.value)))
         if appended:
             rows.append(back(texts.append_button(appended), confirm(Conflicts.APPEND.value)))
+    rows.append(back(texts.OTHER_TIME, cb.book_day(cid, day, minutes)))
     rows.append(
         [
-            Button(texts.OTHER_TIME, callback_data=cb.book_slot(cid, start, minutes)),
+            Button(texts.BACK, callback_data=cb.book_slot(cid, start, minutes)),  # the single booking's summary
             Button(texts.ABANDON, callback_data=cb.BOOK_ABORT),
         ]
     )

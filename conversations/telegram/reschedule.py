@@ -49,7 +49,7 @@ async def on_slot(turn: Turn, session_id: int, start: datetime) -> None:
     day = texts.local(start, author.timezone).date()
     text = texts.move_question(session, start, coach, author.timezone)
     later = await series.later_occurrences(turn.ctx, session_id)
-    if later:
+    if later and all(s.status is SessionStatus.SCHEDULED for s in later):  # an unpaid date cannot move
         text += "\n\n" + texts.move_series_question(len(later))
         await turn.show(text, keyboards.move_series_confirm(session_id, start, day, len(later)))
         return

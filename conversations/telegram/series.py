@@ -58,8 +58,9 @@ async def on_summary(turn: Turn, coach_id: int, start: datetime, duration: int, 
     )
     if found.not_free and not found.free:
         text += "\n\n" + texts.SERIES_NONE_FREE
+    day = texts.local(start, author.timezone).date()
     markup = keyboards.series_summary(
-        coach, start, duration, repeat, count, len(found.not_free), len(found.appended), len(found.free)
+        coach, start, duration, repeat, count, len(found.not_free), len(found.appended), len(found.free), day
     )
     await turn.show(text, markup)
 

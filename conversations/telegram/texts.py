@@ -567,6 +567,8 @@ _MESSAGES["SERIES_NOT_FREE"] = N_("Not free (marked ✖): choose what happens to
 _MESSAGES["SERIES_NONE_FREE"] = N_("None of these times is free. Please pick another time.")
 _MESSAGES["SERIES_CHANGED"] = N_("Some dates were taken meanwhile: here is the series as it is now.")
 _MESSAGES["PAID_BY_CREDIT"] = N_("Paid with a prepaid credit.")
+_MESSAGES["STILL_HELD"] = N_("The other dates of the series are still held for you: pay for them below.")
+_MESSAGES["PART_OF_SERIES"] = N_("Part of a recurring series.")
 _MESSAGES["ONLY_THIS"] = N_("Only this one")
 _MESSAGES["PACKAGES"] = N_("🎟 Packages")
 _MESSAGES["NO_PACKAGES"] = N_("No packages are on offer for this coach right now.")
@@ -1015,6 +1017,10 @@ def session_detail(session: Session, coach: Coach, zone: str, now: datetime | No
     ]
     if session.focus:
         lines.append(_("Focus: {focus}").format(focus=esc(session.focus)))
+    if session.series_id is not None:
+        lines.append(_(_MESSAGES["PART_OF_SERIES"]))
+    if session.price_amount == 0 and session.status is not SessionStatus.HELD and coach.rate:
+        lines.append(_(_MESSAGES["PAID_BY_CREDIT"]))
     if session.status in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS):
         lines.append(meeting(session))
     if session.rating:

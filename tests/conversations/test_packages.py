@@ -5,9 +5,11 @@ first."""
 
 from __future__ import annotations
 
-from booking import packages
+from booking import packages, series
 from booking.model import ACTIVE_STATUSES, SessionStatus
+from booking.series_model import Repeat
 from tests.conversations.conftest import author_for
+from tests.conversations.test_series import _slot_after
 
 
 async def _offer(bot):
@@ -126,3 +128,16 @@ async def test_a_series_spends_credits_first_and_checks_out_the_rest(paid_bot):
     assert "2 paid with prepaid credits." in mary.text()
     [pay] = [b for b in mary.buttons() if "url" in b]
     assert pay["text"].startswith("💳 Pay $60.00 · ") and pay["url"] == booked[2].checkout_url
+
+
+async def test_the_session_shows_it_was_paid_by_credit_and_belongs_to_a_series(paid_bot):
+    bot = paid_bot
+    bram = bot.world.coaches["bram"]
+    two = await packages.add_package(bot.ctx, bram.id, sessions=2, duration=60, price=10000, valid_days=90)
+    mary = bot.user()
+    author = await author_for(bot, mary)
+    await packages.grant(bot.ctx, author.id, two.id)
+    start = _slot_after(bot, days=3)
+    booked = await series.book_series(bot.ctx, bram.id, author.id, start, repeat=Repeat.WEEKLY, count=2)
+    await mary.press_data(f"s:v:{booked.sessions[0].id}")
+    assert "Part of a recurring series." in mary.text() and "Paid with a prepaid credit." in mary.text()

@@ -79,6 +79,7 @@ async def test_a_weekly_series_paid_at_once_is_one_link_and_one_confirmation(mak
     assert text.count("• ") == 4 and "(Europe/Berlin)" in text
     assert "$240.00 for 4 sessions ($60.00 each), paid at once" in text and "Focus: voice in chapter 2" in text
     assert bot.world.store.sessions == {}  # nothing is held by looking
+    assert mary.labels() == ["✅ Book 4 sessions", "Pick another time", "‹ Back", "✖ Cancel"]
     await mary.press("Book 4 sessions")
 
     booked = active(bot)
@@ -358,3 +359,41 @@ async def test_a_german_author_sees_the_series_in_german(make_bot):
         if found and "/" + found.group() not in line
     ]
     assert english == [], english
+
+
+async def test_cancelling_an_unpaid_date_shows_the_new_link_for_the_rest(make_bot):
+    bot = await series_bot(make_bot, SeriesPayment.PER_SERIES)
+    mary = bot.user()
+    await author_for(bot, mary)
+    await to_summary(bot, mary)
+    await mary.press("Repeat it")
+    await mary.press("Every week")
+    await mary.press("3")
+    await mary.press("Book 3 sessions")
+    first, second, third = active(bot)
+
+    await mary.press_data(f"k:{second.id}")
+    await mary.press("Only this one")
+
+    assert [s.id for s in active(bot)] == [first.id, third.id]
+    lead = bot.world.store.sessions[first.id]
+    assert "still held for you" in mary.text()
+    [pay] = [b for b in mary.buttons() if "url" in b]
+    assert pay["text"] == "💳 Pay $120.00" and pay["url"] == lead.checkout_url
+    assert bot.world.payments.checkouts[-1] == (first.id, 2 * 6000)
+
+
+async def test_with_a_later_date_still_unpaid_only_this_one_can_move(make_bot):
+    bot = await series_bot(make_bot, SeriesPayment.PER_SESSION)
+    mary = bot.user()
+    author = await author_for(bot, mary)
+    start = _slot_after(bot, days=3)
+    booked = await series.book_series(
+        bot.ctx, bot.world.coaches["bram"].id, author.id, start, repeat=Repeat.WEEKLY, count=2
+    )
+    await bookings.confirm_payment(bot.ctx, booked.sessions[0].id, amount=6000, payment_ref="pi_1")
+    new = start + timedelta(hours=1)
+    await mary.press_data(f"x:s:{booked.sessions[0].id}:{int(new.timestamp())}")
+    assert "following" not in " ".join(mary.labels()) and "part of a series" not in mary.text()
+    await mary.press("Confirm")
+    assert bot.world.store.sessions[booked.sessions[0].id].starts_at == new

@@ -5,13 +5,16 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from booking import bookings, catalog, queries, series
+from booking.context import BookingSettings, Context
 from booking.errors import SlotTaken
 from booking.model import ACTIVE_STATUSES, Actor
 from booking.recurrence import SeriesUnavailable
-from booking.series_model import Repeat
+from booking.series_model import Repeat, SeriesPayment
 from tests.conftest import in_thread
+from tests.fakes import FakeClock, FakePayments, FakeVideo
 from tests.storage.helpers import NOW, context_for, open_coach
 
 TUE_10 = NOW.replace(hour=10) + timedelta(days=1)
@@ -131,3 +134,33 @@ async def test_reschedule_following_a_week_later_lands_on_its_own_old_times(data
     await series.reschedule(ctx, ids[0], TUE_10 + WEEK, scope=series.Scope.FOLLOWING)
     moved = await active(ctx, coach.id)
     assert [(s.id, s.starts_at) for s in moved] == [(ids[k], TUE_10 + (k + 1) * WEEK) for k in range(3)]
+
+
+async def _outbox_kinds(database, kind: str) -> list[tuple[int, str]]:
+    async with database.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT session_id, recipient FROM outbox WHERE kind = :k"), {"k": kind})
+        return sorted((r[0], r[1]) for r in rows)
+
+
+async def test_occurrences_paid_at_the_same_time_confirm_their_series_once(database):
+    """Each payment takes the coach's lock, so exactly one of them finds nothing left to pay."""
+    ctx = Context(
+        database.uow,
+        FakeClock(NOW),
+        FakePayments(enabled=True),
+        FakeVideo(),
+        BookingSettings(series_payment=SeriesPayment.PER_SESSION),
+    )
+    coach = await open_coach(ctx)
+    author = await catalog.add_author(ctx, name="A", timezone="UTC")
+    booked = await series.book_series(ctx, coach.id, author.id, TUE_10, repeat=Repeat.WEEKLY, count=4)
+
+    await asyncio.gather(
+        *(bookings.confirm_payment(ctx, s.id, amount=6000, payment_ref=f"pi_{s.id}") for s in booked.sessions)
+    )
+
+    lead = booked.sessions[0].id
+    assert await _outbox_kinds(database, "series_confirmed") == sorted(
+        [(lead, "admin"), (lead, "author"), (lead, "coach")]
+    )
+    assert await _outbox_kinds(database, "session_confirmed") == []

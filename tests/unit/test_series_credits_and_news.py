@@ -142,3 +142,31 @@ async def test_skip_in_the_preview_matches_what_the_booking_skips():
         w.ctx, w.coach.id, w.author.id, TUE_10, repeat=Repeat.WEEKLY, count=3, conflicts=Conflicts.SKIP
     )
     assert [s.starts_at for s in booked.sessions] == found.free and booked.not_free == found.not_free
+
+
+async def test_cancelling_a_date_of_a_series_not_yet_paid_remakes_its_one_checkout_for_the_rest():
+    w = await world(pay=True, settings=_settings(SeriesPayment.PER_SERIES))
+    booked = await series.book_series(w.ctx, w.coach.id, w.author.id, TUE_10, repeat=Repeat.WEEKLY, count=3)
+    first, second, third = booked.sessions
+    old_ref = first.checkout_ref
+
+    await series.cancel(w.ctx, second.id, by=Actor.AUTHOR)
+
+    lead = await queries.session(w.ctx, first.id)
+    assert old_ref in w.payments.expired and lead.checkout_ref != old_ref
+    assert w.payments.checkouts[-1] == (first.id, 2 * 6000)
+    await payments.handle(w.ctx, paid_event(first.id, lead.checkout_ref, 2 * 6000))
+    after = [await queries.session(w.ctx, s.id) for s in booked.sessions]
+    assert [s.status for s in after] == [SessionStatus.SCHEDULED, SessionStatus.CANCELLED, SessionStatus.SCHEDULED]
+
+
+async def test_cancelling_the_date_that_carries_the_series_checkout_moves_it_to_the_next():
+    w = await world(pay=True, settings=_settings(SeriesPayment.PER_SERIES))
+    booked = await series.book_series(w.ctx, w.coach.id, w.author.id, TUE_10, repeat=Repeat.WEEKLY, count=3)
+    first, second, _third = booked.sessions
+
+    await series.cancel(w.ctx, first.id, by=Actor.AUTHOR)
+
+    assert first.checkout_ref in w.payments.expired
+    assert w.payments.checkouts[-1] == (second.id, 2 * 6000)
+    assert (await queries.session(w.ctx, second.id)).checkout_url
