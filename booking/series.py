@@ -110,6 +110,7 @@ async def _book_once(
         for slot in found.slots:
             session, change, messages = await new_booking(ctx, coach, author, slot, minutes, focus)
             session.series_id = series.id
+            messages = await ctx.pushable(uow, coach.id, messages)
             booked.append(await uow.sessions.add_booking(session, change, messages))
         await uow.commit()
     return BookedSeries(series, booked, found.not_free)

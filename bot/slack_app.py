@@ -84,7 +84,7 @@ class SlackBot:
         self.after_ack = AfterAck(logging.getLogger("slack_bolt"))
         self.app.listener_runner.lazy_listener_runner = self.after_ack  # no constructor option for it
         home = settings.slack_admin_team if settings.slack_oauth_enabled else None  # admins act only from there
-        register(self.app, container.ctx, admins=settings.slack_admins, admin_team=home)
+        register(self.app, container.ctx, admins=settings.slack_admins, admin_team=home, calendars=container.calendars)
         session_tools.register(self.app, container.ctx, admins=settings.slack_admins, admin_team=home)
         self.notifier = SlackNotifier(
             self.client,

@@ -1,0 +1,202 @@
+"""`/coach calendar` (conversations/slack/calendar_views.py) through the real server, as in
+test_coach_slack.py: signed requests, the real AsyncWebClient against the Web API stand-in, a real
+Radicale (CalDAV) and a local ICS address. The clock is Monday 2030-03-04 09:00 UTC."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from cryptography.fernet import Fernet
+
+from booking import calendar_sources
+from tests.calendars.servers import PASSWORD, USER, IcsAddress, Radicale
+from tests.local_server import serving
+from tests.slack import signing
+from tests.slack.standin import view_problems
+from tests.slack.test_coach_slack import COACH_USER, OTHER_USER, running
+
+SECRET_PATH = "/secret/basic.ics"
+BUSY = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+    b"BEGIN:VEVENT\r\nUID:dentist@example.org\r\nDTSTAMP:20300101T000000Z\r\n"
+    b"DTSTART;TZID=Europe/Berlin:20300306T100000\r\nDTEND;TZID=Europe/Berlin:20300306T113000\r\n"
+    b"END:VEVENT\r\n"
+    b"BEGIN:VEVENT\r\nUID:lunch@example.org\r\nDTSTAMP:20300101T000000Z\r\n"
+    b"DTSTART;TZID=Europe/Berlin:20300307T120000\r\nDTEND;TZID=Europe/Berlin:20300307T130000\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.fixture
+def ics_address():
+    address = IcsAddress()
+    with serving(address.app, "ICS address") as base:
+        address.url = base + SECRET_PATH
+        address.body = BUSY
+        yield address
+
+
+@pytest.fixture
+def radicale():
+    server = Radicale()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+async def env(database_url, slack_standin):
+    async with running(
+        database_url,
+        slack_standin,
+        calendar_secret_key=Fernet.generate_key().decode(),
+        calendar_allow_private_urls=True,
+    ) as e:
+        await slack_standin.wait_for("auth.test")
+        slack_standin.clear()
+        yield e
+
+
+def texts(view: dict) -> str:
+    found = []
+    for block in view["blocks"]:
+        if block["type"] == "section":
+            found.append(block["text"]["text"])
+        elif block["type"] == "context":
+            found.extend(e["text"] for e in block["elements"])
+    return "\n".join(found)
+
+
+def field_errors(view: dict) -> dict[str, str]:
+    return {
+        b["block_id"].removesuffix(".error"): b["elements"][0]["text"]
+        for b in view["blocks"]
+        if b["type"] == "context" and b.get("block_id", "").endswith(".error")
+    }
+
+
+def value(text: str) -> dict:
+    return {"value": signing.plain_text_value(text)}
+
+
+async def open_calendars(env, user: str = COACH_USER) -> dict:
+    response = await env.post(signing.slash_command(text="calendar", user_id=user))
+    assert response.status_code == 200 and response.text in ("", "null"), response.text
+    [opened] = env.slack.calls("views.open")
+    assert view_problems(opened.view) == []
+    return env.slack.view(opened.response["view"]["id"])
+
+
+async def press(env, view: dict, action: str, value: str | None = None) -> dict:
+    """A button of the modal; the modal as Slack holds it once the work after the answer is done."""
+    response = await env.post(signing.block_actions(action, value, view=view))
+    assert response.status_code == 200
+    await env.container.slack.after_ack.drain()
+    return env.slack.view(view["id"])
+
+
+async def submit_form(env, form: dict, **fields: str) -> tuple[dict, dict]:
+    """The connect form submitted: Slack's answer to the submission, then the modal once the
+    calendar has been read."""
+    values = {name: value(text) for name, text in fields.items()}
+    response = await asyncio.wait_for(env.post(signing.view_submission(form, values)), timeout=30)
+    assert response.status_code == 200
+    answer = response.json() if response.text else {}
+    await env.container.slack.after_ack.drain()
+    return answer, env.slack.view(form["id"])
+
+
+async def sources_of(env) -> list:
+    return await calendar_sources.sources(env.ctx, env.coach_id)
+
+
+async def test_an_ics_address_is_connected_listed_masked_synced_and_disconnected(env, ics_address):
+    listed = await open_calendars(env)
+    assert "No calendars connected" in texts(listed)
+
+    form = await press(env, listed, "calendar_connect_ics")
+    assert form["callback_id"] == "coach_calendar_connect" and view_problems(form) == []
+    answer, shown = await submit_form(env, form, url=ics_address.url)
+    assert answer["response_action"] == "update" and "Checking" in texts(answer["view"])
+
+    [(source, busy)] = await sources_of(env)
+    assert busy == 2
+    assert shown["callback_id"] == "coach_calendars" and view_problems(shown) == []
+    text = texts(shown)
+    assert f"Calendar {source.id} connected" in text and "2 busy intervals" in text
+    assert "http://127.0.0.1" in text and SECRET_PATH not in text  # the secret address is a credential
+
+    ics_address.body = BUSY.split(b"BEGIN:VEVENT\r\nUID:lunch")[0] + b"END:VCALENDAR\r\n"
+    synced = await press(env, shown, "calendar_sync")
+    assert "Synced: 1 busy interval now block" in texts(synced)
+
+    gone = await press(env, synced, "calendar_disconnect", str(source.id))
+    assert f"Calendar {source.id} disconnected" in texts(gone) and "No calendars connected" in texts(gone)
+    assert await sources_of(env) == []
+
+
+async def test_a_failing_sync_names_the_calendar_and_keeps_its_busy_time(env, ics_address):
+    form = await press(env, await open_calendars(env), "calendar_connect_ics")
+    _, shown = await submit_form(env, form, url=ics_address.url)
+    [(source, _)] = await sources_of(env)
+
+    ics_address.status = 500
+    synced = await press(env, shown, "calendar_sync")
+    text = texts(synced)
+    assert f"Calendar {source.id} failed" in text and "2 busy intervals now block" in text
+    assert "Cannot be read (since" in text  # the list shows the stored error and its time
+    [(_, busy)] = await sources_of(env)
+    assert busy == 2
+
+
+async def test_a_bad_address_is_refused_on_its_field_at_once_and_garbage_after_reading(env, ics_address):
+    form = await press(env, await open_calendars(env), "calendar_connect_ics")
+    answer, _ = await submit_form(env, form, url="ftp://example.org/cal.ics")
+    assert answer["response_action"] == "errors" and "https://" in answer["errors"]["url"]
+
+    ics_address.body = b"<html>Sign in</html>"
+    answer, shown = await submit_form(env, form, url=ics_address.url)
+    assert answer["response_action"] == "update"
+    assert shown["callback_id"] == "coach_calendar_connect" and view_problems(shown) == []
+    assert "nothing was saved" in field_errors(shown)["url"]
+    assert await sources_of(env) == []
+
+
+async def test_a_caldav_calendar_needs_the_right_password_typed_in_the_form(env, radicale):
+    url = radicale.make_calendar("work")
+    form = await press(env, await open_calendars(env), "calendar_connect_caldav")
+    assert {b["block_id"] for b in form["blocks"] if b["type"] == "input"} == {"url", "user", "password"}
+
+    answer, shown = await submit_form(env, form, url=url, user=USER, password="wrong")
+    assert answer["response_action"] == "update"
+    errors = field_errors(shown)
+    assert list(errors) == ["password"], errors
+    assert "wrong" not in str(shown)  # the password is never sent back into the modal
+    assert await sources_of(env) == []
+
+    answer, shown = await submit_form(env, shown, url=url, user=USER, password=PASSWORD)
+    [(source, _)] = await sources_of(env)
+    assert source.username == USER and PASSWORD not in (source.sealed_password or "")
+    text = texts(shown)
+    assert f"Calendar {source.id} connected" in text and f"as {USER}" in text and PASSWORD not in str(shown)
+
+
+async def test_a_caldav_form_without_a_password_is_answered_on_the_field(env):
+    form = await press(env, await open_calendars(env), "calendar_connect_caldav")
+    answer, _ = await submit_form(env, form, url="https://caldav.example.org/cal/", user=USER)
+    assert answer == {"response_action": "errors", "errors": {"password": "A CalDAV calendar needs an (app) password."}}
+
+
+async def test_only_the_coach_the_modal_is_for_can_use_it(env, ics_address):
+    listed = await open_calendars(env)
+    form = await press(env, listed, "calendar_connect_ics")
+    response = await env.post(signing.view_submission(form, {"url": value(ics_address.url)}, user_id=OTHER_USER))
+    assert "another coach profile" in texts(response.json()["view"])
+    await env.container.slack.after_ack.drain()
+    assert await sources_of(env) == []
+
+
+async def test_an_unlinked_user_is_told_how_to_link(env):
+    response = await env.post(signing.slash_command(text="calendar", user_id="U0NOBODY1"))
+    assert "not linked" in response.text and env.slack.calls("views.open") == []
