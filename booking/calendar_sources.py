@@ -23,8 +23,8 @@ from booking import validation as v
 from booking.calendar_model import CalendarSource, SourceKind
 from booking.context import Context, coach_of
 from booking.errors import BookingError, InvalidInput, NotFound
-from booking.events import CalendarPart
-from booking.model import Coach, Interval
+from booking.events import CalendarChanged, CalendarPart
+from booking.model import Coach, Interval, SessionStatus
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +37,7 @@ SYNC_AT_ONCE = 4  # read concurrently (each may take up to READ_TIMEOUT_S)
 # day past the horizon, so rows at most a day old still cover it.
 REREAD_EVERY = timedelta(days=1)
 UID_PREFIX, UID_DOMAIN = "session-", "coachbot"
+PUSHED_STATUSES = frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})  # a hold is pushed once paid
 
 
 def session_uid(session_id: int) -> str:
@@ -115,7 +116,8 @@ async def connect(
     username: str | None = None,
     password: str | None = None,
 ) -> CalendarSource:
-    """Read the calendar, then store it with its busy time; nothing is stored if it cannot be read."""
+    """Read the calendar, then store it with its busy time; nothing is stored if it cannot be read.
+    A CalDAV calendar also gets the coach's upcoming sessions (a push each, through the outbox)."""
     url = check_connect(access, kind, url, username=username, password=password)
     source = CalendarSource(coach_id, kind, url, created_at=ctx.now())
     if kind is SourceKind.CALDAV:
@@ -132,6 +134,10 @@ async def connect(
         await uow.calendars.add_source(source)
         assert source.id is not None
         await uow.calendars.replace_busy(source.id, coach_id, fetched.busy or [])
+        if kind is SourceKind.CALDAV:  # sessions booked before it was connected: pushed too
+            upcoming = await uow.sessions.find(coach_id=coach_id, after=ctx.now(), statuses=PUSHED_STATUSES)
+            for session in upcoming:
+                await ctx.tell(uow, session, CalendarChanged())
         await uow.commit()
     log.info("calendar.connected", coach_id=coach_id, source_id=source.id, kind=kind.value)
     return source

@@ -200,3 +200,109 @@ async def test_only_the_coach_the_modal_is_for_can_use_it(env, ics_address):
 async def test_an_unlinked_user_is_told_how_to_link(env):
     response = await env.post(signing.slash_command(text="calendar", user_id="U0NOBODY1"))
     assert "not linked" in response.text and env.slack.calls("views.open") == []
+
+
+# ---- the session's calendar entry on the coach's card ----------------------------------------------
+
+
+def calendar_links(call) -> dict[str, dict[str, list[str]]]:
+    """The card's "Add to" links by label, each as its query parameters."""
+    import html
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    found = {}
+    for block in call.blocks:
+        if block["type"] == "context" and block.get("block_id", "").startswith("calendar:"):
+            for element in block["elements"]:
+                for url, label in re.findall(r"<([^|>]+)\|([^>]+)>", element["text"]):
+                    found[label] = parse_qs(urlsplit(html.unescape(url)).query)
+    return found
+
+
+async def test_the_coach_card_carries_the_session_for_their_calendar_as_it_is_now(env):
+    from datetime import timedelta
+
+    from booking import cancellation, rescheduling
+    from booking.model import Actor
+    from tests.slack.test_coach_slack import START
+
+    session = await env.book()
+    await env.deliver()
+    [card] = env.slack.messages(COACH_USER)
+    links = calendar_links(card)
+    assert set(links) == {"Google Calendar", "Outlook"}
+    google, outlook = links["Google Calendar"], links["Outlook"]
+    assert google["dates"] == ["20300306T150000Z/20300306T160000Z"] and google["text"] == [
+        "Writing coaching with Ann & Co"
+    ]
+    assert "Pacing of chapter 3" in google["details"][0] and session.meeting_url in google["location"]
+    assert outlook["startdt"] == ["2030-03-06T15:00:00Z"] and outlook["subject"] == google["text"]
+    env.slack.clear()
+
+    await rescheduling.reschedule(
+        env.ctx, session.id, START + timedelta(days=1), by=Actor.AUTHOR, author_id=env.author_id
+    )
+    await env.deliver()
+    [update] = env.slack.updates()
+    assert calendar_links(update)["Google Calendar"]["dates"] == ["20300307T150000Z/20300307T160000Z"]
+    env.slack.clear()
+
+    await cancellation.cancel(env.ctx, session.id, by=Actor.AUTHOR, author_id=env.author_id, reason="Flu")
+    await env.deliver()
+    [update] = env.slack.updates()
+    assert calendar_links(update) == {}  # nothing left to add
+
+
+async def test_a_long_focus_keeps_the_card_within_slacks_limits(env):
+    from booking import bookings
+    from tests.slack.test_coach_slack import START
+
+    await bookings.book(env.ctx, env.coach_id, env.author_id, START, focus="ü & <x> " * 120)
+    await env.deliver()
+    [card] = env.slack.messages(COACH_USER)  # the stand-in refuses blocks over Slack's limits
+    assert "…" in calendar_links(card)["Google Calendar"]["details"][0]
+
+
+# ---- a failing calendar: the coach is told once, and once when it works again ----------------------
+
+
+async def test_a_failing_calendar_is_told_to_the_coach_once_and_its_recovery_too(env, ics_address):
+    source = await calendar_sources.connect(
+        env.ctx, env.container.calendars, env.coach_id, calendar_sources.SourceKind.ICS, ics_address.url
+    )
+    ics_address.status = 503
+    for _ in range(3):
+        report = await calendar_sources.sync(env.ctx, env.container.calendars, env.coach_id)
+        assert list(report.failed) == [source.id] and report.busy == 2  # the last good busy time counts
+        await env.deliver()
+    [told] = env.slack.messages(COACH_USER)
+    assert f"Your calendar {source.id} cannot be read" in told.text and "503" in told.text
+    env.slack.clear()
+
+    ics_address.status = 200
+    for _ in range(2):
+        await calendar_sources.sync(env.ctx, env.container.calendars, env.coach_id)
+        await env.deliver()
+    [recovered] = env.slack.messages(COACH_USER)
+    assert f"Your calendar {source.id} can be read again" in recovered.text
+
+
+async def test_a_coach_not_in_slack_hears_of_a_failing_calendar_through_the_log_only(env, ics_address):
+    import structlog
+    from sqlalchemy import text
+
+    from booking import catalog
+
+    coach = await catalog.add_coach(env.ctx, name="Ines", timezone="UTC", rate=6000)
+    await calendar_sources.connect(
+        env.ctx, env.container.calendars, coach.id, calendar_sources.SourceKind.ICS, ics_address.url
+    )
+    ics_address.status = 503
+    with structlog.testing.capture_logs() as logs:
+        await calendar_sources.sync(env.ctx, env.container.calendars, coach.id)
+        await calendar_sources.sync(env.ctx, env.container.calendars, coach.id)
+    assert [e["event"] for e in logs if e["event"].startswith("calendar.source")] == ["calendar.source_failing"]
+    async with env.container.db.engine.connect() as conn:
+        kinds = (await conn.execute(text("SELECT kind FROM outbox WHERE coach_id = :c"), {"c": coach.id})).all()
+    assert kinds == []
