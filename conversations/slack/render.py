@@ -111,11 +111,11 @@ def session_card(s: Session, author: Author, coach: Coach, *, now: datetime) -> 
     buttons = session_buttons(s, now=now)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"actions:{s.id}", elements=buttons))
-    if s.status in LIVE and s.meeting_url:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Meeting: {escape(s.meeting_url)}")]))
-    if s.status in LIVE:
-        links = [MarkdownTextObject(text=text) for text in add_to_calendar(s, author, coach)]
-        blocks.append(ContextBlock(block_id=f"calendar:{s.id}", elements=links))
+    if s.status in LIVE:  # the meeting line and the session for the coach's calendar, in one block
+        lines = [f"Meeting: {escape(s.meeting_url)}"] if s.meeting_url else []
+        lines += add_to_calendar(s, author, coach)
+        elements = [MarkdownTextObject(text=text) for text in lines]
+        blocks.append(ContextBlock(block_id=f"calendar:{s.id}", elements=elements))
     if s.coach_notes:
         note = clip(s.coach_notes, NOTE_PREVIEW)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":memo: Your private note: {escape(note)}")]))
