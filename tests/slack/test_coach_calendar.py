@@ -306,3 +306,35 @@ async def test_a_coach_not_in_slack_hears_of_a_failing_calendar_through_the_log_
     async with env.container.db.engine.connect() as conn:
         kinds = (await conn.execute(text("SELECT kind FROM outbox WHERE coach_id = :c"), {"c": coach.id})).all()
     assert kinds == []
+
+
+# ---- Slack's 3 seconds -------------------------------------------------------------------------------
+
+
+async def test_the_form_is_answered_before_the_calendar_is_read(env):
+    """A calendar server that has not answered yet: the submission is answered ("Checking…"),
+    the modal is updated once it answers."""
+    import threading
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    gate, asked = threading.Event(), threading.Event()
+
+    async def slow(request):
+        asked.set()
+        await asyncio.to_thread(gate.wait, 60)
+        return Response(BUSY, media_type="text/calendar")
+
+    with serving(Starlette(routes=[Route("/cal.ics", slow)]), "slow calendar") as base:
+        form = await press(env, await open_calendars(env), "calendar_connect_ics")
+        values = {"url": value(base + "/cal.ics")}
+        answer = await asyncio.wait_for(env.post(signing.view_submission(form, values)), timeout=30)
+        assert answer.json()["response_action"] == "update" and "Checking" in texts(answer.json()["view"])
+        assert await asyncio.to_thread(asked.wait, 30)  # read after the answer
+        assert await sources_of(env) == []  # not stored before it was read
+        gate.set()
+        await env.container.slack.after_ack.drain()
+    [(source, busy)] = await sources_of(env)
+    assert busy == 2 and f"Calendar {source.id} connected" in texts(env.slack.view(form["id"]))
