@@ -100,8 +100,10 @@ def register(
     admins: frozenset[str],
     admin_team: str | None = None,
     calendars: CalendarAccess | None = None,
+    feed_url: calendar_views.FeedUrl | None = None,
 ) -> None:
-    """`calendars`: the adapters for coaches' own calendars (None: `/coach calendar` only lists them)."""
+    """`calendars`: the adapters for coaches' own calendars (None: `/coach calendar` only lists
+    them); `feed_url`: a feed token's subscription address (None: no feed offered)."""
     track_workspace(app)
     who = acting_lookup(ctx, admins, admin_team)
 
@@ -132,12 +134,15 @@ def register(
             if acting.coach is None:
                 await ack(_not_linked())
                 return
-            await ack(await calendar_views.open_list(ctx, calendars, client, acting.coach, command["trigger_id"]))
+            opened = await calendar_views.open_list(
+                ctx, calendars, client, acting.coach, command["trigger_id"], feed_url
+            )
+            await ack(opened)
             return
         await ack(HELP if sub == "help" else f"I don't know `/coach {r.escape(sub)}`.\n\n{HELP}")
 
     sv.register(app, ctx, who=who)
-    calendar_views.register(app, ctx, calendars, who=who)
+    calendar_views.register(app, ctx, calendars, who=who, feed_url=feed_url)
 
     # ---- session buttons -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ The modal lists the coach's calendars (an ICS address shown as its host only: th
 credential; never a password), each with its busy intervals, its last import and its last error,
 and a button to disconnect it. "Connect an ICS address" and "Connect a CalDAV calendar" turn the
 modal into a form (the app password is typed there, never in the slash command's text); "Sync now"
-imports every calendar. The same use cases as the CLI (booking/calendar_sources.py), so the same
+imports every calendar; the coach's own subscription feed is offered below. The same use cases as the CLI (booking/calendar_sources.py), so the same
 rules and errors.
 
 Slack drops an answer later than 3 s, and reading a calendar may take up to
@@ -38,7 +38,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
+from booking import calendar_feeds
 from booking import calendar_sources as cs
+from booking.calendar_feeds import FeedOwner
 from booking.calendar_model import CalendarSource, SourceKind
 from booking.context import Context
 from booking.errors import BookingError, InvalidInput
@@ -63,14 +65,21 @@ NOT_YOURS = "This form is for another coach profile, or your Slack account is no
 NO_CALENDARS = "Calendars are not set up on this server. Nothing was changed."
 
 Who = Callable[[str], Awaitable["Acting"]]
+FeedUrl = Callable[[str], str]  # a feed token -> its subscription address (bot/calendar_feed.py)
 
 
 async def open_list(
-    ctx: Context, access: cs.CalendarAccess | None, client: AsyncWebClient, coach: Coach, trigger_id: str
+    ctx: Context,
+    access: cs.CalendarAccess | None,
+    client: AsyncWebClient,
+    coach: Coach,
+    trigger_id: str,
+    feed_url: FeedUrl | None = None,
 ) -> str:
     """Open the modal for `/coach calendar`; what to answer the command with ("": the modal is it)."""
     assert coach.id is not None
-    view = list_view(coach, await cs.sources(ctx, coach.id), available=access is not None)
+    feed = await _feed(ctx, coach, feed_url)
+    view = list_view(coach, await cs.sources(ctx, coach.id), available=access is not None, feed=feed)
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
@@ -81,7 +90,22 @@ async def open_list(
     return ""
 
 
-def register(app: AsyncApp, ctx: Context, access: cs.CalendarAccess | None, *, who: Who) -> None:
+async def _feed(ctx: Context, coach: Coach, feed_url: FeedUrl | None) -> str | None:
+    if feed_url is None or coach.id is None:
+        return None
+    return feed_url(await calendar_feeds.token(ctx, FeedOwner.COACH, coach.id))
+
+
+def register(
+    app: AsyncApp,
+    ctx: Context,
+    access: cs.CalendarAccess | None,
+    *,
+    who: Who,
+    feed_url: FeedUrl | None = None,
+) -> None:
+    """`feed_url`: the subscription address of a feed token (None: the feed is not offered)."""
+
     async def own_coach(body: dict[str, Any]) -> Coach | None:
         """The coach acting: the Slack user's own profile, the one the modal was opened for."""
         acting = await who(body["user"]["id"])
@@ -98,7 +122,8 @@ def register(app: AsyncApp, ctx: Context, access: cs.CalendarAccess | None, *, w
 
     async def refreshed(coach: Coach, note: str) -> dict[str, Any]:
         assert coach.id is not None
-        return list_view(coach, await cs.sources(ctx, coach.id), available=access is not None, note=note)
+        found = await cs.sources(ctx, coach.id)
+        return list_view(coach, found, available=access is not None, note=note, feed=await _feed(ctx, coach, feed_url))
 
     # ---- the list's buttons ----------------------------------------------------------------------
 
@@ -224,7 +249,12 @@ def sync_note(report: cs.SyncReport) -> str:
 
 
 def list_view(
-    coach: Coach, found: list[tuple[CalendarSource, int]], *, available: bool = True, note: str | None = None
+    coach: Coach,
+    found: list[tuple[CalendarSource, int]],
+    *,
+    available: bool = True,
+    note: str | None = None,
+    feed: str | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if note:
@@ -271,6 +301,13 @@ def list_view(
         blocks.append(ActionsBlock(block_id="calendar_actions", elements=buttons))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=NO_CALENDARS)]))
+    if feed:
+        text = (
+            "*Your sessions in any calendar app*: subscribe to this address (keep it to yourself; it "
+            f"follows every booking, move and cancellation):\n{r.escape(feed)}"
+        )
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(block_id="feed", text=MarkdownTextObject(text=text)))
     return View(
         type="modal",
         callback_id=LIST_VIEW,

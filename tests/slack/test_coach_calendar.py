@@ -338,3 +338,26 @@ async def test_the_form_is_answered_before_the_calendar_is_read(env):
         await env.container.slack.after_ack.drain()
     [(source, busy)] = await sources_of(env)
     assert busy == 2 and f"Calendar {source.id} connected" in texts(env.slack.view(form["id"]))
+
+
+async def test_the_modal_offers_the_coachs_own_subscription_feed(env):
+    import re
+    from urllib.parse import urlsplit
+
+    from icalendar import Calendar
+
+    session = await env.book()
+    listed = await open_calendars(env)
+    [feed] = [b for b in listed["blocks"] if b.get("block_id") == "feed"]
+    [url] = re.findall(r"https?://\S+/calendar/\S+\.ics", feed["text"]["text"])
+    served = await env.http.get(urlsplit(url).path)
+    assert served.status_code == 200
+    [entry] = Calendar.from_ical(served.content).walk("VEVENT")
+    assert str(entry["uid"]) == f"session-{session.id}@coachbot"
+    again = await open_calendars_again(env)
+    assert url in str(again)  # the same address until rotated
+
+
+async def open_calendars_again(env) -> dict:
+    env.slack.clear()
+    return await open_calendars(env)
