@@ -5,7 +5,8 @@ A source is read outside any lock (the outside world may be slow); what it retur
 written under the coach's lock, replacing that source's busy intervals, so a booking that races an
 import sees either the old busy set or the new one, never half of each. A source that fails keeps
 its last good busy set: booking goes on, the coach is told once (booking/calendar_health.py),
-and the next good import clears it (and says so). Connecting a source reads it first: a source that cannot be read is never stored.
+and the next good import clears it (and says so). Connecting a source reads it first: a source
+that cannot be read is never stored.
 """
 
 from __future__ import annotations

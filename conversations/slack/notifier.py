@@ -356,7 +356,7 @@ class SlackNotifier:
             return Prepared(message, error=exc)
         if not coach.slack_user_id:
             return Prepared(message, undeliverable=NOT_LINKED, party=f"coach:{coach.id}")
-        text = calendar_health_text(event)
+        text = r.clip(calendar_health_text(event))
         blocks = r.as_dicts([SectionBlock(text=MarkdownTextObject(text=text))])
         send = functools.partial(self._dm, coach.slack_user_id, coach.slack_team_id, text, blocks)
         return Prepared(
