@@ -92,7 +92,7 @@ async def _book_once(
         slot = await check_bookable(ctx, uow, coach, start, minutes)
         lot = await credits.credit_for(ctx, uow, author_id, coach_id, minutes, slot.start)
         session, change, messages = await new_booking(ctx, coach, author, slot, minutes, focus, credit=lot is not None)
-        await uow.sessions.add_booking(session, change, messages)
+        await uow.sessions.add_booking(session, change, await ctx.pushable(uow, coach_id, messages))
         if lot is not None:
             await credits.spend(ctx, uow, lot, session)
         await uow.commit()

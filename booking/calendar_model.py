@@ -24,5 +24,8 @@ class CalendarSource:
     synced_at: datetime | None = None  # the last good full read (not a 304)
     tried_at: datetime | None = None
     error: str | None = None  # why the last import failed; None once one succeeds
+    error_at: datetime | None = None  # since when imports have been failing
+    push_error: str | None = None  # why the last push of a session to this CalDAV calendar failed
+    push_error_at: datetime | None = None
     id: int | None = None
     created_at: datetime | None = None

@@ -4,7 +4,8 @@ transaction, and this notifier delivers it. A push writes the session as it is a
 event under the session's UID, replaced in place; deleted once cancelled), so one that is retried
 or arrives late never undoes a later change. A server that is down gets it again soon for the
 first few tries (SendLater), then less and less often up to the outbox's hour; a calendar that
-refuses the password is closed as Undeliverable, so the admins hear of it once a day."""
+refuses the password is closed as Undeliverable, so the admins hear of it once a day. Each
+calendar's push error is kept on its row, and the coach told once (booking/calendar_health.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from typing import Protocol
 
 import structlog
 
+from booking import calendar_health
 from booking.calendar_model import CalendarSource, SourceKind
 from booking.calendar_sources import CalendarAccess, CalendarError, CalendarRefused, session_uid
 from booking.context import Context
-from booking.events import Recipient
+from booking.events import CalendarPart, Recipient
 from booking.model import Author, Coach, OutboxMessage, Session, SessionStatus
 from booking.outbox import SendLater, backoff
 from booking.outcomes import Undeliverable
@@ -78,7 +80,10 @@ class CalendarPushes:
         if not targets or session.status is SessionStatus.HELD:
             return  # no CalDAV calendar, or not booked yet (its confirmation queues another push)
         failed, refused = [], []
+        outcomes: dict[int, str | None] = {}
         for source in targets:
+            assert source.id is not None
+            outcomes[source.id] = None
             try:
                 password = self.access.password(source)
                 if session.status is SessionStatus.CANCELLED:
@@ -89,14 +94,32 @@ class CalendarPushes:
                     )
             except CalendarRefused as exc:
                 refused.append(f"calendar {source.id}: {exc}")
+                outcomes[source.id] = str(exc)
             except CalendarError as exc:
                 failed.append(f"calendar {source.id}: {exc}")
+                outcomes[source.id] = str(exc)
+        await self._note(targets, outcomes)
         if failed:
             # Every source is written again on the retry: a PUT or DELETE of the same state is harmless.
             raise SendLater("; ".join(failed), retry_after(message.attempts))
         if refused:  # only the coach can fix it: the admins hear of it (once a day per coach)
             raise Undeliverable("; ".join(refused), party=f"coach:{parties.coach.id}")
         log.info("calendar.pushed", session_id=session.id, sources=len(targets), status=session.status.value)
+
+    async def _note(self, targets: list[CalendarSource], outcomes: dict[int, str | None]) -> None:
+        """Store each calendar's push error (or clear it): only when that changes, so a push that
+        works as before writes nothing."""
+        changed = [s.id for s in targets if s.id is not None and s.push_error != outcomes.get(s.id)]
+        if not changed:
+            return
+        async with self.ctx.uow() as uow:
+            await uow.lock_coach(targets[0].coach_id)
+            for source_id in changed:
+                stored = await uow.calendars.get_source(source_id)
+                if stored is not None:  # else disconnected meanwhile
+                    await calendar_health.record(uow, stored, CalendarPart.PUSH, outcomes[source_id], self.ctx.now())
+                    await uow.calendars.save_source(stored)
+            await uow.commit()
 
 
 def retry_after(attempts: int) -> timedelta:

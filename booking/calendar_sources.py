@@ -4,8 +4,9 @@ iCal address) or a CalDAV calendar (iCloud, Fastmail, Nextcloud...), as many as 
 A source is read outside any lock (the outside world may be slow); what it returned is then
 written under the coach's lock, replacing that source's busy intervals, so a booking that races an
 import sees either the old busy set or the new one, never half of each. A source that fails keeps
-its last good busy set: booking goes on, the failure is logged once, and the next good import
-clears it. Connecting a source reads it first: a source that cannot be read is never stored.
+its last good busy set: booking goes on, the coach is told once (booking/calendar_health.py),
+and the next good import clears it (and says so). Connecting a source reads it first: a source
+that cannot be read is never stored.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 
+from booking import calendar_health
 from booking import validation as v
 from booking.calendar_model import CalendarSource, SourceKind
 from booking.context import Context, coach_of
 from booking.errors import BookingError, InvalidInput, NotFound
-from booking.model import Coach, Interval
+from booking.events import CalendarChanged, CalendarPart
+from booking.model import Coach, Interval, SessionStatus
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +38,7 @@ SYNC_AT_ONCE = 4  # read concurrently (each may take up to READ_TIMEOUT_S)
 # day past the horizon, so rows at most a day old still cover it.
 REREAD_EVERY = timedelta(days=1)
 UID_PREFIX, UID_DOMAIN = "session-", "coachbot"
+PUSHED_STATUSES = frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})  # a hold is pushed once paid
 
 
 def session_uid(session_id: int) -> str:
@@ -112,16 +117,12 @@ async def connect(
     username: str | None = None,
     password: str | None = None,
 ) -> CalendarSource:
-    """Read the calendar, then store it with its busy time; nothing is stored if it cannot be read."""
-    url = _checked_url(url)
+    """Read the calendar, then store it with its busy time; nothing is stored if it cannot be read.
+    A CalDAV calendar also gets the coach's upcoming sessions (a push each, through the outbox)."""
+    url = check_connect(access, kind, url, username=username, password=password)
     source = CalendarSource(coach_id, kind, url, created_at=ctx.now())
     if kind is SourceKind.CALDAV:
-        if not username or not password:
-            raise InvalidInput("user", "a CalDAV calendar needs a user and an (app) password")
-        if access.secrets is None:
-            raise CalendarError(
-                "CalDAV calendars need CALENDAR_SECRET_KEY (a Fernet key) to keep their passwords encrypted"
-            )
+        assert access.secrets is not None and password is not None  # check_connect
         source.username, source.sealed_password = username, access.secrets.seal(password)
     async with ctx.uow() as uow:
         coach = await coach_of(uow, coach_id)
@@ -134,9 +135,42 @@ async def connect(
         await uow.calendars.add_source(source)
         assert source.id is not None
         await uow.calendars.replace_busy(source.id, coach_id, fetched.busy or [])
+        if kind is SourceKind.CALDAV:  # sessions booked before it was connected: pushed too
+            upcoming = await uow.sessions.find(coach_id=coach_id, after=ctx.now(), statuses=PUSHED_STATUSES)
+            for session in upcoming:
+                await ctx.tell(uow, session, CalendarChanged())
         await uow.commit()
     log.info("calendar.connected", coach_id=coach_id, source_id=source.id, kind=kind.value)
     return source
+
+
+def check_connect(
+    access: CalendarAccess, kind: SourceKind, url: str, *, username: str | None = None, password: str | None = None
+) -> str:
+    """What can be checked without reading the calendar; the address to store (webcal:// as https://)."""
+    url = _checked_url(url)
+    if kind is SourceKind.CALDAV:
+        if not username:
+            raise InvalidInput("user", "a CalDAV calendar needs the user you sign in to it with")
+        if not password:
+            raise InvalidInput("password", "a CalDAV calendar needs an (app) password")
+        if access.secrets is None:
+            raise CalendarError(
+                "CalDAV calendars need CALENDAR_SECRET_KEY (a Fernet key) to keep their passwords encrypted"
+            )
+    return url
+
+
+def shown_url(source: CalendarSource) -> str:
+    """The address as it may be shown: an ICS address is itself a credential (anyone holding it
+    reads the calendar), so only its scheme and host; a CalDAV URL without any user:password@."""
+    parts = urlsplit(source.url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if source.kind is SourceKind.ICS:
+        return f"{parts.scheme}://{host}/…" if host else "…"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
 
 
 async def sources(ctx: Context, coach_id: int) -> list[tuple[CalendarSource, int]]:
@@ -209,19 +243,14 @@ async def _sync_one(ctx: Context, access: CalendarAccess, coach: Coach, source: 
         stored = await uow.calendars.get_source(source.id)
         if stored is None:  # disconnected meanwhile
             return None
-        was_failing = stored.error is not None
         stored.tried_at = ctx.now()
-        stored.error = error
+        await calendar_health.record(uow, stored, CalendarPart.IMPORT, error, ctx.now())
         if fetched is not None and fetched.busy is not None:
             stored.synced_at = ctx.now()  # the last full read: see REREAD_EVERY
             stored.etag, stored.last_modified = fetched.etag, fetched.last_modified
             await uow.calendars.replace_busy(source.id, source.coach_id, fetched.busy)
         await uow.calendars.save_source(stored)
         await uow.commit()
-    if error is not None and not was_failing:
-        log.warning("calendar.source_failing", coach_id=source.coach_id, source_id=source.id, error=error)
-    elif error is None and was_failing:
-        log.info("calendar.source_recovered", coach_id=source.coach_id, source_id=source.id)
     return error
 
 

@@ -27,8 +27,8 @@ from typing import TypeVar
 import structlog
 
 from booking.errors import BookingError, NotFound, TransientConflict
-from booking.events import Event, to_message
-from booking.model import Actor, Author, Coach, Session, SessionStatus, StatusChange
+from booking.events import CalendarChanged, Event, to_message
+from booking.model import Actor, Author, Coach, OutboxMessage, Session, SessionStatus, StatusChange
 from booking.policy import CancellationPolicy
 from booking.ports import Clock, PaymentGateway, UnitOfWork, UnitOfWorkFactory, VideoRooms
 from booking.series_model import SeriesPayment
@@ -85,8 +85,17 @@ class Context:
         await self.record_change(uow, session, session.status, actor, text)
 
     async def tell(self, uow: UnitOfWork, session: Session, event: Event, *, due: datetime | None = None) -> None:
-        """Queue an event about the session, in this transaction (sent only if it commits)."""
+        """Queue an event about the session, in this transaction (sent only if it commits). A
+        CalendarChanged only if the coach has a CalDAV calendar to push to (most have none)."""
+        if isinstance(event, CalendarChanged) and not await uow.calendars.has_caldav(session.coach_id):
+            return
         await uow.outbox.add(to_message(event, session.id, due or self.now()))
+
+    async def pushable(self, uow: UnitOfWork, coach_id: int, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+        """`messages` without CalendarChanged if the coach has no CalDAV calendar (see `tell`)."""
+        if any(m.kind == CalendarChanged.kind for m in messages) and not await uow.calendars.has_caldav(coach_id):
+            return [m for m in messages if m.kind != CalendarChanged.kind]
+        return messages
 
     async def retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run `attempt` again after a deadlock or serialization failure, a few times."""

@@ -196,6 +196,35 @@ class CalendarChanged(Event):
     to: ClassVar[Recipient] = Recipient.CALENDAR
 
 
+class CalendarPart(str, enum.Enum):
+    """What failed with a coach's calendar: reading its busy time, or writing sessions to it."""
+
+    IMPORT = "import"
+    PUSH = "push"
+
+
+@dataclass(frozen=True)
+class CalendarFailing(Event):
+    """For the coach, once: one of their calendars started failing (booking/calendar_health.py).
+    A message about the coach, not a session: its coach_id is set and its session_id is not."""
+
+    kind: ClassVar[str] = "calendar_failing"
+    to: ClassVar[Recipient] = Recipient.COACH
+    source_id: int
+    part: CalendarPart
+    error: str
+
+
+@dataclass(frozen=True)
+class CalendarRecovered(Event):
+    """For the coach, once: a calendar that was failing works again."""
+
+    kind: ClassVar[str] = "calendar_recovered"
+    to: ClassVar[Recipient] = Recipient.COACH
+    source_id: int
+    part: CalendarPart
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -217,6 +246,8 @@ EVENTS: dict[str, type[Event]] = {
         RefundOwed,
         DeliveryFailed,
         CalendarChanged,
+        CalendarFailing,
+        CalendarRecovered,
     )
 }
 # Messages tied to a session's start: superseded when it moves or is cancelled.

@@ -169,7 +169,8 @@ async def _take_once(ctx: Context, group_id: int, author_id: int, focus: str | N
             raise GroupFull()
         seat, change = await _new_seat(ctx, coach, author, slot, free[0], focus)
         events = [] if seat.status is SessionStatus.HELD else bookings.confirmation(ctx, seat, author)
-        await uow.sessions.add_booking(seat, change, [to_message(event, None, due) for event, due in events])
+        messages = await ctx.pushable(uow, slot.coach_id, [to_message(event, None, due) for event, due in events])
+        await uow.sessions.add_booking(seat, change, messages)
         if seat.meeting_url and not slot.meeting_url:
             slot.meeting_url = seat.meeting_url
             await uow.groups.save(slot)

@@ -193,6 +193,9 @@ class CalendarRepository(Protocol):
         """Sources not tried since `tried_before`, marked tried now (another instance skips them)."""
 
     async def replace_busy(self, source_id: int, coach_id: int, busy: Sequence[Interval]) -> None: ...
+    async def has_caldav(self, coach_id: int) -> bool:
+        """Whether the coach has a CalDAV calendar connected (sessions are pushed to it)."""
+
     async def busy_count(self, coach_id: int) -> int: ...
     async def feed_token(self, owner: str, owner_id: int) -> str | None: ...
     async def set_feed_token(self, owner: str, owner_id: int, token: str, *, replace: bool) -> str:

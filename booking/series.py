@@ -116,6 +116,7 @@ async def _book_once(
             session, change, messages = await new_booking(
                 ctx, coach, author, slot, minutes, focus, credit=lot is not None, series_id=series.id
             )
+            messages = await ctx.pushable(uow, coach.id, messages)
             booked.append(await uow.sessions.add_booking(session, change, messages))
             if lot is not None:
                 await credits.spend(ctx, uow, lot, session)

@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.calendar_feed import feed_url
 from bot.container import Container
 from bot.settings import SLACK_INSTALL_PATH, Settings
 from bot.slack_oauth import oauth_settings
@@ -84,7 +85,14 @@ class SlackBot:
         self.after_ack = AfterAck(logging.getLogger("slack_bolt"))
         self.app.listener_runner.lazy_listener_runner = self.after_ack  # no constructor option for it
         home = settings.slack_admin_team if settings.slack_oauth_enabled else None  # admins act only from there
-        register(self.app, container.ctx, admins=settings.slack_admins, admin_team=home)
+        register(
+            self.app,
+            container.ctx,
+            admins=settings.slack_admins,
+            admin_team=home,
+            calendars=container.calendars,
+            feed_url=lambda token: feed_url(container, token),
+        )
         session_tools.register(self.app, container.ctx, admins=settings.slack_admins, admin_team=home)
         self.notifier = SlackNotifier(
             self.client,

@@ -18,28 +18,29 @@ def _utc(instant: datetime, layout: str) -> str:
     return instant.astimezone(UTC).strftime(layout)
 
 
-def google(session: Session, coach: Coach) -> str:
+def google(session: Session, coach: Coach, *, title: str | None = None, details: str | None = None) -> str:
+    """`title` and `details` for the coach's own copy (the author's name instead of the coach's)."""
     layout = "%Y%m%dT%H%M%SZ"
     params = {
         "action": "TEMPLATE",
-        "text": event_title(coach),
+        "text": title or event_title(coach),
         "dates": f"{_utc(session.starts_at, layout)}/{_utc(session.ends_at, layout)}",
-        "details": event_details(session, coach)[:MAX_DETAILS],
+        "details": (details or event_details(session, coach))[:MAX_DETAILS],
     }
     if session.meeting_url:
         params["location"] = session.meeting_url
     return f"{GOOGLE}?{urlencode(params)}"
 
 
-def outlook(session: Session, coach: Coach) -> str:
+def outlook(session: Session, coach: Coach, *, title: str | None = None, details: str | None = None) -> str:
     layout = "%Y-%m-%dT%H:%M:%SZ"
     params = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": event_title(coach),
+        "subject": title or event_title(coach),
         "startdt": _utc(session.starts_at, layout),
         "enddt": _utc(session.ends_at, layout),
-        "body": event_details(session, coach)[:MAX_DETAILS],
+        "body": (details or event_details(session, coach))[:MAX_DETAILS],
     }
     if session.meeting_url:
         params["location"] = session.meeting_url

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.calendar_model import CalendarSource
+from booking.calendar_model import CalendarSource, SourceKind
 from booking.model import Interval
 from storage import tables as t
 
@@ -69,6 +69,11 @@ class CalendarRepository:
                 {"source_id": source_id, "coach_id": coach_id, "starts_at": i.start, "ends_at": i.end} for i in busy
             ]
             await conn.execute(insert(t.calendar_busy), rows)
+
+    async def has_caldav(self, coach_id: int) -> bool:
+        c = t.calendar_sources.c
+        query = select(c.id).where(c.coach_id == coach_id, c.kind == SourceKind.CALDAV).limit(1)
+        return (await self.db.execute(query)).first() is not None
 
     async def busy_count(self, coach_id: int) -> int:
         query = select(func.count()).select_from(t.calendar_busy).where(t.calendar_busy.c.coach_id == coach_id)

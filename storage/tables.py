@@ -513,6 +513,9 @@ calendar_sources = Table(
     Column("synced_at", UTCDateTime),
     Column("tried_at", UTCDateTime),
     Column("error", Text),
+    Column("error_at", UTCDateTime),
+    Column("push_error", Text),
+    Column("push_error_at", UTCDateTime),
     Column("created_at", UTCDateTime),
 )
 

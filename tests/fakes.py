@@ -65,6 +65,7 @@ class Data:
     payment_events: dict[str, str] = field(default_factory=dict)
     payments: dict[int, Payment] = field(default_factory=dict)
     group_slots: dict[int, GroupSlot] = field(default_factory=dict)
+    caldav_coaches: set[int] = field(default_factory=set)  # coaches with a CalDAV calendar connected
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -622,6 +623,16 @@ class FakePaymentEvents:
         return True
 
 
+class FakeCalendars:
+    """Only what the booking path asks: whether a coach's sessions are pushed to a CalDAV calendar."""
+
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def has_caldav(self, coach_id: int) -> bool:
+        return coach_id in self.data.caldav_coaches
+
+
 class FakeUnitOfWork:
     def __init__(self, store: Store):
         self.store = store
@@ -640,6 +651,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self._data)
         self.payment_events = FakePaymentEvents(self._data)
         self.groups = FakeGroups(self._data)
+        self.calendars = FakeCalendars(self._data)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

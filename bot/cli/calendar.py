@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -14,6 +16,8 @@ from bot.cli.common import JsonOpt, emit, fail, run
 
 if TYPE_CHECKING:
     from bot.container import Container
+
+PASSWORD_VARIABLE = "CALDAV_PASSWORD"  # so that the password need not be on the command line
 
 app = typer.Typer(no_args_is_help=True, help="Calendar feeds and the coaches' own calendars.")
 
@@ -52,7 +56,15 @@ def connect(
     ics_url: Annotated[Optional[str], typer.Option("--ics-url", help="the calendar's secret iCal address")] = None,
     caldav_url: Annotated[Optional[str], typer.Option("--caldav-url", help="the CalDAV calendar's own URL")] = None,
     user: Annotated[Optional[str], typer.Option("--user")] = None,
-    password: Annotated[Optional[str], typer.Option("--password")] = None,
+    password: Annotated[
+        Optional[str],
+        typer.Option(
+            "--password",
+            envvar=PASSWORD_VARIABLE,
+            show_envvar=True,
+            help="the (app) password; `-` reads it from stdin; or set it in the environment",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import busy time from a calendar (read at once; nothing is stored if it cannot be read)."""
@@ -60,6 +72,10 @@ def connect(
         raise typer.BadParameter("give either --ics-url or --caldav-url")
     kind, url = (SourceKind.ICS, ics_url) if ics_url else (SourceKind.CALDAV, caldav_url)
     assert url is not None
+    if kind is SourceKind.ICS:
+        password = None  # CALDAV_PASSWORD may be set in the environment for other commands
+    elif password == "-":
+        password = sys.stdin.readline().rstrip("\r\n")
     source = run(
         lambda c: calendar_sources.connect(c.ctx, c.calendars, coach_id, kind, url, username=user, password=password)
     )
@@ -71,17 +87,21 @@ def connect(
 
 @app.command("sources")
 def sources(coach_id: int, as_json: JsonOpt = False) -> None:
-    """The coach's calendars (never their passwords)."""
+    """The coach's calendars (never their passwords; an ICS address only as its host: it is a
+    credential), each with its busy intervals and its last errors."""
     found = run(lambda c: calendar_sources.sources(c.ctx, coach_id))
     rows = [
         {
             "id": s.id,
             "kind": s.kind.value,
-            "url": s.url,
+            "url": calendar_sources.shown_url(s),
             "user": s.username,
             "busy": count,
-            "synced_at": s.synced_at.isoformat() if s.synced_at else None,
+            "synced_at": _stamp(s.synced_at),
             "error": s.error,
+            "error_at": _stamp(s.error_at),
+            "push_error": s.push_error,
+            "push_error_at": _stamp(s.push_error_at),
         }
         for s, count in found
     ]
@@ -89,8 +109,14 @@ def sources(coach_id: int, as_json: JsonOpt = False) -> None:
         emit(rows)
         return
     for row in rows:
-        state = f"failing: {row['error']}" if row["error"] else f"synced {row['synced_at']}"
+        state = f"failing since {row['error_at']}: {row['error']}" if row["error"] else f"synced {row['synced_at']}"
+        if row["push_error"]:
+            state += f"; pushes failing since {row['push_error_at']}: {row['push_error']}"
         typer.echo(f"{row['id']}  {row['kind']:6}  {row['url']}  busy={row['busy']}  {state}")
+
+
+def _stamp(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant else None
 
 
 @app.command("disconnect")

@@ -29,11 +29,12 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from booking import cancellation, catalog, coach_accounts, groups, lifecycle, queries, series
+from booking.calendar_sources import CalendarAccess
 from booking.context import Context
 from booking.errors import BookingError, InvalidTransition, NotAllowed
 from booking.group_model import GroupOffer
 from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
-from conversations.slack import home, metadata
+from conversations.slack import calendar_views, home, metadata
 from conversations.slack import render as r
 from conversations.slack import settings_views as sv
 
@@ -50,6 +51,7 @@ HELP = (
     "• `/coach availability`: your weekly hours, session lengths, buffers, notice and horizon\n"
     "• `/coach timeoff`: block days or hours off (booked sessions are kept)\n"
     "• `/coach profile`: your bio, specialties, credentials, rate, time zone and photo\n"
+    "• `/coach calendar`: connect your own calendars (their busy time blocks your slots), sync, disconnect\n"
     "• `/coach link CODE`: link your Slack account to your coach profile (the code comes from an admin)\n"
     "• `/coach help`: this list\n"
     "Your sessions and their actions are also in this app's *Home* tab."
@@ -97,7 +99,17 @@ def acting_lookup(ctx: Context, admins: frozenset[str], admin_team: str | None =
     return who
 
 
-def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team: str | None = None) -> None:
+def register(
+    app: AsyncApp,
+    ctx: Context,
+    *,
+    admins: frozenset[str],
+    admin_team: str | None = None,
+    calendars: CalendarAccess | None = None,
+    feed_url: calendar_views.FeedUrl | None = None,
+) -> None:
+    """`calendars`: the adapters for coaches' own calendars (None: `/coach calendar` only lists
+    them); `feed_url`: a feed token's subscription address (None: no feed offered)."""
     track_workspace(app)
     who = acting_lookup(ctx, admins, admin_team)
 
@@ -130,9 +142,19 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team:
                 return
             await ack(await sv.open_modal(ctx, client, sub, acting.coach, command["trigger_id"]))
             return
+        if sub in ("calendar", "calendars"):
+            if acting.coach is None:
+                await ack(_not_linked())
+                return
+            opened = await calendar_views.open_list(
+                ctx, calendars, client, acting.coach, command["trigger_id"], feed_url
+            )
+            await ack(opened)
+            return
         await ack(HELP if sub == "help" else f"I don't know `/coach {r.escape(sub)}`.\n\n{HELP}")
 
     sv.register(app, ctx, who=who)
+    calendar_views.register(app, ctx, calendars, who=who, feed_url=feed_url)
 
     # ---- session buttons -------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from booking.queries import Feedback, MonthSummary
 from conversations.slack import render as r
 
 PAGE_SIZE = 10
-CARD_BLOCKS = 5  # a divider, the card's section, its buttons, the meeting line, the private note
+CARD_BLOCKS = 5  # a divider, the card's section, its buttons, the meeting line and calendar links, the private note
 NEXT_PAGE = "home_next_page"
 PREVIOUS_PAGE = "home_previous_page"
 FEEDBACK_SHOWN = 3

@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from booking import agenda as agendas
@@ -34,6 +35,9 @@ from booking import materials as shared_materials
 from booking.context import Context
 from booking.errors import NotFound
 from booking.events import (
+    CalendarFailing,
+    CalendarPart,
+    CalendarRecovered,
     DailyAgenda,
     DeliveryFailed,
     Event,
@@ -106,6 +110,8 @@ FAILED_WHAT = {  # what an undelivered message was, in the admins' feed
     DailyAgenda.kind: "the daily agenda",
     MaterialShared.kind: "a shared material",
     SessionRated.kind: "a rating",
+    CalendarFailing.kind: "a calendar's failure",
+    CalendarRecovered.kind: "a calendar's recovery",
 }
 NOT_LINKED = "the coach has no Slack account linked (coachbot coach invite COACH)"
 
@@ -321,6 +327,8 @@ class SlackNotifier:
     # ---- messages about the coach, not a session (the daily agenda) -------------------------------
 
     async def _about_coach(self, message: Any, event: Event, coach_id: int) -> Prepared:
+        if isinstance(event, (CalendarFailing, CalendarRecovered)):
+            return await self._calendar_health(message, event, coach_id)
         if not isinstance(event, DailyAgenda):
             log.warning("slack.notify_skipped", reason="not a message about a coach", **_fields(message))
             return Prepared(message)
@@ -344,6 +352,25 @@ class SlackNotifier:
         text, blocks = r.agenda_text(agenda), r.as_dicts(r.agenda_blocks(agenda))
         send = functools.partial(self._dm, user, coach.slack_team_id, text, blocks)
         return Prepared(message, send=_guarded(send, message, f"coach:{coach.id}"), channel=("slack", user))
+
+    async def _calendar_health(
+        self, message: Any, event: CalendarFailing | CalendarRecovered, coach_id: int
+    ) -> Prepared:
+        try:
+            coach = await catalog.coach(self.ctx, coach_id)
+        except NotFound:
+            log.warning("slack.notify_skipped", reason="coach not found", **_fields(message))
+            return Prepared(message)
+        except Exception as exc:  # the database: tried again later
+            return Prepared(message, error=exc)
+        if not coach.slack_user_id:
+            return Prepared(message, undeliverable=NOT_LINKED, party=f"coach:{coach.id}")
+        text = r.clip(calendar_health_text(event))
+        blocks = r.as_dicts([SectionBlock(text=MarkdownTextObject(text=text))])
+        send = functools.partial(self._dm, coach.slack_user_id, coach.slack_team_id, text, blocks)
+        return Prepared(
+            message, send=_guarded(send, message, f"coach:{coach.id}"), channel=("slack", coach.slack_user_id)
+        )
 
     async def _dm(self, user: str, team_id: str | None, text: str, blocks: list[dict[str, Any]]) -> None:
         client = await self.workspaces.client_for(team_id)
@@ -406,6 +433,25 @@ async def _series_lines(ctx: Context, event: SeriesConfirmed, zone: str) -> tupl
     every = "Weekly" if found.repeat is Repeat.WEEKLY else "Fortnightly"
     head = f"{every} series of {len(live)} sessions{extra}"
     return head, [r.when(s.starts_at, zone) for s in live]
+
+
+def calendar_health_text(event: CalendarFailing | CalendarRecovered) -> str:
+    """What the coach reads when one of their calendars starts failing or works again."""
+    which = f"Your calendar {event.source_id}"
+    if isinstance(event, CalendarRecovered):
+        if event.part is CalendarPart.IMPORT:
+            return f":white_check_mark: {which} can be read again: its busy time is up to date."
+        return f":white_check_mark: {which} takes your sessions again: they are up to date in it."
+    why = r.escape(event.error)
+    if event.part is CalendarPart.IMPORT:
+        return (
+            f":warning: {which} cannot be read: {why}\nBooking goes on with its busy time as last read; "
+            "I keep trying and tell you when it works again. `/coach calendar` shows it."
+        )
+    return (
+        f":warning: Your sessions cannot be written to your calendar {event.source_id}: {why}\n"
+        "I keep trying and tell you when it works again. `/coach calendar` shows it."
+    )
 
 
 def _admin_line(event: Event, p: Parties) -> str | None:

@@ -24,10 +24,12 @@ from slack_sdk.models.blocks import (
 from booking.agenda import DayAgenda
 from booking.group_model import Roster
 from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
+from conversations import calendar_links
 
 MAX_TEXT = 2900  # Slack: 3,000 characters per text object; keep a margin
 MAX_ENTITY = 5  # "&amp;", the longest escape we write
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+MAX_LINK_FOCUS = 200  # characters of the focus line in the calendar links (URL-encoded, up to 3 bytes each)
 
 # action_ids of a session's buttons (the value is the session id)
 JOIN = "session_join"
@@ -111,12 +113,37 @@ def session_card(s: Session, author: Author, coach: Coach, *, now: datetime) -> 
     buttons = session_buttons(s, now=now)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"actions:{s.id}", elements=buttons))
-    if s.status in LIVE and s.meeting_url:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Meeting: {escape(s.meeting_url)}")]))
+    if s.status in LIVE:  # the meeting line and the session for the coach's calendar, in one block
+        lines = [f"Meeting: {escape(s.meeting_url)}"] if s.meeting_url else []
+        lines += add_to_calendar(s, author, coach)
+        elements = [MarkdownTextObject(text=text) for text in lines]
+        blocks.append(ContextBlock(block_id=f"calendar:{s.id}", elements=elements))
     if s.coach_notes:
         note = clip(s.coach_notes, NOTE_PREVIEW)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":memo: Your private note: {escape(note)}")]))
     return blocks
+
+
+def add_to_calendar(s: Session, author: Author, coach: Coach) -> list[str]:
+    """Links that put the session, as it is now, in the coach's calendar (the card is redrawn on
+    every change, so they always carry the current time); one context element each, the focus
+    shortened, to stay within Slack's 2,000 characters an element."""
+    title = f"Writing coaching with {author.name}"
+    lines = [f"{s.duration_minutes}-minute session with {author.name}."]
+    if s.focus:
+        focus = s.focus if len(s.focus) <= MAX_LINK_FOCUS else s.focus[: MAX_LINK_FOCUS - 1] + "…"
+        lines.append(f"Focus: {focus}")
+    if s.meeting_url:
+        lines.append(f"Join: {s.meeting_url}")
+    details = "\n".join(lines)
+    google = calendar_links.google(s, coach, title=title, details=details)
+    outlook = calendar_links.outlook(s, coach, title=title, details=details)
+    return [f":calendar: Add to <{link_target(google)}|Google Calendar>", f"<{link_target(outlook)}|Outlook>"]
+
+
+def link_target(url: str) -> str:
+    """A URL inside <url|label>: mrkdwn's control characters escaped (urlencode leaves & as is)."""
+    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
 
 
 def session_buttons(s: Session, *, now: datetime) -> list[ButtonElement]:

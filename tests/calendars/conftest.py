@@ -35,9 +35,11 @@ def cli(env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
 
-    def run(*args, ok=True, extra_env=None):
+    def run(*args, ok=True, extra_env=None, input=None):
         with structlog.testing.capture_logs():
-            result = runner.invoke(app, list(map(str, args)), env={**env, **(extra_env or {})}, prog_name="coachbot")
+            result = runner.invoke(
+                app, list(map(str, args)), env={**env, **(extra_env or {})}, prog_name="coachbot", input=input
+            )
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         done = Done(result.exit_code, result.stdout, result.stderr)

@@ -235,3 +235,36 @@ def json_of(done):
 
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+async def outbox_kinds(container, session_id: int) -> list[str]:
+    from sqlalchemy import text
+
+    async with container.db.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT kind FROM outbox WHERE session_id = :s ORDER BY id"), {"s": session_id})
+        return [r[0] for r in rows]
+
+
+async def test_sessions_booked_before_a_caldav_calendar_is_connected_are_pushed_once(cli, radicale, container):
+    """Without a CalDAV calendar a booking queues no push at all; connecting one pushes the
+    upcoming sessions booked before (one push each), not the cancelled ones."""
+    cli = outside_the_loop(cli)
+    url = radicale.make_calendar("work")
+    coach = make_coach(cli)
+    author = make_author(cli)
+    day = future_day(2)
+    first, second, dropped = (
+        cli.json("book", coach, "--author", author, "--start", datetime.combine(day, time(h), BERLIN).isoformat())["id"]
+        for h in (9, 11, 13)
+    )
+    cli("cancel", dropped, "--by", "coach")
+    assert "calendar_changed" not in await outbox_kinds(container, first)
+
+    json_of(connect(cli, coach, url))
+    assert (await outbox_kinds(container, first)).count("calendar_changed") == 1
+    assert "calendar_changed" not in await outbox_kinds(container, dropped)
+    pushes = calendar_pushes(container.ctx, container.calendars)
+    assert await deliver_due(container.db.uow, pushes, container.clock) == 2
+    assert set(pushed(radicale, url)) == {f"session-{first}@coachbot", f"session-{second}@coachbot"}
+    assert await deliver_due(container.db.uow, pushes, container.clock) == 0
+    await container.close()

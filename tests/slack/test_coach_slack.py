@@ -64,6 +64,7 @@ async def running(
     video: FakeVideo | None = None,
     payments: FakePayments | None = None,
     admins: str = ADMIN_USER,
+    **more_settings,
 ):
     settings = Settings(  # type: ignore[call-arg]
         database_url=database_url,
@@ -72,6 +73,7 @@ async def running(
         slack_api_url=slack.base_url,
         slack_admin_user_ids=admins,
         slack_admin_channel=ADMIN_CHANNEL,
+        **more_settings,
     )
     clock = FakeClock(datetime(2030, 3, 4, 9, 0, tzinfo=UTC))
     container = Container(settings, clock=clock, video=video or FakeVideo(), payments=payments)

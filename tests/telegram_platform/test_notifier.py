@@ -448,7 +448,7 @@ async def test_429_retry_after_is_waited_out_and_the_message_arrives(database_ur
         session = await _book(container, CHAT)
         botapi.fail("sendDocument", 429, "Too Many Requests: retry after 1", retry_after=1)
         sent = await deliver_due(container.db.uow, container.notifier, container.clock)
-        assert sent == 2  # the confirmation, and the calendar push with no CalDAV calendar to write
+        assert sent == 1  # the confirmation (no calendar push: the coach has no CalDAV calendar)
         first, second = botapi.calls_to("sendDocument")
         assert second.at - first.at >= 1.0  # retry_after honoured by AIORateLimiter
         assert second.chat_id == CHAT and second.files["document"][0] == f"coaching-session-{session.id}.ics"
@@ -474,8 +474,8 @@ async def test_a_failed_send_stays_in_the_outbox_for_a_retry(database_url, botap
         await telegram.application.bot.initialize()
         await _book(container, CHAT)
         botapi.fail("sendDocument", 502, "Bad Gateway")
-        # only the calendar push is done (the coach has no CalDAV calendar to write)
-        assert await deliver_due(container.db.uow, container.notifier, container.clock) == 1
+        # nothing is done (and no calendar push was queued: the coach has no CalDAV calendar)
+        assert await deliver_due(container.db.uow, container.notifier, container.clock) == 0
         container.clock.advance(minutes=5)
         assert await deliver_due(container.db.uow, container.notifier, container.clock) == 1
         assert [c.chat_id for c in botapi.calls_to("sendDocument")] == [CHAT, CHAT]

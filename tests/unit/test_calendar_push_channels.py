@@ -4,6 +4,7 @@ tried less and less often (up to the outbox's hour); a refused password goes to 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,17 +41,41 @@ def parties(session_id: int, coach_id: int) -> Parties:
 
 class Ctx:
     def __init__(self, found: dict[int, Parties]):
-        outbox = type("Outbox", (), {"parties": lambda _, ids: _value({i: found[i] for i in ids if i in found})})()
+        stored: dict[int, CalendarSource] = {}  # one CalDAV calendar per coach, with the coach's id
+
+        def source(coach: int) -> CalendarSource:
+            return stored.setdefault(coach, CalendarSource(coach, SourceKind.CALDAV, "https://dav", id=coach))
+
+        outbox = type(
+            "Outbox",
+            (),
+            {
+                "parties": lambda _, ids: _value({i: found[i] for i in ids if i in found}),
+                "add": lambda _, m: _value(None),
+            },
+        )()
         calendars = type(
             "Calendars",
             (),
             {
-                "sources": lambda _, coach: _value(
-                    [(CalendarSource(coach, SourceKind.CALDAV, "https://dav", id=coach), 0)]
-                )
+                "sources": lambda _, coach: _value([(dataclasses.replace(source(coach)), 0)]),
+                "get_source": lambda _, source_id: _value(source(source_id)),
+                "save_source": lambda _, source: _value(None),
             },
         )()
-        self.unit = type("Uow", (), {"outbox": outbox, "calendars": calendars})()
+        coaches = type("Coaches", (), {"get": lambda _, coach_id: _value(None)})()
+        self.unit = type(
+            "Uow",
+            (),
+            {
+                "outbox": outbox,
+                "calendars": calendars,
+                "coaches": coaches,
+                "lock_coach": lambda _, coach_id: _value(None),
+                "commit": lambda _: _value(None),
+            },
+        )()
+        self.stored = stored
 
     def now(self) -> datetime:
         return NOW
@@ -114,3 +139,22 @@ async def test_a_refused_password_tells_the_admins_instead_of_retrying():
     with pytest.raises(Undeliverable) as raised:
         await item.send()
     assert raised.value.party == "coach:20" and "refused" in raised.value.reason
+
+
+async def test_a_failing_push_is_kept_on_the_calendar_with_its_time_until_one_works():
+    writer = Writer(CalendarError("the calendar did not answer within 25 s"))
+    calendar = pushes(writer)
+    for attempts in range(2):
+        (item,) = await calendar.prepare([message(1, attempts)])
+        assert item.send is not None
+        with pytest.raises(Exception, match="did not answer"):
+            await item.send()
+    stored = calendar.ctx.stored[10]  # type: ignore[attr-defined]
+    assert stored.push_error == "the calendar did not answer within 25 s" and stored.push_error_at == NOW
+    assert stored.error is None  # the import's own error is another matter
+
+    writer.error = None
+    (item,) = await calendar.prepare([message(1, 2)])
+    assert item.send is not None
+    await item.send()
+    assert stored.push_error is None and stored.push_error_at is None

@@ -12,6 +12,9 @@ from booking import bookings, cancellation, lifecycle, materials
 from booking.events import (
     EVENTS,
     CalendarChanged,
+    CalendarFailing,
+    CalendarPart,
+    CalendarRecovered,
     DailyAgenda,
     DeliveryFailed,
     HoldExpired,
@@ -58,6 +61,8 @@ ONE_OF_EACH = [
     RefundOwed(4500, "card declined"),
     DeliveryFailed("session_confirmed", Recipient.COACH, "the coach has no Slack account linked"),
     CalendarChanged(),
+    CalendarFailing(3, CalendarPart.IMPORT, "the server answered 503"),
+    CalendarRecovered(3, CalendarPart.PUSH),
 ]
 
 
@@ -96,6 +101,8 @@ def test_each_event_names_its_recipient():
         RefundOwed,
         DeliveryFailed,
         CalendarChanged,
+        CalendarFailing,
+        CalendarRecovered,
     )
     for_authors = [e for e in ONE_OF_EACH if not isinstance(e, not_for_authors)]
     assert {e.recipient for e in for_authors} == {Recipient.AUTHOR}
@@ -135,6 +142,7 @@ class AuthorsOnly:
 
 async def test_messages_for_coaches_wait_until_a_channel_reaches_them():
     w = await world()
+    w.store.data.caldav_coaches.add(w.coach.id)  # so that the booking is pushed to a calendar too
     session = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
     await materials.add_material(
         w.ctx,
@@ -170,6 +178,18 @@ async def test_messages_for_coaches_wait_until_a_channel_reaches_them():
     await deliver_due(w.ctx.uow, coaches, w.clock)
     assert sorted(m.id for m in coaches.delivered) == sorted(m.id for m in waiting)
     assert all(m.sent_at is not None for m in w.store.outbox)
+
+
+async def test_a_calendar_push_is_queued_only_for_a_coach_with_a_caldav_calendar():
+    w = await world()
+    without = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10)
+    await cancellation.cancel(w.ctx, without.id, by=Actor.COACH, reason="ill")
+    assert [m for m in w.store.outbox if m.kind == CalendarChanged.kind] == []
+
+    w.store.data.caldav_coaches.add(w.coach.id)
+    pushed = await bookings.book(w.ctx, w.coach.id, w.author.id, WED_10 + timedelta(days=1))
+    await cancellation.cancel(w.ctx, pushed.id, by=Actor.COACH, reason="ill")
+    assert [m.session_id for m in w.store.outbox if m.kind == CalendarChanged.kind] == [pushed.id, pushed.id]
 
 
 async def test_a_cancellation_queues_one_typed_event_for_the_author():

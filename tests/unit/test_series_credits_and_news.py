@@ -79,6 +79,7 @@ async def test_credits_are_planned_for_a_summary_as_the_booking_spends_them():
 
 async def test_a_series_booked_without_payment_is_confirmed_in_one_message_each():
     w = await world()
+    w.store.data.caldav_coaches.add(w.coach.id)  # so that each occurrence is pushed to a calendar too
     booked = await series.book_series(w.ctx, w.coach.id, w.author.id, TUE_10, repeat=Repeat.WEEKLY, count=3)
     lead = booked.sessions[0].id
     assert told(w, "session_confirmed") == []

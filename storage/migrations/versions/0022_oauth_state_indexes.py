@@ -1,7 +1,7 @@
 """Indexes on slack_oauth_states
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-03
 
 slack_sdk's state store finds a state by its value, and bot/slack_oauth.py now deletes the lapsed
@@ -11,7 +11,7 @@ ones each time it issues a new one: both were full scans of a table every /slack
 from alembic import op
 
 revision = "0022"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
