@@ -39,9 +39,8 @@ async def on_summary(turn: Turn, coach_id: int, start: datetime, duration: int, 
     coach, author = await _parties(turn, coach_id, start, duration)
     assert author.id is not None and coach.id is not None  # read from the database
     found = await series.preview(turn.ctx, coach.id, start, repeat=Repeat(repeat), count=count, duration=duration)
-    # What the credits pay for: the free dates, or with append the free ones and those added.
-    booked = [*found.free, *found.appended[: len(found.not_free)]] if found.appended else found.free
-    covered = await credits.covered(turn.ctx, author.id, coach.id, duration, booked) if booked else 0
+    # What the credits would pay for among the free dates (the booking decides again under the locks).
+    covered = await credits.covered(turn.ctx, author.id, coach.id, duration, found.free) if found.free else 0
     text = texts.series_summary(
         coach,
         duration,

@@ -643,7 +643,9 @@ def series_summary(
                 credits,
             ).format(count=credits)
         )
-    if payments and price.amount and free > credits:
+    if payments and price.amount and free > credits and not_free:  # the total depends on the choice
+        lines.append(_("Price: {each} per session you book, paid before it is confirmed.").format(each=money(price)))
+    elif payments and price.amount and free > credits:
         rest = free - credits
         each = money(price)
         if per_series:
