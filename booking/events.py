@@ -186,6 +186,16 @@ class CalendarChanged(Event):
     to: ClassVar[Recipient] = Recipient.CALENDAR
 
 
+@dataclass(frozen=True)
+class WaitlistOffer(Event):
+    """A slot the author waited for is held for them until `expires_at`: book it with one tap,
+    or say no thanks and it goes to the next in line (booking/waitlist.py)."""
+
+    kind: ClassVar[str] = "waitlist_offer"
+    entry_id: int
+    expires_at: datetime
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -206,6 +216,7 @@ EVENTS: dict[str, type[Event]] = {
         RefundOwed,
         DeliveryFailed,
         CalendarChanged,
+        WaitlistOffer,
     )
 }
 # Messages tied to a session's start: superseded when it moves or is cancelled.

@@ -30,6 +30,7 @@ from booking.events import (
     SessionRated,
     SessionRescheduled,
     StartingNow,
+    WaitlistOffer,
     from_message,
     to_message,
 )
@@ -56,6 +57,7 @@ ONE_OF_EACH = [
     RefundOwed(4500, "card declined"),
     DeliveryFailed("session_confirmed", Recipient.COACH, "the coach has no Slack account linked"),
     CalendarChanged(),
+    WaitlistOffer(3, AT),
 ]
 
 
