@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from booking.errors import InvalidTransition
+from booking.model import Coach, Interval
 
 
 class WantKind(str, enum.Enum):
@@ -64,3 +65,9 @@ class WaitlistEntry:
         if not self.is_open:
             raise InvalidTransition(f"waiting-list entry {self.id} is {self.status.value} already")
         self.status, self.closed_at = status, now
+
+
+def bookable_part(coach: Coach, now: datetime, wanted: Interval) -> Interval | None:
+    """The part of a window the coach can still be booked in (from now to their horizon)."""
+    start, end = max(wanted.start, now), min(wanted.end, now + timedelta(days=coach.horizon_days))
+    return Interval(start, end) if start < end else None

@@ -27,6 +27,7 @@ from storage.repositories import (
     SessionRepository,
     SlackThreadRepository,
     TelegramStateRepository,
+    WaitlistRepository,
 )
 from storage.tables import authors, coaches
 
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
     outbox: ports.OutboxRepository
     payment_events: ports.PaymentEventLog
     calendars: ports.CalendarRepository
+    waitlist: ports.WaitlistRepository
     telegram_state: TelegramStateRepository
     slack_threads: SlackThreadRepository
 
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(self.db)
         self.payment_events = PaymentEventLog(self.db)
         self.calendars = CalendarRepository(self.db)
+        self.waitlist = WaitlistRepository(self.db)
         self.telegram_state = TelegramStateRepository(self.db)
         self.slack_threads = SlackThreadRepository(self.db)
         return self

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from booking import bookings, cancellation, catalog, packages, waitlist
+from booking import bookings, cancellation, catalog, packages, waitlist, waitlist_offers
 from booking.context import Context
 from booking.errors import InvalidInput, InvalidTransition, NotAllowed
 from booking.events import WaitlistOffer
@@ -137,16 +137,16 @@ async def test_a_freed_slot_is_offered_to_the_first_in_line_as_a_hold():
     w = await world()
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     bob = await waitlist.join(w.ctx, w.coach.id, w.bob.id, WantKind.DAY, day=TUE)
-    assert await waitlist.offer_freed(w.ctx) == {"offered": 0, "booked": 0, "passed": 0, "expired": 0}
+    assert await waitlist_offers.offer_freed(w.ctx) == {"offered": 0, "booked": 0, "passed": 0, "expired": 0}
     await free_up(w, TUE_13)
-    assert (await waitlist.offer_freed(w.ctx))["offered"] == 1
+    assert (await waitlist_offers.offer_freed(w.ctx))["offered"] == 1
     first = entry(w, ann.entry.id)
     held = w.store.sessions[first.session_id]
     assert (first.status, entry(w, bob.entry.id).status) == (EntryStatus.OFFERED, EntryStatus.WAITING)
     assert (held.author_id, held.starts_at, held.status) == (w.ann.id, TUE_13, SessionStatus.HELD)
     assert held.hold_expires_at == w.clock.now() + timedelta(minutes=30)
     assert offers(w) == [(ann.entry.id, held.id)]
-    assert (await waitlist.offer_freed(w.ctx))["offered"] == 0  # one open offer per entry
+    assert (await waitlist_offers.offer_freed(w.ctx))["offered"] == 0  # one open offer per entry
 
 
 async def test_an_offer_that_lapses_passes_on_to_the_next_in_line():
@@ -154,11 +154,11 @@ async def test_an_offer_that_lapses_passes_on_to_the_next_in_line():
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.SLOT, start=TUE_13)
     bob = await waitlist.join(w.ctx, w.coach.id, w.bob.id, WantKind.SLOT, start=TUE_13)
     await free_up(w, TUE_13)
-    await waitlist.offer_freed(w.ctx)
+    await waitlist_offers.offer_freed(w.ctx)
     w.clock.advance(minutes=29)
-    assert (await waitlist.offer_freed(w.ctx))["offered"] == 0
+    assert (await waitlist_offers.offer_freed(w.ctx))["offered"] == 0
     w.clock.advance(minutes=1)
-    assert await waitlist.offer_freed(w.ctx) == {"offered": 1, "booked": 0, "passed": 1, "expired": 0}
+    assert await waitlist_offers.offer_freed(w.ctx) == {"offered": 1, "booked": 0, "passed": 1, "expired": 0}
     lapsed = w.store.sessions[entry(w, ann.entry.id).session_id]
     second = entry(w, bob.entry.id)
     assert (entry(w, ann.entry.id).status, lapsed.status) == (EntryStatus.PASSED, SessionStatus.CANCELLED)
@@ -172,28 +172,28 @@ async def test_no_thanks_gives_the_slot_to_the_next_at_once():
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     bob = await waitlist.join(w.ctx, w.coach.id, w.bob.id, WantKind.DAY, day=TUE)
     await free_up(w, TUE_10)
-    await waitlist.offer_freed(w.ctx)
+    await waitlist_offers.offer_freed(w.ctx)
     with pytest.raises(NotAllowed):
-        await waitlist.decline(w.ctx, ann.entry.id, author_id=w.bob.id)
-    await waitlist.decline(w.ctx, ann.entry.id, author_id=w.ann.id)
+        await waitlist_offers.decline(w.ctx, ann.entry.id, author_id=w.bob.id)
+    await waitlist_offers.decline(w.ctx, ann.entry.id, author_id=w.ann.id)
     assert entry(w, ann.entry.id).status is EntryStatus.PASSED
     assert entry(w, bob.entry.id).status is EntryStatus.OFFERED
     assert w.store.sessions[entry(w, bob.entry.id).session_id].starts_at == TUE_10
     with pytest.raises(InvalidTransition, match="lapsed"):
-        await waitlist.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
+        await waitlist_offers.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
 
 
 async def test_book_it_books_at_once_when_there_is_nothing_to_pay():
     w = await world()
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     await free_up(w, TUE_10)
-    await waitlist.offer_freed(w.ctx)
-    session = await waitlist.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
+    await waitlist_offers.offer_freed(w.ctx)
+    session = await waitlist_offers.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
     assert session.status is SessionStatus.SCHEDULED
     assert session.meeting_url is not None
     assert entry(w, ann.entry.id).status is EntryStatus.BOOKED
     assert {m.kind for m in w.store.outbox if m.session_id == session.id} >= {"session_confirmed", "reminder"}
-    again = await waitlist.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
+    again = await waitlist_offers.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
     assert again.id == session.id  # a second tap shows the booking
 
 
@@ -201,13 +201,13 @@ async def test_book_it_comes_back_with_the_payment_link_and_payment_books_it():
     w = await world(pay=True)
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     await free_up(w, TUE_10)
-    await waitlist.offer_freed(w.ctx)
+    await waitlist_offers.offer_freed(w.ctx)
     held = w.store.sessions[entry(w, ann.entry.id).session_id]
     assert held.checkout_url is not None  # made right after the offer
-    session = await waitlist.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
+    session = await waitlist_offers.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
     assert (session.status, session.checkout_url) == (SessionStatus.HELD, held.checkout_url)
     await bookings.confirm_payment(w.ctx, session.id, amount=session.price_amount, payment_ref="pi_w")
-    assert (await waitlist.offer_freed(w.ctx))["booked"] == 1
+    assert (await waitlist_offers.offer_freed(w.ctx))["booked"] == 1
     assert entry(w, ann.entry.id).status is EntryStatus.BOOKED
 
 
@@ -217,8 +217,8 @@ async def test_book_it_spends_a_matching_credit_instead_of_a_checkout():
     await packages.grant(w.ctx, w.ann.id, package.id)
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     await free_up(w, TUE_10)
-    await waitlist.offer_freed(w.ctx)
-    session = await waitlist.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
+    await waitlist_offers.offer_freed(w.ctx)
+    session = await waitlist_offers.accept(w.ctx, ann.entry.id, author_id=w.ann.id)
     assert (session.status, session.price_amount) == (SessionStatus.SCHEDULED, 0)
     assert [(e.kind.value, e.session_id) for e in w.store.data.credit_entries.values()][-1] == ("debit", session.id)
 
@@ -231,7 +231,7 @@ async def test_an_author_is_never_offered_a_slot_overlapping_their_own_session()
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     bob = await waitlist.join(w.ctx, w.coach.id, w.bob.id, WantKind.DAY, day=TUE)
     await free_up(w, TUE_10)
-    await waitlist.offer_freed(w.ctx)
+    await waitlist_offers.offer_freed(w.ctx)
     assert entry(w, ann.entry.id).status is EntryStatus.WAITING
     assert entry(w, bob.entry.id).status is EntryStatus.OFFERED
 
@@ -242,7 +242,7 @@ async def test_two_freed_slots_go_to_two_authors_in_line_order():
     bob = await waitlist.join(w.ctx, w.coach.id, w.bob.id, WantKind.DAY, day=TUE)
     await free_up(w, TUE_13)
     await free_up(w, TUE_10)
-    assert (await waitlist.offer_freed(w.ctx))["offered"] == 2
+    assert (await waitlist_offers.offer_freed(w.ctx))["offered"] == 2
     starts = [w.store.sessions[entry(w, e.entry.id).session_id].starts_at for e in (ann, bob)]
     assert starts == [TUE_10, TUE_13]  # the first in line gets the earliest
 
@@ -251,7 +251,7 @@ async def test_an_entry_whose_window_passed_expires():
     w = await world()
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     w.clock.set(datetime(2030, 1, 9, tzinfo=UTC))
-    assert (await waitlist.offer_freed(w.ctx))["expired"] == 1
+    assert (await waitlist_offers.offer_freed(w.ctx))["expired"] == 1
     assert entry(w, ann.entry.id).status is EntryStatus.EXPIRED
     assert await waitlist.of_author(w.ctx, w.ann.id) == []
 
@@ -261,7 +261,7 @@ async def test_leaving_with_an_open_offer_passes_it_on_and_leaving_twice_is_harm
     ann = await waitlist.join(w.ctx, w.coach.id, w.ann.id, WantKind.DAY, day=TUE)
     bob = await waitlist.join(w.ctx, w.coach.id, w.bob.id, WantKind.DAY, day=TUE)
     await free_up(w, TUE_10)
-    await waitlist.offer_freed(w.ctx)
+    await waitlist_offers.offer_freed(w.ctx)
     held_id = entry(w, ann.entry.id).session_id
     await waitlist.leave(w.ctx, ann.entry.id, author_id=w.ann.id)
     left = await waitlist.leave(w.ctx, ann.entry.id, author_id=w.ann.id)
