@@ -31,6 +31,11 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   z:n:<IANA name>         use this time zone
   t:<minutes>             settings: toggle a reminder
   g:<language>            settings: speak this language (one of i18n.LANGUAGES)
+  w:d:<coach>:<day>[:<min>]  waiting list: join for a full day (the author's local day)
+  w:w:<coach>:<day>[:<min>]  waiting list: join for any time in the week (Mon-Sun) of that day
+  w:s:<coach>:<t>:<min>   waiting list: join for a taken slot
+  w:x:<entry>             waiting list: leave
+  w:y:<entry> | w:n:<entry>  an offer from the waiting list: book it | no thanks
 """
 
 from __future__ import annotations
@@ -121,6 +126,12 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("zone", r"z:n:([A-Za-z][A-Za-z0-9_+\-/]{0,59})", (str,)),
     ("reminder", r"t:([0-9]{1,5})", (_reminder,)),
     ("language", r"g:([a-z]{2})", (_language,)),
+    ("wait.day", rf"w:d:{_ID}:{_DAY}{_MIN}", (int, _day, _opt_int)),
+    ("wait.week", rf"w:w:{_ID}:{_DAY}{_MIN}", (int, _day, _opt_int)),
+    ("wait.slot", rf"w:s:{_ID}:{_T}:([1-9][0-9]{{0,2}})", (int, _epoch, int)),
+    ("wait.leave", rf"w:x:{_ID}", (int,)),
+    ("offer.book", rf"w:y:{_ID}", (int,)),
+    ("offer.decline", rf"w:n:{_ID}", (int,)),
 ]
 _COMPILED = [(kind, re.compile(pattern, re.ASCII), conv) for kind, pattern, conv in _GRAMMAR]
 
@@ -276,3 +287,27 @@ def reminder(minutes: int) -> str:
 
 def language(code: str) -> str:
     return _build("g", code)
+
+
+def wait_day(coach_id: int, day: date, duration: int | None = None) -> str:
+    return _build("w:d", coach_id, day_key(day), *_length(duration))
+
+
+def wait_week(coach_id: int, day: date, duration: int | None = None) -> str:
+    return _build("w:w", coach_id, day_key(day), *_length(duration))
+
+
+def wait_slot(coach_id: int, start: datetime, duration: int) -> str:
+    return _build("w:s", coach_id, epoch(start), duration)
+
+
+def wait_leave(entry_id: int) -> str:
+    return _build("w:x", entry_id)
+
+
+def offer_book(entry_id: int) -> str:
+    return _build("w:y", entry_id)
+
+
+def offer_decline(entry_id: int) -> str:
+    return _build("w:n", entry_id)

@@ -38,6 +38,7 @@ from conversations.telegram import (
     sessions,
     start,
     texts,
+    waitlist,
     zones,
 )
 from conversations.telegram import callbacks as cb
@@ -83,6 +84,12 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
     "zone": start.on_zone_button,
     "reminder": start.on_reminder,
     "language": start.on_language,
+    "wait.day": waitlist.on_join_day,
+    "wait.week": waitlist.on_join_week,
+    "wait.slot": waitlist.on_join_slot,
+    "wait.leave": waitlist.on_leave,
+    "offer.book": waitlist.on_book,
+    "offer.decline": waitlist.on_decline,
 }
 
 

@@ -90,8 +90,9 @@ def calendar(
     month_data: Callable[[date], str],
     day_data: Callable[[date], str],
     back_row: list[Button],
+    extra_row: list[Button] | None = None,
 ) -> InlineKeyboardMarkup:
-    """A month grid; days in `free` are buttons, the rest inert."""
+    """A month grid; days in `free` are buttons, the rest inert; `extra_row` above `back_row`."""
     prev_month = _shift(month, -1)
     next_month = _shift(month, 1)
     header = [
@@ -110,6 +111,8 @@ def calendar(
             else:
                 row.append(_inert(str(day.day)))
         rows.append(row)
+    if extra_row:
+        rows.append(extra_row)
     rows.append(back_row)
     return markup(rows)
 
@@ -301,3 +304,20 @@ def _inert(label: str) -> Button:
 def _shift(month: date, delta: int) -> date:
     index = month.year * 12 + month.month - 1 + delta
     return date(index // 12, index % 12 + 1, 1)
+
+
+# ---- waiting lists ---------------------------------------------------------------------
+
+
+def waitlist_joined(entry_id: int, coach: Coach) -> InlineKeyboardMarkup:
+    return markup([back(texts.LEAVE_WAITLIST, cb.wait_leave(entry_id)), back(texts.BACK, cb.card(_id(coach)))])
+
+
+def waitlist_offer(entry_id: int, session: Session, payments: bool) -> InlineKeyboardMarkup:
+    """ "Book it": straight to the payment page when one is owed and its link is made (one tap),
+    otherwise a button that books (or makes the link); and "No thanks"."""
+    if payments and session.price_amount and session.checkout_url:
+        book = Button(texts.offer_pay_button(session), url=session.checkout_url)
+    else:
+        book = Button(texts.OFFER_BOOK, callback_data=cb.offer_book(entry_id))
+    return markup([[book], back(texts.OFFER_DECLINE, cb.offer_decline(entry_id))])

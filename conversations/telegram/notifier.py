@@ -39,6 +39,7 @@ from booking.events import (
     SessionNoShow,
     SessionRescheduled,
     StartingNow,
+    WaitlistOffer,
     from_message,
 )
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
@@ -123,6 +124,7 @@ class TelegramNotifier:
             RatingPrompt: self._rating_prompt,
             SessionNoShow: self._no_show,
             MaterialShared: self._material_shared,
+            WaitlistOffer: self._waitlist_offer,
         }
 
     async def deliver(self, message: OutboxMessage) -> None:
@@ -411,6 +413,13 @@ class TelegramNotifier:
         if len(body) > MAX_TEXT:
             return Outgoing(head, document=body.encode("utf-8"), filename=_filename(material.title) + ".txt")
         return Outgoing(f"{head}\n\n{html.escape(body)}")
+
+    async def _waitlist_offer(self, c: Rendering, event: WaitlistOffer) -> Outgoing | None:
+        s = c.session
+        if s.status is not SessionStatus.HELD or (s.hold_expires_at or event.expires_at) <= self.now():
+            return None  # booked, declined or lapsed before it could be sent
+        text = texts.waitlist_offer(s, c.coach, c.author.timezone, self.now())
+        return Outgoing(text, keyboard=keyboards.waitlist_offer(event.entry_id, s, self.ctx.payments.enabled))
 
     def _ics(self, c: Rendering) -> bytes:
         return session_ics(c.session, c.coach, c.author, stamp=self.now())

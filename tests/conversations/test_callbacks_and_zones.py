@@ -46,6 +46,12 @@ def every_builder():
         "zone": cb.zone("America/Argentina/ComodRivadavia"),
         "reminder": cb.reminder(1440),
         "language": cb.language("de"),
+        "wait.day": cb.wait_day(BIG, day, 480),
+        "wait.week": cb.wait_week(BIG, day, 480),
+        "wait.slot": cb.wait_slot(BIG, LATE, 480),
+        "wait.leave": cb.wait_leave(BIG),
+        "offer.book": cb.offer_book(BIG),
+        "offer.decline": cb.offer_decline(BIG),
     }
 
 
