@@ -44,6 +44,7 @@ class Line:
     entry: WaitlistEntry
     author: Author
     position: int
+    offer: Session | None = None  # the held session of an open offer
 
 
 # ---- the window an entry waits for ---------------------------------------------------------------
@@ -169,14 +170,17 @@ async def leave(ctx: Context, entry_id: int, *, author_id: int | None = None) ->
 
 
 async def waiting(ctx: Context, coach_id: int) -> list[Line]:
-    """The coach's open entries in line order, each with its author."""
+    """The coach's open entries in line order, each with its author and its open offer."""
     async with ctx.uow() as uow:
         await coach_of(uow, coach_id)
         entries = await uow.waitlist.open_of_coach(coach_id)
         found: list[Line] = []
         for entry in entries:
             ahead = sum(1 for e in found if e.entry.starts_at < entry.ends_at and entry.starts_at < e.entry.ends_at)
-            found.append(Line(entry, await author_of(uow, entry.author_id), ahead + 1))
+            offer = None
+            if entry.status is EntryStatus.OFFERED and entry.session_id is not None:
+                offer = await uow.sessions.get(entry.session_id)
+            found.append(Line(entry, await author_of(uow, entry.author_id), ahead + 1, offer))
     return found
 
 

@@ -26,13 +26,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import cancellation, catalog, coach_accounts, lifecycle, queries
+from booking import cancellation, catalog, coach_accounts, lifecycle, queries, waitlist
 from booking.context import Context
 from booking.errors import BookingError, InvalidTransition
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.slack import home, metadata
 from conversations.slack import render as r
 from conversations.slack import settings_views as sv
+from conversations.slack.waitlist import waitlist_text
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +43,7 @@ HELP = (
     "*`/coach` commands*\n"
     "• `/coach today`: your sessions today\n"
     "• `/coach week`: your sessions in the next 7 days\n"
+    "• `/coach waitlist`: who is waiting for a time with you, in line order\n"
     "• `/coach availability`: your weekly hours, session lengths, buffers, notice and horizon\n"
     "• `/coach timeoff`: block days or hours off (booked sessions are kept)\n"
     "• `/coach profile`: your bio, specialties, credentials, rate, time zone and photo\n"
@@ -111,6 +113,12 @@ def register(app: AsyncApp, ctx: Context, *, admins: frozenset[str], admin_team:
                 await ack(_not_linked())
                 return
             await ack(await _agenda(ctx, acting.coach, days=AGENDA_DAYS[sub]))
+            return
+        if sub == "waitlist":
+            if acting.coach is None or acting.coach.id is None:
+                await ack(_not_linked())
+                return
+            await ack(waitlist_text(acting.coach, await waitlist.waiting(ctx, acting.coach.id)))
             return
         if sub in sv.COMMANDS:  # the coach's own settings, in a modal
             if acting.coach is None:

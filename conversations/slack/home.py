@@ -24,11 +24,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import catalog, queries
+from booking import catalog, queries, waitlist
 from booking.context import Context
 from booking.model import WEEKDAYS, Author, AvailabilityRule, Coach, Session
 from booking.queries import Feedback, MonthSummary
 from conversations.slack import render as r
+from conversations.slack.waitlist import waitlist_text
 
 PAGE_SIZE = 10
 CARD_BLOCKS = 5  # a divider, the card's section, its buttons, the meeting line, the private note
@@ -66,6 +67,7 @@ async def publish(
             rules=await catalog.rules(ctx, coach.id),
             month=await queries.coach_month(ctx, coach.id, now=now),
             feedback=await queries.recent_feedback(ctx, coach.id, limit=FEEDBACK_SHOWN),
+            waiting=await waitlist.waiting(ctx, coach.id),
         )
     await client.views_publish(user_id=user_id, view=View(type="home", blocks=blocks).to_dict())
 
@@ -81,6 +83,7 @@ def home_blocks(
     rules: list[AvailabilityRule],
     month: MonthSummary,
     feedback: list[Feedback],
+    waiting: list[waitlist.Line] | None = None,
 ) -> list[Block]:
     """The tab for one page of `sessions` (live ones, by start, already cut to the page)."""
     tz = ZoneInfo(coach.timezone)
@@ -113,6 +116,7 @@ def home_blocks(
         blocks.append(ActionsBlock(block_id="home_pages", elements=nav))
     blocks.append(DividerBlock())
     blocks.append(_section("hours", f"*Your weekly hours* ({coach.timezone})\n{weekly_hours(rules)}"))
+    blocks.append(_section("waitlist", waitlist_text(coach, waiting or [])))
     blocks.append(_section("month", month_line(month)))
     blocks.append(_section("feedback", feedback_text(coach, feedback)))
     return blocks
