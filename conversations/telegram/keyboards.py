@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from booking.model import Coach, Session, SessionStatus
+from booking.waitlist_model import WaitlistEntry
 from conversations import calendar_links, formatting
 from conversations.telegram import callbacks as cb
 from conversations.telegram import i18n, texts
@@ -291,8 +292,8 @@ def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:
     )
 
 
-def _id(stored: Coach | Session) -> int:
-    """The id of a coach or session drawn on a keyboard: read from the database, so it has one."""
+def _id(stored: Coach | Session | WaitlistEntry) -> int:
+    """The id of a coach, session or waiting-list entry drawn on a keyboard: read from the database."""
     assert stored.id is not None
     return stored.id
 
@@ -311,6 +312,15 @@ def _shift(month: date, delta: int) -> date:
 
 def waitlist_joined(entry_id: int, coach: Coach) -> InlineKeyboardMarkup:
     return markup([back(texts.LEAVE_WAITLIST, cb.wait_leave(entry_id)), back(texts.BACK, cb.card(_id(coach)))])
+
+
+def with_leave_buttons(
+    keyboard: InlineKeyboardMarkup, entries: Sequence[tuple[WaitlistEntry, str]]
+) -> InlineKeyboardMarkup:
+    """A list's keyboard with a Leave button per waiting list (entry, coach name) above its last row."""
+    rows = [list(row) for row in keyboard.inline_keyboard]
+    leave = [back(texts.leave_button(entry, coach), cb.wait_leave(_id(entry))) for entry, coach in entries]
+    return markup([*rows[:-1], *leave, *rows[-1:]])
 
 
 def waitlist_offer(entry_id: int, session: Session, payments: bool) -> InlineKeyboardMarkup:

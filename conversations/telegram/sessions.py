@@ -1,15 +1,17 @@
 """/sessions: upcoming and past sessions, and one session with the actions its state allows
-(pay, join, materials, reschedule, cancel, rate)."""
+(pay, join, materials, reschedule, cancel, rate); under the upcoming ones, the waiting lists the
+author is on, each with a button to leave it."""
 
 from __future__ import annotations
 
-from booking import bookings, catalog, credits, queries
+from booking import bookings, catalog, credits, queries, waitlist
 from booking.errors import InvalidTransition
 from booking.model import SessionStatus
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Stale, Turn
 
 PAGE_SIZE = 10
+MAX_WAITING = 5  # waiting lists shown under the upcoming sessions, each with its Leave button
 
 
 async def cmd_sessions(turn: Turn) -> None:
@@ -57,4 +59,10 @@ async def _list(turn: Turn, which: str, page: int):
     prepaid = await credits.statement(turn.ctx, author.id)
     if prepaid.balance and prepaid.next_expiry:
         text += "\n\n" + texts.credit_balance(prepaid.balance, prepaid.next_expiry, zone)
-    return text, keyboards.session_list(which, items, zone, page, pages)
+    markup = keyboards.session_list(which, items, zone, page, pages)
+    waiting = await waitlist.of_author(turn.ctx, author.id) if which == "u" and page == 0 else []
+    if waiting:
+        lines = [(entry, names.get(entry.coach_id, "?")) for entry in waiting[:MAX_WAITING]]
+        text += "\n\n" + texts.waiting_lists(lines)
+        markup = keyboards.with_leave_buttons(markup, lines)
+    return text, markup

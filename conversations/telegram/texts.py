@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
-from booking.waitlist_model import WaitlistEntry, WantKind
+from booking.waitlist_model import EntryStatus, WaitlistEntry, WantKind
 from conversations import formatting
 from conversations.telegram import i18n
 from conversations.telegram.i18n import N_, _, ngettext
@@ -793,3 +793,18 @@ def waitlist_offer(session: Session, coach: Coach, zone: str, now: datetime) -> 
 
 def offer_pay_button(session: Session) -> str:
     return _("✅ Book it · pay {price}").format(price=money(session.price))
+
+
+def waiting_lists(items: list[tuple[WaitlistEntry, str]]) -> str:
+    """Under /sessions: the lists the author waits on, each with its coach's name."""
+    lines = [_("🔔 <b>Waiting lists</b>")]
+    for entry, coach in items:
+        line = _("{what} with {coach}").format(what=esc(wanted(entry)), coach=esc(coach))
+        if entry.status is EntryStatus.OFFERED:
+            line += " — " + _("a time is held for you: see the offer above")
+        lines.append(f"• {line}")
+    return "\n".join(lines)
+
+
+def leave_button(entry: WaitlistEntry, coach: str) -> str:
+    return _("Leave: {coach}, {what}").format(coach=coach, what=wanted(entry))

@@ -125,3 +125,17 @@ async def test_someone_elses_offer_is_no_longer_available(bot):
     await eve.press_data(cb.offer_book(entry_id))
     assert eve.answer() == "This is no longer available."
     assert bot.world.store.data.waitlist[entry_id].status is EntryStatus.OFFERED
+
+
+async def test_sessions_lists_the_waiting_lists_with_a_leave_button(bot):
+    mary, rival = bot.user(), bot.user(777, "Rival")
+    author = await author_for(bot, mary)
+    await fill_tuesday(bot, await author_for(bot, rival))
+    joined = await waitlist.join(bot.ctx, bot.world.coaches["ada"].id, author.id, WantKind.DAY, day=TUE)
+    await mary.say("/sessions")
+    assert "Waiting lists" in mary.text() and "• Tuesday 8 January 2030 with Ada Quill" in mary.text()
+    await mary.press("Leave: Ada Quill, Tuesday 8 January 2030")
+    assert "You left the waiting list" in mary.text()
+    assert bot.world.store.data.waitlist[joined.entry.id].status is EntryStatus.LEFT
+    await mary.say("/sessions")
+    assert "Waiting lists" not in mary.text()
