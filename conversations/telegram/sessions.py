@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from booking import bookings, catalog, credits, queries, waitlist
 from booking.errors import InvalidTransition
-from booking.model import SessionStatus
+from booking.model import Session, SessionStatus
+from booking.waitlist_model import EntryStatus
 from conversations.telegram import keyboards, texts
 from conversations.telegram.turn import Stale, Turn
 
@@ -27,9 +28,24 @@ async def on_list(turn: Turn, which: str, page: int) -> None:
 async def on_view(turn: Turn, session_id: int) -> None:
     author, session = await turn.own_session(session_id)
     coach = await catalog.coach(turn.ctx, session.coach_id)
+    offer = await _offer_of(turn, author.id, session)
+    if offer is not None:  # held for the author by their waiting list: shown as the offer it is
+        await turn.show(
+            texts.waitlist_offer(session, coach, author.timezone, turn.now()),
+            keyboards.waitlist_offer(offer, session, turn.payments),
+        )
+        return
     await turn.show(
         texts.session_detail(session, coach, author.timezone, turn.now()), keyboards.session_actions(session)
     )
+
+
+async def _offer_of(turn: Turn, author_id: int | None, session: Session) -> int | None:
+    """The waiting-list entry whose open offer this held session is, if it is one."""
+    if session.status is not SessionStatus.HELD or author_id is None:
+        return None
+    entries = await waitlist.of_author(turn.ctx, author_id)
+    return next((e.id for e in entries if e.session_id == session.id and e.status is EntryStatus.OFFERED), None)
 
 
 async def on_pay(turn: Turn, session_id: int) -> None:

@@ -139,3 +139,15 @@ async def test_sessions_lists_the_waiting_lists_with_a_leave_button(bot):
     assert bot.world.store.data.waitlist[joined.entry.id].status is EntryStatus.LEFT
     await mary.say("/sessions")
     assert "Waiting lists" not in mary.text()
+
+
+async def test_an_offer_opened_from_sessions_is_shown_as_the_offer(bot):
+    mary = bot.user()
+    entry_id, _ = await offered(bot, mary)
+    await mary.say("/sessions")
+    await mary.press("Tue 8 Jan")
+    assert "A time you waited for is free" in mary.text()
+    assert mary.labels() == ["✅ Book it", "No thanks"]  # payments are off: nothing to pay
+    await mary.press("Book it")
+    assert "Booked: Ada Quill" in mary.text()
+    assert bot.world.store.data.waitlist[entry_id].status is EntryStatus.BOOKED
