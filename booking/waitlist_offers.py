@@ -209,6 +209,13 @@ async def _offer(ctx: Context, uow: UnitOfWork, entry: WaitlistEntry, held: Sess
     await uow.waitlist.save(entry)
 
 
+async def was_offered(ctx: Context, session_id: int) -> bool:
+    """Whether the session was held as a waiting-list offer (its first change says so)."""
+    async with ctx.uow() as uow:
+        history = await uow.sessions.history(session_id)
+    return bool(history) and history[0].reason == OFFERED_REASON
+
+
 async def _open_checkout(ctx: Context, session_id: int) -> None:
     async with ctx.uow() as uow:
         session = await uow.sessions.get(session_id)

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from booking import materials as shared_materials
-from booking import outbox
+from booking import outbox, waitlist_offers
 from booking.context import Context
 from booking.events import (
     Event,
@@ -341,6 +341,14 @@ class TelegramNotifier:
     async def _hold_expired(self, c: Rendering, event: HoldExpired) -> Outgoing | None:
         if c.session.status is not SessionStatus.CANCELLED or c.session.amount_paid:
             return None  # paid after all (a late payment re-confirmed it, or it is being refunded)
+        assert c.session.id is not None  # read from the database
+        if await waitlist_offers.was_offered(self.ctx, c.session.id):
+            text = _(
+                "⌛ <b>Offer passed on</b>\nWe held {when} with {coach} for you from the waiting list, "
+                "but it was not booked in time, so it went to the next in line. Nothing was charged.\n"
+                "You can pick another time with /book."
+            ).format(when=c.when(), coach=c.coach_name)
+            return Outgoing(text, keyboard=keyboards.book_again(c.coach))
         text = _(
             "⌛ <b>Hold released</b>\nWe held {when} with {coach} for you, but the payment "
             "did not arrive in time, so the slot is free again. Nothing was charged.\n"

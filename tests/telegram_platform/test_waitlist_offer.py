@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from booking import bookings, cancellation, catalog, waitlist, waitlist_offers
+from booking import bookings, cancellation, catalog, holds, waitlist, waitlist_offers
 from booking.model import Actor
 from booking.waitlist_model import WantKind
 from tests.telegram_platform.test_notifier import bot, make_world, only_call  # noqa: F401 (the bot fixture)
@@ -62,3 +62,14 @@ async def test_an_offer_booked_or_lapsed_before_it_is_sent_is_skipped(bot, botap
     await waitlist_offers.accept(w.ctx, entry_id)
     await w.notifier.deliver(message)
     assert [c.method for c in botapi.calls] == []
+
+
+async def test_an_offer_that_lapsed_says_it_went_to_the_next_not_that_a_payment_was_late(bot, botapi):  # noqa: F811
+    w = await make_world(bot)
+    entry_id, _ = await offer(w)
+    w.clock.advance(minutes=30)
+    assert await holds.expire_holds(w.ctx) == 1  # as the tick's reconcile releases it, before the round
+    [message] = [m for m in w.store.outbox if m.kind == "hold_expired"]
+    await w.notifier.deliver(message)
+    text = only_call(botapi, "sendMessage").params["text"]
+    assert "Offer passed on" in text and "went to the next in line" in text and "payment" not in text
