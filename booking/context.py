@@ -43,6 +43,7 @@ CALENDAR_BUSY = "the coach's calendar is busy right now; please try again in a m
 @dataclass(frozen=True)
 class BookingSettings:
     hold_minutes: int = 30
+    waitlist_hold_minutes: int = 30  # how long a waiting-list offer is held for its author
     completion_grace_minutes: int = 15  # a session counts as held this long after its end
     series_payment: SeriesPayment = SeriesPayment.PER_SESSION
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)

@@ -225,6 +225,16 @@ class CalendarRecovered(Event):
     part: CalendarPart
 
 
+@dataclass(frozen=True)
+class WaitlistOffer(Event):
+    """A slot the author waited for is held for them until `expires_at`: book it with one tap,
+    or say no thanks and it goes to the next in line (booking/waitlist.py)."""
+
+    kind: ClassVar[str] = "waitlist_offer"
+    entry_id: int
+    expires_at: datetime
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -248,6 +258,7 @@ EVENTS: dict[str, type[Event]] = {
         CalendarChanged,
         CalendarFailing,
         CalendarRecovered,
+        WaitlistOffer,
     )
 }
 # Messages tied to a session's start: superseded when it moves or is cancelled.

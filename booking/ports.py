@@ -25,6 +25,7 @@ from booking.model import (
     StatusChange,
 )
 from booking.series_model import Series
+from booking.waitlist_model import WaitlistEntry, WantKind
 
 
 @dataclass
@@ -177,6 +178,25 @@ class CreditRepository(Protocol):
         """Authors holding a lot that expired by `now` with credits still left on it."""
 
 
+class WaitlistRepository(Protocol):
+    """Waiting-list entries (booking/waitlist_model.py). Written only under the coach's lock."""
+
+    async def add(self, entry: WaitlistEntry) -> WaitlistEntry: ...
+    async def save(self, entry: WaitlistEntry) -> None: ...
+    async def get(self, entry_id: int, *, for_update: bool = False) -> WaitlistEntry | None: ...
+    async def open_entry(
+        self, coach_id: int, author_id: int, kind: WantKind, starts_at: datetime, duration_minutes: int
+    ) -> WaitlistEntry | None:
+        """The author's open entry for exactly this want, if any."""
+
+    async def open_of_coach(self, coach_id: int) -> list[WaitlistEntry]:
+        """The coach's open entries (waiting or offered) in line order: oldest first."""
+
+    async def open_of_author(self, author_id: int) -> list[WaitlistEntry]: ...
+    async def coaches_waiting(self) -> list[int]:
+        """Coaches with at least one open entry."""
+
+
 class CalendarRepository(Protocol):
     """The coaches' calendar sources with their imported busy time, and the feed tokens."""
 
@@ -289,6 +309,7 @@ class UnitOfWork(Protocol):
     payment_events: PaymentEventLog
     calendars: CalendarRepository
     groups: GroupRepository
+    waitlist: WaitlistRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -9,12 +9,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booking import waitlist_offers
 from booking.context import Context
 from booking.outbox import Delivery
 from booking.ports import Clock, Notifier, PaymentGateway, VideoRooms
 from bot.calendars import calendar_access, calendar_pushes
 from bot.notifiers import Channels
 from bot.settings import Settings
+from bot.waitlist_loop import WaitlistLoop
 from integrations.clock import SystemClock
 from integrations.included_payments import IncludedPayments
 from integrations.log_notifier import LogNotifier
@@ -65,7 +67,14 @@ class Container:
         # The outbox's delivery: its loop runs with the scheduler (bot/scheduler.py), and every
         # commit that wrote outbox rows wakes it, so a message due now leaves at once.
         self.delivery = Delivery(self.db.uow, self.notifier, self.clock, poll=DELIVERY_POLL_SECONDS)
-        wake_on_outbox_commits(self.db.engine, self.delivery.wake)
+        # Waiting-list offers: a cancellation or a lapsed hold queues a message too, so the same
+        # commits wake the offer round (it runs with the scheduler, like the delivery loop).
+        self.waitlist = WaitlistLoop(lambda: waitlist_offers.offer_freed(self.ctx))
+        wake_on_outbox_commits(self.db.engine, self._outbox_committed)
+
+    def _outbox_committed(self) -> None:
+        self.delivery.wake()
+        self.waitlist.wake()
 
     def use_telegram(self, telegram: TelegramBot) -> None:
         """The running bot (bot.telegram_app.TelegramBot): its notifier delivers the outbox."""
@@ -89,6 +98,7 @@ class Container:
             self.channels.route(slack.notifier)
 
     async def close(self) -> None:
+        await self.waitlist.stop()
         await self.delivery.stop()  # sends under way finish, the rest is given back, before the engine goes
         close_video = getattr(self.video, "aclose", None)
         if close_video is not None:

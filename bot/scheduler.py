@@ -11,7 +11,7 @@ from __future__ import annotations
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from booking import agenda, calendar_sources, credits, lifecycle, meetings, payments
+from booking import agenda, calendar_sources, credits, lifecycle, meetings, payments, waitlist_offers
 from bot.container import Container
 
 log = structlog.get_logger(__name__)
@@ -23,6 +23,8 @@ async def tick(container: Container) -> None:
     """One round of background work; each step is guarded so one failure never starves the rest."""
     steps = {
         "holds": lambda: payments.reconcile(container.ctx),
+        # after the holds: a lapsed offer passes on to the next in line in the same tick
+        "waitlist": lambda: waitlist_offers.offer_freed(container.ctx),
         "statuses": lambda: lifecycle.advance_statuses(container.ctx),
         "meetings": lambda: meetings.attach_missing_meetings(container.ctx),
         "agendas": lambda: agenda.queue_daily_agendas(container.ctx),
@@ -49,10 +51,12 @@ class Scheduler(AsyncIOScheduler):
     def start(self, paused: bool = False) -> None:
         super().start(paused=paused)
         self.container.delivery.start()
+        self.container.waitlist.start()
 
     def shutdown(self, wait: bool = True) -> None:
         # The loop finishes the sends under way and gives the rest back; Container.close() waits for it.
         self.container.delivery.stop_soon()
+        self.container.waitlist.stop_soon()
         super().shutdown(wait=wait)
 
 

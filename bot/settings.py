@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     author_refund_percent: int = Field(100, ge=0, le=100)
     coach_refund_percent: int = Field(100, ge=0, le=100)
     series_payment: Literal["per_session", "per_series"] = "per_session"
+    waitlist_hold_minutes: int = Field(30, ge=30, le=24 * 60)
 
     video_provider: str = "jitsi"
     jitsi_domain: str = "meet.jit.si"
@@ -238,6 +239,7 @@ class Settings(BaseSettings):
     def booking(self) -> BookingSettings:
         return BookingSettings(
             hold_minutes=self.hold_minutes,
+            waitlist_hold_minutes=self.waitlist_hold_minutes,
             series_payment=SeriesPayment(self.series_payment),
             policy=CancellationPolicy(
                 author_cutoff_hours=self.cancel_cutoff_hours,

@@ -49,6 +49,7 @@ from booking.model import (
 )
 from booking.ports import Calendar, Parties, Retry
 from booking.series_model import Series
+from booking.waitlist_model import WaitlistEntry, WantKind
 from storage import tables as t
 from storage.types import UTCDateTime
 
@@ -503,6 +504,53 @@ class CreditRepository:
             .distinct()
             .order_by(grant.c.author_id)
         )
+        return list((await self.db.scalars(query)).all())
+
+
+class WaitlistRepository:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def add(self, entry: WaitlistEntry) -> WaitlistEntry:
+        self.db.add(entry)
+        await self.db.flush()
+        return entry
+
+    async def save(self, entry: WaitlistEntry) -> None:
+        await self.db.flush()
+
+    async def get(self, entry_id: int, *, for_update: bool = False) -> WaitlistEntry | None:
+        if for_update:
+            return await self.db.get(WaitlistEntry, entry_id, with_for_update=True, populate_existing=True)
+        return await self.db.get(WaitlistEntry, entry_id)
+
+    async def open_entry(
+        self, coach_id: int, author_id: int, kind: WantKind, starts_at: datetime, duration_minutes: int
+    ) -> WaitlistEntry | None:
+        c = t.waitlist_entries.c
+        query = select(WaitlistEntry).where(
+            t.WAITLIST_OPEN,
+            c.coach_id == coach_id,
+            c.author_id == author_id,
+            c.kind == kind,
+            c.starts_at == starts_at,
+            c.duration_minutes == duration_minutes,
+        )
+        return await self.db.scalar(query)
+
+    async def open_of_coach(self, coach_id: int) -> list[WaitlistEntry]:
+        c = t.waitlist_entries.c
+        query = select(WaitlistEntry).where(t.WAITLIST_OPEN, c.coach_id == coach_id).order_by(c.id)
+        return list((await self.db.scalars(query)).all())
+
+    async def open_of_author(self, author_id: int) -> list[WaitlistEntry]:
+        c = t.waitlist_entries.c
+        query = select(WaitlistEntry).where(t.WAITLIST_OPEN, c.author_id == author_id).order_by(c.id)
+        return list((await self.db.scalars(query)).all())
+
+    async def coaches_waiting(self) -> list[int]:
+        c = t.waitlist_entries.c
+        query = select(c.coach_id).where(t.WAITLIST_OPEN).distinct().order_by(c.coach_id)
         return list((await self.db.scalars(query)).all())
 
 

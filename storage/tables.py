@@ -43,6 +43,7 @@ from booking.model import (
     StatusChange,
 )
 from booking.series_model import Conflicts, Repeat, Series, SeriesPayment
+from booking.waitlist_model import OPEN_STATUSES, EntryStatus, WaitlistEntry, WantKind
 from storage.types import UTCDateTime
 
 metadata = MetaData(
@@ -540,6 +541,48 @@ calendar_feeds = Table(
     Index("ux_calendar_feeds_token", "token", unique=True),
 )
 
+# Waiting lists (booking/waitlist_model.py): each entry's place in its coach's line is its id.
+waitlist_entries = Table(
+    "waitlist_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coach_id", Integer, ForeignKey("coaches.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("authors.id"), nullable=False),
+    Column("kind", _enum(WantKind, "waitlist_kind"), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("status", _enum(EntryStatus, "waitlist_status"), nullable=False),
+    Column("session_id", Integer, ForeignKey("sessions.id")),  # the held session of its offer
+    Column("offered_at", UTCDateTime),
+    Column("created_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    CheckConstraint("ends_at > starts_at AND duration_minutes > 0", name="window"),
+    CheckConstraint("status <> 'offered' OR session_id IS NOT NULL", name="offer_has_session"),
+)
+_w = waitlist_entries.c
+WAITLIST_OPEN = _w.status.in_([const(s.value) for s in sorted(OPEN_STATUSES)])
+WAITLIST_PARTIAL_INDEXES = (
+    # the open lines, by coach in line order (the offer round, the coach's list)
+    _partial("ix_waitlist_entries_open", _w.coach_id, _w.id, where=WAITLIST_OPEN),
+    # one open entry per author and want: a repeated join finds it, a concurrent one is refused
+    Index(
+        "uq_waitlist_entries_open_want",
+        _w.coach_id,
+        _w.author_id,
+        _w.kind,
+        _w.starts_at,
+        _w.duration_minutes,
+        unique=True,
+        postgresql_where=WAITLIST_OPEN,
+        sqlite_where=WAITLIST_OPEN,
+    ),
+)
+# A held session is the offer of one entry at most: one slot is never offered twice.
+Index("uq_waitlist_entries_session_id", _w.session_id, unique=True)
+Index("ix_waitlist_entries_author_id", _w.author_id)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -562,4 +605,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(OutboxMessage, outbox)
     mapper_registry.map_imperatively(Payment, payments)
     mapper_registry.map_imperatively(CalendarSource, calendar_sources)
+    mapper_registry.map_imperatively(WaitlistEntry, waitlist_entries)
     _mapped = True

@@ -28,6 +28,7 @@ from storage.repositories import (
     SessionRepository,
     SlackThreadRepository,
     TelegramStateRepository,
+    WaitlistRepository,
 )
 from storage.tables import authors, coaches
 
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     payment_events: ports.PaymentEventLog
     calendars: ports.CalendarRepository
     groups: ports.GroupRepository
+    waitlist: ports.WaitlistRepository
     telegram_state: TelegramStateRepository
     slack_threads: SlackThreadRepository
 
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         self.payment_events = PaymentEventLog(self.db)
         self.calendars = CalendarRepository(self.db)
         self.groups = GroupRepository(self.db)
+        self.waitlist = WaitlistRepository(self.db)
         self.telegram_state = TelegramStateRepository(self.db)
         self.slack_threads = SlackThreadRepository(self.db)
         return self

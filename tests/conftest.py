@@ -18,7 +18,7 @@ from storage.unit_of_work import Database
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
-TABLES = "credit_entries, packages, group_slots, session_series, slack_oauth_states, slack_installations, slack_bots, slack_threads, telegram_state, payment_events, payments, outbox, session_materials, session_status_changes, sessions, date_overrides, availability_rules, authors, coaches"
+TABLES = "waitlist_entries, credit_entries, packages, group_slots, session_series, slack_oauth_states, slack_installations, slack_bots, slack_threads, telegram_state, payment_events, payments, outbox, session_materials, session_status_changes, sessions, date_overrides, availability_rules, authors, coaches"
 
 
 def in_thread(fn, *args):

@@ -44,6 +44,7 @@ from booking.model import (
 )
 from booking.ports import Calendar, Checkout, CheckoutState, Parties
 from booking.series_model import Series
+from booking.waitlist_model import OPEN_STATUSES, WaitlistEntry, WantKind
 
 # A Monday, 08:00 UTC.
 DEFAULT_NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
@@ -66,6 +67,7 @@ class Data:
     payments: dict[int, Payment] = field(default_factory=dict)
     group_slots: dict[int, GroupSlot] = field(default_factory=dict)
     caldav_coaches: set[int] = field(default_factory=set)  # coaches with a CalDAV calendar connected
+    waitlist: dict[int, WaitlistEntry] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -633,6 +635,43 @@ class FakeCalendars:
         return coach_id in self.data.caldav_coaches
 
 
+class FakeWaitlist:
+    def __init__(self, data: Data):
+        self.data = data
+
+    async def add(self, entry: WaitlistEntry) -> WaitlistEntry:
+        entry.id = self.data.new_id()
+        self.data.waitlist[entry.id] = entry
+        return entry
+
+    async def save(self, entry: WaitlistEntry) -> None:
+        return None
+
+    async def get(self, entry_id: int, *, for_update: bool = False) -> WaitlistEntry | None:
+        return self.data.waitlist.get(entry_id)
+
+    async def open_entry(
+        self, coach_id: int, author_id: int, kind: WantKind, starts_at: datetime, duration_minutes: int
+    ) -> WaitlistEntry | None:
+        want = (coach_id, author_id, kind, starts_at, duration_minutes)
+        return next(
+            (e for e in self._open() if (e.coach_id, e.author_id, e.kind, e.starts_at, e.duration_minutes) == want),
+            None,
+        )
+
+    def _open(self) -> list[WaitlistEntry]:
+        return sorted((e for e in self.data.waitlist.values() if e.status in OPEN_STATUSES), key=lambda e: e.id)
+
+    async def open_of_coach(self, coach_id: int) -> list[WaitlistEntry]:
+        return [e for e in self._open() if e.coach_id == coach_id]
+
+    async def open_of_author(self, author_id: int) -> list[WaitlistEntry]:
+        return [e for e in self._open() if e.author_id == author_id]
+
+    async def coaches_waiting(self) -> list[int]:
+        return sorted({e.coach_id for e in self._open()})
+
+
 class FakeUnitOfWork:
     def __init__(self, store: Store):
         self.store = store
@@ -652,6 +691,7 @@ class FakeUnitOfWork:
         self.payment_events = FakePaymentEvents(self._data)
         self.groups = FakeGroups(self._data)
         self.calendars = FakeCalendars(self._data)
+        self.waitlist = FakeWaitlist(self._data)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

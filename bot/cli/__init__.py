@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import admin, authors, availability, calendar, coaches, groups, packages, payments, sessions
+from bot.cli import admin, authors, availability, calendar, coaches, groups, packages, payments, sessions, waitlist
 from bot.cli.common import Commands
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(payments.app, name="payments")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(packages.app, name="package")
 app.add_typer(groups.app, name="group")
+app.add_typer(waitlist.app, name="waitlist")
 for group in (admin.app, sessions.app, packages.credits_app):
     app.registered_commands.extend(group.registered_commands)
 

@@ -28,7 +28,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import cancellation, catalog, coach_accounts, groups, lifecycle, queries, series
+from booking import cancellation, catalog, coach_accounts, groups, lifecycle, queries, series, waitlist
 from booking.calendar_sources import CalendarAccess
 from booking.context import Context
 from booking.errors import BookingError, InvalidTransition, NotAllowed
@@ -37,6 +37,7 @@ from booking.model import Actor, Author, Coach, Money, Session, SessionStatus
 from conversations.slack import calendar_views, home, metadata
 from conversations.slack import render as r
 from conversations.slack import settings_views as sv
+from conversations.slack.waitlist import waitlist_text
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,7 @@ HELP = (
     "• `/coach today`: your sessions today\n"
     "• `/coach week`: your sessions in the next 7 days\n"
     "• `/coach groups`: your upcoming group sessions and who has which seat\n"
+    "• `/coach waitlist`: who is waiting for a time with you, in line order\n"
     "• `/coach availability`: your weekly hours, session lengths, buffers, notice and horizon\n"
     "• `/coach timeoff`: block days or hours off (booked sessions are kept)\n"
     "• `/coach profile`: your bio, specialties, credentials, rate, time zone and photo\n"
@@ -135,6 +137,12 @@ def register(
                 await ack(_not_linked())
                 return
             await ack(r.rosters_text(await groups.rosters(ctx, acting.coach.id), acting.coach))
+            return
+        if sub == "waitlist":
+            if acting.coach is None or acting.coach.id is None:
+                await ack(_not_linked())
+                return
+            await ack(waitlist_text(acting.coach, await waitlist.waiting(ctx, acting.coach.id)))
             return
         if sub in sv.COMMANDS:  # the coach's own settings, in a modal
             if acting.coach is None:

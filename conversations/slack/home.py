@@ -24,12 +24,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from booking import catalog, groups, queries
+from booking import catalog, groups, queries, waitlist
 from booking.context import Context
 from booking.group_model import Roster
 from booking.model import WEEKDAYS, Author, AvailabilityRule, Coach, Session
 from booking.queries import Feedback, MonthSummary
 from conversations.slack import render as r
+from conversations.slack.waitlist import waitlist_text
 
 PAGE_SIZE = 10
 CARD_BLOCKS = 5  # a divider, the card's section, its buttons, the meeting line and calendar links, the private note
@@ -69,6 +70,7 @@ async def publish(
             month=await queries.coach_month(ctx, coach.id, now=now),
             feedback=await queries.recent_feedback(ctx, coach.id, limit=FEEDBACK_SHOWN),
             rosters=await groups.rosters(ctx, coach.id, limit=ROSTERS_SHOWN),
+            waiting=await waitlist.waiting(ctx, coach.id),
         )
     await client.views_publish(user_id=user_id, view=View(type="home", blocks=blocks).to_dict())
 
@@ -85,6 +87,7 @@ def home_blocks(
     month: MonthSummary,
     feedback: list[Feedback],
     rosters: list[Roster] | None = None,
+    waiting: list[waitlist.Line] | None = None,
 ) -> list[Block]:
     """The tab for one page of `sessions` (live ones, by start, already cut to the page)."""
     tz = ZoneInfo(coach.timezone)
@@ -119,6 +122,7 @@ def home_blocks(
     if rosters:  # at most ROSTERS_SHOWN + 1 blocks, each clipped
         blocks.extend(r.roster_blocks(rosters, coach))
     blocks.append(_section("hours", f"*Your weekly hours* ({coach.timezone})\n{weekly_hours(rules)}"))
+    blocks.append(_section("waitlist", waitlist_text(coach, waiting or [])))
     blocks.append(_section("month", month_line(month)))
     blocks.append(_section("feedback", feedback_text(coach, feedback)))
     return blocks

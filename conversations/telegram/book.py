@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup
 
 from booking import bookings, credits, queries, slots
 from booking import materials as shared_materials
-from booking.errors import SlotUnavailable
+from booking.errors import SlotTaken, SlotUnavailable
 from booking.model import Actor, Author, Coach, Session, SessionStatus
 from conversations.telegram import callbacks as cb
 from conversations.telegram import keyboards, materials, texts
@@ -37,7 +38,7 @@ async def on_start(turn: Turn, coach_id: int, duration: int | None = None) -> No
         return
     month, days = await slots.first_free_month(turn.ctx, coach, [minutes], author.timezone)
     if month is None:
-        await turn.show(texts.no_free_days(coach), keyboards.markup([_to_card(coach)]))
+        await turn.show(texts.no_free_days(coach), _fully_booked(turn, coach, author, minutes))
         return
     await _calendar(turn, coach, author, month, days, minutes)
 
@@ -53,7 +54,7 @@ async def on_next(turn: Turn, coach_id: int, duration: int | None = None) -> Non
         return
     starts = await slots.first_starts(turn.ctx, coach, [minutes], FIRST_TIMES)
     if not starts:
-        await turn.show(texts.no_free_days(coach), keyboards.markup([_to_card(coach)]))
+        await turn.show(texts.no_free_days(coach), _fully_booked(turn, coach, author, minutes))
         return
     back_row = [Button(texts.OTHER_DAYS, callback_data=cb.book_start(coach_id, minutes)), *_to_card(coach)]
     markup = keyboards.alternatives(starts, author.timezone, lambda s: cb.book_slot(coach_id, s, minutes), back_row)
@@ -222,6 +223,15 @@ def _local_day(start: datetime, author: Author) -> date:
     return texts.local(start, author.timezone).date()
 
 
+def _fully_booked(turn: Turn, coach: Coach, author: Author, minutes: int) -> InlineKeyboardMarkup:
+    """Under "no free times": the waiting list for any time this week (the author's week)."""
+    assert coach.id is not None  # read from the database
+    this_week = _local_day(turn.now(), author)
+    return keyboards.markup(
+        [[Button(texts.WAIT_WEEK, callback_data=cb.wait_week(coach.id, this_week, minutes))], _to_card(coach)]
+    )
+
+
 def _to_card(coach: Coach) -> list[Button]:
     assert coach.id is not None  # read from the database
     return [Button(texts.BACK, callback_data=cb.card(coach.id))]
@@ -250,7 +260,13 @@ async def _ask_length(turn: Turn, coach: Coach, data: Callable[[int], str]) -> N
 
 
 async def _calendar(
-    turn: Turn, coach: Coach, author: Author, month: date, days: set[date], minutes: int | None
+    turn: Turn,
+    coach: Coach,
+    author: Author,
+    month: date,
+    days: set[date],
+    minutes: int | None,
+    extra_row: list[Button] | None = None,
 ) -> None:
     coach_id = coach.id
     assert coach_id is not None  # read from the database
@@ -263,6 +279,7 @@ async def _calendar(
         month_data=lambda m: cb.book_month(coach_id, m, minutes),
         day_data=lambda d: cb.book_day(coach_id, d, minutes),
         back_row=_to_card(coach),
+        extra_row=extra_row,
     )
     await turn.show(texts.calendar(coach, month, author.timezone), markup)
 
@@ -278,7 +295,8 @@ async def _day(turn: Turn, coach: Coach, author: Author, day: date, minutes: int
     if not starts:
         turn.note = turn.note or texts.DAY_FULL
         days = await slots.free_days(turn.ctx, coach, lengths, author.timezone, day.replace(day=1))
-        await _calendar(turn, coach, author, day.replace(day=1), days, minutes)
+        wait = [Button(texts.WAIT_DAY, callback_data=cb.wait_day(coach_id, day, minutes))]
+        await _calendar(turn, coach, author, day.replace(day=1), days, minutes, wait)
         return
     back_row = [Button(texts.BACK_TO_CALENDAR, callback_data=cb.book_month(coach_id, day.replace(day=1), minutes))]
     markup = keyboards.slots(starts, author.timezone, lambda s: cb.book_slot(coach_id, s, minutes), back_row)
@@ -319,6 +337,9 @@ async def _alternatives(
     options = [s for s, _ in exc.alternatives]
     back_row = [Button(texts.OTHER_TIME, callback_data=cb.book_day(coach_id, _local_day(start, author), duration))]
     markup = keyboards.alternatives(options, author.timezone, lambda s: cb.book_slot(coach_id, s, duration), back_row)
+    if isinstance(exc, SlotTaken):  # someone else has it: it may free up again
+        wait = Button(texts.WAIT_SLOT, callback_data=cb.wait_slot(coach_id, start, duration))
+        markup = keyboards.markup([*markup.inline_keyboard[:-1], [wait], back_row])
     await turn.show(texts.unavailable(exc.message, bool(options)), markup)
 
 

@@ -42,6 +42,11 @@ Scheme (ids are positive integers, times UTC epoch seconds, days YYYYMMDD, month
   gr:l:<coach>            the coach's upcoming group sessions
   gr:v:<group>            one group session: seats left, price per seat, "Take a seat"
   gr:y:<group>            take a seat
+  w:d:<coach>:<day>[:<min>]  waiting list: join for a full day (the author's local day)
+  w:w:<coach>:<day>[:<min>]  waiting list: join for any time in the week (Mon-Sun) of that day
+  w:s:<coach>:<t>:<min>   waiting list: join for a taken slot
+  w:x:<entry>             waiting list: leave
+  w:y:<entry> | w:n:<entry>  an offer from the waiting list: book it | no thanks
 """
 
 from __future__ import annotations
@@ -161,6 +166,12 @@ _GRAMMAR: list[tuple[str, str, tuple[Callable, ...]]] = [
     ("group.list", rf"gr:l:{_ID}", (int,)),
     ("group.view", rf"gr:v:{_ID}", (int,)),
     ("group.take", rf"gr:y:{_ID}", (int,)),
+    ("wait.day", rf"w:d:{_ID}:{_DAY}{_MIN}", (int, _day, _opt_int)),
+    ("wait.week", rf"w:w:{_ID}:{_DAY}{_MIN}", (int, _day, _opt_int)),
+    ("wait.slot", rf"w:s:{_ID}:{_T}:([1-9][0-9]{{0,2}})", (int, _epoch, int)),
+    ("wait.leave", rf"w:x:{_ID}", (int,)),
+    ("offer.book", rf"w:y:{_ID}", (int,)),
+    ("offer.decline", rf"w:n:{_ID}", (int,)),
 ]
 _COMPILED = [(kind, re.compile(pattern, re.ASCII), conv) for kind, pattern, conv in _GRAMMAR]
 
@@ -364,3 +375,27 @@ def group_view(group_id: int) -> str:
 
 def group_take(group_id: int) -> str:
     return _build("gr:y", group_id)
+
+
+def wait_day(coach_id: int, day: date, duration: int | None = None) -> str:
+    return _build("w:d", coach_id, day_key(day), *_length(duration))
+
+
+def wait_week(coach_id: int, day: date, duration: int | None = None) -> str:
+    return _build("w:w", coach_id, day_key(day), *_length(duration))
+
+
+def wait_slot(coach_id: int, start: datetime, duration: int) -> str:
+    return _build("w:s", coach_id, epoch(start), duration)
+
+
+def wait_leave(entry_id: int) -> str:
+    return _build("w:x", entry_id)
+
+
+def offer_book(entry_id: int) -> str:
+    return _build("w:y", entry_id)
+
+
+def offer_decline(entry_id: int) -> str:
+    return _build("w:n", entry_id)

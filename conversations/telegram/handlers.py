@@ -41,6 +41,7 @@ from conversations.telegram import (
     sessions,
     start,
     texts,
+    waitlist,
     zones,
 )
 from conversations.telegram import callbacks as cb
@@ -97,6 +98,12 @@ ROUTES: dict[str, Callable[..., Awaitable[None]]] = {
     "group.list": group.on_list,
     "group.view": group.on_view,
     "group.take": group.on_take,
+    "wait.day": waitlist.on_join_day,
+    "wait.week": waitlist.on_join_week,
+    "wait.slot": waitlist.on_join_slot,
+    "wait.leave": waitlist.on_leave,
+    "offer.book": waitlist.on_book,
+    "offer.decline": waitlist.on_decline,
 }
 
 

@@ -14,6 +14,7 @@ from booking.credit_model import Package
 from booking.group_model import GroupOffer, GroupSlot
 from booking.model import Coach, Money, Session, SessionStatus
 from booking.series_model import Conflicts, Repeat
+from booking.waitlist_model import WaitlistEntry
 from conversations import calendar_links, formatting
 from conversations.telegram import callbacks as cb
 from conversations.telegram import i18n, texts
@@ -101,8 +102,9 @@ def calendar(
     month_data: Callable[[date], str],
     day_data: Callable[[date], str],
     back_row: list[Button],
+    extra_row: list[Button] | None = None,
 ) -> InlineKeyboardMarkup:
-    """A month grid; days in `free` are buttons, the rest inert."""
+    """A month grid; days in `free` are buttons, the rest inert; `extra_row` above `back_row`."""
     prev_month = _shift(month, -1)
     next_month = _shift(month, 1)
     header = [
@@ -121,6 +123,8 @@ def calendar(
             else:
                 row.append(_inert(str(day.day)))
         rows.append(row)
+    if extra_row:
+        rows.append(extra_row)
     rows.append(back_row)
     return markup(rows)
 
@@ -419,8 +423,8 @@ def zone_request(common: Sequence[str]) -> ReplyKeyboardMarkup:
     )
 
 
-def _id(stored: Coach | Session | GroupSlot) -> int:
-    """The id of a coach, session or group slot drawn on a keyboard: read from the database, so it has one."""
+def _id(stored: Coach | Session | GroupSlot | WaitlistEntry) -> int:
+    """The id of a coach, session, group slot or waiting-list entry drawn on a keyboard: read from the database."""
     assert stored.id is not None
     return stored.id
 
@@ -446,3 +450,29 @@ def group_list(coach: Coach, offers: Sequence[GroupOffer], zone: str) -> InlineK
 def group_summary(offer: GroupOffer, payments: bool) -> InlineKeyboardMarkup:
     take = [back(texts.take_seat(offer.slot, payments), cb.group_take(_id(offer.slot)))] if offer.seats_left else []
     return markup([*take, back(texts.BACK, cb.group_list(offer.slot.coach_id))])
+
+
+# ---- waiting lists ---------------------------------------------------------------------
+
+
+def waitlist_joined(entry_id: int, coach: Coach) -> InlineKeyboardMarkup:
+    return markup([back(texts.LEAVE_WAITLIST, cb.wait_leave(entry_id)), back(texts.BACK, cb.card(_id(coach)))])
+
+
+def with_leave_buttons(
+    keyboard: InlineKeyboardMarkup, entries: Sequence[tuple[WaitlistEntry, str]]
+) -> InlineKeyboardMarkup:
+    """A list's keyboard with a Leave button per waiting list (entry, coach name) above its last row."""
+    rows = [list(row) for row in keyboard.inline_keyboard]
+    leave = [back(texts.leave_button(entry, coach), cb.wait_leave(_id(entry))) for entry, coach in entries]
+    return markup([*rows[:-1], *leave, *rows[-1:]])
+
+
+def waitlist_offer(entry_id: int, session: Session, payments: bool) -> InlineKeyboardMarkup:
+    """ "Book it": straight to the payment page when one is owed and its link is made (one tap),
+    otherwise a button that books (or makes the link); and "No thanks"."""
+    if payments and session.price_amount and session.checkout_url:
+        book = Button(texts.offer_pay_button(session), url=session.checkout_url)
+    else:
+        book = Button(texts.OFFER_BOOK, callback_data=cb.offer_book(entry_id))
+    return markup([[book], back(texts.OFFER_DECLINE, cb.offer_decline(entry_id))])

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from booking import materials as shared_materials
-from booking import outbox, series
+from booking import outbox, series, waitlist_offers
 from booking.context import Context
 from booking.events import (
     Event,
@@ -40,6 +40,7 @@ from booking.events import (
     SessionNoShow,
     SessionRescheduled,
     StartingNow,
+    WaitlistOffer,
     from_message,
 )
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
@@ -126,6 +127,7 @@ class TelegramNotifier:
             RatingPrompt: self._rating_prompt,
             SessionNoShow: self._no_show,
             MaterialShared: self._material_shared,
+            WaitlistOffer: self._waitlist_offer,
         }
 
     async def deliver(self, message: OutboxMessage) -> None:
@@ -385,6 +387,14 @@ class TelegramNotifier:
     async def _hold_expired(self, c: Rendering, event: HoldExpired) -> Outgoing | None:
         if c.session.status is not SessionStatus.CANCELLED or c.session.amount_paid:
             return None  # paid after all (a late payment re-confirmed it, or it is being refunded)
+        assert c.session.id is not None  # read from the database
+        if await waitlist_offers.was_offered(self.ctx, c.session.id):
+            text = _(
+                "⌛ <b>Offer passed on</b>\nWe held {when} with {coach} for you from the waiting list, "
+                "but it was not booked in time, so it went to the next in line. Nothing was charged.\n"
+                "You can pick another time with /book."
+            ).format(when=c.when(), coach=c.coach_name)
+            return Outgoing(text, keyboard=keyboards.book_again(c.coach))
         if c.session.series_id is not None:
             return await self._series_released(c)
         text = _(
@@ -485,6 +495,13 @@ class TelegramNotifier:
         if len(body) > MAX_TEXT:
             return Outgoing(head, document=body.encode("utf-8"), filename=_filename(material.title) + ".txt")
         return Outgoing(f"{head}\n\n{html.escape(body)}")
+
+    async def _waitlist_offer(self, c: Rendering, event: WaitlistOffer) -> Outgoing | None:
+        s = c.session
+        if s.status is not SessionStatus.HELD or (s.hold_expires_at or event.expires_at) <= self.now():
+            return None  # booked, declined or lapsed before it could be sent
+        text = texts.waitlist_offer(s, c.coach, c.author.timezone, self.now())
+        return Outgoing(text, keyboard=keyboards.waitlist_offer(event.entry_id, s, self.ctx.payments.enabled))
 
     def _ics(self, c: Rendering) -> bytes:
         return session_ics(c.session, c.coach, c.author, stamp=self.now())

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from booking.group_model import GroupOffer, GroupSlot
 from booking.model import Author, Coach, Material, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
+from booking.waitlist_model import EntryStatus, WaitlistEntry, WantKind
 from conversations import formatting
 from conversations.telegram import i18n
 from conversations.telegram.i18n import N_, _, ngettext
@@ -155,6 +156,12 @@ _DOMAIN = (
     N_("every seat of this group session is taken"),
     N_("this group session was cancelled"),
     N_("this group session has already started"),
+    N_("this offer has lapsed and went to the next in line"),
+    N_("there are free times that day: book one instead of waiting"),
+    N_("there are free times that week: book one instead of waiting"),
+    N_("that time is free: book one instead of waiting"),
+    N_("{coach} has no hours to book that day"),
+    N_("{coach} has no hours to book that week"),
 )
 _DOMAIN_PATTERNS = tuple(
     (re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))), template) for template in _DOMAIN
@@ -1129,3 +1136,87 @@ def ask_feedback(stars: int) -> str:
 
 def star_button(stars: int) -> str:
     return f"{stars} ★"
+
+
+# ---- waiting lists -----------------------------------------------------------------------
+
+_MESSAGES["WAIT_DAY"] = N_("🔔 Join the waiting list for this day")
+_MESSAGES["WAIT_SLOT"] = N_("🔔 Wait for this time")
+_MESSAGES["WAIT_WEEK"] = N_("🔔 Join the waiting list for this week")
+_MESSAGES["LEAVE_WAITLIST"] = N_("Leave the waiting list")
+_MESSAGES["OFFER_BOOK"] = N_("✅ Book it")
+_MESSAGES["OFFER_DECLINE"] = N_("No thanks")
+_MESSAGES["OFFER_DECLINED"] = N_(
+    "Okay, that time goes to the next in line, and you are off this waiting list. "
+    "You can join it again from the calendar."
+)
+
+
+def wanted(entry: WaitlistEntry) -> str:
+    """What an entry waits for, in the author's zone: a time, a day, or a week."""
+    if entry.kind is WantKind.SLOT:
+        return when(entry.starts_at, entry.zone)
+    first = local(entry.starts_at, entry.zone).date()
+    if entry.kind is WantKind.WEEK:
+        return _("the week of {day}").format(day=day_title(first))
+    return day_title(first)
+
+
+def waitlist_joined(coach: Coach, entry: WaitlistEntry, position: int, created: bool, hold_minutes: int) -> str:
+    head = (
+        _("🔔 You are on the waiting list for {what} with {coach}, number {position} in line.")
+        if created
+        else _("🔔 You are already on the waiting list for {what} with {coach}, number {position} in line.")
+    )
+    text = head.format(what=esc(wanted(entry)), coach=esc(coach.name), position=position)
+    return (
+        text
+        + "\n"
+        + ngettext(
+            "When a time frees up, I hold it for you for {minutes} minute and send it here, to book with one tap.",
+            "When a time frees up, I hold it for you for {minutes} minutes and send it here, to book with one tap.",
+            hold_minutes,
+        ).format(minutes=hold_minutes)
+    )
+
+
+def waitlist_left(coach: Coach, entry: WaitlistEntry) -> str:
+    return _("You left the waiting list for {what} with {coach}.").format(
+        what=esc(wanted(entry)), coach=esc(coach.name)
+    )
+
+
+def waitlist_offer(session: Session, coach: Coach, zone: str, now: datetime) -> str:
+    until = session.hold_expires_at or now
+    lines = [
+        _("🔔 <b>A time you waited for is free</b>"),
+        _("{coach}, {when} ({minutes} min) is held for you until {until} ({zone}), {relative}.").format(
+            coach=esc(coach.name),
+            when=when(session.starts_at, zone),
+            minutes=session.duration_minutes,
+            until=clock(until, zone),
+            zone=esc(display(zone)),
+            relative=relative(until, now),
+        ),
+        _("Book it with one tap, or say no thanks and it goes to the next in line."),
+    ]
+    return "\n".join(lines)
+
+
+def offer_pay_button(session: Session) -> str:
+    return _("✅ Book it · pay {price}").format(price=money(session.price))
+
+
+def waiting_lists(items: list[tuple[WaitlistEntry, str]]) -> str:
+    """Under /sessions: the lists the author waits on, each with its coach's name."""
+    lines = [_("🔔 <b>Waiting lists</b>")]
+    for entry, coach in items:
+        line = _("{what} with {coach}").format(what=esc(wanted(entry)), coach=esc(coach))
+        if entry.status is EntryStatus.OFFERED:
+            line += " — " + _("a time is held for you: see the offer above")
+        lines.append(f"• {line}")
+    return "\n".join(lines)
+
+
+def leave_button(entry: WaitlistEntry, coach: str) -> str:
+    return _("Leave: {coach}, {what}").format(coach=coach, what=wanted(entry))

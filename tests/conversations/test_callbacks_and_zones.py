@@ -57,6 +57,12 @@ def every_builder():
         "group.list": cb.group_list(BIG),
         "group.view": cb.group_view(BIG),
         "group.take": cb.group_take(BIG),
+        "wait.day": cb.wait_day(BIG, day, 480),
+        "wait.week": cb.wait_week(BIG, day, 480),
+        "wait.slot": cb.wait_slot(BIG, LATE, 480),
+        "wait.leave": cb.wait_leave(BIG),
+        "offer.book": cb.offer_book(BIG),
+        "offer.decline": cb.offer_decline(BIG),
     }
 
 

@@ -34,6 +34,7 @@ from booking.events import (
     SessionRated,
     SessionRescheduled,
     StartingNow,
+    WaitlistOffer,
     from_message,
     to_message,
 )
@@ -63,6 +64,7 @@ ONE_OF_EACH = [
     CalendarChanged(),
     CalendarFailing(3, CalendarPart.IMPORT, "the server answered 503"),
     CalendarRecovered(3, CalendarPart.PUSH),
+    WaitlistOffer(3, AT),
 ]
 
 

@@ -1,7 +1,7 @@
 """Calendar sources remember when they started failing, for imports and for pushes
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03
 
 - calendar_sources.error_at: since when the import has been failing (with `error`, the why).
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
