@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
@@ -65,10 +66,18 @@ async def cancel(
 
 
 async def cancel_locked(
-    ctx: Context, uow: UnitOfWork, session: Session, by: Actor, reason: str | None, *, full_refund: bool = False
+    ctx: Context,
+    uow: UnitOfWork,
+    session: Session,
+    by: Actor,
+    reason: str | None,
+    *,
+    full_refund: bool = False,
+    at: datetime | None = None,
 ) -> SessionStatus:
     """Cancel a session read under its locks, refund owed per policy (all that was kept with
-    `full_refund`: a coach calling off a whole group session); returns its status before."""
+    `full_refund`: a coach calling off a whole group session); returns its status before. `at`:
+    the instant it is cancelled, when several go as one (a group's seats carry the group's)."""
     assert session.id is not None
     before = session.status
     if before is SessionStatus.HELD:
@@ -77,7 +86,7 @@ async def cancel_locked(
         refund = session.kept if full_refund else ctx.policy.refund_on_cancel(session, by, ctx.now())
     else:
         refund = 0  # refused by the session below
-    session.cancel(by, reason, refund, ctx.now())
+    session.cancel(by, reason, refund, at or ctx.now())
     if before is SessionStatus.SCHEDULED:  # in time, or by the coach: the policy let it through
         await credits.give_back(ctx, uow, session)
     await uow.outbox.supersede(session.id, TIMED_KINDS, ctx.now())

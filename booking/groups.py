@@ -331,9 +331,10 @@ async def cancel_group(
                 locked = await uow.sessions.get(seat.id, for_update=True)
                 if locked is not None:
                     targets.append(locked)
+        stamp = ctx.now()  # the seats carry the group's instant: settle_group finds them by it
         for seat in targets:
-            await cancel_locked(ctx, uow, seat, Actor.COACH, reason, full_refund=True)
-        slot.status, slot.cancelled_at = GroupStatus.CANCELLED, ctx.now()
+            await cancel_locked(ctx, uow, seat, Actor.COACH, reason, full_refund=True, at=stamp)
+        slot.status, slot.cancelled_at = GroupStatus.CANCELLED, stamp
         await uow.groups.save(slot)
         await uow.commit()
     log.info("group.cancelled", group_id=group_id, seats=len(targets))
