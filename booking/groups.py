@@ -323,9 +323,9 @@ async def cancel_group(
                 locked = await uow.sessions.get(seat.id, for_update=True)
                 if locked is not None:
                     targets.append(locked)
+        slot.status, slot.cancelled_at = GroupStatus.CANCELLED, ctx.now()  # before its seats': see settle_group
         for seat in targets:
             await cancel_locked(ctx, uow, seat, Actor.COACH, reason, full_refund=True)
-        slot.status, slot.cancelled_at = GroupStatus.CANCELLED, ctx.now()
         await uow.groups.save(slot)
         await uow.commit()
     log.info("group.cancelled", group_id=group_id, seats=len(targets))
@@ -340,7 +340,9 @@ async def settle_group(ctx: Context, group_id: int) -> list[Session]:
         slot = await uow.groups.get(group_id)
         if slot is None or slot.is_open:
             return []
-        seats = [s for s in await uow.groups.seats(group_id) if s.cancelled_at == slot.cancelled_at]
+        assert slot.cancelled_at is not None
+        since = slot.cancelled_at  # the seats cancelled with the group, not those cancelled before it
+        seats = [s for s in await uow.groups.seats(group_id) if s.cancelled_at is not None and s.cancelled_at >= since]
     done = []
     for seat in seats:
         assert seat.id is not None
