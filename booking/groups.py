@@ -349,7 +349,9 @@ async def settle_group(ctx: Context, group_id: int) -> list[Session]:
         slot = await uow.groups.get(group_id)
         if slot is None or slot.is_open:
             return []
-        seats = [s for s in await uow.groups.seats(group_id) if s.cancelled_at == slot.cancelled_at]
+        assert slot.cancelled_at is not None
+        since = slot.cancelled_at  # the seats cancelled with the group, not those cancelled before it
+        seats = [s for s in await uow.groups.seats(group_id) if s.cancelled_at is not None and s.cancelled_at >= since]
     done = []
     for seat in seats:
         assert seat.id is not None
