@@ -116,3 +116,22 @@ async def test_racing_scheduler_instances_never_offer_one_slot_twice(database, d
     assert sorted(s.starts_at for s in held) == sorted(s.starts_at for s in booked[:3])
     assert sorted(e.session_id for e in offered) == sorted(s.id for s in held)
     assert sorted(row.session_id for row in offers) == sorted(s.id for s in held)  # one message each
+
+
+async def test_the_waitlist_migration_downgrades_and_upgrades_again(database, database_url):
+    from sqlalchemy import inspect
+
+    from storage.migrate import downgrade, upgrade
+    from tests.conftest import in_thread
+
+    async def table_names():
+        async with database.engine.connect() as conn:
+            return await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+
+    assert "waitlist_entries" in await table_names()
+    await database.dispose()
+    in_thread(downgrade, database_url, "0017")
+    assert "waitlist_entries" not in await table_names()
+    await database.dispose()
+    in_thread(upgrade, database_url)
+    assert "waitlist_entries" in await table_names()
