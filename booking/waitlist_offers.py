@@ -112,6 +112,11 @@ async def _round(ctx: Context, uow: UnitOfWork, coach_id: int, *, write: bool) -
             if write:
                 entry.close(EntryStatus.EXPIRED, now)
                 await uow.waitlist.save(entry)
+        elif await _booked_meanwhile(uow, entry):
+            done.booked += 1
+            if write:
+                entry.close(EntryStatus.BOOKED, now)
+                await uow.waitlist.save(entry)
         else:
             waiting.append(entry)
     if not coach.is_active:
@@ -131,7 +136,7 @@ async def _round(ctx: Context, uow: UnitOfWork, coach_id: int, *, write: bool) -
     taken: dict[int, list[Interval]] = {}  # each author's own active sessions
     for entry, live in wanted:
         if entry.author_id not in taken:
-            taken[entry.author_id] = await _own_sessions(uow, entry.author_id, span)
+            taken[entry.author_id] = await _own_sessions(uow, entry.author_id, coach_id, span)
         free = slots.compute(ctx, coach, cal, live.start, live.end, entry.duration_minutes, busy=busy)
         slot = next((s for s in free if not any(s.overlaps(mine) for mine in taken[entry.author_id])), None)
         if slot is None:
@@ -172,11 +177,38 @@ async def _settle_offer(ctx: Context, uow: UnitOfWork, entry: WaitlistEntry, don
     await uow.waitlist.save(entry)
 
 
-async def _own_sessions(uow: UnitOfWork, author_id: int, span: Interval) -> list[Interval]:
-    mine = await uow.sessions.find(
-        author_id=author_id, after=span.start - DAY, before=span.end + DAY, statuses=ACTIVE_STATUSES
+async def _own_sessions(uow: UnitOfWork, author_id: int, coach_id: int, span: Interval) -> list[Interval]:
+    """The times the author cannot be offered: their own active sessions, and this coach's offers
+    they let go (declined or lapsed), so a slot they passed on goes to the next in line rather than
+    back to them through another of their entries."""
+    after, before = span.start - DAY, span.end + DAY
+    mine = await uow.sessions.find(author_id=author_id, after=after, before=before, statuses=ACTIVE_STATUSES)
+    gone = await uow.sessions.find(
+        author_id=author_id,
+        coach_id=coach_id,
+        after=after,
+        before=before,
+        statuses=frozenset({SessionStatus.CANCELLED}),
     )
-    return [Interval(s.starts_at, s.ends_at) for s in mine]
+    passed = [s for s in gone if s.id is not None and await _was_offer(uow, s.id)]
+    return [Interval(s.starts_at, s.ends_at) for s in [*mine, *passed]]
+
+
+async def _booked_meanwhile(uow: UnitOfWork, entry: WaitlistEntry) -> bool:
+    """Whether the author booked, since joining, a session with this coach inside what they wait
+    for (they saw it free and took it): the entry has what it waited for."""
+    booked = await uow.sessions.find(
+        author_id=entry.author_id,
+        coach_id=entry.coach_id,
+        after=entry.starts_at,
+        before=entry.ends_at,
+        statuses=frozenset({SessionStatus.SCHEDULED}),
+    )
+    joined = entry.created_at
+    return any(
+        s.starts_at >= entry.starts_at and joined is not None and s.created_at is not None and s.created_at > joined
+        for s in booked
+    )
 
 
 def _held(ctx: Context, coach: Coach, entry: WaitlistEntry, slot: Interval) -> Session:
@@ -212,15 +244,22 @@ async def _offer(ctx: Context, uow: UnitOfWork, entry: WaitlistEntry, held: Sess
 async def was_offered(ctx: Context, session_id: int) -> bool:
     """Whether the session was held as a waiting-list offer (its first change says so)."""
     async with ctx.uow() as uow:
-        history = await uow.sessions.history(session_id)
+        return await _was_offer(uow, session_id)
+
+
+async def _was_offer(uow: UnitOfWork, session_id: int) -> bool:
+    history = await uow.sessions.history(session_id)
     return bool(history) and history[0].reason == OFFERED_REASON
 
 
 async def _open_checkout(ctx: Context, session_id: int) -> None:
     async with ctx.uow() as uow:
         session = await uow.sessions.get(session_id)
-    if session is not None and session.status is SessionStatus.HELD and _needs_payment(ctx, session):
-        await open_checkout(ctx, session)
+    if session is None or session.status is not SessionStatus.HELD or not _needs_payment(ctx, session):
+        return
+    if await credits.covered(ctx, session.author_id, session.coach_id, session.duration_minutes, [session.starts_at]):
+        return  # "Book it" spends the author's credit: no payment page that would bypass it
+    await open_checkout(ctx, session)
 
 
 def _needs_payment(ctx: Context, session: Session) -> bool:
@@ -247,6 +286,12 @@ async def accept(ctx: Context, entry_id: int, *, author_id: int | None = None) -
             return session  # booked already
         if entry.status is not EntryStatus.OFFERED or (session.hold_expires_at or ctx.now()) <= ctx.now():
             raise InvalidTransition("this offer has lapsed and went to the next in line")
+        coach = await uow.coaches.get(session.coach_id)
+        if coach is None:
+            raise NotFound("coach", session.coach_id)
+        if not coach.is_active:
+            raise NotAllowed(f"coach {coach.name} is not taking bookings")
+        unpaid_checkout = session.checkout_ref
         lot = await credits.credit_for(
             ctx, uow, session.author_id, session.coach_id, session.duration_minutes, session.starts_at
         )
@@ -267,6 +312,8 @@ async def accept(ctx: Context, entry_id: int, *, author_id: int | None = None) -
     assert session.id is not None
     if pay_later:
         return await retry_checkout(ctx, session.id)
+    if unpaid_checkout and ctx.payments.enabled:  # paid by credit: its payment page must not take money too
+        await close_checkout(ctx, unpaid_checkout)
     return session if session.meeting_url else await attach_meeting(ctx, session)
 
 
