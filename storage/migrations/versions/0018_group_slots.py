@@ -74,6 +74,7 @@ BEGIN
         SELECT 1 FROM group_slots AS g
         WHERE g.id = NEW.group_slot_id AND g.status = 'open' AND g.coach_id = NEW.coach_id
           AND NEW.seat BETWEEN 1 AND g.seats
+          AND g.blocked_from = NEW.blocked_from AND g.blocked_until = NEW.blocked_until
     ) THEN
         RAISE EXCEPTION 'coachbot: no such seat' USING ERRCODE = '23P01';
     END IF;
@@ -144,6 +145,7 @@ BEGIN
         SELECT 1 FROM group_slots AS g
         WHERE g.id = NEW.group_slot_id AND g.status = 'open' AND g.coach_id = NEW.coach_id
           AND NEW.seat BETWEEN 1 AND g.seats
+          AND g.blocked_from = NEW.blocked_from AND g.blocked_until = NEW.blocked_until
     );
 END
 """
@@ -260,6 +262,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    live = op.get_bind().execute(
+        sa.text(f"SELECT count(*) FROM sessions WHERE group_slot_id IS NOT NULL AND status IN {ACTIVE}")
+    )
+    if live.scalar_one():
+        # Seats overlap each other by design: 0017's no-overlap guard would refuse them (or, on
+        # SQLite, refuse every later change of them), so going back would break the schedule.
+        raise RuntimeError("cannot downgrade past 0018: group sessions have live seats; cancel them first")
     if dialect == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS group_slots_guard ON group_slots")
         op.execute("DROP TRIGGER IF EXISTS sessions_group_guard ON sessions")
