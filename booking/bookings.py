@@ -157,14 +157,17 @@ async def new_booking(
     return session, change, [to_message(event, None, due) for event, due in events]
 
 
-def confirmation(ctx: Context, session: Session, author: Author) -> list[tuple[Event, datetime]]:
+def confirmation(
+    ctx: Context, session: Session, author: Author, *, alone: bool = False
+) -> list[tuple[Event, datetime]]:
     """The confirmation now (to the author, the coach and the admins' feed), then reminders before
     the start and a "starting now", each with when it is due. An occurrence of a series has no
-    confirmation of its own: the series has one (booking/series_news.py)."""
+    confirmation of its own: the series has one (booking/series_news.py), unless it is confirmed
+    `alone` (paid after its hold lapsed, when its series was announced without it)."""
     now = ctx.now()
     confirmed = SessionConfirmed()
     told: list[tuple[Event, datetime]] = []
-    if session.series_id is None:
+    if session.series_id is None or alone:
         told = [(confirmed, now), (confirmed.for_(Recipient.COACH), now), (confirmed.for_(Recipient.ADMIN), now)]
     return [*told, (CalendarChanged(), now), *reminders(ctx, session, author)]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import structlog
 
-from booking import credits
+from booking import credits, series_news
 from booking import validation as v
 from booking.context import Context
 from booking.errors import NotAllowed, PaymentError, PolicyViolation
@@ -98,6 +98,8 @@ async def cancel_locked(
         await ctx.tell(uow, session, cancelled.for_(Recipient.COACH))
         await ctx.tell(uow, session, cancelled.for_(Recipient.ADMIN))
         await ctx.tell(uow, session, CalendarChanged())
+    elif session.series_id is not None:  # its last unpaid date gone, the rest of the series is confirmed
+        await series_news.announce_if_settled(ctx, uow, session)
     return before
 
 

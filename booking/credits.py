@@ -18,6 +18,7 @@ import structlog
 from booking import credit_model as cm
 from booking.context import Context, author_of
 from booking.credit_model import CreditEntry, EntryKind, Lot
+from booking.errors import PolicyViolation
 from booking.model import Session
 from booking.ports import UnitOfWork
 
@@ -115,3 +116,18 @@ async def _expire(ctx: Context, author_id: int) -> int:
             await uow.credits.add(CreditEntry(author_id, EntryKind.EXPIRY, -lot.left, now, lot_id=lot.id))
         await uow.commit()
     return len(lapsed)
+
+
+MOVED_PAST_CREDIT = "the prepaid credit that paid for this session runs out before that time: pick an earlier one"
+
+
+async def check_move(uow: UnitOfWork, session: Session, new_start: datetime) -> None:
+    """A session paid by a credit may move only within what its credit covers: a start before
+    the credit expires (as for booking with it)."""
+    assert session.id is not None
+    debit = cm.debit_of(await uow.credits.of_session(session.id), session.id)
+    if debit is None or session.price_amount:
+        return
+    lot = next((lot for lot in cm.lots(await uow.credits.of_author(session.author_id)) if lot.id == debit.lot_id), None)
+    if lot is not None and new_start >= lot.expires_at:
+        raise PolicyViolation(MOVED_PAST_CREDIT)

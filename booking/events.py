@@ -31,6 +31,7 @@ class RefundReason(str, enum.Enum):
     SLOT_TAKEN = "slot_taken"  # paid after the hold lapsed, and the slot was taken meanwhile
     CANCELLED = "cancelled"  # paid for a session that had been cancelled
     WRONG_AMOUNT = "wrong_amount"  # the payment was not the session's price (or not in its currency)
+    LAPSED = "lapsed"  # a series' one payment, arriving after its holds had lapsed together
 
 
 @dataclass(frozen=True)

@@ -161,10 +161,13 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
         if free:
             session.reinstate(now)
             await ctx.record_change(tx, session, before, Actor.SYSTEM, "paid after the hold expired; slot still free")
-            await queue(ctx, tx, session, confirmation(ctx, session, await author_of(tx, session.author_id)))
+            author = await author_of(tx, session.author_id)
+            await queue(ctx, tx, session, confirmation(ctx, session, author, alone=True))
             return Outcome.CONFIRMED
     # Paid for a session that cannot take place, paid twice, or not its price: give it all back.
-    if not matches:
+    if not matches and await _lapsed_series_total(tx, session, event, before):
+        reason = RefundReason.LAPSED
+    elif not matches:
         reason = RefundReason.WRONG_AMOUNT
         log.error(
             "payment.wrong_amount",
@@ -186,6 +189,25 @@ async def _on_paid(ctx: Context, tx: UnitOfWork, session: Session, event: Paymen
     await ctx.tell(tx, session, PaymentRefunded(event.amount, reason))
     await ctx.tell(tx, session, PaymentRefunded(event.amount, reason).for_(Recipient.ADMIN))
     return Outcome.REFUND_DUE
+
+
+async def _lapsed_series_total(tx: UnitOfWork, session: Session, event: PaymentEvent, before: SessionStatus) -> bool:
+    """Whether this is a series' one payment, for exactly its dates whose holds lapsed (released
+    by us): paid late, not a wrong amount. (Re-booking those dates, as a single session paid late
+    is, is not done for a series yet: the payment is given back.)"""
+    if before is not SessionStatus.CANCELLED or session.cancelled_by is not Actor.SYSTEM or session.series_id is None:
+        return False
+    if not await shares_payment(tx, session):
+        return False
+    released = [
+        s
+        for s in await tx.series.sessions(session.series_id)
+        if s.status is SessionStatus.CANCELLED
+        and s.cancelled_by is Actor.SYSTEM
+        and (s.id == session.id or not s.amount_paid)
+    ]
+    currency_ok = event.currency is None or event.currency.lower() == session.currency.lower()
+    return currency_ok and sum(s.price_amount for s in released) == event.amount
 
 
 def _pays_for(session: Session, event: PaymentEvent) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from booking import slots
+from booking import credits, slots
 from booking import validation as v
 from booking.bookings import check_bookable, queue, reminders
 from booking.cancellation import check_owner
@@ -70,6 +70,7 @@ async def move_locked(
 ) -> str | None:
     """Move a session read under its locks to a slot already checked; returns its old meeting URL."""
     assert session.id is not None
+    await credits.check_move(uow, session, slot.start)
     old_start, old_url = session.starts_at, session.meeting_url
     session.move(slot, coach.buffer_before, coach.buffer_after, ctx.now())
     await uow.sessions.save(session)

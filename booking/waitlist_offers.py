@@ -206,7 +206,11 @@ async def _booked_meanwhile(uow: UnitOfWork, entry: WaitlistEntry) -> bool:
     )
     joined = entry.created_at
     return any(
-        s.starts_at >= entry.starts_at and joined is not None and s.created_at is not None and s.created_at > joined
+        s.group_slot_id is None  # a seat in a group is not the 1:1 session they wait for
+        and s.starts_at >= entry.starts_at
+        and joined is not None
+        and s.created_at is not None
+        and s.created_at > joined
         for s in booked
     )
 

@@ -535,6 +535,10 @@ _REFUND_REASONS = {
         "↩️ <b>Payment refunded</b>\nYour payment for {when} with {coach} arrived after the hold had run out, "
         "and someone else had booked that time by then."
     ),
+    RefundReason.LAPSED: N_(
+        "↩️ <b>Payment refunded</b>\nYour payment for the series from {when} with {coach} arrived after its hold "
+        "had run out, so those times were no longer held for you. Nothing is booked; you can book again with /book."
+    ),
     RefundReason.WRONG_AMOUNT: N_(
         "↩️ <b>Payment refunded</b>\nYour payment for {when} with {coach} did not match the session's price, "
         "so it could not confirm the booking."

@@ -157,6 +157,7 @@ _DOMAIN = (
     N_("this group session was cancelled"),
     N_("this group session has already started"),
     N_("this offer has lapsed and went to the next in line"),
+    N_("the prepaid credit that paid for this session runs out before that time: pick an earlier one"),
     N_("there are free times that day: book one instead of waiting"),
     N_("there are free times that week: book one instead of waiting"),
     N_("that time is free: book one instead of waiting"),
