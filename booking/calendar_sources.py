@@ -25,7 +25,7 @@ from booking.calendar_model import CalendarSource, SourceKind
 from booking.context import Context, coach_of
 from booking.errors import BookingError, InvalidInput, NotFound
 from booking.events import CalendarChanged, CalendarPart
-from booking.model import Coach, Interval, SessionStatus
+from booking.model import Actor, Coach, Interval, SessionStatus
 
 log = structlog.get_logger(__name__)
 
@@ -135,10 +135,17 @@ async def connect(
         await uow.calendars.add_source(source)
         assert source.id is not None
         await uow.calendars.replace_busy(source.id, coach_id, fetched.busy or [])
-        if kind is SourceKind.CALDAV:  # sessions booked before it was connected: pushed too
-            upcoming = await uow.sessions.find(coach_id=coach_id, after=ctx.now(), statuses=PUSHED_STATUSES)
+        if kind is SourceKind.CALDAV:
+            # Sessions booked before it was connected are pushed too, and those cancelled by a
+            # person are removed (they may be there from an earlier connection of this calendar,
+            # say before a new app password; removing an event never pushed is harmless). Lapsed
+            # holds were never pushed anywhere.
+            upcoming = await uow.sessions.find(
+                coach_id=coach_id, after=ctx.now(), statuses=PUSHED_STATUSES | {SessionStatus.CANCELLED}, limit=10_000
+            )
             for session in upcoming:
-                await ctx.tell(uow, session, CalendarChanged())
+                if session.status is not SessionStatus.CANCELLED or session.cancelled_by is not Actor.SYSTEM:
+                    await ctx.tell(uow, session, CalendarChanged())
         await uow.commit()
     log.info("calendar.connected", coach_id=coach_id, source_id=source.id, kind=kind.value)
     return source

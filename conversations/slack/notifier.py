@@ -443,14 +443,16 @@ def calendar_health_text(event: CalendarFailing | CalendarRecovered) -> str:
             return f":white_check_mark: {which} can be read again: its busy time is up to date."
         return f":white_check_mark: {which} takes your sessions again: they are up to date in it."
     why = r.escape(event.error)
+    # A refused user or app password is not retried until the coach connects the calendar again.
+    fix = "If it refused your user or app password, disconnect it and connect it again with a new one"
     if event.part is CalendarPart.IMPORT:
         return (
-            f":warning: {which} cannot be read: {why}\nBooking goes on with its busy time as last read; "
-            "I keep trying and tell you when it works again. `/coach calendar` shows it."
+            f":warning: {which} cannot be read: {why}\nBooking goes on with its busy time as last read. "
+            f"{fix} (`/coach calendar`); otherwise I try again and tell you when it works again."
         )
     return (
         f":warning: Your sessions cannot be written to your calendar {event.source_id}: {why}\n"
-        "I keep trying and tell you when it works again. `/coach calendar` shows it."
+        f"{fix} (`/coach calendar`); otherwise I try again and tell you when it works again."
     )
 
 
