@@ -157,6 +157,8 @@ def check_connect(
     """What can be checked without reading the calendar; the address to store (webcal:// as https://)."""
     url = _checked_url(url)
     if kind is SourceKind.CALDAV:
+        if urlsplit(url).password is not None:  # it would be stored in the clear, beside the sealed one
+            raise InvalidInput("url", "leave the password out of the address: give it as the (app) password")
         if not username:
             raise InvalidInput("user", "a CalDAV calendar needs the user you sign in to it with")
         if not password:

@@ -59,3 +59,12 @@ def test_sources_show_an_ics_address_by_its_host_only_and_the_error_with_its_tim
     cli("calendar", "sync", coach)
     (row,) = cli.json("calendar", "sources", coach)
     assert row["error"] is None and row["error_at"] is None
+
+
+def test_a_caldav_address_carrying_a_password_is_refused_by_name(cli):
+    """The address is stored as it is: a password inside it would sit there unencrypted."""
+    coach = make_coach(cli)
+    refused = caldav(cli, coach, "https://ines:s3cret@dav.example.org/cal/", "--password", "s3cret", ok=False)
+    assert refused.returncode == 1 and "url" in refused.stderr and "leave the password out" in refused.stderr
+    assert "s3cret" not in refused.stderr
+    assert cli.json("calendar", "sources", coach) == []
