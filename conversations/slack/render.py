@@ -124,21 +124,30 @@ def session_card(s: Session, author: Author, coach: Coach, *, now: datetime) -> 
     return blocks
 
 
+MAX_LINK_ELEMENT = 1900  # Slack allows 2,000 characters in a context element
+
+
 def add_to_calendar(s: Session, author: Author, coach: Coach) -> list[str]:
     """Links that put the session, as it is now, in the coach's calendar (the card is redrawn on
     every change, so they always carry the current time); one context element each, the focus
     shortened, to stay within Slack's 2,000 characters an element."""
-    title = f"Writing coaching with {author.name}"
-    lines = [f"{s.duration_minutes}-minute session with {author.name}."]
-    if s.focus:
-        focus = s.focus if len(s.focus) <= MAX_LINK_FOCUS else s.focus[: MAX_LINK_FOCUS - 1] + "…"
-        lines.append(f"Focus: {focus}")
-    if s.meeting_url:
-        lines.append(f"Join: {s.meeting_url}")
-    details = "\n".join(lines)
-    google = calendar_links.google(s, coach, title=title, details=details)
-    outlook = calendar_links.outlook(s, coach, title=title, details=details)
-    return [f":calendar: Add to <{link_target(google)}|Google Calendar>", f"<{link_target(outlook)}|Outlook>"]
+    # URL-encoding makes an emoji 12 characters and a CJK one 9: drop the focus, then shorten the
+    # name, until each link fits (Slack refuses the whole card otherwise).
+    for name, with_focus in ((author.name, True), (author.name, False), (clip(author.name, 30), False)):
+        title = f"Writing coaching with {name}"
+        lines = [f"{s.duration_minutes}-minute session with {name}."]
+        if s.focus and with_focus:
+            focus = s.focus if len(s.focus) <= MAX_LINK_FOCUS else s.focus[: MAX_LINK_FOCUS - 1] + "…"
+            lines.append(f"Focus: {focus}")
+        if s.meeting_url:
+            lines.append(f"Join: {s.meeting_url}")
+        details = "\n".join(lines)
+        google = calendar_links.google(s, coach, title=title, details=details)
+        outlook = calendar_links.outlook(s, coach, title=title, details=details)
+        found = [f":calendar: Add to <{link_target(google)}|Google Calendar>", f"<{link_target(outlook)}|Outlook>"]
+        if max(len(line) for line in found) <= MAX_LINK_ELEMENT:
+            break
+    return found
 
 
 def link_target(url: str) -> str:
