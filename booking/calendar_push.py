@@ -22,9 +22,10 @@ from booking.calendar_sources import CalendarAccess, CalendarError, CalendarRefu
 from booking.context import Context
 from booking.events import CalendarPart, Recipient
 from booking.model import Author, Coach, OutboxMessage, Session, SessionStatus
+from booking.notifier_ports import Prepared
 from booking.outbox import SendLater, backoff
 from booking.outcomes import Undeliverable
-from booking.ports import Parties, Prepared
+from booking.ports import Parties
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +40,7 @@ class CalendarWriter(Protocol):
 
 
 class CalendarPushes:
-    """A booking.ports.BatchNotifier for Recipient.CALENDAR: each coach's pushes on a channel of
+    """A booking.notifier_ports.BatchNotifier for Recipient.CALENDAR: each coach's pushes on a channel of
     their own and unpaced (one coach's hung server never holds back another's)."""
 
     recipients = frozenset({Recipient.CALENDAR.value})

@@ -6,7 +6,8 @@ from booking import validation as v
 from booking.context import Context, session_of
 from booking.errors import InvalidInput, InvalidTransition, NotAllowed
 from booking.events import MaterialShared
-from booking.model import Actor, Material, Session, SessionStatus
+from booking.material_model import Material
+from booking.model import Actor, Session, SessionStatus
 
 MATERIAL_KINDS = ("manuscript", "notes", "outline", "homework", "other")
 MAX_MATERIAL_TEXT = 20_000

@@ -378,18 +378,6 @@ class StatusChange:
 
 
 @dataclass
-class Material:
-    session_id: int
-    uploaded_by: Actor
-    kind: str  # manuscript | notes | outline | homework
-    title: str
-    content: str | None = None
-    file_ref: str | None = None
-    created_at: datetime | None = None
-    id: int | None = None
-
-
-@dataclass
 class OutboxMessage:
     """Something to tell someone, written in the same transaction as the change it reports."""
 

@@ -33,18 +33,11 @@ from datetime import datetime, timedelta
 import structlog
 
 from booking.model import OutboxMessage
+from booking.notifier_ports import BatchNotifier, Notifier, Prepared
 from booking.outcomes import Outcomes
 from booking.outcomes import SendLater as SendLater  # raised by notifiers, which import it from here
 from booking.outcomes import Undeliverable as Undeliverable
-from booking.ports import (
-    BatchNotifier,
-    Clock,
-    Notifier,
-    Parties,
-    Prepared,
-    Retry,
-    UnitOfWorkFactory,
-)
+from booking.ports import Clock, Parties, Retry, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 

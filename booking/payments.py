@@ -24,7 +24,7 @@ from booking.model import Actor, Session, SessionStatus
 from booking.ports import CheckoutState, UnitOfWork
 from booking.queries import session as read_session
 from booking.refunds import record_payment, settle_refunds, try_settle
-from booking.series import paid_together, shares_payment
+from booking.series_payment import paid_together, shares_payment
 
 log = structlog.get_logger(__name__)
 

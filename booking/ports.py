@@ -3,22 +3,22 @@ integrations/; unit tests use in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from booking.calendar_model import CalendarSource
 from booking.credit_model import CreditEntry, Package
 from booking.group_model import GroupSlot
 from booking.ledger import Payment
+from booking.material_model import Material
 from booking.model import (
     Author,
     AvailabilityRule,
     Coach,
     DateOverride,
     Interval,
-    Material,
     OutboxMessage,
     Session,
     SessionStatus,
@@ -373,41 +373,3 @@ class VideoRooms(Protocol):
         """A meeting URL for the session."""
 
     async def delete(self, url: str) -> None: ...
-
-
-class Notifier(Protocol):
-    @property
-    def recipients(self) -> frozenset[str]:
-        """Recipients (booking.events.Recipient values) whose channel is running: messages for
-        anyone else stay in the outbox until a notifier that reaches them runs."""
-
-    async def deliver(self, message: OutboxMessage) -> None:
-        """Tell the people concerned; raise to have the message retried."""
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A claimed message made ready to send by a BatchNotifier.
-
-    `send` is None when there is nothing to send: the message is done, because it no longer
-    applies or, with `undeliverable` (the reason), because its person cannot be reached (the admins
-    are told). `error` is set when it could not be prepared now: it is retried later. Messages to one `channel` (a chat) are sent one at a time, in their order."""
-
-    message: OutboxMessage
-    send: Callable[[], Awaitable[None]] | None = None
-    channel: Hashable = None
-    error: Exception | None = None
-    undeliverable: str | None = None
-    party: str | None = None  # whom an undeliverable message was for ("coach:12"; outcomes.Undeliverable)
-    interval: float | None = None  # its channel's pacing, when not the notifier's channel_interval
-
-
-@runtime_checkable
-class BatchNotifier(Notifier, Protocol):
-    """A notifier that prepares a whole claimed batch at once (one read for all of it) and whose
-    sends can run concurrently, one channel at a time, `channel_interval` seconds apart."""
-
-    channel_interval: float
-
-    async def prepare(self, messages: Sequence[OutboxMessage]) -> list[Prepared]:
-        """One Prepared per message, in the same order; never raises for one message's sake."""

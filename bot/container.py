@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking import waitlist_offers
 from booking.context import Context
+from booking.notifier_ports import Notifier
 from booking.outbox import Delivery
-from booking.ports import Clock, Notifier, PaymentGateway, VideoRooms
+from booking.ports import Clock, PaymentGateway, VideoRooms
 from bot.calendars import calendar_access, calendar_pushes
 from bot.notifiers import Channels
 from bot.settings import Settings

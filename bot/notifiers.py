@@ -9,7 +9,7 @@ import functools
 from collections.abc import Sequence
 
 from booking.model import OutboxMessage
-from booking.ports import BatchNotifier, Notifier, Prepared
+from booking.notifier_ports import BatchNotifier, Notifier, Prepared
 from conversations.sending import deliver_now
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from booking.notifier_ports import Prepared
 from booking.outbox import Undeliverable
-from booking.ports import Prepared
 
 
 class Preparing(Protocol):

@@ -34,13 +34,13 @@ from sqlalchemy.sql.elements import BindParameter
 from booking.credit_model import CreditEntry, EntryKind, Package
 from booking.group_model import GroupSlot, GroupStatus
 from booking.ledger import Payment
+from booking.material_model import Material
 from booking.model import (
     Author,
     AvailabilityRule,
     Coach,
     DateOverride,
     Interval,
-    Material,
     OutboxMessage,
     OverrideKind,
     Session,

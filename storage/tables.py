@@ -28,6 +28,7 @@ from booking.calendar_model import CalendarSource, SourceKind
 from booking.credit_model import CreditEntry, EntryKind, Package
 from booking.group_model import GroupSlot, GroupStatus
 from booking.ledger import Payment
+from booking.material_model import Material
 from booking.model import (
     ACTIVE_STATUSES,
     Actor,
@@ -35,7 +36,6 @@ from booking.model import (
     AvailabilityRule,
     Coach,
     DateOverride,
-    Material,
     OutboxMessage,
     OverrideKind,
     Session,

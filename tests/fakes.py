@@ -29,6 +29,7 @@ from booking.credit_model import CreditEntry, EntryKind, Package
 from booking.errors import PaymentError, SlotConflict, TransientConflict
 from booking.group_model import GroupSlot
 from booking.ledger import Payment
+from booking.material_model import Material
 from booking.model import (
     ACTIVE_STATUSES,
     Author,
@@ -36,7 +37,6 @@ from booking.model import (
     Coach,
     DateOverride,
     Interval,
-    Material,
     OutboxMessage,
     Session,
     SessionStatus,

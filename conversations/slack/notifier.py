@@ -1,5 +1,5 @@
 """Outbox messages for coaches (DMs) and the admins' feed (a channel), sent through Slack's Web API
-(a booking.ports.BatchNotifier).
+(a booking.notifier_ports.BatchNotifier).
 
 One parent message per session in the coach's DM: the first event about a session posts its card
 (booking.events.SessionConfirmed normally; any event if the card is missing, e.g. for a session
@@ -57,8 +57,9 @@ from booking.events import (
 )
 from booking.model import DEFAULT_REMINDER_MINUTES as REMINDERS
 from booking.model import Actor, SessionStatus
+from booking.notifier_ports import Prepared
 from booking.outbox import SendLater, Undeliverable
-from booking.ports import Parties, Prepared
+from booking.ports import Parties
 from booking.series_model import Repeat
 from conversations.files import FileSource
 from conversations.sending import deliver_now

@@ -1,4 +1,4 @@
-"""Outbox messages for authors, sent through the Telegram bot (booking.ports.Notifier).
+"""Outbox messages for authors, sent through the Telegram bot (booking.notifier_ports.Notifier).
 
 Each message is rendered from the session as it is now (read through the domain), in
 the author's time zone with the zone named. Raising makes the outbox retry later, so only
@@ -44,7 +44,8 @@ from booking.events import (
     from_message,
 )
 from booking.model import Actor, Author, Coach, Money, OutboxMessage, Session, SessionStatus
-from booking.ports import Parties, Prepared
+from booking.notifier_ports import Prepared
+from booking.ports import Parties
 from conversations.calendar_invite import series_ics, session_ics
 from conversations.sending import deliver_now
 from conversations.telegram import i18n, keyboards, texts
@@ -96,7 +97,7 @@ Renderer = Callable[["Rendering", Any], Awaitable["Outgoing | None"]]
 
 
 class TelegramNotifier:
-    """A booking.ports.BatchNotifier: the outbox's delivery sends a batch concurrently, one chat at a
+    """A booking.notifier_ports.BatchNotifier: the outbox's delivery sends a batch concurrently, one chat at a
     time. The overall pace (Telegram: about 30 messages/s) is the bot's rate limiter's."""
 
     recipients = frozenset({Recipient.AUTHOR.value})

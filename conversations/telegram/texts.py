@@ -9,7 +9,8 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from booking.group_model import GroupOffer, GroupSlot
-from booking.model import Author, Coach, Material, Money, Session, SessionStatus
+from booking.material_model import Material
+from booking.model import Author, Coach, Money, Session, SessionStatus
 from booking.policy import CancellationPolicy
 from booking.waitlist_model import EntryStatus, WaitlistEntry, WantKind
 from conversations import formatting

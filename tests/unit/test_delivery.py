@@ -10,8 +10,8 @@ import asyncio
 from collections import defaultdict
 
 from booking.model import OutboxMessage
+from booking.notifier_ports import Prepared
 from booking.outbox import Delivery, deliver_due
-from booking.ports import Prepared
 from tests.fakes import DEFAULT_NOW, FakeClock, FakeUnitOfWork, Store
 
 NOW = DEFAULT_NOW
