@@ -24,7 +24,7 @@ from booking.errors import (
     SlotUnavailable,
 )
 from booking.events import CalendarChanged, Event, Recipient, Reminder, SessionConfirmed, StartingNow, to_message
-from booking.holds import release_hold
+from booking.holds import release_lapsed
 from booking.meetings import attach_meeting
 from booking.model import (
     DEFAULT_REMINDER_MINUTES,
@@ -110,8 +110,7 @@ async def check_bookable(
 ) -> Interval:
     """Re-validate the slot at booking time, under the coach's lock."""
     cal = await slots.calendar(ctx, uow, coach, start, start + slots.PROBE, minutes, exclude=exclude)
-    for session_id in cal.expired_holds:  # lapsed holds give way at once, not at the next sweep
-        await release_hold(ctx, uow, await session_of(uow, session_id), "hold expired")
+    await release_lapsed(ctx, uow, cal.expired_holds)
     return slots.judge(ctx, coach, cal, start, minutes)
 
 

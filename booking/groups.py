@@ -42,7 +42,7 @@ from booking.group_model import (
     GroupStatus,
     Roster,
 )
-from booking.holds import release_hold
+from booking.holds import release_lapsed
 from booking.meetings import attach_meeting
 from booking.model import Actor, Author, Coach, OverrideKind, Session, SessionStatus, StatusChange
 from booking.ports import UnitOfWork
@@ -97,10 +97,7 @@ async def _add_once(ctx: Context, coach_id: int, start: datetime, duration: int,
             created_at=ctx.now(),
         )
         cal = await uow.availability.calendar(coach.id, slot.blocked_from, slot.blocked_until, now=ctx.now())
-        for session_id in cal.expired_holds:
-            lapsed = await uow.sessions.get(session_id, for_update=True)
-            if lapsed is not None and lapsed.status is SessionStatus.HELD:
-                await release_hold(ctx, uow, lapsed, "hold expired")
+        await release_lapsed(ctx, uow, cal.expired_holds)
         if any(busy.overlaps(slot.blocked) for busy in [*cal.busy, *cal.external]):
             raise SlotUnavailable(f"{coach.name} already has a session or other plans at that time")
         if any(o.kind is OverrideKind.BLOCK and o.interval.overlaps(slot.blocked) for o in cal.overrides):
@@ -195,9 +192,7 @@ async def _live_seats(ctx: Context, uow: UnitOfWork, slot: GroupSlot) -> list[Se
         held = seat.status is SessionStatus.HELD
         if held and seat.hold_expires_at is not None and seat.hold_expires_at <= ctx.now():
             assert seat.id is not None
-            lapsed = await uow.sessions.get(seat.id, for_update=True)
-            if lapsed is not None and lapsed.status is SessionStatus.HELD:
-                await release_hold(ctx, uow, lapsed, "hold expired")
+            await release_lapsed(ctx, uow, [seat.id])
             continue
         live.append(seat)
     return live

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from booking import series_news
 from booking.context import Context
 from booking.events import HoldExpired
@@ -16,6 +18,14 @@ async def release_hold(ctx: Context, uow: UnitOfWork, session: Session, reason: 
     await uow.sessions.save(session)
     await ctx.tell(uow, session, HoldExpired(reason))
     await series_news.announce_if_settled(ctx, uow, session)  # the rest of its series was paid
+
+
+async def release_lapsed(ctx: Context, uow: UnitOfWork, session_ids: Iterable[int]) -> None:
+    """Holds found lapsed by a read under the coach's lock give way at once, not at the next sweep."""
+    for session_id in session_ids:
+        lapsed = await uow.sessions.get(session_id, for_update=True)
+        if lapsed is not None and lapsed.status is SessionStatus.HELD:
+            await release_hold(ctx, uow, lapsed, "hold expired")
 
 
 async def expire_holds(ctx: Context) -> int:

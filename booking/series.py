@@ -24,10 +24,10 @@ from booking.bookings import new_booking, open_checkout, open_for_booking
 from booking.cancellation import CANCELLABLE, cancel_locked, check_owner, close_checkout, settle
 from booking.context import Context, coach_of
 from booking.errors import InvalidInput, NotFound, PaymentError, SlotConflict, SlotTaken
-from booking.holds import release_hold
+from booking.holds import release_lapsed
 from booking.meetings import attach_meeting
 from booking.model import Actor, Interval, Session, SessionStatus
-from booking.ports import Calendar, UnitOfWork
+from booking.ports import UnitOfWork
 from booking.rescheduling import move_locked
 from booking.series_model import Conflicts, Repeat, Series, SeriesPayment
 
@@ -88,7 +88,7 @@ async def _book_once(
         horizon = ctx.now() + timedelta(days=coach.horizon_days)
         reach = horizon if conflicts is Conflicts.APPEND else first + timedelta(weeks=repeat.weeks * count)
         cal = await slots.calendar(ctx, uow, coach, first, max(first, min(reach, horizon)) + slots.PROBE, minutes)
-        await _release_lapsed(ctx, uow, cal)
+        await release_lapsed(ctx, uow, cal.expired_holds)
 
         def slot_at(start: datetime, chosen: list[Interval]) -> Interval | None:
             mine = [Interval(s.start - coach.buffer_before, s.end + coach.buffer_after) for s in chosen]
@@ -169,14 +169,6 @@ async def preview(
     not_free = [s for s in starts if s not in booked]
     appended = [slot.start for slot in planned(Conflicts.APPEND).slots if slot.start > starts[-1]]
     return Preview(starts, not_free, appended if not_free else [])
-
-
-async def _release_lapsed(ctx: Context, uow: UnitOfWork, cal: Calendar) -> None:
-    """Lapsed holds in the way give way at once, as for one booking (booking.bookings.check_bookable)."""
-    for session_id in cal.expired_holds:
-        lapsed = await uow.sessions.get(session_id, for_update=True)
-        if lapsed is not None and lapsed.status is SessionStatus.HELD:
-            await release_hold(ctx, uow, lapsed, "hold expired")
 
 
 async def _after_commit(ctx: Context, booked: BookedSeries) -> BookedSeries:
@@ -328,7 +320,7 @@ async def _move_following(
         ]
         minutes = chosen.duration_minutes
         cal = await slots.calendar(ctx, uow, coach, min(starts), max(starts) + slots.PROBE, minutes)
-        await _release_lapsed(ctx, uow, cal)
+        await release_lapsed(ctx, uow, cal.expired_holds)
         leaving = {s.blocked for s in targets}
         busy = [b for b in cal.busy if b not in leaving]  # the series' own old times are free to it
         new_slots: list[Interval] = []

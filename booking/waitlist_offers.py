@@ -21,7 +21,7 @@ from booking.cancellation import close_checkout
 from booking.context import Context, author_of
 from booking.errors import InvalidTransition, NotAllowed, NotFound
 from booking.events import WaitlistOffer, to_message
-from booking.holds import release_hold
+from booking.holds import release_hold, release_lapsed
 from booking.meetings import attach_meeting
 from booking.model import ACTIVE_STATUSES, Actor, Coach, Interval, Session, SessionStatus, StatusChange
 from booking.ports import UnitOfWork
@@ -128,10 +128,7 @@ async def _round(ctx: Context, uow: UnitOfWork, coach_id: int, *, write: bool) -
     longest = max(e.duration_minutes for e, _ in wanted)
     cal = await slots.calendar(ctx, uow, coach, span.start, span.end, longest)
     if write:
-        for session_id in cal.expired_holds:  # lapsed holds give way, as for a booking
-            hold = await uow.sessions.get(session_id, for_update=True)
-            if hold is not None and hold.status is SessionStatus.HELD:
-                await release_hold(ctx, uow, hold, "hold expired")
+        await release_lapsed(ctx, uow, cal.expired_holds)  # as for a booking
     busy = list(cal.busy)
     taken: dict[int, list[Interval]] = {}  # each author's own active sessions
     for entry, live in wanted:
